@@ -1,0 +1,102 @@
+// swift-tools-version: 6.1
+//
+// Module stack (one-way, see DESIGN.md):
+//   ThriftWire → ClusterPool → DemoCluster / DashboardKit → CursesTerminal → thrifttop
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "thrifttop",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "thrifttop", targets: ["thrifttop"]),
+        .library(name: "ThriftWire", targets: ["ThriftWire"]),
+        .library(name: "ClusterPool", targets: ["ClusterPool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "ThriftWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ClusterPool",
+            dependencies: [
+                "ThriftWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "DemoCluster",
+            dependencies: [
+                "ThriftWire", "ClusterPool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "DashboardKit", dependencies: ["ClusterPool"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CNcurses",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(name: "CursesTerminal", dependencies: ["DashboardKit", "CNcurses"], swiftSettings: strict),
+        .executableTarget(
+            name: "thrifttop",
+            dependencies: [
+                "ThriftWire", "ClusterPool", "DemoCluster", "DashboardKit", "CursesTerminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // Built for real only by `make fuzz` (with -DFUZZING and libFuzzer); a plain build makes a
+        // corpus replayer out of the same entry point, so the target never rots.
+        .executableTarget(
+            name: "ThriftFuzz",
+            dependencies: ["ThriftWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ThriftWireTests",
+            dependencies: [
+                "ThriftWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DemoClusterTests",
+            dependencies: [
+                "ThriftWire", "DemoCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "ThriftWire", "DemoCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,55 @@
+/// The Thrift type ids as they appear in the binary protocol (field headers, container headers).
+///
+/// The compact protocol has its own nibble codes; `CompactProtocol` maps between them.
+public enum TType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case stop = 0
+    case void = 1
+    case bool = 2
+    case byte = 3
+    case double = 4
+    case i16 = 6
+    case i32 = 8
+    case i64 = 10
+    case string = 11
+    case `struct` = 12
+    case map = 13
+    case set = 14
+    case list = 15
+    case uuid = 16
+
+    public var description: String {
+        switch self {
+        case .stop: "stop"
+        case .void: "void"
+        case .bool: "bool"
+        case .byte: "byte"
+        case .double: "double"
+        case .i16: "i16"
+        case .i32: "i32"
+        case .i64: "i64"
+        case .string: "string"
+        case .struct: "struct"
+        case .map: "map"
+        case .set: "set"
+        case .list: "list"
+        case .uuid: "uuid"
+        }
+    }
+
+    /// Whether a value of this type may appear as a field, map key/value or element.
+    var isValueType: Bool { self != .stop && self != .void }
+}
+
+/// Which Thrift protocol encodes the messages on a connection.
+public enum ThriftProtocolKind: String, Sendable, CaseIterable, Codable {
+    case binary
+    case compact
+}
+
+/// How messages are delimited on the byte stream.
+public enum ThriftTransportKind: String, Sendable, CaseIterable, Codable {
+    /// Each message is preceded by a 4-byte big-endian length (TFramedTransport).
+    case framed
+    /// Messages follow each other with no delimiter (TBufferedTransport); the reader parses them.
+    case unframed
+}

@@ -1,0 +1,80 @@
+import NIOCore
+
+/// One whole Thrift message, as it travels between the framing codecs and the call handlers:
+/// the decoded envelope plus the undecoded body (args, result or exception struct).
+public struct ThriftMessage: Sendable {
+    public var header: ThriftMessageHeader
+    /// The bytes of the body struct, in `protocolKind`.
+    public var body: ByteBuffer
+    public var protocolKind: ThriftProtocolKind
+    public var limits: ThriftLimits
+
+    public init(header: ThriftMessageHeader, body: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
+        self.header = header
+        self.body = body
+        self.protocolKind = protocolKind
+        self.limits = limits
+    }
+
+    /// Parses the envelope of a whole message; the body is left undecoded.
+    public init(decoding buffer: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) throws {
+        switch protocolKind {
+        case .binary:
+            var reader = BinaryProtocolReader(buffer, limits: limits)
+            header = try reader.readMessageBegin()
+            body = reader.buffer
+        case .compact:
+            var reader = CompactProtocolReader(buffer, limits: limits)
+            header = try reader.readMessageBegin()
+            body = reader.buffer
+        }
+        self.protocolKind = protocolKind
+        self.limits = limits
+    }
+
+    /// Decodes the body as `T`. Positions in errors count from the start of the body.
+    public func decodeBody<T: ThriftStruct>(as type: T.Type = T.self) throws -> T {
+        switch protocolKind {
+        case .binary:
+            var reader = BinaryProtocolReader(body, limits: limits)
+            return try T(from: &reader)
+        case .compact:
+            var reader = CompactProtocolReader(body, limits: limits)
+            return try T(from: &reader)
+        }
+    }
+
+    /// Encodes a whole message (envelope and body) into a buffer, ready for a framing encoder.
+    public static func encode(
+        _ header: ThriftMessageHeader, body: some ThriftStruct, protocolKind: ThriftProtocolKind,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) -> ByteBuffer {
+        let buffer = allocator.buffer(capacity: 64)
+        switch protocolKind {
+        case .binary:
+            var writer = BinaryProtocolWriter(buffer: buffer)
+            writer.writeMessageBegin(header)
+            body.write(to: &writer)
+            return writer.buffer
+        case .compact:
+            var writer = CompactProtocolWriter(buffer: buffer)
+            writer.writeMessageBegin(header)
+            body.write(to: &writer)
+            return writer.buffer
+        }
+    }
+
+    /// Encodes a struct alone (no envelope).
+    public static func encodeStruct(_ value: some ThriftStruct, protocolKind: ThriftProtocolKind) -> ByteBuffer {
+        switch protocolKind {
+        case .binary:
+            var writer = BinaryProtocolWriter()
+            value.write(to: &writer)
+            return writer.buffer
+        case .compact:
+            var writer = CompactProtocolWriter()
+            value.write(to: &writer)
+            return writer.buffer
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""A reference fb303 + DemoService server written with Apache Thrift's own Python library, so
+thrifttop can be tried against a server it did not write.
+
+    /usr/bin/python3 demo/python/fb303_server.py --port 9090
+    /usr/bin/python3 demo/python/fb303_server.py --port 0 --protocol compact --transport framed
+
+Prints "LISTENING <port>" once it accepts connections. Listens on 127.0.0.1 only and stops by
+itself after --max-seconds (default 600; 0 = never).
+
+work(costMicros, payload) answers the payload; costMicros < 0 raises the declared WorkFailed;
+payload b"raise-internal" raises TApplicationException(INTERNAL_ERROR); b"raise-other" raises a
+plain Python error, which the library turns into INTERNAL_ERROR "Internal error".
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import thriftgen  # noqa: E402
+
+thriftgen.ensure()
+
+from thrift.Thrift import TApplicationException  # noqa: E402
+from thrift.protocol import TBinaryProtocol, TCompactProtocol  # noqa: E402
+from thrift.server import TServer  # noqa: E402
+from thrift.transport import TSocket, TTransport  # noqa: E402
+
+from demo import DemoService  # noqa: E402
+from demo.ttypes import WorkFailed  # noqa: E402
+from fb303.ttypes import fb_status  # noqa: E402
+
+
+class Handler(DemoService.Iface):
+    def __init__(self, name, status, details):
+        self.name = name
+        self.status = status
+        self.details = details
+        self.started = int(time.time())
+        self.lock = threading.Lock()
+        self.calls = {}
+
+    def _count(self, method):
+        with self.lock:
+            self.calls[method] = self.calls.get(method, 0) + 1
+
+    def getName(self):
+        self._count("getName")
+        return self.name
+
+    def getVersion(self):
+        self._count("getVersion")
+        return "python-thrift-reference 1.0"
+
+    def getStatus(self):
+        self._count("getStatus")
+        return self.status
+
+    def getStatusDetails(self):
+        self._count("getStatusDetails")
+        return self.details
+
+    def getCounters(self):
+        self._count("getCounters")
+        with self.lock:
+            counters = {"py.calls." + k: v for k, v in self.calls.items()}
+        counters["py.threads"] = threading.active_count()
+        return counters
+
+    def getCounter(self, key):
+        self._count("getCounter")
+        return self.getCounters().get(key, 0)
+
+    def aliveSince(self):
+        self._count("aliveSince")
+        return self.started
+
+    def work(self, costMicros, payload):
+        self._count("work")
+        if costMicros < 0:
+            raise WorkFailed(reason="costMicros must not be negative", code=costMicros)
+        if payload == b"raise-internal":
+            raise TApplicationException(TApplicationException.INTERNAL_ERROR, "reference server refused the work")
+        if payload == b"raise-other":
+            raise ValueError("a plain Python error")
+        time.sleep(costMicros / 1e6)
+        return payload
+
+
+class OnceServerSocket(TSocket.TServerSocket):
+    """Binds in listen() once, so the port chosen by the OS is known before serve() starts."""
+
+    def listen(self):
+        if self.handle is None:
+            super().listen()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=9090)
+    parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
+    parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--name", default="python-reference")
+    parser.add_argument("--status", default="ALIVE", choices=sorted(fb_status._NAMES_TO_VALUES))
+    parser.add_argument("--details", default="reference server, all good")
+    parser.add_argument("--max-seconds", type=float, default=600)
+    args = parser.parse_args()
+
+    handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
+    processor = DemoService.Processor(handler)
+    socket = OnceServerSocket(host="127.0.0.1", port=args.port)
+    socket.listen()
+    port = socket.handle.getsockname()[1]
+    transport_factory = (
+        TTransport.TFramedTransportFactory() if args.transport == "framed" else TTransport.TBufferedTransportFactory()
+    )
+    protocol_factory = (
+        TBinaryProtocol.TBinaryProtocolFactory() if args.protocol == "binary" else TCompactProtocol.TCompactProtocolFactory()
+    )
+    server = TServer.TThreadedServer(processor, socket, transport_factory, protocol_factory, daemon=True)
+    if args.max_seconds > 0:
+        threading.Timer(args.max_seconds, lambda: os._exit(0)).start()
+    print(f"LISTENING {port}", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
