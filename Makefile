@@ -1,0 +1,35 @@
+# thrifttop — the two commands of the quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT_FLAGS := -Xswiftc -warnings-as-errors
+DEMO_PACKAGES := libncurses-dev
+TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH := .build-fuzz
+
+.PHONY: demo test build fuzz deps-demo deps-test clean
+
+## demo: the bundled demo cluster (for now the fault-injecting servers, in the foreground)
+demo: deps-demo
+	swift build $(SWIFT_FLAGS) --product thrifttop
+	"$$(swift build --show-bin-path)/thrifttop" demo-servers --scenario demo/scenario.toml
+
+## test: every suite, warnings as errors (unit, live demo servers, Apache Thrift interop)
+test: deps-test
+	swift build --build-tests $(SWIFT_FLAGS)
+	swift test --skip-build $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+build: deps-demo
+	swift build $(SWIFT_FLAGS)
+
+## fuzz: libFuzzer over the frame and message decoders for FUZZ_SECONDS (default 60)
+fuzz: deps-demo
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SCRATCH)
+
+deps-demo:
+	@scripts/ensure-packages.sh $(DEMO_PACKAGES)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+
+clean:
+	rm -rf .build $(FUZZ_SCRATCH)

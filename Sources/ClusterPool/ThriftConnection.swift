@@ -1,0 +1,75 @@
+import NIOCore
+import NIOPosix
+import ThriftWire
+
+/// One client connection to a Thrift server, with typed calls and a per-call deadline.
+///
+/// Calls may overlap: `ThriftClientHandler` matches replies by seqid. A connection that failed
+/// (protocol error, reset, EOF) stays failed; make a new one.
+public final class ThriftConnection: Sendable {
+    public let channel: any Channel
+    public let protocolKind: ThriftProtocolKind
+
+    init(channel: any Channel, protocolKind: ThriftProtocolKind) {
+        self.channel = channel
+        self.protocolKind = protocolKind
+    }
+
+    /// Why a call failed, as the pool reports it.
+    public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
+        case timeout(TimeAmount)
+
+        public var description: String {
+            switch self {
+            case let .timeout(after): "timed out after \(after.nanoseconds / 1_000_000) ms"
+            }
+        }
+    }
+
+    public static func connect(
+        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
+    ) async throws -> ThriftConnection {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandlers(ThriftFraming.handlers(transport: transport, protocolKind: protocolKind, limits: limits))
+                    try sync.addHandler(ThriftClientHandler(protocolKind: protocolKind, limits: limits))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return ThriftConnection(channel: channel, protocolKind: protocolKind)
+    }
+
+    /// Sends `method` with raw encoded args and returns the whole reply message.
+    public func send(method: String, args: ByteBuffer, timeout: TimeAmount) async throws -> ThriftMessage {
+        let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(CallError.timeout(timeout))
+        }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise)).whenFailure { error in
+            promise.fail(error)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    /// Calls a typed method; throws its declared exception, a `TApplicationException`, a
+    /// `ThriftWireError`, a `ThriftClientError` or `CallError.timeout`.
+    public func call<M: ThriftMethod>(_ method: M.Type, _ args: M.Args, timeout: TimeAmount = .seconds(5)) async throws -> M.Success {
+        let reply = try await send(method: M.name, args: ThriftMessage.encodeStruct(args, protocolKind: protocolKind), timeout: timeout)
+        return try M.success(from: try reply.result(as: M.Result.self))
+    }
+
+    public func call<M: ThriftMethod>(_ method: M.Type, timeout: TimeAmount = .seconds(5)) async throws -> M.Success where M.Args == ThriftEmptyStruct {
+        try await call(method, ThriftEmptyStruct(), timeout: timeout)
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
