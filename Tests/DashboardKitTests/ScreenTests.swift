@@ -7,6 +7,6 @@ struct ScreenTests {
         var screen = Screen(width: 8, height: 2)
         screen.put("abcdefghij", x: 2, y: 0, maxWidth: 4)
         screen.put("0123456789", x: 5, y: 1)
-        #expect(screen.rows == ["  cdef  ", "     012"])
+        #expect(screen.rows == ["  abcd  ", "     012"])
     }
 }
