@@ -18,8 +18,10 @@ public struct ThriftClientCall: Sendable {
 
 /// Why a call on a connection failed without a reply.
 public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The connection closed (EOF, reset) before the reply arrived, or was already closed.
+    /// The connection closed (EOF, reset) before the reply arrived.
     case connectionClosed
+    /// The connection had already failed, so the call was never written: safe to retry.
+    case notSent
     /// A reply carried a seqid no outstanding call has.
     case unexpectedSequenceID(Int32)
     /// A reply's method name differs from the call's.
@@ -30,6 +32,7 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String {
         switch self {
         case .connectionClosed: "connection closed"
+        case .notSent: "connection closed before the call was sent"
         case let .unexpectedSequenceID(id): "protocol error: reply with unexpected seqid \(id)"
         case let .wrongMethodName(expected, received): "protocol error: reply for '\(received)' to a call of '\(expected)'"
         case let .unexpectedMessageType(type): "protocol error: \(type) message received by a client"
@@ -68,9 +71,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
-        if case let .failed(error) = state {
-            call.reply?.fail(error)
-            promise?.fail(error)
+        if case .failed = state {
+            call.reply?.fail(ThriftClientError.notSent)
+            promise?.fail(ThriftClientError.notSent)
             return
         }
         let sequenceID = nextSequenceID

@@ -97,7 +97,7 @@ struct ChannelCodecTests {
         let pending = call(channel, "getStatus")
         channel.pipeline.fireChannelInactive()
         #expect(throws: ThriftClientError.connectionClosed) { try pending.wait() }
-        #expect(throws: ThriftClientError.connectionClosed) { try call(channel, "getStatus").wait() }
+        #expect(throws: ThriftClientError.notSent) { try call(channel, "getStatus").wait() }
     }
 
     @Test func anUndecodableReplyFailsCallsWithTheWireError() throws {

@@ -30,7 +30,16 @@ public final class ThriftConnection: Sendable {
         host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
         limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
     ) async throws -> ThriftConnection {
-        let channel = try await ClientBootstrap(group: group)
+        try await connect(host: host, port: port, protocolKind: protocolKind, transport: transport, limits: limits,
+                          connectTimeout: connectTimeout, group: group).get()
+    }
+
+    /// Connects on `group` (pass one `EventLoop` to keep the connection on it).
+    public static func connect(
+        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
+    ) -> EventLoopFuture<ThriftConnection> {
+        ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -41,21 +50,25 @@ public final class ThriftConnection: Sendable {
                 }
             }
             .connect(host: host, port: port)
-            .get()
-        return ThriftConnection(channel: channel, protocolKind: protocolKind)
+            .map { ThriftConnection(channel: $0, protocolKind: protocolKind) }
     }
 
-    /// Sends `method` with raw encoded args and returns the whole reply message.
-    public func send(method: String, args: ByteBuffer, timeout: TimeAmount) async throws -> ThriftMessage {
+    /// Sends `method` with raw encoded args; the future holds the whole reply message. A call
+    /// that could not be written fails with `ThriftClientError.notSent`.
+    public func send(method: String, args: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ThriftMessage> {
         let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
         let deadline = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(CallError.timeout(timeout))
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise)).whenFailure { error in
-            promise.fail(error)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise)).whenFailure { _ in
+            promise.fail(ThriftClientError.notSent)
         }
-        return try await promise.futureResult.get()
+        return promise.futureResult
+    }
+
+    public func send(method: String, args: ByteBuffer, timeout: TimeAmount) async throws -> ThriftMessage {
+        try await send(method: method, args: args, timeout: timeout).get()
     }
 
     /// Calls a typed method; throws its declared exception, a `TApplicationException`, a

@@ -1,0 +1,135 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ThriftWire
+
+/// The embedded Thrift client pool: one persistent connection per node, heartbeats and failure
+/// detection, a client-side load balancer with retries, drain and weights, and an immutable
+/// `ClusterSnapshot` for readers on any thread.
+///
+/// All state lives on one event loop (one is enough for thousands of nodes); every method here
+/// hops onto it. The pool never knows whether a terminal, a script or a service reads it.
+///
+///     let pool = try ClusterPool(config: config, eventLoop: group.next())
+///     try await pool.start()
+///     let status = try await pool.call(FB303.GetStatus.self)
+///     let result = await pool.execute(.drain(node: "db-3"))
+public final class ClusterPool: Sendable {
+    public let config: ClusterConfig
+    public let eventLoop: any EventLoop
+    private let core: NIOLoopBoundBox<PoolCore?>
+    private let shared: NIOLockedValueBox<Shared>
+    private let options: PoolOptions
+
+    private struct Shared {
+        var snapshot: ClusterSnapshot
+        var wanted = true
+    }
+
+    public init(config: ClusterConfig, eventLoop: any EventLoop, options: PoolOptions = PoolOptions()) throws {
+        // Validate policy parameters now, so a bad config fails before anything starts.
+        _ = try RetryBudget(ttl: config.retry.budgetTTL, minRetriesPerSecond: config.retry.budgetMinPerSecond,
+                            percentCanRetry: config.retry.budgetPercent / 100)
+        self.config = config
+        self.eventLoop = eventLoop
+        self.options = options
+        core = NIOLoopBoundBox.makeEmptyBox(valueType: PoolCore.self, eventLoop: eventLoop)
+        shared = NIOLockedValueBox(Shared(snapshot: ClusterSnapshot(
+            clusterName: config.name, wallTime: options.wallClock(),
+            nodes: config.nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }, events: [],
+            balancer: config.balancer.rawValue)))
+    }
+
+    /// Connects to every node and starts heartbeating.
+    public func start() async throws {
+        try await eventLoop.submit { [self] in
+            let core = try PoolCore(config: config, loop: eventLoop, options: options)
+            core.snapshotWanted = { [shared] in shared.withLockedValue { $0.wanted } }
+            core.publish = { [shared] snapshot in
+                shared.withLockedValue {
+                    $0.snapshot = snapshot
+                    $0.wanted = false
+                }
+            }
+            self.core.value = core
+            core.start()
+        }.get()
+    }
+
+    /// Closes every connection. Calls in flight fail.
+    public func stop() async {
+        let closing = try? await eventLoop.submit { [self] in core.value?.stop() ?? eventLoop.makeSucceededVoidFuture() }.get()
+        try? await closing?.get()
+    }
+
+    /// The latest snapshot (at most one tick old while someone keeps reading). Cheap; any thread.
+    public var snapshot: ClusterSnapshot {
+        shared.withLockedValue {
+            $0.wanted = true
+            return $0.snapshot
+        }
+    }
+
+    /// A snapshot built now, on the pool's loop.
+    public func currentSnapshot() async throws -> ClusterSnapshot {
+        try await eventLoop.submit { [self] in
+            guard let core = core.value else { return shared.withLockedValue { $0.snapshot } }
+            return core.buildSnapshot()
+        }.get()
+    }
+
+    /// Runs an operator command (drain, undrain, weight, undo); logs and audits the outcome.
+    public func execute(_ command: OperatorCommand, user: String? = nil) async -> OperatorResult {
+        let user = user ?? options.user
+        do {
+            return try await eventLoop.submit { [self] in
+                guard let core = core.value else { return .refused("the pool is not running") }
+                let result = core.execute(command, user: user)
+                core.publish(core.buildSnapshot())
+                return result
+            }.get()
+        } catch {
+            return .refused("\(error)")
+        }
+    }
+
+    /// Sends a call through the balancer. Returns the success value; throws the method's
+    /// declared exception, or a `PoolCallError` (timeout, connection, TApplicationException with
+    /// its type, protocol error, no routable node).
+    public func call<M: ThriftMethod>(_ method: M.Type, _ args: M.Args, options: CallOptions = CallOptions()) async throws -> M.Success {
+        let reply = try await send(method: M.name, options: options) { kind in ThriftMessage.encodeStruct(args, protocolKind: kind) }
+        do {
+            return try M.success(from: try reply.message.result(as: M.Result.self))
+        } catch let exception as TApplicationException {
+            throw PoolCallError.application(node: reply.node, exception)
+        } catch let error as ThriftWireError {
+            throw PoolCallError.protocolError(node: reply.node, reason: error.description)
+        }
+    }
+
+    public func call<M: ThriftMethod>(_ method: M.Type, options: CallOptions = CallOptions()) async throws -> M.Success where M.Args == ThriftEmptyStruct {
+        try await call(method, ThriftEmptyStruct(), options: options)
+    }
+
+    private func send(method: String, options: CallOptions, encode: @escaping @Sendable (ThriftProtocolKind) -> ByteBuffer) async throws -> PoolReply {
+        try await eventLoop.flatSubmit { [self] in
+            let promise = eventLoop.makePromise(of: PoolReply.self)
+            guard let core = core.value else {
+                promise.fail(PoolCallError.noRoutableNode)
+                return promise.futureResult
+            }
+            core.startCall(PendingCall(method: method, encode: encode, idempotent: options.idempotent,
+                                       deadline: .now() + options.timeout, promise: promise))
+            return promise.futureResult
+        }.get()
+    }
+
+    /// Heartbeat scheduling figures, for benchmarks: heartbeats sent, and lateness p50/p99/max in µs.
+    public func heartbeatStatistics() async throws -> (sent: Int, latenessP50: UInt64, latenessP99: UInt64, latenessMax: UInt64) {
+        try await eventLoop.submit { [self] in
+            guard let core = core.value else { return (0, 0, 0, 0) }
+            let h = core.lateness
+            return (core.heartbeatsSent, h.valueAtPercentile(50), h.valueAtPercentile(99), h.max)
+        }.get()
+    }
+}

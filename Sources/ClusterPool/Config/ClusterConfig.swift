@@ -1,0 +1,98 @@
+import NIOCore
+import ThriftWire
+
+/// How to heartbeat a node.
+public enum HeartbeatKind: Sendable, Equatable {
+    /// fb303 `getStatus`; the status decides the state.
+    case fb303
+    /// A named method with no args: any well-formed reply (a TApplicationException
+    /// UNKNOWN_METHOD included) proves the Thrift stack answers.
+    case method(String)
+}
+
+/// Per-node connection and heartbeat settings (set in `[defaults]`, overridden per node).
+public struct NodeSettings: Sendable, Equatable {
+    public var heartbeatInterval: TimeAmount = .seconds(1)
+    public var callTimeout: TimeAmount = .seconds(1)
+    public var connectTimeout: TimeAmount = .seconds(1)
+    public var protocolKind: ThriftProtocolKind = .binary
+    public var transport: ThriftTransportKind = .framed
+    public var heartbeat: HeartbeatKind = .fb303
+    /// How often fb303 details (name, version, counters…) are fetched.
+    public var detailsInterval: TimeAmount = .seconds(30)
+
+    public init() {}
+}
+
+/// One server of the cluster.
+public struct NodeConfig: Sendable, Equatable {
+    public var name: String
+    public var address: NodeAddress
+    /// 0…1000; 0 means no traffic (but heartbeats go on).
+    public var weight: Int
+    public var group: String?
+    public var tags: [String]
+    public var settings: NodeSettings
+
+    public init(name: String, address: NodeAddress, weight: Int = 100, group: String? = nil, tags: [String] = [], settings: NodeSettings = NodeSettings()) {
+        self.name = name
+        self.address = address
+        self.weight = weight
+        self.group = group
+        self.tags = tags
+        self.settings = settings
+    }
+}
+
+/// Failure detection settings.
+public struct HealthSettings: Sendable, Equatable {
+    /// Consecutive failed heartbeats before a node is down.
+    public var fall = 3
+    /// Consecutive good heartbeats before a down node is up again.
+    public var rise = 2
+    /// φ above this marks a node suspect.
+    public var phiThreshold = 8.0
+    public init() {}
+}
+
+/// Retry settings; the budget is Finagle's.
+public struct RetrySettings: Sendable, Equatable {
+    public var maxAttempts = 3
+    public var budgetPercent = 20.0
+    public var budgetMinPerSecond = 10.0
+    public var budgetTTL: TimeAmount = .seconds(10)
+    public init() {}
+}
+
+/// Passive outlier ejection settings.
+public struct OutlierSettings: Sendable, Equatable {
+    public var consecutiveFailures = 5
+    public var baseEjection: TimeAmount = .seconds(30)
+    public var maxEjection: TimeAmount = .seconds(300)
+    public var maxEjectedPercent = 50.0
+    public init() {}
+}
+
+/// A whole cluster config (`cluster.toml`): nodes, defaults and the pool's policies.
+public struct ClusterConfig: Sendable, Equatable {
+    public var name: String
+    public var nodes: [NodeConfig]
+    public var balancer: BalancerKind = .p2cPeakEWMA
+    /// A drain that would leave fewer routable nodes than this is refused unless forced.
+    public var minRoutable = 1
+    /// Below this share of routable nodes the balancer spreads over every node (panic mode).
+    public var panicThreshold = 0.5
+    public var health = HealthSettings()
+    public var retry = RetrySettings()
+    public var outlier = OutlierSettings()
+    public var eventLogCapacity = 10_000
+    /// Where drains and weights are kept across restarts; nil: not kept.
+    public var stateFile: String?
+    /// Where every operator action is appended (JSONL); nil: not written.
+    public var auditLog: String?
+
+    public init(name: String, nodes: [NodeConfig]) {
+        self.name = name
+        self.nodes = nodes
+    }
+}

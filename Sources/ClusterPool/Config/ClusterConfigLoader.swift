@@ -1,0 +1,116 @@
+import NIOCore
+import ThriftWire
+
+extension ClusterConfig {
+    static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
+                          "audit_log", "defaults", "health", "retry", "outlier", "node"]
+    static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
+                              "heartbeat_method", "details_interval_s"]
+    static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
+
+    /// Parses and validates `cluster.toml` text. Every problem is a `ConfigError` naming the
+    /// file, line and field; nothing is started on a bad config.
+    public init(parsing source: String, file: String) throws {
+        let root = try ConfigDocument(source: source, file: file).root
+        try root.checkKeys(allowed: Self.topKeys)
+        var defaults = NodeSettings()
+        var defaultWeight = 100
+        if let table = try root.table("defaults") {
+            try table.checkKeys(allowed: Self.settingKeys + ["weight"])
+            defaults = try Self.settings(table, base: defaults)
+            defaultWeight = try table.int("weight", range: 0...1000) ?? 100
+        }
+        var nodes: [NodeConfig] = []
+        let nodeTables = try root.tables("node")
+        if nodeTables.isEmpty {
+            throw root.error("node", "a cluster needs at least one [[node]] with a name and an address")
+        }
+        var seenAddresses: [NodeAddress: String] = [:]
+        for table in nodeTables {
+            try table.checkKeys(allowed: Self.nodeKeys)
+            guard let name = try table.string("name"), !name.isEmpty else { throw table.error(nil, "every node needs a name") }
+            guard name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+                throw table.error("name", "must be 1–64 printable characters without spaces")
+            }
+            if nodes.contains(where: { $0.name == name }) { throw table.error("name", "duplicate node name \"\(name)\"") }
+            guard let addressText = try table.string("address") else { throw table.error(nil, "node \"\(name)\" needs an address (HOST:PORT)") }
+            let address: NodeAddress
+            do {
+                address = try NodeAddress(parsing: addressText)
+            } catch let error as NodeAddress.ParseError {
+                throw table.error("address", error.reason + " (got \"\(addressText)\")")
+            }
+            if let other = seenAddresses[address] {
+                throw table.error("address", "\(address) is already node \"\(other)\"")
+            }
+            seenAddresses[address] = name
+            nodes.append(NodeConfig(
+                name: name, address: address,
+                weight: try table.int("weight", range: 0...1000) ?? defaultWeight,
+                group: try table.string("group"),
+                tags: try table.strings("tags") ?? [],
+                settings: try Self.settings(table, base: defaults)))
+        }
+        self.init(name: try root.string("name") ?? "cluster", nodes: nodes)
+        if let text = try root.string("balancer") {
+            guard let kind = BalancerKind(rawValue: text) else {
+                let names = BalancerKind.allCases.map(\.rawValue)
+                let hint = NameSuggestion.closest(to: text, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw root.error("balancer", "must be one of \(names.joined(separator: ", "))\(hint)")
+            }
+            balancer = kind
+        }
+        minRoutable = try root.int("min_routable", range: 0...nodes.count) ?? min(1, nodes.count)
+        panicThreshold = try root.number("panic_threshold", range: 0...1) ?? 0.5
+        eventLogCapacity = try root.int("event_log_capacity", range: 100...1_000_000) ?? 10_000
+        stateFile = try root.string("state_file")
+        auditLog = try root.string("audit_log")
+        if let table = try root.table("health") {
+            try table.checkKeys(allowed: ["fall", "rise", "phi_threshold"])
+            health.fall = try table.int("fall", range: 1...100) ?? health.fall
+            health.rise = try table.int("rise", range: 1...100) ?? health.rise
+            health.phiThreshold = try table.number("phi_threshold", range: 1...100) ?? health.phiThreshold
+        }
+        if let table = try root.table("retry") {
+            try table.checkKeys(allowed: ["max_attempts", "budget_percent", "budget_min_per_second", "budget_ttl_s"])
+            retry.maxAttempts = try table.int("max_attempts", range: 1...10) ?? retry.maxAttempts
+            retry.budgetPercent = try table.number("budget_percent", range: 0...1000) ?? retry.budgetPercent
+            retry.budgetMinPerSecond = try table.number("budget_min_per_second", range: 0...100_000) ?? retry.budgetMinPerSecond
+            retry.budgetTTL = try Self.seconds(table, "budget_ttl_s", range: 1...60) ?? retry.budgetTTL
+        }
+        if let table = try root.table("outlier") {
+            try table.checkKeys(allowed: ["consecutive_failures", "base_ejection_s", "max_ejection_s", "max_ejected_percent"])
+            outlier.consecutiveFailures = try table.int("consecutive_failures", range: 1...1000) ?? outlier.consecutiveFailures
+            outlier.baseEjection = try Self.seconds(table, "base_ejection_s", range: 0.1...3600) ?? outlier.baseEjection
+            outlier.maxEjection = try Self.seconds(table, "max_ejection_s", range: 0.1...86400) ?? outlier.maxEjection
+            outlier.maxEjectedPercent = try table.number("max_ejected_percent", range: 0...100) ?? outlier.maxEjectedPercent
+        }
+    }
+
+    static func settings(_ table: ConfigTable, base: NodeSettings) throws -> NodeSettings {
+        var s = base
+        if let ms = try table.int("heartbeat_interval_ms", range: 10...3_600_000) { s.heartbeatInterval = .milliseconds(Int64(ms)) }
+        if let ms = try table.int("call_timeout_ms", range: 1...3_600_000) { s.callTimeout = .milliseconds(Int64(ms)) }
+        if let ms = try table.int("connect_timeout_ms", range: 1...600_000) { s.connectTimeout = .milliseconds(Int64(ms)) }
+        if let seconds = try seconds(table, "details_interval_s", range: 1...86400) { s.detailsInterval = seconds }
+        if let text = try table.string("protocol") {
+            guard let kind = ThriftProtocolKind(rawValue: text) else { throw table.error("protocol", "must be \"binary\" or \"compact\" (got \"\(text)\")") }
+            s.protocolKind = kind
+        }
+        if let text = try table.string("transport") {
+            guard let kind = ThriftTransportKind(rawValue: text) else { throw table.error("transport", "must be \"framed\" or \"unframed\" (got \"\(text)\")") }
+            s.transport = kind
+        }
+        if let method = try table.string("heartbeat_method") {
+            guard !method.isEmpty, method.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw table.error("heartbeat_method", "must be a method name (letters, digits, _), or absent for fb303 getStatus")
+            }
+            s.heartbeat = method == "getStatus" ? .fb303 : .method(method)
+        }
+        return s
+    }
+
+    static func seconds(_ table: ConfigTable, _ key: String, range: ClosedRange<Double>) throws -> TimeAmount? {
+        try table.number(key, range: range).map { .nanoseconds(Int64($0 * 1e9)) }
+    }
+}

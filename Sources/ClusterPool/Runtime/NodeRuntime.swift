@@ -1,0 +1,104 @@
+import NIOCore
+import ThriftWire
+
+/// Everything the pool tracks about one node. Owned by the pool's event loop: only code running
+/// on that loop touches it. Readers see it through `NodeSnapshot`.
+final class NodeRuntime {
+    enum Connection {
+        case idle
+        case connecting
+        case connected(ThriftConnection)
+        /// Waiting to reconnect until the scheduled attempt.
+        case backingOff
+    }
+
+    let index: Int
+    let config: NodeConfig
+    var settings: NodeSettings { config.settings }
+
+    var connection = Connection.idle
+    var backoff = ReconnectBackoff()
+    var reconnectTask: Scheduled<Void>?
+    var heartbeatTask: Scheduled<Void>?
+    /// When the next heartbeat is due; lateness is measured against it.
+    var nextHeartbeatDue: NIODeadline?
+    var heartbeatOutstanding = false
+    var lastDetailsFetch: NIODeadline?
+
+    var hysteresis: HysteresisDetector
+    var phi: PhiAccrualDetector
+    var everUp = false
+    var everHeard = false
+
+    var fbStatus: FBStatus?
+    var statusDetails = ""
+    var serverName: String?
+    var serverVersion: String?
+    var aliveSince: Int64?
+    var counters: [String: Int64] = [:]
+
+    var latency = LatencyWindow()
+    var peak = PeakEWMA()
+    var availability = AvailabilityWindow()
+
+    var heartbeatsOK = 0
+    var heartbeatsFailed = 0
+    var calls = 0
+    var callFailures = 0
+    var retries = 0
+    var inFlight = 0
+    var picks = 0
+    var pickRate = 0.0
+    var weight: Int
+    var operatorDrained = false
+    var lastError: String?
+    var health = NodeHealth.unknown
+    /// Changed since the last snapshot of it was built.
+    var dirty = true
+
+    init(index: Int, config: NodeConfig, health: HealthSettings) {
+        self.index = index
+        self.config = config
+        self.weight = config.weight
+        hysteresis = HysteresisDetector(fall: health.fall, rise: health.rise)
+        phi = PhiAccrualDetector(threshold: health.phiThreshold)
+    }
+
+    var liveConnection: ThriftConnection? {
+        if case let .connected(c) = connection { return c }
+        return nil
+    }
+
+    /// The state from the evidence. Pure apart from reading `self`.
+    func evaluateHealth(at now: NIODeadline) -> NodeHealth {
+        let base: NodeHealth
+        if liveConnection == nil || !hysteresis.isUp {
+            base = everHeard ? .down : .unknown
+        } else if hysteresis.consecutiveFailures > 0 || phi.isSuspect(at: now) {
+            base = .suspect
+        } else {
+            switch fbStatus {
+            case nil, .alive?: base = .up
+            case .warning?, .unknown?: base = .degraded
+            case .starting?: base = .starting
+            case .stopping?: base = .draining
+            case .stopped?, .dead?: base = .down
+            }
+        }
+        if operatorDrained && base != .down && base != .unknown { return .draining }
+        return base
+    }
+
+    /// May new calls go here (outlier ejection aside)?
+    var isRoutableHealth: Bool {
+        (health == .up || health == .degraded) && !operatorDrained && weight > 0 && liveConnection != nil
+    }
+
+    func recordError(_ text: String) {
+        lastError = TextSanitizer.clean(text, maximumLength: 200)
+        dirty = true
+    }
+}
+
+@available(*, unavailable)
+extension NodeRuntime: Sendable {}

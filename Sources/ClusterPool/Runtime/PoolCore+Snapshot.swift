@@ -1,0 +1,80 @@
+import NIOCore
+
+extension PoolCore {
+    /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed.
+    func buildSnapshot() -> ClusterSnapshot {
+        let now = self.now
+        let routable = nodes.filter { $0.isRoutableHealth && !outliers.isEjected($0.index, at: now) }
+        let availabilities = Dictionary(uniqueKeysWithValues: routable.map { ($0.index, $0.availability.availability) })
+        let clusterAvailability = AvailabilityWindow.cluster(Array(availabilities.values))
+        let totalRate = nodes.reduce(0) { $0 + $1.pickRate }
+        var snapshots: [NodeSnapshot] = []
+        snapshots.reserveCapacity(nodes.count)
+        for node in nodes {
+            var snapshot: NodeSnapshot
+            if !node.dirty, let cached = cachedNodeSnapshots[node.index] {
+                snapshot = cached
+            } else {
+                snapshot = nodeSnapshot(node, now: now)
+                node.dirty = false
+            }
+            // Cluster-relative figures change when other nodes change: always recomputed.
+            snapshot.routable = availabilities[node.index] != nil
+            snapshot.trafficShare = totalRate > 0 ? node.pickRate / totalRate : 0
+            snapshot.clusterAvailabilityIfDrained = availabilities[node.index] == nil
+                ? clusterAvailability
+                : AvailabilityWindow.cluster(availabilities.filter { $0.key != node.index }.map(\.value))
+            snapshot.ejectedFor = outliers.ejectedUntil(node.index).flatMap { until in
+                until > now ? Double((until - now).nanoseconds) / 1e9 : nil
+            }
+            cachedNodeSnapshots[node.index] = snapshot
+            snapshots.append(snapshot)
+        }
+        return ClusterSnapshot(
+            clusterName: config.name, wallTime: options.wallClock(), nodes: snapshots, events: events.events(),
+            callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
+            panicMode: candidates(excluding: []).panic, balancer: balancer.name,
+            undoDescription: undoStack.last?.description)
+    }
+
+    private func nodeSnapshot(_ node: NodeRuntime, now: NIODeadline) -> NodeSnapshot {
+        var s = NodeSnapshot(name: node.config.name, address: node.config.address.description, health: node.health)
+        s.group = node.config.group
+        s.tags = node.config.tags
+        s.fbStatus = node.fbStatus?.description
+        s.statusDetails = node.statusDetails
+        s.connected = node.liveConnection != nil
+        node.latency.rotateIfDue(at: now)
+        if let p = node.latency.percentiles() {
+            s.latencyP50 = p.p50
+            s.latencyP90 = p.p90
+            s.latencyP99 = p.p99
+            s.latencyMax = p.max
+        }
+        s.latencyEWMA = node.latency.ewma
+        s.recentLatencies = node.latency.recent
+        s.latencyHistogram = node.latency.histogram()
+        s.heartbeatsOK = node.heartbeatsOK
+        s.heartbeatsFailed = node.heartbeatsFailed
+        s.phi = node.phi.phi(at: now)
+        s.calls = node.calls
+        s.callFailures = node.callFailures
+        s.retries = node.retries
+        s.inFlight = node.inFlight
+        s.weight = node.weight
+        s.configuredWeight = node.config.weight
+        s.availability = node.availability.availability
+        s.operatorDrained = node.operatorDrained
+        s.lastError = node.lastError
+        s.serverName = node.serverName
+        s.serverVersion = node.serverVersion
+        s.aliveSince = node.aliveSince
+        s.counters = node.counters
+        return s
+    }
+
+    func publishSnapshotIfWanted() {
+        guard snapshotWanted() else { return }
+        publish(buildSnapshot())
+    }
+}

@@ -1,0 +1,180 @@
+import Histogram
+import NIOCore
+import ThriftWire
+
+/// The pool's mutable state and the logic that changes it. Confined to one event loop — the
+/// loop every node connection also lives on — so no state needs a lock; the `ClusterPool`
+/// facade hops onto the loop for every public operation.
+final class PoolCore {
+    let config: ClusterConfig
+    let loop: any EventLoop
+    let options: PoolOptions
+    let nodes: [NodeRuntime]
+    let nodeIndex: [String: Int]
+    var balancer: any LoadBalancer
+    var random: SeededGenerator
+    var retryBudget: RetryBudget
+    let retryPolicy: RetryPolicy
+    var outliers: OutlierEjector
+    var events: EventLog
+    var pauseGuard: LocalPauseGuard
+    /// Heartbeats sent before this moment are not held against nodes (the pool itself paused).
+    var pauseEndedAt: NIODeadline?
+    var undoStack: [(description: String, inverse: OperatorCommand)] = []
+    var persistence: OperatorPersistence
+    var stopped = false
+    var maintenance: Scheduled<Void>?
+    var ticks = 0
+
+    var callsTotal = 0
+    var retriesTotal = 0
+    var callRate = 0.0
+    var retryRate = 0.0
+    private var lastRateTick: NIODeadline?
+    private var lastCallsTotal = 0
+    private var lastRetriesTotal = 0
+
+    /// How late heartbeats ran against their schedule, in microseconds (for `make bench`).
+    var lateness = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .two)
+    var heartbeatsSent = 0
+
+    var cachedNodeSnapshots: [NodeSnapshot?]
+    /// Whether a reader asked for a snapshot since the last one was built (set by the facade):
+    /// with nobody reading, no snapshot is built at all.
+    var snapshotWanted: () -> Bool = { false }
+    var publish: (ClusterSnapshot) -> Void = { _ in }
+
+    init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions) throws {
+        self.config = config
+        self.loop = loop
+        self.options = options
+        nodes = config.nodes.enumerated().map { NodeRuntime(index: $0, config: $1, health: config.health) }
+        nodeIndex = Dictionary(uniqueKeysWithValues: config.nodes.enumerated().map { ($1.name, $0) })
+        balancer = config.balancer.make()
+        random = SeededGenerator(seed: options.seed)
+        retryBudget = try RetryBudget(ttl: config.retry.budgetTTL, minRetriesPerSecond: config.retry.budgetMinPerSecond,
+                                      percentCanRetry: config.retry.budgetPercent / 100)
+        retryPolicy = RetryPolicy(maxAttempts: config.retry.maxAttempts)
+        outliers = OutlierEjector(nodeCount: config.nodes.count, consecutiveFailures: config.outlier.consecutiveFailures,
+                                  baseEjection: config.outlier.baseEjection, maxEjection: config.outlier.maxEjection,
+                                  maxEjectedShare: config.outlier.maxEjectedPercent / 100)
+        events = EventLog(capacity: config.eventLogCapacity)
+        pauseGuard = LocalPauseGuard(expectedTick: options.tick)
+        persistence = OperatorPersistence(stateFile: config.stateFile, auditLog: config.auditLog)
+        cachedNodeSnapshots = Array(repeating: nil, count: config.nodes.count)
+    }
+
+    var now: NIODeadline { .now() }
+
+    func log(_ severity: EventSeverity, _ kind: PoolEvent.Kind, node: NodeRuntime?, _ message: String) {
+        events.append(time: options.wallClock(), node: node?.config.name, severity: severity, kind: kind, message: message)
+    }
+
+    // MARK: lifecycle
+
+    func start() {
+        restoreOperatorState()
+        let interval = nodes.map(\.settings.heartbeatInterval)
+        let start = now
+        for node in nodes {
+            connect(node)
+            // Spread first heartbeats evenly over the interval: no thundering herd.
+            let offset = interval[node.index].nanoseconds * Int64(node.index) / Int64(max(1, nodes.count))
+            scheduleHeartbeat(node, at: start + .nanoseconds(offset) + node.settings.heartbeatInterval)
+        }
+        scheduleMaintenance()
+        log(.info, .config, node: nil, "pool started: \(nodes.count) nodes, balancer \(balancer.name)")
+    }
+
+    func stop() -> EventLoopFuture<Void> {
+        stopped = true
+        maintenance?.cancel()
+        var closing: [EventLoopFuture<Void>] = []
+        for node in nodes {
+            node.heartbeatTask?.cancel()
+            node.reconnectTask?.cancel()
+            if let connection = node.liveConnection {
+                closing.append(connection.channel.close().recover { _ in })
+            }
+            node.connection = .idle
+        }
+        return EventLoopFuture.andAllComplete(closing, on: loop)
+    }
+
+    private func scheduleMaintenance() {
+        guard !stopped else { return }
+        maintenance = loop.assumeIsolated().scheduleTask(in: options.tick) { [self] in
+            maintain()
+            scheduleMaintenance()
+        }
+    }
+
+    // MARK: health bookkeeping
+
+    func updateHealth(_ node: NodeRuntime, reason: String? = nil) {
+        let new = node.evaluateHealth(at: now)
+        guard new != node.health else { return }
+        let old = node.health
+        node.health = new
+        node.dirty = true
+        let severity: EventSeverity
+        switch new {
+        case .down: severity = .error
+        case .suspect: severity = .warning
+        case .degraded, .draining, .starting: severity = .notice
+        case .up, .unknown: severity = .info
+        }
+        log(severity, .stateChange, node: node, "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? ""))
+    }
+
+    /// Called every tick: pause detection, rates, suspicion, ejection expiry, snapshots.
+    func maintain() {
+        let now = self.now
+        if let pause = pauseGuard.tick(at: now) {
+            pauseEndedAt = now
+            log(.notice, .config, node: nil, "the pool itself was paused for \(pause.nanoseconds / 1_000_000) ms; re-checking nodes instead of convicting them")
+            for node in nodes {
+                node.phi.rebase(at: now)
+                node.heartbeatOutstanding = false
+                sendHeartbeat(node)
+            }
+        }
+        ticks += 1
+        let ticksPerSecond = max(1, Int(1_000_000_000 / max(1, options.tick.nanoseconds)))
+        if ticks % ticksPerSecond == 0 {
+            updateRates(now)
+            for node in nodes {
+                updateHealth(node)
+                if let until = outliers.ejectedUntil(node.index), now >= until, node.lastError != nil {
+                    node.dirty = true
+                }
+            }
+        }
+        publishSnapshotIfWanted()
+    }
+
+    private func updateRates(_ now: NIODeadline) {
+        defer {
+            lastRateTick = now
+            lastCallsTotal = callsTotal
+            lastRetriesTotal = retriesTotal
+        }
+        guard let last = lastRateTick else { return }
+        let seconds = Double((now - last).nanoseconds) / 1e9
+        guard seconds > 0 else { return }
+        // EWMA over ~3 s: steady enough to read, quick enough to follow a drain.
+        let alpha = min(1, seconds / 3)
+        callRate += alpha * (Double(callsTotal - lastCallsTotal) / seconds - callRate)
+        retryRate += alpha * (Double(retriesTotal - lastRetriesTotal) / seconds - retryRate)
+        for node in nodes {
+            let rate = Double(node.picks) / seconds
+            node.picks = 0
+            let updated = node.pickRate + alpha * (rate - node.pickRate)
+            if abs(updated - node.pickRate) > 1e-9 { node.dirty = true }
+            node.pickRate = updated
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PoolCore: Sendable {}

@@ -1,0 +1,37 @@
+import Foundation
+import NIOCore
+
+/// How a pool instance gets time, randomness and its operator's name; tests pin them.
+public struct PoolOptions: Sendable {
+    /// Seeds the balancer, backoff and retry jitter.
+    public var seed: UInt64
+    /// Wall-clock seconds since 1970, for event and audit timestamps.
+    public var wallClock: @Sendable () -> Double
+    /// Who operator actions are attributed to in the audit log.
+    public var user: String
+    /// How often the pool checks health, rates and pauses, and may build a snapshot.
+    public var tick: TimeAmount
+
+    public init(
+        seed: UInt64 = UInt64.random(in: 1 ... .max),
+        wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() },
+        user: String = PoolOptions.currentUser(),
+        tick: TimeAmount = .milliseconds(100)
+    ) {
+        self.seed = seed
+        self.wallClock = wallClock
+        self.user = user
+        self.tick = tick
+    }
+
+    public static func unixTime() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    public static func currentUser() -> String {
+        if let name = getenv("USER") ?? getenv("LOGNAME") { return String(cString: name) }
+        return "uid-\(getuid())"
+    }
+}
