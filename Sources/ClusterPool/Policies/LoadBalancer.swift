@@ -113,20 +113,25 @@ public struct LeastOutstanding: LoadBalancer {
 }
 
 /// Power of two choices over peak-EWMA cost (Finagle's default): draw two nodes by weight, send
-/// to the one with the lower `cost × (outstanding + 1) / weight`. Slow or busy nodes lose traffic
+/// to the one with the lower `cost × (outstanding + 1)`. Slow or busy nodes lose traffic
 /// quickly, without the herd behaviour of always picking the global minimum.
+///
+/// Weight only decides how often a node is *considered*. The two draws are independent (with
+/// replacement) and a tie goes to the first, so among equal nodes a node's share is exactly
+/// p² + p(1 − p) = p, its weight share. (Dividing the score by weight instead would make the
+/// heavier node win every tie and overshoot its weight.)
 public struct PowerOfTwoChoices: LoadBalancer {
     public var name: String { BalancerKind.p2cPeakEWMA.rawValue }
     public init() {}
 
     public mutating func pick(_ candidates: [BalancerNode], using random: inout SeededGenerator) -> Int? {
-        guard let first = WeightedRandom.draw(candidates, using: &random) else { return nil }
-        guard let second = WeightedRandom.draw(candidates, excluding: first.index, using: &random) else { return first.index }
-        return score(first) <= score(second) ? first.index : second.index
+        guard let first = WeightedRandom.draw(candidates, using: &random),
+              let second = WeightedRandom.draw(candidates, using: &random) else { return nil }
+        return score(second) < score(first) ? second.index : first.index
     }
 
     func score(_ node: BalancerNode) -> Double {
         // A floor on cost so unmeasured nodes are compared by load, not all tied at zero.
-        (max(node.cost, 0.001)) * Double(node.outstanding + 1) / Double(node.weight)
+        max(node.cost, 0.001) * Double(node.outstanding + 1)
     }
 }

@@ -14,6 +14,13 @@ public struct LocalPauseGuard: Sendable {
         self.tolerance = tolerance ?? max(.seconds(1), expectedTick * 3)
     }
 
+    /// Whether the time since the last tick already exceeds the tolerance: a pause is under way
+    /// (or just ended) and the next tick will report it.
+    public func isPaused(at now: NIODeadline) -> Bool {
+        guard let last = lastTick else { return false }
+        return now - last > expectedTick + tolerance
+    }
+
     /// Records a tick; returns the length of the pause just detected, or nil.
     public mutating func tick(at now: NIODeadline) -> TimeAmount? {
         defer { lastTick = now }

@@ -23,6 +23,10 @@ final class NodeRuntime {
     /// When the next heartbeat is due; lateness is measured against it.
     var nextHeartbeatDue: NIODeadline?
     var heartbeatOutstanding = false
+    /// Replies received on the current connection. A server that closes (or stays silent)
+    /// before the first reply is most likely speaking another transport or protocol.
+    var repliesOnConnection = 0
+    var requestsOnConnection = 0
     var lastDetailsFetch: NIODeadline?
 
     var hysteresis: HysteresisDetector
@@ -92,6 +96,12 @@ final class NodeRuntime {
     /// May new calls go here (outlier ejection aside)?
     var isRoutableHealth: Bool {
         (health == .up || health == .degraded) && !operatorDrained && weight > 0 && liveConnection != nil
+    }
+
+    /// A hint for an operator when a fresh connection fails before any reply.
+    var mismatchHint: String? {
+        guard repliesOnConnection == 0, requestsOnConnection > 0 else { return nil }
+        return "likely a transport or protocol mismatch: this node is configured \(settings.transport.rawValue)/\(settings.protocolKind.rawValue); check what the server speaks"
     }
 
     func recordError(_ text: String) {

@@ -52,16 +52,20 @@ extension PoolCore {
         }
         let node = nodes[index]
         node.inFlight += 1
+        node.requestsOnConnection += 1
         node.calls += 1
         node.picks += 1
         node.dirty = true
         let sentAt = now
-        connection.send(method: call.method, args: call.encode(connection.protocolKind), timeout: remaining)
+        // Each attempt gets the node's call timeout, so a retry still has time within the deadline.
+        let attemptTimeout = min(remaining, node.settings.callTimeout)
+        connection.send(method: call.method, args: call.encode(connection.protocolKind), timeout: attemptTimeout)
             .assumeIsolated().whenComplete { [self] result in
                 node.inFlight -= 1
                 node.dirty = true
                 switch result {
                 case let .success(message):
+                    node.repliesOnConnection += 1
                     let millis = Double((now - sentAt).nanoseconds) / 1e6
                     node.latency.record(millis: millis, at: now)
                     node.peak.observe(millis: millis, at: now)
@@ -73,7 +77,7 @@ extension PoolCore {
                     }
                     call.promise.succeed(PoolReply(message: message, node: node.config.name))
                 case let .failure(error):
-                    attemptFailed(call, node: node, error: error, timeout: remaining)
+                    attemptFailed(call, node: node, error: error, timeout: attemptTimeout)
                 }
             }
     }

@@ -29,6 +29,8 @@ extension PoolCore {
 
     private func connected(_ node: NodeRuntime, _ connection: ThriftConnection) {
         node.connection = .connected(connection)
+        node.repliesOnConnection = 0
+        node.requestsOnConnection = 0
         node.backoff.reset()
         node.phi.reset()
         node.heartbeatOutstanding = false
@@ -45,7 +47,16 @@ extension PoolCore {
     private func connectionLost(_ node: NodeRuntime, _ connection: ThriftConnection) {
         guard !stopped, case let .connected(current) = node.connection, current === connection else { return }
         node.connection = .backingOff
-        hardFailure(node, "connection to \(node.config.address) closed by the server or reset")
+        if let hint = node.mismatchHint {
+            let text = "transport mismatch: \(node.config.address) closed the connection on the first call without replying — \(hint)"
+            log(.error, .transportMismatch, node: node, text)
+            node.recordError(text)
+            node.hysteresis.forceDown()
+            node.everHeard = true
+            updateHealth(node, reason: "transport mismatch")
+        } else {
+            hardFailure(node, "connection to \(node.config.address) closed by the server or reset")
+        }
         scheduleReconnect(node)
     }
 
@@ -102,6 +113,7 @@ extension PoolCore {
     func sendHeartbeat(_ node: NodeRuntime) {
         guard let connection = node.liveConnection, !node.heartbeatOutstanding else { return }
         node.heartbeatOutstanding = true
+        node.requestsOnConnection += 1
         heartbeatsSent += 1
         let sentAt = now
         let method: String
@@ -109,7 +121,9 @@ extension PoolCore {
         case .fb303: method = FB303.GetStatus.name
         case let .method(name): method = name
         }
-        let timeout = min(node.settings.callTimeout, node.settings.heartbeatInterval)
+        // Shorter than the interval, so a lost heartbeat fails before the next is due and that
+        // one is not skipped (one outstanding per node): a hang is down within fall × interval.
+        let timeout = min(node.settings.callTimeout, .nanoseconds(node.settings.heartbeatInterval.nanoseconds * 9 / 10))
         connection.send(method: method, args: Self.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
             guard let current = node.liveConnection, current === connection else { return }
             node.heartbeatOutstanding = false
@@ -120,6 +134,7 @@ extension PoolCore {
     private func heartbeatCompleted(_ node: NodeRuntime, _ result: Result<ThriftMessage, any Error>, sentAt: NIODeadline, timeout: TimeAmount) {
         switch result {
         case let .success(message):
+            node.repliesOnConnection += 1
             let millis = Double((now - sentAt).nanoseconds) / 1e6
             do {
                 let status = try heartbeatStatus(node, message)
@@ -133,9 +148,17 @@ extension PoolCore {
             if let pauseEnd = pauseEndedAt, sentAt < pauseEnd {
                 return  // sent before a local pause: not the node's fault
             }
+            if pauseGuard.isPaused(at: now) {
+                // An overdue timeout can run before the tick that notices the pause: same rule.
+                return
+            }
             switch error {
             case is ThriftConnection.CallError:
-                heartbeatFailed(node, kind: .timeout, "heartbeat timed out after \(timeout.nanoseconds / 1_000_000) ms")
+                if let hint = node.mismatchHint {
+                    heartbeatFailed(node, kind: .transportMismatch, "no reply to the first call on a new connection within \(timeout.nanoseconds / 1_000_000) ms — \(hint)")
+                } else {
+                    heartbeatFailed(node, kind: .timeout, "heartbeat timed out after \(timeout.nanoseconds / 1_000_000) ms")
+                }
             case let wire as ThriftWireError:
                 if case .transportMismatch = wire.kind {
                     heartbeatFailed(node, kind: .transportMismatch, "\(wire) — check the node's transport (framed/unframed) setting")

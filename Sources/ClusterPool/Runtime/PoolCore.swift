@@ -82,6 +82,8 @@ final class PoolCore {
             let offset = interval[node.index].nanoseconds * Int64(node.index) / Int64(max(1, nodes.count))
             scheduleHeartbeat(node, at: start + .nanoseconds(offset) + node.settings.heartbeatInterval)
         }
+        // The guard's reference point: a pause before the first tick must count too.
+        _ = pauseGuard.tick(at: start)
         scheduleMaintenance()
         log(.info, .config, node: nil, "pool started: \(nodes.count) nodes, balancer \(balancer.name)")
     }
