@@ -13,10 +13,11 @@ demo: deps-demo
 	swift build $(SWIFT_FLAGS) --product thrifttop
 	"$$(swift build --show-bin-path)/thrifttop" demo-servers --scenario demo/scenario.toml
 
-## test: every suite, warnings as errors (unit, live demo servers, Apache Thrift interop)
+## test: every suite, warnings as errors (unit, live demo servers, Apache Thrift interop).
+## Not in parallel: live tests measure detection times and must not fight each other for 2 cores.
 test: deps-test
 	swift build --build-tests $(SWIFT_FLAGS)
-	swift test --skip-build $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	swift test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
 build: deps-demo
 	swift build $(SWIFT_FLAGS)

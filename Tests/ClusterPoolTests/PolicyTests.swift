@@ -189,9 +189,17 @@ struct LoadBalancerTests {
         let nodes = [BalancerNode(index: 0, weight: 100, cost: 1), BalancerNode(index: 1, weight: 100, cost: 1),
                      BalancerNode(index: 2, weight: 100, cost: 40)]
         let got = shares(&p2c, nodes)
-        // It is chosen only when drawn twice: (1/3)² ≈ 11 %.
-        #expect(abs(got[2] - 1.0 / 9) < 0.02)
-        #expect(got[0] > 0.4 && got[1] > 0.4)
+        #expect(got[2] == 0)
+        #expect(abs(got[0] - 0.5) < 0.02)
+    }
+
+    @Test func p2cPrefersTheLessLoadedOfTwoEqualNodesButKeepsWeightsOnTies() {
+        var p2c = PowerOfTwoChoices()
+        let busy = [BalancerNode(index: 0, weight: 100, outstanding: 8, cost: 1), BalancerNode(index: 1, weight: 100, outstanding: 0, cost: 1)]
+        #expect(shares(&p2c, busy)[1] == 1)
+        // Costs within the tie band: weights decide.
+        let noisy = [BalancerNode(index: 0, weight: 100, cost: 1.0), BalancerNode(index: 1, weight: 300, cost: 1.2)]
+        #expect(abs(shares(&p2c, noisy)[1] - 0.75) < 0.02)
     }
 
     @Test func leastOutstandingPrefersIdleNodesPerUnitOfWeight() {

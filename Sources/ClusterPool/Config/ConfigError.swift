@@ -24,7 +24,8 @@ public enum NameSuggestion {
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(2, word.count / 3) ? best.0 : nil
+        // Close enough to be a typo, and not a wholesale replacement of a short word.
+        return best.1 <= max(2, word.count / 3) && best.1 < word.count ? best.0 : nil
     }
 
     /// Levenshtein distance.

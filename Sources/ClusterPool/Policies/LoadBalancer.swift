@@ -112,22 +112,28 @@ public struct LeastOutstanding: LoadBalancer {
     }
 }
 
-/// Power of two choices over peak-EWMA cost (Finagle's default): draw two nodes by weight, send
-/// to the one with the lower `cost × (outstanding + 1)`. Slow or busy nodes lose traffic
-/// quickly, without the herd behaviour of always picking the global minimum.
+/// Power of two choices over peak-EWMA cost (Finagle's default): draw two nodes, send to the one
+/// with the lower `cost × (outstanding + 1)`. Slow or busy nodes lose traffic quickly, without
+/// the herd behaviour of always picking the global minimum.
 ///
-/// Weight only decides how often a node is *considered*. The two draws are independent (with
-/// replacement) and a tie goes to the first, so among equal nodes a node's share is exactly
-/// p² + p(1 − p) = p, its weight share. (Dividing the score by weight instead would make the
-/// heavier node win every tie and overshoot its weight.)
+/// Weights hold among equal nodes: the first node is drawn by weight, the second by weight among
+/// the others, and the second wins only when it is clearly better (by `tieBand`). Equal nodes
+/// then tie, the first is taken, and each gets exactly its weight share; measurement noise does
+/// not skew shares. A slow node is never preferred over a fast one. (Dividing the score by weight
+/// instead would make the heavier node win every tie and overshoot its weight.)
 public struct PowerOfTwoChoices: LoadBalancer {
     public var name: String { BalancerKind.p2cPeakEWMA.rawValue }
-    public init() {}
+    /// How much lower the second score must be to beat the first.
+    public var tieBand: Double
+
+    public init(tieBand: Double = 1.25) {
+        self.tieBand = tieBand
+    }
 
     public mutating func pick(_ candidates: [BalancerNode], using random: inout SeededGenerator) -> Int? {
-        guard let first = WeightedRandom.draw(candidates, using: &random),
-              let second = WeightedRandom.draw(candidates, using: &random) else { return nil }
-        return score(second) < score(first) ? second.index : first.index
+        guard let first = WeightedRandom.draw(candidates, using: &random) else { return nil }
+        guard let second = WeightedRandom.draw(candidates, excluding: first.index, using: &random) else { return first.index }
+        return score(second) * tieBand < score(first) ? second.index : first.index
     }
 
     func score(_ node: BalancerNode) -> Double {

@@ -16,6 +16,7 @@ extension PoolCore {
         case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user): \(command) refused: \(reason)")
         }
         let after = operatorState()
+        let known = command.node.map { nodeIndex[$0] != nil } ?? false
         if result.isDone {
             do {
                 try persistence.save(after)
@@ -25,8 +26,8 @@ extension PoolCore {
         }
         do {
             try persistence.audit(AuditRecord(time: options.wallClock(), user: user, action: command.description,
-                                              node: command.node, before: before.describe(command.node),
-                                              after: after.describe(command.node), result: result.description))
+                                              node: command.node, before: known ? before.describe(command.node) : nil,
+                                              after: known ? after.describe(command.node) : nil, result: result.description))
         } catch {
             log(.error, .config, node: nil, "cannot append to the audit log: \(error)")
         }
