@@ -6,7 +6,7 @@ TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH := .build-fuzz
 
-.PHONY: demo test build fuzz deps-demo deps-test clean
+.PHONY: demo test build fuzz bench deps-demo deps-test clean
 
 ## demo: the bundled demo cluster (for now the fault-injecting servers, in the foreground)
 demo: deps-demo
@@ -25,6 +25,10 @@ build: deps-demo
 ## fuzz: libFuzzer over the frame and message decoders for FUZZ_SECONDS (default 60)
 fuzz: deps-demo
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SCRATCH)
+
+## bench: pool CPU per 1,000 heartbeats vs a Python heartbeater, and 1,000/10,000 nodes (release build)
+bench: deps-test
+	scripts/bench.sh
 
 deps-demo:
 	@scripts/ensure-packages.sh $(DEMO_PACKAGES)

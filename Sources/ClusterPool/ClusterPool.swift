@@ -124,6 +124,14 @@ public final class ClusterPool: Sendable {
         }.get()
     }
 
+    /// Starts the heartbeat figures afresh (after a warm-up, say).
+    public func resetHeartbeatStatistics() async throws {
+        try await eventLoop.submit { [self] in
+            core.value?.lateness.reset()
+            core.value?.heartbeatsSent = 0
+        }.get()
+    }
+
     /// Heartbeat scheduling figures, for benchmarks: heartbeats sent, and lateness p50/p99/max in µs.
     public func heartbeatStatistics() async throws -> (sent: Int, latenessP50: UInt64, latenessP99: UInt64, latenessMax: UInt64) {
         try await eventLoop.submit { [self] in

@@ -8,11 +8,14 @@ public struct ThriftClientCall: Sendable {
     public var args: ByteBuffer
     /// Completed with the whole reply (REPLY or EXCEPTION); nil for a oneway call.
     public var reply: EventLoopPromise<ThriftMessage>?
+    /// After this, `expire(now:)` fails the call with `.timedOut`; nil: no deadline.
+    public var deadline: NIODeadline?
 
-    public init(method: String, args: ByteBuffer, reply: EventLoopPromise<ThriftMessage>?) {
+    public init(method: String, args: ByteBuffer, reply: EventLoopPromise<ThriftMessage>?, deadline: NIODeadline? = nil) {
         self.method = method
         self.args = args
         self.reply = reply
+        self.deadline = deadline
     }
 }
 
@@ -28,6 +31,8 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
     case wrongMethodName(expected: String, received: String)
     /// A message arrived that is not a reply (a CALL or ONEWAY sent to the client).
     case unexpectedMessageType(ThriftMessageType)
+    /// No reply before the call's deadline.
+    case timedOut
 
     public var description: String {
         switch self {
@@ -36,6 +41,7 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
         case let .unexpectedSequenceID(id): "protocol error: reply with unexpected seqid \(id)"
         case let .wrongMethodName(expected, received): "protocol error: reply for '\(received)' to a call of '\(expected)'"
         case let .unexpectedMessageType(type): "protocol error: \(type) message received by a client"
+        case .timedOut: "timed out"
         }
     }
 }
@@ -46,6 +52,11 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
 /// unexpected seqid or method name, a closed connection — it fails every outstanding call,
 /// closes the channel, and fails every later call at once: after a protocol error the stream
 /// position cannot be trusted.
+///
+/// Deadlines are enforced by whoever owns the connection calling `expire(now:)` (the pool does
+/// it from one timer for all its connections; a scheduled task per call costs a heap insert and
+/// an O(n) cancel in NIO). A timed-out seqid is remembered, so its late reply is dropped
+/// quietly instead of being taken for a protocol error.
 public final class ThriftClientHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = ThriftClientCall
@@ -60,7 +71,11 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     private let limits: ThriftLimits
     private var state = State.open
     private var nextSequenceID: Int32 = 1
-    private var outstanding: [Int32: (method: String, promise: EventLoopPromise<ThriftMessage>)] = [:]
+    private var outstanding: [Int32: (method: String, promise: EventLoopPromise<ThriftMessage>, deadline: NIODeadline?)] = [:]
+    /// Seqids that timed out, oldest first, bounded: their late replies are dropped.
+    private var abandoned = Set<Int32>()
+    private var abandonedOrder: [Int32] = []
+    private static let abandonedCapacity = 4096
 
     public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
         self.protocolKind = protocolKind
@@ -92,7 +107,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         }
         message.writeImmutableBuffer(call.args)
         if let reply = call.reply {
-            outstanding[sequenceID] = (call.method, reply)
+            outstanding[sequenceID] = (call.method, reply, call.deadline)
         }
         context.write(wrapOutboundOut(message), promise: promise)
     }
@@ -105,6 +120,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
                 throw ThriftClientError.unexpectedMessageType(message.header.type)
             }
             guard let call = outstanding.removeValue(forKey: message.header.sequenceID) else {
+                if abandoned.remove(message.header.sequenceID) != nil { return }  // late reply to a timed-out call
                 throw ThriftClientError.unexpectedSequenceID(message.header.sequenceID)
             }
             guard call.method == message.header.name else {
@@ -114,6 +130,21 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             call.promise.succeed(message)
         } catch {
             fail(context: context, error: error)
+        }
+    }
+
+    /// Fails every call whose deadline is at or before `now` with `.timedOut`. Call on the loop.
+    public func expire(now: NIODeadline) {
+        guard !outstanding.isEmpty else { return }
+        let expired = outstanding.filter { $0.value.deadline.map { $0 <= now } ?? false }
+        for (sequenceID, call) in expired.sorted(by: { $0.key < $1.key }) {
+            outstanding[sequenceID] = nil
+            abandoned.insert(sequenceID)
+            abandonedOrder.append(sequenceID)
+            if abandonedOrder.count > Self.abandonedCapacity {
+                abandoned.remove(abandonedOrder.removeFirst())
+            }
+            call.promise.fail(ThriftClientError.timedOut)
         }
     }
 

@@ -279,3 +279,24 @@ struct RecordTests {
         #expect(TextSanitizer.clean(String(repeating: "a", count: 600)).count == 513)
     }
 }
+
+@Suite("Timer wheel")
+struct TimerWheelTests {
+    @Test func entriesComeOutOnceInDueOrderAndNeverBeforeTheirTick() {
+        var wheel = TimerWheel<String>(tick: .milliseconds(10))
+        wheel.schedule("b", at: t0 + .milliseconds(25))
+        wheel.schedule("a", at: t0 + .milliseconds(5))
+        wheel.schedule("c", at: t0 + .milliseconds(500))
+        #expect(wheel.takeDue(at: t0 + .milliseconds(9)) == ["a"])
+        #expect(wheel.takeDue(at: t0 + .milliseconds(19)).isEmpty)
+        #expect(wheel.takeDue(at: t0 + .milliseconds(30)) == ["b"])
+        #expect(wheel.takeDue(at: t0 + .milliseconds(30)).isEmpty)
+        // Scheduled into a bucket already taken out: comes out at the next tick instead.
+        wheel.schedule("late", at: t0)
+        #expect(wheel.takeDue(at: t0 + .milliseconds(40)) == ["late"])
+        // A long gap takes out everything due, in order.
+        wheel.schedule("d", at: t0 + .seconds(100))
+        #expect(wheel.takeDue(at: t0 + .seconds(200)) == ["c", "d"])
+        #expect(wheel.count == 0)
+    }
+}

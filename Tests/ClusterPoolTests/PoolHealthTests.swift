@@ -52,14 +52,14 @@ struct PoolHealthTests {
         try await cluster.allUp()
         let hangStarted = NIODeadline.now() + .nanoseconds(Int64((0.6 - cluster.servers[1].elapsedSeconds) * 1e9))
         try await cluster.waitFor("stuck down", seconds: 3) { $0.node(named: "stuck")?.health == .down }
-        // fall (3) × interval (100 ms) + timeout (90 ms) after the hang, with 100 ms of slack.
+        // fall (3) × interval (100 ms) + timeout (80 ms) after the hang, with 100 ms of slack.
         let downAfter = NIODeadline.now() - hangStarted
-        #expect(downAfter < .milliseconds(3 * 100 + 90 + 100), "down \(downAfter.nanoseconds / 1_000_000) ms after the hang")
+        #expect(downAfter < .milliseconds(3 * 100 + 80 + 100), "down \(downAfter.nanoseconds / 1_000_000) ms after the hang")
         let messages = try await cluster.pool.currentSnapshot().events.filter { $0.node == "stuck" }.map(\.message)
         let suspect = try #require(messages.firstIndex { $0.hasPrefix("up → suspect") })
         let down = try #require(messages.firstIndex { $0.hasPrefix("suspect → down") })
         #expect(suspect < down)
-        #expect(messages.contains { $0.contains("heartbeat timed out after 90 ms") })
+        #expect(messages.contains { $0.contains("heartbeat timed out after 80 ms") })
         await cluster.stop()
     }
 

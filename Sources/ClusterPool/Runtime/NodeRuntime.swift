@@ -19,7 +19,6 @@ final class NodeRuntime {
     var connection = Connection.idle
     var backoff = ReconnectBackoff()
     var reconnectTask: Scheduled<Void>?
-    var heartbeatTask: Scheduled<Void>?
     /// When the next heartbeat is due; lateness is measured against it.
     var nextHeartbeatDue: NIODeadline?
     var heartbeatOutstanding = false

@@ -59,7 +59,7 @@ extension PoolCore {
         let sentAt = now
         // Each attempt gets the node's call timeout, so a retry still has time within the deadline.
         let attemptTimeout = min(remaining, node.settings.callTimeout)
-        connection.send(method: call.method, args: call.encode(connection.protocolKind), timeout: attemptTimeout)
+        send(node, on: connection, method: call.method, args: call.encode(connection.protocolKind), timeout: attemptTimeout)
             .assumeIsolated().whenComplete { [self] result in
                 node.inFlight -= 1
                 node.dirty = true
@@ -93,7 +93,7 @@ extension PoolCore {
         case ThriftClientError.connectionClosed:
             failure = .connectionLost
             finalError = .connection(node: name, reason: "connection closed while the call was in flight")
-        case is ThriftConnection.CallError:
+        case ThriftClientError.timedOut:
             failure = .timeout
             finalError = .timeout(node: name, after: timeout)
         case let error as ThriftWireError:

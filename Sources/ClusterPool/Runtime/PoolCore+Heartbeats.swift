@@ -84,12 +84,18 @@ extension PoolCore {
     func scheduleHeartbeat(_ node: NodeRuntime, at due: NIODeadline) {
         guard !stopped else { return }
         node.nextHeartbeatDue = due
-        node.heartbeatTask = loop.assumeIsolated().scheduleTask(deadline: due) { [self] in
-            heartbeatDue(node)
-        }
+        wheel.schedule(.heartbeat(node.index), at: due)
     }
 
-    private func heartbeatDue(_ node: NodeRuntime) {
+    /// A send with a deadline enforced by the pool's wheel rather than a timer of its own.
+    func send(_ node: NodeRuntime, on connection: ThriftConnection, method: String, args: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ThriftMessage> {
+        let deadline = now + timeout
+        // One tick late: the bucket holding the deadline can run a little before it.
+        wheel.schedule(.expire(node.index), at: deadline + options.tick)
+        return connection.send(method: method, args: args, deadline: deadline)
+    }
+
+    func heartbeatDue(_ node: NodeRuntime) {
         let now = self.now
         let due = node.nextHeartbeatDue ?? now
         _ = lateness.record(UInt64(max(0, (now - due).nanoseconds / 1000)))
@@ -121,10 +127,12 @@ extension PoolCore {
         case .fb303: method = FB303.GetStatus.name
         case let .method(name): method = name
         }
-        // Shorter than the interval, so a lost heartbeat fails before the next is due and that
-        // one is not skipped (one outstanding per node): a hang is down within fall × interval.
-        let timeout = min(node.settings.callTimeout, .nanoseconds(node.settings.heartbeatInterval.nanoseconds * 9 / 10))
-        connection.send(method: method, args: Self.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
+        // Shorter than the interval by two ticks (deadlines are enforced at tick granularity),
+        // so a lost heartbeat has failed before the next is due and that one is not skipped
+        // (one outstanding per node): a hang is down within fall × interval.
+        let interval = node.settings.heartbeatInterval
+        let timeout = min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
+        send(node, on: connection, method: method, args: Self.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
             guard let current = node.liveConnection, current === connection else { return }
             node.heartbeatOutstanding = false
             heartbeatCompleted(node, result, sentAt: sentAt, timeout: timeout)
@@ -153,7 +161,7 @@ extension PoolCore {
                 return
             }
             switch error {
-            case is ThriftConnection.CallError:
+            case ThriftClientError.timedOut:
                 if let hint = node.mismatchHint {
                     heartbeatFailed(node, kind: .transportMismatch, "no reply to the first call on a new connection within \(timeout.nanoseconds / 1_000_000) ms — \(hint)")
                 } else {
@@ -250,7 +258,7 @@ extension PoolCore {
     /// A details call whose failure is not a health signal (heartbeats are): errors are ignored.
     private func call<M: ThriftSimpleMethod>(_ method: M.Type, on connection: ThriftConnection, _ node: NodeRuntime,
                                              apply: @escaping (NodeRuntime, M.Success) -> Void) where M.Args == ThriftEmptyStruct {
-        connection.send(method: M.name, args: Self.emptyArgs, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
+        send(node, on: connection, method: M.name, args: Self.emptyArgs, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
             guard let value = try? M.success(from: try message.result(as: M.Result.self)) else { return }
             apply(node, value)
             node.dirty = true

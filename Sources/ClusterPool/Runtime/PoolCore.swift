@@ -23,7 +23,10 @@ final class PoolCore {
     var undoStack: [(description: String, inverse: OperatorCommand)] = []
     var persistence: OperatorPersistence
     var stopped = false
-    var maintenance: Scheduled<Void>?
+    /// The one timer of the pool: heartbeats due and call deadlines, bucketed by tick.
+    var wheel: TimerWheel<WheelEntry>
+    var tickTask: Scheduled<Void>?
+    var nextTick: NIODeadline?
     var ticks = 0
 
     var callsTotal = 0
@@ -60,6 +63,7 @@ final class PoolCore {
                                   maxEjectedShare: config.outlier.maxEjectedPercent / 100)
         events = EventLog(capacity: config.eventLogCapacity)
         pauseGuard = LocalPauseGuard(expectedTick: options.tick)
+        wheel = TimerWheel(tick: options.tick)
         persistence = OperatorPersistence(stateFile: config.stateFile, auditLog: config.auditLog)
         cachedNodeSnapshots = Array(repeating: nil, count: config.nodes.count)
     }
@@ -74,26 +78,24 @@ final class PoolCore {
 
     func start() {
         restoreOperatorState()
-        let interval = nodes.map(\.settings.heartbeatInterval)
         let start = now
         for node in nodes {
             connect(node)
             // Spread first heartbeats evenly over the interval: no thundering herd.
-            let offset = interval[node.index].nanoseconds * Int64(node.index) / Int64(max(1, nodes.count))
+            let offset = node.settings.heartbeatInterval.nanoseconds * Int64(node.index) / Int64(max(1, nodes.count))
             scheduleHeartbeat(node, at: start + .nanoseconds(offset) + node.settings.heartbeatInterval)
         }
         // The guard's reference point: a pause before the first tick must count too.
         _ = pauseGuard.tick(at: start)
-        scheduleMaintenance()
+        scheduleTick(at: start + options.tick)
         log(.info, .config, node: nil, "pool started: \(nodes.count) nodes, balancer \(balancer.name)")
     }
 
     func stop() -> EventLoopFuture<Void> {
         stopped = true
-        maintenance?.cancel()
+        tickTask?.cancel()
         var closing: [EventLoopFuture<Void>] = []
         for node in nodes {
-            node.heartbeatTask?.cancel()
             node.reconnectTask?.cancel()
             if let connection = node.liveConnection {
                 closing.append(connection.channel.close().recover { _ in })
@@ -103,13 +105,32 @@ final class PoolCore {
         return EventLoopFuture.andAllComplete(closing, on: loop)
     }
 
-    private func scheduleMaintenance() {
+    /// Ticks at a fixed cadence (deadline after deadline, not delay after delay).
+    private func scheduleTick(at deadline: NIODeadline) {
         guard !stopped else { return }
-        maintenance = loop.assumeIsolated().scheduleTask(in: options.tick) { [self] in
-            maintain()
-            scheduleMaintenance()
+        nextTick = deadline
+        tickTask = loop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            onTick()
+            let now = self.now
+            var next = deadline + options.tick
+            if next <= now { next = now + options.tick }
+            scheduleTick(at: next)
         }
     }
+
+    private func onTick() {
+        let now = self.now
+        let due = wheel.takeDue(at: now)
+        // Expiries first: a heartbeat that just timed out must not make the next one look
+        // outstanding and be skipped.
+        for case let .expire(index) in due { nodes[index].liveConnection?.expire(now: now) }
+        for case let .heartbeat(index) in due { heartbeatDue(nodes[index]) }
+        ticks += 1
+        if ticks % ticksPerMaintenance == 0 { maintain() }
+    }
+
+    /// Maintenance runs every 100 ms whatever the tick.
+    var ticksPerMaintenance: Int { max(1, Int(100_000_000 / max(1, options.tick.nanoseconds))) }
 
     // MARK: health bookkeeping
 
@@ -129,7 +150,7 @@ final class PoolCore {
         log(severity, .stateChange, node: node, "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? ""))
     }
 
-    /// Called every tick: pause detection, rates, suspicion, ejection expiry, snapshots.
+    /// Every 100 ms: pause detection, rates, suspicion, ejection expiry, snapshots.
     func maintain() {
         let now = self.now
         if let pause = pauseGuard.tick(at: now) {
@@ -141,9 +162,7 @@ final class PoolCore {
                 sendHeartbeat(node)
             }
         }
-        ticks += 1
-        let ticksPerSecond = max(1, Int(1_000_000_000 / max(1, options.tick.nanoseconds)))
-        if ticks % ticksPerSecond == 0 {
+        if ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
             for node in nodes {
                 updateHealth(node)
@@ -176,6 +195,14 @@ final class PoolCore {
             node.pickRate = updated
         }
     }
+}
+
+/// What the pool's timer wheel holds.
+enum WheelEntry {
+    /// The node's next heartbeat is due.
+    case heartbeat(Int)
+    /// A call or heartbeat on the node may have passed its deadline.
+    case expire(Int)
 }
 
 @available(*, unavailable)

@@ -9,14 +9,15 @@ public struct PoolOptions: Sendable {
     public var wallClock: @Sendable () -> Double
     /// Who operator actions are attributed to in the audit log.
     public var user: String
-    /// How often the pool checks health, rates and pauses, and may build a snapshot.
+    /// The pool's timer tick: heartbeats are sent and deadlines enforced at this granularity.
+    /// Health, rates, pauses and snapshots are checked every 100 ms.
     public var tick: TimeAmount
 
     public init(
         seed: UInt64 = UInt64.random(in: 1 ... .max),
         wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() },
         user: String = PoolOptions.currentUser(),
-        tick: TimeAmount = .milliseconds(100)
+        tick: TimeAmount = .milliseconds(10)
     ) {
         self.seed = seed
         self.wallClock = wallClock

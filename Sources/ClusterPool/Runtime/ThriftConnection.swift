@@ -9,10 +9,12 @@ import ThriftWire
 public final class ThriftConnection: Sendable {
     public let channel: any Channel
     public let protocolKind: ThriftProtocolKind
+    private let handler: NIOLoopBound<ThriftClientHandler>
 
-    init(channel: any Channel, protocolKind: ThriftProtocolKind) {
+    init(channel: any Channel, protocolKind: ThriftProtocolKind, handler: NIOLoopBound<ThriftClientHandler>) {
         self.channel = channel
         self.protocolKind = protocolKind
+        self.handler = handler
     }
 
     /// Why a call failed, as the pool reports it.
@@ -24,6 +26,11 @@ public final class ThriftConnection: Sendable {
             case let .timeout(after): "timed out after \(after.nanoseconds / 1_000_000) ms"
             }
         }
+    }
+
+    /// Fails calls past their deadline (see `ThriftClientHandler.expire`). Call on the loop.
+    public func expire(now: NIODeadline) {
+        handler.value.expire(now: now)
     }
 
     public static func connect(
@@ -50,18 +57,34 @@ public final class ThriftConnection: Sendable {
                 }
             }
             .connect(host: host, port: port)
-            .map { ThriftConnection(channel: $0, protocolKind: protocolKind) }
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: ThriftClientHandler.self)
+                return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+            }
     }
 
     /// Sends `method` with raw encoded args; the future holds the whole reply message. A call
-    /// that could not be written fails with `ThriftClientError.notSent`.
+    /// that could not be written fails with `ThriftClientError.notSent`, one without a reply
+    /// in time with `CallError.timeout`.
     public func send(method: String, args: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ThriftMessage> {
-        let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
-            promise.fail(CallError.timeout(timeout))
+        let deadline = NIODeadline.now() + timeout
+        let timer = channel.eventLoop.scheduleTask(deadline: deadline) { [handler] in
+            handler.value.expire(now: deadline)
         }
-        promise.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise)).whenFailure { _ in
+        return send(method: method, args: args, deadline: deadline).flatMapErrorThrowing { error in
+            timer.cancel()
+            throw (error as? ThriftClientError) == .timedOut ? CallError.timeout(timeout) : error
+        }.map { message in
+            timer.cancel()
+            return message
+        }
+    }
+
+    /// Sends with a deadline but no timer of its own: the owner must call `expire(now:)`
+    /// (the pool does, from one timer for every connection). Fails with `.timedOut`.
+    public func send(method: String, args: ByteBuffer, deadline: NIODeadline) -> EventLoopFuture<ThriftMessage> {
+        let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise, deadline: deadline)).whenFailure { _ in
             promise.fail(ThriftClientError.notSent)
         }
         return promise.futureResult

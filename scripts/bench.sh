@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make bench`: figures and ratios for the pool, all taken in this one run on this machine.
+#  1. CPU per 1,000 heartbeats: the pool vs a hand-written Apache Thrift Python heartbeater
+#     (one thread per server), same servers, same nodes, same 1 s interval.
+#  2. The pool at 1,000 and 10,000 nodes at 1 s: CPU share of one core, RSS, schedule lateness.
+# Servers run in their own process pinned to CPU 1, the client under test pinned to CPU 0
+# (loopback cost depends on CPU placement: compare only figures taken the same way).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COMPARE_NODES=${COMPARE_NODES:-500}
+SECONDS_MEASURED=${BENCH_SECONDS:-20}
+
+swift build -c release --product thrifttop -Xswiftc -warnings-as-errors >/dev/null
+bin="$(swift build -c release --show-bin-path)/thrifttop"
+pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+
+out=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -rf "$out"; }
+trap cleanup EXIT
+
+start_servers() {
+  pin 1 "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/servers" && break; sleep 0.05; done
+  ports=$(sed -n 's/^PORTS //p' "$out/servers")
+  [ -n "$ports" ] || { echo "bench servers did not start:"; cat "$out/servers"; exit 1; }
+}
+stop_servers() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
+
+echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
+start_servers 100
+echo "-- CPU per 1,000 heartbeats, $COMPARE_NODES nodes, 1 s interval, ${SECONDS_MEASURED}s measured"
+pin 0 "$bin" bench-pool --ports "$ports" --nodes "$COMPARE_NODES" --seconds "$SECONDS_MEASURED" --warmup 10 >"$out/pool.json"
+pin 0 /usr/bin/python3 bench/py_heartbeater.py --ports "$ports" --nodes "$COMPARE_NODES" --seconds "$SECONDS_MEASURED" --warmup 5 >"$out/py.json"
+/usr/bin/python3 - "$out/pool.json" "$out/py.json" <<'PY'
+import json, sys
+pool, py = (json.load(open(p)) for p in sys.argv[1:3])
+per = lambda r: r["cpu_s"] / (r["heartbeats"] / 1000)
+print(f"   pool:            {per(pool)*1000:8.2f} ms CPU / 1,000 heartbeats  ({pool['heartbeats']} heartbeats, {pool['cpu_s']:.2f} s CPU)")
+print(f"   python threads:  {per(py)*1000:8.2f} ms CPU / 1,000 heartbeats  ({py['heartbeats']} heartbeats, {py['cpu_s']:.2f} s CPU, {py['failed']} failed)")
+ratio = per(pool) / per(py)
+print(f"   ratio pool/python: {ratio:.3f}  (target <= 0.100: {'met' if ratio <= 0.1 else 'NOT met'})")
+PY
+stop_servers
+
+for nodes in 1000 10000; do
+  start_servers 100
+  echo "-- pool at $nodes nodes, 1 s interval, ${SECONDS_MEASURED}s measured"
+  pin 0 "$bin" bench-pool --ports "$ports" --nodes "$nodes" --seconds "$SECONDS_MEASURED" --warmup 30 >"$out/pool-$nodes.json"
+  /usr/bin/python3 - "$out/pool-$nodes.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+share = r["cpu_s"] / r["wall_s"] * 100
+print(f"   up: {r['up_after']}/{r['nodes']}   heartbeats: {r['heartbeats']} ({r['heartbeats']/r['wall_s']:.0f}/s)")
+print(f"   CPU share of one core: {share:5.2f} %   (target at 10,000 nodes < 15 %: {'met' if share < 15 else 'NOT met'})")
+print(f"   RSS: {r['rss_mb']:.1f} MB (peak {r['peak_rss_mb']:.1f} MB)   (target < 200 MB: {'met' if r['peak_rss_mb'] < 200 else 'NOT met'})")
+print(f"   schedule lateness: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['lateness_p99_ms']:.2f} ms, max {r['lateness_max_ms']:.2f} ms   (target p99 < 50 ms: {'met' if r['lateness_p99_ms'] < 50 else 'NOT met'})")
+PY
+  stop_servers
+done
