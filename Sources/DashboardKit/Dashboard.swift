@@ -1,0 +1,93 @@
+import ClusterPool
+
+/// The dashboard as two pure functions, ratatui-style: `render` turns a snapshot and the UI state
+/// into a `Screen`; `handle` turns a key into a new state and effects for the run loop. Neither
+/// does I/O, so every screen and every key is testable without a terminal.
+public enum Dashboard {
+    /// The whole frame at `width`×`height`. While paused it shows the frozen snapshot, whatever
+    /// `live` says.
+    public static func render(_ live: ClusterSnapshot, _ state: DashboardState, width: Int, height: Int) -> Screen {
+        var state = state
+        state.width = width
+        state.height = height
+        let snapshot = state.displayed(live)
+        reconcile(&state, snapshot)
+
+        var screen = Screen(width: width, height: height)
+        let layout = DashboardLayout(width: width, height: height)
+        guard !layout.isTooSmall else {
+            TooSmallNotice().render(screen.area, into: &screen)
+            return screen
+        }
+        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
+        switch state.view {
+        case .main:
+            NodeTableWidget(rows: NodeFilter.rows(snapshot, state), allNodes: snapshot.nodes, state: state)
+                .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
+            EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
+                .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
+        case let .detail(name):
+            if let node = snapshot.node(named: name) {
+                NodeDetailWidget(node: node, snapshot: snapshot, scroll: state.detailScroll).render(layout.body, into: &screen)
+            } else {
+                Box.rule(layout.body.row(0), segments: [Line("Node \(name)", .title, bold: true), Line("Esc back", .dim)], role: .borderFocused, into: &screen)
+                screen.put("\(name) is no longer in the cluster.", x: 1, y: layout.body.y + 1, maxWidth: width - 2, style: CellStyle(.warning))
+            }
+        }
+        StatusBar(state: state).render(layout.status, into: &screen)
+        switch state.overlay {
+        case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll).render(layout.screen, into: &screen)
+        case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot).render(layout.screen, into: &screen)
+        case .prompt, nil: break
+        }
+        return screen
+    }
+
+    /// Folds a new snapshot into the state: the selection follows its node to its new row (or,
+    /// if the node is gone, stays at the same row), scroll offsets stay in range, and a log
+    /// scrolled back stays on the event it showed. The loop calls it for every new snapshot.
+    public static func update(state: inout DashboardState, snapshot live: ClusterSnapshot) {
+        reconcile(&state, state.displayed(live))
+    }
+
+    /// Shows what became of a command sent after `.execute`, in the status row.
+    public static func record(_ result: OperatorResult, of command: OperatorCommand, state: inout DashboardState) {
+        switch result {
+        case let .done(text):
+            state.status = StatusMessage("\(command): \(text.isEmpty ? "done" : text)", .success)
+        case let .refused(reason):
+            state.status = StatusMessage("\(command) refused: \(reason)", .failure)
+        }
+    }
+
+    static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
+        let rows = NodeFilter.rows(snapshot, state)
+        let visible = max(1, state.tableRowsVisible)
+        if rows.isEmpty {
+            state.selectedIndex = 0
+            state.tableOffset = 0
+        } else {
+            if let name = state.selectedNode, let i = rows.firstIndex(where: { $0.name == name }) {
+                state.selectedIndex = i
+            } else {
+                state.selectedIndex = min(max(0, state.selectedIndex), rows.count - 1)
+                state.selectedNode = rows[state.selectedIndex].name
+            }
+            if state.selectedIndex < state.tableOffset { state.tableOffset = state.selectedIndex }
+            if state.selectedIndex >= state.tableOffset + visible { state.tableOffset = state.selectedIndex - visible + 1 }
+            state.tableOffset = min(max(0, state.tableOffset), max(0, rows.count - visible))
+        }
+
+        let entries = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
+        if let anchor = state.logAnchor, let i = entries.firstIndex(where: { $0.id == anchor }) {
+            state.logOffset = i
+        }
+        state.logOffset = min(max(0, state.logOffset), max(0, entries.count - state.logRowsVisible))
+        if state.logOffset == 0 { state.logAnchor = nil }
+    }
+}
+
+extension DashboardState {
+    var layout: DashboardLayout { DashboardLayout(width: width, height: height) }
+    var logRowsVisible: Int { layout.eventRows.height }
+}

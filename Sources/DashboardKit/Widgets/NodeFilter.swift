@@ -1,0 +1,27 @@
+import ClusterPool
+
+/// The table's text filter (`/`): a node matches when the text appears, ignoring case, in its
+/// name, address, state word, fb303 status, group or tags.
+public enum NodeFilter {
+    public static func matches(_ node: NodeSnapshot, _ filter: String) -> Bool {
+        let needle = filter.trimmed.lowercased()
+        guard !needle.isEmpty else { return true }
+        let fields = [node.name, node.address, node.health.rawValue, node.fbStatus ?? "", node.group ?? ""] + node.tags
+        return fields.contains { $0.lowercased().contains(needle) }
+    }
+
+    /// The rows of the table: filtered, then sorted.
+    public static func rows(_ snapshot: ClusterSnapshot, _ state: DashboardState) -> [NodeSnapshot] {
+        state.sort.apply(snapshot.nodes.filter { matches($0, state.filter) })
+    }
+}
+
+extension String {
+    /// Without leading and trailing blanks (no Foundation here).
+    var trimmed: String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
