@@ -24,7 +24,7 @@ extension Dashboard {
             return []
         case nil: break
         }
-        if state.layout.isTooSmall {
+        if state.layout(snapshot).isTooSmall {
             return key == .character("q") || key == .function(10) ? [.quit] : []
         }
         // A key ends the previous message, as in vi: the status row is about the last thing done.
@@ -73,7 +73,8 @@ extension Dashboard {
     // MARK: - main view
 
     private static func handleMain(_ key: Key, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
-        let page = max(1, (state.focus == .nodes ? state.tableRowsVisible : state.logRowsVisible) - 1)
+        let layout = state.layout(snapshot)
+        let page = max(1, (state.focus == .nodes ? layout.tableRows.height : layout.eventRows.height) - 1)
         let rowCount = NodeFilter.rows(snapshot, state).count
         switch key {
         case .tab, .backTab: state.focus = state.focus == .nodes ? .events : .nodes
@@ -121,13 +122,13 @@ extension Dashboard {
 
     static func scrollLog(_ delta: Int, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
         let entries = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
-        let maxOffset = max(0, entries.count - state.logRowsVisible)
+        let maxOffset = max(0, entries.count - state.layout(snapshot).eventRows.height)
         state.logOffset = min(max(0, state.logOffset.addingReportingOverflow(delta).partialValue), maxOffset)
         state.logAnchor = state.logOffset == 0 ? nil : entries[state.logOffset].id
     }
 
     private static func click(x: Int, y: Int, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
-        let layout = state.layout
+        let layout = state.layout(snapshot)
         if layout.tableRows.contains(x: x, y: y) {
             state.focus = .nodes
             let rows = NodeFilter.rows(snapshot, state)
@@ -151,7 +152,7 @@ extension Dashboard {
     }
 
     private static func wheel(_ delta: Int, y: Int, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
-        let layout = state.layout
+        let layout = state.layout(snapshot)
         if y >= layout.eventsTitle.y && y < layout.eventRows.maxY {
             scrollLog(delta, &state, snapshot)
         } else if y >= layout.nodesTitle.y && y < layout.tableRows.maxY {
@@ -162,7 +163,7 @@ extension Dashboard {
     // MARK: - detail view and help
 
     private static func handleDetail(_ key: Key, _ name: String, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
-        let body = state.layout.body
+        let body = state.layout(snapshot).body
         let count = snapshot.node(named: name).map { NodeDetailWidget(node: $0, snapshot: snapshot, scroll: 0).lines(width: body.width).count } ?? 0
         let visible = max(1, body.height - 1)
         let maxScroll = max(0, count - visible)

@@ -14,7 +14,7 @@ public enum Dashboard {
         reconcile(&state, snapshot)
 
         var screen = Screen(width: width, height: height)
-        let layout = DashboardLayout(width: width, height: height)
+        let layout = state.layout(snapshot)
         guard !layout.isTooSmall else {
             TooSmallNotice().render(screen.area, into: &screen)
             return screen
@@ -22,7 +22,7 @@ public enum Dashboard {
         HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
         switch state.view {
         case .main:
-            NodeTableWidget(rows: NodeFilter.rows(snapshot, state), allNodes: snapshot.nodes, state: state)
+            NodeTableWidget(rows: NodeFilter.rows(snapshot, state), allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height)
                 .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
             EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
                 .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
@@ -62,7 +62,8 @@ public enum Dashboard {
 
     static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
         let rows = NodeFilter.rows(snapshot, state)
-        let visible = max(1, state.tableRowsVisible)
+        let layout = state.layout(snapshot)
+        let visible = max(1, layout.tableRows.height)
         if rows.isEmpty {
             state.selectedIndex = 0
             state.tableOffset = 0
@@ -82,12 +83,14 @@ public enum Dashboard {
         if let anchor = state.logAnchor, let i = entries.firstIndex(where: { $0.id == anchor }) {
             state.logOffset = i
         }
-        state.logOffset = min(max(0, state.logOffset), max(0, entries.count - state.logRowsVisible))
+        state.logOffset = min(max(0, state.logOffset), max(0, entries.count - layout.eventRows.height))
         if state.logOffset == 0 { state.logAnchor = nil }
     }
 }
 
 extension DashboardState {
-    var layout: DashboardLayout { DashboardLayout(width: width, height: height) }
-    var logRowsVisible: Int { layout.eventRows.height }
+    /// The layout at the state's terminal size with `snapshot`'s rows after the filter.
+    func layout(_ snapshot: ClusterSnapshot) -> DashboardLayout {
+        DashboardLayout(width: width, height: height, nodeRows: snapshot.nodes.count { NodeFilter.matches($0, filter) })
+    }
 }

@@ -5,9 +5,9 @@
 /// header   (2 rows)  cluster, time, markers / counts, availability, rates
 /// ─ Nodes ─ title
 /// column headings
-/// table rows         ≥ 2/3 of the rest
+/// table rows         as many as there are nodes, up to what the log leaves
 /// ─ Events ─ title
-/// event rows         a third of the rest, 2…12 rows
+/// event rows         at least a third of the rest (2…12 rows), more when the table is short
 /// status   (1 row)   result of the last action, prompt, or key hints
 /// ```
 public struct DashboardLayout: Sendable, Equatable {
@@ -26,14 +26,17 @@ public struct DashboardLayout: Sendable, Equatable {
     public let eventRows: Rect
     public let status: Rect
 
-    public init(width: Int, height: Int) {
+    /// The layout for a table of `nodeRows` rows (after the filter): the table takes no more
+    /// rows than it has nodes, so a small cluster leaves the room to the event log.
+    public init(width: Int, height: Int, nodeRows: Int) {
         screen = Rect(x: 0, y: 0, width: width, height: height)
         header = Rect(x: 0, y: 0, width: width, height: min(2, height))
         status = Rect(x: 0, y: max(0, height - 1), width: width, height: height > 2 ? 1 : 0)
         body = Rect(x: 0, y: header.maxY, width: width, height: height - header.height - status.height)
         let available = max(0, body.height - 3)
-        let events = min(12, max(2, available / 3))
-        let table = max(0, available - events)
+        let eventsAtLeast = min(12, max(2, available / 3))
+        let table = max(0, min(available - eventsAtLeast, max(1, nodeRows)))
+        let events = available - table
         nodesTitle = body.row(0)
         columnHeadings = body.row(1)
         tableRows = Rect(x: 0, y: body.y + 2, width: width, height: table)

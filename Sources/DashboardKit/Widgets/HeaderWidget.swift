@@ -1,7 +1,9 @@
 import ClusterPool
 
-/// The two header rows: who and when (cluster, balancer, markers, UTC wall time), then how the
-/// cluster is (nodes per state, availability, calls/s, retries/s).
+/// The two header rows. The first says how the cluster does as a whole (name, availability,
+/// calls/s, retries/s) with the markers and the UTC time at the right; the second counts nodes
+/// per state and names the balancer. Parts that do not fit are left out whole, from the end,
+/// never cut in the middle of a number.
 struct HeaderWidget {
     var snapshot: ClusterSnapshot
     var paused: Bool
@@ -18,35 +20,47 @@ struct HeaderWidget {
         var right: [Span] = []
         if snapshot.panicMode { right += [Span(" PANIC: all nodes take traffic ", .panic), Span(" ", bar)] }
         if paused { right += [Span(" PAUSED ", .paused), Span(" ", bar)] }
-        if readOnly { right += [Span("read-only ", bar)] }
+        if readOnly { right += [Span("read-only  ", bar)] }
         right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar))
         let rightLine = Line(right)
         let rightWidth = min(rightLine.width, area.width)
-        let left = Line([Span(" thrifttop", CellStyle(.header, bold: true)), Span(" │ \(snapshot.clusterName) │ \(snapshot.balancer)", bar)])
-        screen.put(left, x: area.x, y: area.y, maxWidth: max(0, area.width - rightWidth - 1))
         screen.put(rightLine, x: area.maxX - rightWidth, y: area.y, maxWidth: rightWidth)
 
+        let retryShare = snapshot.callsPerSecond > 0 ? snapshot.retriesPerSecond / snapshot.callsPerSecond : 0
+        let bold = CellStyle(.header, bold: true)
+        let parts = [
+            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)]),
+            Line([Span(" │ avail ", bar), Span(Format.percent(snapshot.availability, digits: 4), bold)]),
+            Line([Span(" │ ", bar), Span(Format.rate(snapshot.callsPerSecond), bold), Span(" calls/s", bar)]),
+            Line([Span(" │ retries ", bar), Span("\(Format.rate(snapshot.retriesPerSecond))/s", bold), Span(" (\(Format.percent(retryShare)))", bar)]),
+        ]
+        Self.putFitting(parts, x: area.x, y: area.y, width: area.width - rightWidth - 1, into: &screen)
+
         guard area.height > 1 else { return }
-        screen.put(summary, x: area.x, y: area.y + 1, maxWidth: area.width)
+        let counts = countParts(words: true)
+        let fitsWithWords = counts.reduce(0) { $0 + $1.width } <= area.width
+        let balancer = Line([Span("│ ", .border), Span("balancer ", .dim), Span(snapshot.balancer, .dim)])
+        Self.putFitting((fitsWithWords ? counts : countParts(words: false)) + [balancer], x: area.x, y: area.y + 1, width: area.width, into: &screen)
     }
 
-    private var summary: Line {
+    /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says
+    /// which state, so colour is never the only signal.
+    private func countParts(words: Bool) -> [Line] {
         let counts = snapshot.countsByHealth
-        var spans: [Span] = [Span(" ")]
-        for health in Self.healthOrder {
+        return Self.healthOrder.compactMap { health in
             let n = counts[health] ?? 0
-            guard n > 0 || health == .up || health == .down else { continue }
-            spans.append(Span("\(health.glyph) \(n) \(health.rawValue)", n > 0 ? .health(health) : .dim))
-            spans.append(Span("  "))
+            guard n > 0 || health == .up || health == .down else { return nil }
+            let text = words ? "\(health.glyph) \(n) \(health.rawValue)" : "\(health.glyph) \(n)"
+            return Line([Span(" " + text + " ", n > 0 ? .health(health) : .dim)])
         }
-        spans.append(Span("│ ", .border))
-        spans.append(Span("avail ", .dim))
-        spans.append(Span(Format.percent(snapshot.availability, digits: 4), snapshot.availability < 0.999 ? .warning : .text, bold: true))
-        spans.append(Span("  calls ", .dim))
-        spans.append(Span("\(Format.rate(snapshot.callsPerSecond))/s"))
-        spans.append(Span("  retries ", .dim))
-        let retryShare = snapshot.callsPerSecond > 0 ? snapshot.retriesPerSecond / snapshot.callsPerSecond : 0
-        spans.append(Span("\(Format.rate(snapshot.retriesPerSecond))/s (\(Format.percent(retryShare)))", snapshot.retriesPerSecond > 0 ? .warning : .text))
-        return Line(spans)
+    }
+
+    /// Puts whole parts one after another while they fit in `width`.
+    private static func putFitting(_ parts: [Line], x: Int, y: Int, width: Int, into screen: inout Screen) {
+        var used = 0
+        for part in parts {
+            guard used + part.width <= width else { break }
+            used += screen.put(part, x: x + used, y: y, maxWidth: width - used)
+        }
     }
 }

@@ -64,7 +64,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .weight: 6
         case .share: 6
         case .availability: 7
-        case .lastError: 12  // the minimum; it takes whatever is left
+        case .lastError: 20  // the minimum; it takes whatever is left
         }
     }
 

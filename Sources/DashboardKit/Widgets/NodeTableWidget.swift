@@ -14,6 +14,8 @@ struct NodeTableWidget {
     var rows: [NodeSnapshot]
     var allNodes: [NodeSnapshot]
     var state: DashboardState
+    /// Rows the table body shows at once.
+    var visibleRows: Int
 
     /// The columns that fit `width`, in display order. Widths come from *all* nodes, not the
     /// filtered rows, so columns do not jump while the operator types a filter.
@@ -62,8 +64,8 @@ struct NodeTableWidget {
         let arrow = state.sort.descending ? "▼" : "▲"
         segments.append(Line([Span("sort ", .dim), Span("\(state.sort.column.title) \(arrow)", .text)]))
         if !state.filter.isEmpty { segments.append(Line([Span("filter ", .dim), Span("\"\(state.filter)\"", .notice)])) }
-        if rows.count > 0, state.tableOffset > 0 || state.tableOffset + max(1, state.tableRowsVisible) < rows.count {
-            let last = min(rows.count, state.tableOffset + state.tableRowsVisible)
+        if rows.count > 0, state.tableOffset > 0 || state.tableOffset + visibleRows < rows.count {
+            let last = min(rows.count, state.tableOffset + visibleRows)
             segments.append(Line("rows \(state.tableOffset + 1)–\(last)", .dim))
         }
         Box.rule(row, segments: segments, role: focused ? .borderFocused : .border, into: &screen)
@@ -91,7 +93,3 @@ struct NodeTableWidget {
     }
 }
 
-extension DashboardState {
-    /// How many table rows the current terminal shows.
-    var tableRowsVisible: Int { DashboardLayout(width: width, height: height).tableRows.height }
-}

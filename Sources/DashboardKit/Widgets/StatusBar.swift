@@ -21,12 +21,12 @@ struct StatusBar {
     }
 
     private var hints: Line {
-        var pairs: [(String, String)] = [("?", "help"), ("/", "filter"), ("s", "sort"), ("⏎", "details")]
-        if state.readOnly {
-            pairs += [("p", state.isPaused ? "resume" : "pause"), ("q", "quit")]
-        } else {
-            pairs += [("d", "drain"), ("u", "undrain"), ("+-", "weight"), ("z", "undo"), (":", "cmd"), ("p", state.isPaused ? "resume" : "pause"), ("q", "quit")]
+        // Help and quit first: they are what a newcomer looks for, and the row is cut at the right.
+        var pairs: [(String, String)] = [("?", "help"), ("q", "quit"), ("⏎", "details"), ("/", "filter"), ("s", "sort")]
+        if !state.readOnly {
+            pairs += [("d", "drain"), ("u", "undrain"), ("+-", "weight"), ("z", "undo"), (":", "cmd")]
         }
+        pairs.append(("p", state.isPaused ? "resume" : "pause"))
         var spans: [Span] = [Span(" ")]
         for (key, meaning) in pairs {
             spans += [Span(key, .key, bold: true), Span(" " + meaning + "  ", .dim)]
