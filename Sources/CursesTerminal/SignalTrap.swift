@@ -33,7 +33,7 @@ enum SignalTrap {
     static func install() {
         pendingSignal.store(0, ordering: .relaxed)
         for number in stopSignals { set(number, storeSignal) }
-        for number in crashSignals { set(number, crashed, flags: Int32(SA_RESETHAND)) }
+        for number in crashSignals { set(number, crashed) }
     }
 
     /// Puts every handler back as it was before `install`.
@@ -64,12 +64,12 @@ enum SignalTrap {
         _exit(128 + number)  // only reached if the signal is ignored by the default action
     }
 
-    private static func set(_ number: Int32, _ handler: @convention(c) (Int32) -> Void, flags: Int32 = 0) {
+    private static func set(_ number: Int32, _ handler: @convention(c) (Int32) -> Void) {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handler
         sigemptyset(&action.sa_mask)
         // No SA_RESTART: a blocked read returns at once and the loop sees the signal.
-        action.sa_flags = flags
+        action.sa_flags = 0
         sigaction(number, &action, previousActions + Int(number))
     }
 }

@@ -1,6 +1,7 @@
 /// The shipped themes, compiled in so that an installed binary always has them. Each source is
 /// byte for byte the file of the same name in `themes/` (a test holds them equal): edit the file,
-/// then paste it here.
+/// then paste it here, keeping the blank line before each closing delimiter (the file's last
+/// newline).
 extension Theme {
     /// Names of the shipped themes, in the order `--theme` lists them.
     public static let builtInNames = ["default", "light", "solarized-dark", "high-contrast", "monochrome"]
@@ -60,6 +61,7 @@ panic          = { fg = 231, bg = 160, fg8 = "white", bg8 = "red", bold = true }
 dialog         = { fg = 252, bg = 237, fg8 = "white", bg8 = "black" }
 key            = { fg = 81, fg8 = "cyan", bold = true }
 input          = { fg = 231, bg = 236, fg8 = "white", bg8 = "black" }
+
 """#
 
     private static let lightSource = #"""
@@ -94,6 +96,7 @@ panic          = { fg = 231, bg = 160, fg8 = "white", bg8 = "red", bold = true }
 dialog         = { fg = 235, bg = 255, fg8 = "black", bg8 = "white" }
 key            = { fg = 25, fg8 = "blue", bold = true }
 input          = { fg = 16, bg = 254, fg8 = "black", bg8 = "white" }
+
 """#
 
     private static let solarizeddarkSource = #"""
@@ -129,6 +132,7 @@ panic          = { fg = 230, bg = 160, fg8 = "white", bg8 = "red", bold = true }
 dialog         = { fg = 245, bg = 235, fg8 = "white", bg8 = "black" }
 key            = { fg = 33, bg = 234, fg8 = "blue", bg8 = "default", bold = true }
 input          = { fg = 230, bg = 235, fg8 = "white", bg8 = "black" }
+
 """#
 
     private static let highcontrastSource = #"""
@@ -164,6 +168,7 @@ panic          = { fg = 231, bg = 196, fg8 = "white", bg8 = "red", bold = true }
 dialog         = { fg = 231, bg = 16, fg8 = "white", bg8 = "black" }
 key            = { fg = 226, bg = 16, fg8 = "yellow", bg8 = "black", bold = true }
 input          = { fg = 231, bg = 16, fg8 = "white", bg8 = "black", underline = true }
+
 """#
 
     private static let monochromeSource = #"""
@@ -200,6 +205,7 @@ panic          = { reverse = true, bold = true }
 dialog         = {}
 key            = { bold = true }
 input          = { underline = true }
+
 """#
 
 }

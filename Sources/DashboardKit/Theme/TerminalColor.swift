@@ -44,7 +44,8 @@ public enum TerminalColor: Sendable, Hashable, CustomStringConvertible {
         guard case let .indexed(index) = self else { return .default }
         if colorCount < 8 { return .default }
         if index < colorCount && (colorCount >= 256 || index < 16) { return self }
-        if let fallback, case let .indexed(f) = fallback, f < colorCount { return fallback }
+        // The theme's own 8-colour choice, "default" included (no colour on small terminals).
+        if let fallback { return fallback.cursesNumber < colorCount ? fallback : .default }
         if index >= 8 && index < 16 { return colorCount >= 16 ? self : .indexed(index - 8) }
         let (r, g, b) = Self.rgb(index)
         return .indexed(Self.nearestBasic(red: r, green: g, blue: b))

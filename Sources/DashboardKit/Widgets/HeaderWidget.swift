@@ -37,22 +37,27 @@ struct HeaderWidget {
         Self.putFitting(parts, x: area.x, y: area.y, width: area.width - rightWidth - 1, into: &screen)
 
         guard area.height > 1 else { return }
-        let counts = countParts(words: true)
-        let fitsWithWords = counts.reduce(0) { $0 + $1.width } <= area.width
-        let balancer = Line([Span("│ ", .border), Span("balancer ", .dim), Span(snapshot.balancer, .dim)])
-        Self.putFitting((fitsWithWords ? counts : countParts(words: false)) + [balancer], x: area.x, y: area.y + 1, width: area.width, into: &screen)
+        // Words with room to breathe, then words packed, then glyphs and numbers only.
+        let tiers = [countParts(words: true, gap: 2), countParts(words: true, gap: 1), countParts(words: false, gap: 2)]
+        let counts = tiers.first { $0.reduce(0) { $0 + $1.width } <= area.width } ?? tiers[2]
+        let balancer = Line([Span(" │ ", .border), Span("balancer ", .dim), Span(snapshot.balancer, .dim)])
+        Self.putFitting(counts + [balancer], x: area.x, y: area.y + 1, width: area.width, into: &screen)
     }
 
     /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says
     /// which state, so colour is never the only signal.
-    private func countParts(words: Bool) -> [Line] {
+    private func countParts(words: Bool, gap: Int) -> [Line] {
         let counts = snapshot.countsByHealth
-        return Self.healthOrder.compactMap { health in
+        let parts: [Line] = Self.healthOrder.compactMap { health in
             let n = counts[health] ?? 0
             guard n > 0 || health == .up || health == .down else { return nil }
             let text = words ? "\(health.glyph) \(n) \(health.rawValue)" : "\(health.glyph) \(n)"
-            return Line([Span(" " + text + " ", n > 0 ? .health(health) : .dim)])
+            return Line([Span(String(repeating: " ", count: gap), .text), Span(text, n > 0 ? .health(health) : .dim)])
         }
+        // The first part starts one column in, whatever the gap, to line up with the row above.
+        guard var first = parts.first else { return [] }
+        first.spans[0] = Span(" ", .text)
+        return [first] + parts.dropFirst()
     }
 
     /// Puts whole parts one after another while they fit in `width`.

@@ -33,7 +33,7 @@ struct HelpOverlay {
                 ("w", "set the weight (0–1000)…"),
                 ("=", "reset the weight to the configured one"),
                 ("z", "undo the last operator action"),
-                (":", "command: drain NAME [force], undrain NAME, weight NAME N, reset NAME, undo (Tab completes)"),
+                (":", "command line: drain, undrain, weight, reset, undo (Tab completes)"),
                 ("y Enter  n Esc", "in a dialog: confirm / cancel"),
             ]))
         }

@@ -34,8 +34,8 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .share: 2
         case .lastError: 3
         case .inFlight, .weight: 4
-        case .availability, .p50: 5
-        case .sparkline: 6
+        case .availability: 5
+        case .p50, .sparkline: 6
         case .address: 7
         case .fbStatus, .retries: 8
         case .heartbeats: 9
@@ -106,6 +106,37 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     enum SortValue: Comparable {
         case number(Double)
         case text(String)
+
+        /// Text compares "naturally": digit runs by value, so node-2 sorts before node-10 as an
+        /// operator expects.
+        static func < (a: SortValue, b: SortValue) -> Bool {
+            switch (a, b) {
+            case let (.number(x), .number(y)): x < y
+            case let (.text(x), .text(y)): naturalLess(x, y)
+            case (.number, .text): true
+            case (.text, .number): false
+            }
+        }
+    }
+
+    static func naturalLess(_ a: String, _ b: String) -> Bool {
+        var i = a.unicodeScalars[...], j = b.unicodeScalars[...]
+        while let x = i.first, let y = j.first {
+            if x.properties.numericType == .decimal, y.properties.numericType == .decimal {
+                let da = i.prefix { $0.properties.numericType == .decimal }
+                let db = j.prefix { $0.properties.numericType == .decimal }
+                let na = da.drop { $0 == "0" }, nb = db.drop { $0 == "0" }
+                if na.count != nb.count { return na.count < nb.count }
+                if String(na) != String(nb) { return String(na) < String(nb) }
+                i = i.dropFirst(da.count)
+                j = j.dropFirst(db.count)
+            } else {
+                if x != y { return x.value < y.value }
+                i = i.dropFirst()
+                j = j.dropFirst()
+            }
+        }
+        return i.isEmpty && !j.isEmpty
     }
 
     func sortValue(_ node: NodeSnapshot) -> SortValue? {
@@ -167,7 +198,7 @@ public struct NodeSort: Sendable, Equatable {
             case let (x?, y?) where x != y: return descending ? x > y : x < y
             case (nil, _?): return false
             case (_?, nil): return true
-            default: return a.name < b.name
+            default: return NodeColumn.naturalLess(a.name, b.name)
             }
         }
     }

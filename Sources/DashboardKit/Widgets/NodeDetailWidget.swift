@@ -75,7 +75,7 @@ struct NodeDetailWidget {
         lines.append(field("Latency", [
             Span("p50 \(Format.millis(node.latencyP50))  p90 \(Format.millis(node.latencyP90))  p99 \(Format.millis(node.latencyP99))"),
             Span("  max \(Format.millis(node.latencyMax))  ewma \(Format.millis(node.latencyEWMA))  "),
-            Span(Sparkline.text(node.recentLatencies, width: 24), .sparkline),
+            Span(Sparkline.text(node.recentLatencies, width: min(24, node.recentLatencies.count)), .sparkline),
         ]))
         lines.append(field("Availability", [
             Span("node \(Format.percent(node.availability, digits: 2))"),
@@ -99,14 +99,15 @@ struct NodeDetailWidget {
         let buckets = node.latencyHistogram
         guard let top = buckets.map(\.count).max(), top > 0 else { return lines + [Line("no samples yet", .dim)] }
         let total = buckets.reduce(0) { $0 + $1.count }
-        let barWidth = max(4, width - 9 - 8)
+        let barWidth = max(4, width - 9 - 11)
         for bucket in buckets {
             let label = bucket.upperBoundMillis.isFinite ? "≤" + Format.millis(bucket.upperBoundMillis) : ">" + Format.millis(buckets.dropLast().last?.upperBoundMillis)
             let share = total > 0 ? Double(bucket.count) / Double(total) : 0
             lines.append(Line([
                 Span(Box.pad(label, 8), .dim), Span(" "),
                 Span(Box.pad(Self.bar(Double(bucket.count) / Double(top), width: barWidth), barWidth), .histogram),
-                Span(" " + Format.count(bucket.count), .text), Span(" \(Format.percent(share, digits: 0))", .dim),
+                Span(Box.pad(Format.count(bucket.count), 6, right: true), .text),
+                Span(Box.pad(Format.percent(share, digits: 0), 5, right: true), .dim),
             ]))
         }
         return lines
