@@ -11,10 +11,10 @@ public enum Dashboard {
         state.width = width
         state.height = height
         let snapshot = state.displayed(live)
-        reconcile(&state, snapshot)
+        let rows = reconcile(&state, snapshot)
 
         var screen = Screen(width: width, height: height)
-        let layout = state.layout(snapshot)
+        let layout = DashboardLayout(width: width, height: height, nodeRows: rows.count)
         guard !layout.isTooSmall else {
             TooSmallNotice().render(screen.area, into: &screen)
             return screen
@@ -22,7 +22,7 @@ public enum Dashboard {
         HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
         switch state.view {
         case .main:
-            NodeTableWidget(rows: NodeFilter.rows(snapshot, state), allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height)
+            NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height)
                 .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
             EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
                 .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
@@ -60,9 +60,11 @@ public enum Dashboard {
         }
     }
 
-    static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
+    /// Returns the table rows (filtered and sorted) it computed, so a frame sorts only once.
+    @discardableResult
+    static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [NodeSnapshot] {
         let rows = NodeFilter.rows(snapshot, state)
-        let layout = state.layout(snapshot)
+        let layout = DashboardLayout(width: state.width, height: state.height, nodeRows: rows.count)
         let visible = max(1, layout.tableRows.height)
         if rows.isEmpty {
             state.selectedIndex = 0
@@ -85,12 +87,14 @@ public enum Dashboard {
         }
         state.logOffset = min(max(0, state.logOffset), max(0, entries.count - layout.eventRows.height))
         if state.logOffset == 0 { state.logAnchor = nil }
+        return rows
     }
 }
 
 extension DashboardState {
     /// The layout at the state's terminal size with `snapshot`'s rows after the filter.
     func layout(_ snapshot: ClusterSnapshot) -> DashboardLayout {
-        DashboardLayout(width: width, height: height, nodeRows: snapshot.nodes.count { NodeFilter.matches($0, filter) })
+        let needle = NodeFilter.needle(filter)
+        return DashboardLayout(width: width, height: height, nodeRows: snapshot.nodes.count { NodeFilter.matches($0, needle: needle) })
     }
 }

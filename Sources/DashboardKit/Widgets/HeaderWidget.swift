@@ -47,7 +47,7 @@ struct HeaderWidget {
     /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says
     /// which state, so colour is never the only signal.
     private func countParts(words: Bool, gap: Int) -> [Line] {
-        let counts = snapshot.countsByHealth
+        let counts = Self.counts(snapshot.nodes)
         let parts: [Line] = Self.healthOrder.compactMap { health in
             let n = counts[health] ?? 0
             guard n > 0 || health == .up || health == .down else { return nil }
@@ -58,6 +58,14 @@ struct HeaderWidget {
         guard var first = parts.first else { return [] }
         first.spans[0] = Span(" ", .text)
         return [first] + parts.dropFirst()
+    }
+
+    /// Nodes per state; a plain loop, as the snapshot's dictionary-building version costs more
+    /// than the rest of the header on a large cluster.
+    static func counts(_ nodes: [NodeSnapshot]) -> [NodeHealth: Int] {
+        var tally = [Int](repeating: 0, count: NodeHealth.allCases.count)
+        for node in nodes { tally[NodeColumn.severityRank(node.health)] += 1 }
+        return Dictionary(uniqueKeysWithValues: NodeHealth.allCases.map { ($0, tally[NodeColumn.severityRank($0)]) })
     }
 
     /// Puts whole parts one after another while they fit in `width`.

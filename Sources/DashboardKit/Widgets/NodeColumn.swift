@@ -53,8 +53,8 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     func width(for nodes: [NodeSnapshot]) -> Int {
         switch self {
         case .state: 10
-        case .name: min(24, max(6, nodes.map { DisplayWidth.of($0.name) }.max() ?? 0))
-        case .address: min(21, max(7, nodes.map { DisplayWidth.of($0.address) }.max() ?? 0))
+        case .name: min(24, max(6, Self.widest(nodes, \.name)))
+        case .address: min(21, max(7, Self.widest(nodes, \.address)))
         case .fbStatus: 8
         case .p50, .p99: 6
         case .sparkline: 12
@@ -66,6 +66,13 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .availability: 7
         case .lastError: 20  // the minimum; it takes whatever is left
         }
+    }
+
+    /// The widest value of a text field; by index, so that no whole node is copied per row.
+    private static func widest(_ nodes: [NodeSnapshot], _ field: KeyPath<NodeSnapshot, String>) -> Int {
+        var widest = 0
+        for i in nodes.indices { widest = max(widest, DisplayWidth.of(nodes[i][keyPath: field])) }
+        return widest
     }
 
     /// How a node shows in this column: text (not yet padded) and role.
@@ -103,40 +110,43 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     // MARK: - sorting
 
     /// A value to sort by; nil (no data) sorts last in both directions.
-    enum SortValue: Comparable {
+    enum SortValue {
         case number(Double)
         case text(String)
-
-        /// Text compares "naturally": digit runs by value, so node-2 sorts before node-10 as an
-        /// operator expects.
-        static func < (a: SortValue, b: SortValue) -> Bool {
-            switch (a, b) {
-            case let (.number(x), .number(y)): x < y
-            case let (.text(x), .text(y)): naturalLess(x, y)
-            case (.number, .text): true
-            case (.text, .number): false
-            }
-        }
     }
 
+    /// Text compares "naturally": digit runs by value, so node-2 sorts before node-10 as an
+    /// operator expects.
     static func naturalLess(_ a: String, _ b: String) -> Bool {
-        var i = a.unicodeScalars[...], j = b.unicodeScalars[...]
-        while let x = i.first, let y = j.first {
-            if x.properties.numericType == .decimal, y.properties.numericType == .decimal {
-                let da = i.prefix { $0.properties.numericType == .decimal }
-                let db = j.prefix { $0.properties.numericType == .decimal }
-                let na = da.drop { $0 == "0" }, nb = db.drop { $0 == "0" }
-                if na.count != nb.count { return na.count < nb.count }
-                if String(na) != String(nb) { return String(na) < String(nb) }
-                i = i.dropFirst(da.count)
-                j = j.dropFirst(db.count)
-            } else {
-                if x != y { return x.value < y.value }
-                i = i.dropFirst()
-                j = j.dropFirst()
+        // On the UTF-8 bytes in place: this runs ~10,000 times a frame for 1,000 nodes.
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in naturalLess(x, y) } }
+    }
+
+    private static func naturalLess(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        var i = 0, j = 0
+        while i < a.count, j < b.count {
+            guard isDigit(a[i]), isDigit(b[j]) else {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
+                continue
+            }
+            // Two digit runs: compare their values (no leading zeros, then length, then digits).
+            while i < a.count, a[i] == 0x30 { i += 1 }
+            while j < b.count, b[j] == 0x30 { j += 1 }
+            var endA = i, endB = j
+            while endA < a.count, isDigit(a[endA]) { endA += 1 }
+            while endB < b.count, isDigit(b[endB]) { endB += 1 }
+            if endA - i != endB - j { return endA - i < endB - j }
+            while i < endA {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
             }
         }
-        return i.isEmpty && !j.isEmpty
+        return i == a.count && j < b.count
     }
 
     func sortValue(_ node: NodeSnapshot) -> SortValue? {
@@ -191,15 +201,31 @@ public struct NodeSort: Sendable, Equatable {
 
     /// `nodes` in this order; ties (and the many equal values of a quiet cluster) by name, so
     /// rows do not jump between frames.
+    ///
+    /// Keys are computed once per node and indices sorted, not the (large) node values: a
+    /// 1,000-node table re-sorts every frame.
     public func apply(_ nodes: [NodeSnapshot]) -> [NodeSnapshot] {
-        nodes.sorted { a, b in
-            let va = column.sortValue(a), vb = column.sortValue(b)
-            switch (va, vb) {
-            case let (x?, y?) where x != y: return descending ? x > y : x < y
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return NodeColumn.naturalLess(a.name, b.name)
+        var present = [Bool](repeating: false, count: nodes.count)
+        var numbers = [Double](repeating: 0, count: nodes.count)
+        var texts = [String](repeating: "", count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            switch column.sortValue(node) {
+            case let .number(n)?: (present[i], numbers[i]) = (true, n)
+            case let .text(t)?: (present[i], texts[i]) = (true, t)
+            case nil: break
             }
         }
+        let names = nodes.map(\.name)
+        let order = nodes.indices.sorted { a, b in
+            if present[a] != present[b] { return present[a] }  // no data last, either direction
+            if present[a] {
+                if numbers[a] != numbers[b] { return descending ? numbers[a] > numbers[b] : numbers[a] < numbers[b] }
+                if texts[a] != texts[b] {
+                    return descending ? NodeColumn.naturalLess(texts[b], texts[a]) : NodeColumn.naturalLess(texts[a], texts[b])
+                }
+            }
+            return NodeColumn.naturalLess(names[a], names[b])
+        }
+        return order.map { nodes[$0] }
     }
 }

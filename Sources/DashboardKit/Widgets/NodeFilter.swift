@@ -4,7 +4,12 @@ import ClusterPool
 /// name, address, state word, fb303 status, group or tags.
 public enum NodeFilter {
     public static func matches(_ node: NodeSnapshot, _ filter: String) -> Bool {
-        let needle = filter.trimmed.lowercased()
+        matches(node, needle: needle(filter))
+    }
+
+    static func needle(_ filter: String) -> String { filter.trimmed.lowercased() }
+
+    static func matches(_ node: NodeSnapshot, needle: String) -> Bool {
         guard !needle.isEmpty else { return true }
         let fields = [node.name, node.address, node.health.rawValue, node.fbStatus ?? "", node.group ?? ""] + node.tags
         return fields.contains { $0.lowercased().contains(needle) }
@@ -12,7 +17,8 @@ public enum NodeFilter {
 
     /// The rows of the table: filtered, then sorted.
     public static func rows(_ snapshot: ClusterSnapshot, _ state: DashboardState) -> [NodeSnapshot] {
-        state.sort.apply(snapshot.nodes.filter { matches($0, state.filter) })
+        let needle = needle(state.filter)
+        return state.sort.apply(needle.isEmpty ? snapshot.nodes : snapshot.nodes.filter { matches($0, needle: needle) })
     }
 }
 

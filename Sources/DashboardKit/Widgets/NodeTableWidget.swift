@@ -22,9 +22,10 @@ struct NodeTableWidget {
     static func columns(width: Int, nodes: [NodeSnapshot]) -> [Placed] {
         var remaining = width
         var chosen: Set<NodeColumn> = []
+        let widths = Dictionary(uniqueKeysWithValues: NodeColumn.allCases.map { ($0, $0.width(for: nodes)) })
         let byPriority = NodeColumn.allCases.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
         for (_, column) in byPriority {
-            let needed = column.width(for: nodes) + (chosen.isEmpty ? 0 : 1)
+            let needed = widths[column]! + (chosen.isEmpty ? 0 : 1)
             guard needed <= remaining else { break }  // strict priority: never skip ahead
             chosen.insert(column)
             remaining -= needed
@@ -32,7 +33,7 @@ struct NodeTableWidget {
         var placed: [Placed] = []
         var x = 0
         for column in NodeColumn.allCases where chosen.contains(column) {
-            var w = column.width(for: nodes)
+            var w = widths[column]!
             if column == .lastError { w += remaining }
             placed.append(Placed(column: column, x: x, width: w))
             x += w + 1
