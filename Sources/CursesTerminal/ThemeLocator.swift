@@ -12,6 +12,7 @@ import Glibc
 /// With no request, `NO_COLOR` (set and not empty, see no-color.org) selects monochrome, else the
 /// default theme; an explicit `--theme` wins over `NO_COLOR`.
 public enum ThemeLocator {
+    /// Reads one environment variable; tests pass a dictionary lookup instead of the process's.
     public typealias Environment = @Sendable (String) -> String?
 
     /// The process environment, read with `getenv`.

@@ -71,6 +71,7 @@ public struct DashboardState: Sendable, Equatable {
 
 /// A one-line message in the status row: the outcome of an action or a hint.
 public struct StatusMessage: Sendable, Equatable {
+    /// Drawn in a neutral, a success or a failure style.
     public enum Kind: Sendable, Equatable { case info, success, failure }
     public var text: String
     public var kind: Kind
@@ -91,6 +92,7 @@ public struct ConfirmRequest: Sendable, Equatable {
 
 /// A line of text being typed in the bottom row.
 public struct Prompt: Sendable, Equatable {
+    /// What the typed line is for.
     public enum Kind: Sendable, Equatable {
         /// `/`: the table filter, applied while typing.
         case filter(previous: String)
