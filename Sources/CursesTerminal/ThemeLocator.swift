@@ -5,7 +5,7 @@ import Glibc
 /// ".toml") is read as it is. A NAME is looked up, first match wins, in:
 ///
 /// 1. `$XDG_CONFIG_HOME/thrifttop/themes/NAME.toml` (`~/.config/…` when unset): the user's own;
-/// 2. `<prefix>/share/thrifttop/themes/NAME.toml` next to an installed binary;
+/// 2. `PREFIX/share/thrifttop/themes/NAME.toml` for a binary installed as `PREFIX/bin/thrifttop`;
 /// 3. `./themes/NAME.toml`: a checkout, as `make demo` runs;
 /// 4. the themes compiled into the binary (`Theme.builtInNames`).
 ///
@@ -43,9 +43,12 @@ public enum ThemeLocator {
         } else if let home = environment("HOME"), !home.isEmpty {
             directories.append("\(home)/.config/thrifttop/themes")
         }
+        // An installed binary lives in PREFIX/bin; its themes in PREFIX/share/thrifttop/themes.
         if let executable = TextFile.executablePath() {
-            let bin = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-            directories.append("\(bin)/../share/thrifttop/themes")
+            let parts = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            if parts.last == "bin" {
+                directories.append((parts.dropLast().map(String.init) + ["share", "thrifttop", "themes"]).joined(separator: "/"))
+            }
         }
         directories.append("themes")
         return directories
