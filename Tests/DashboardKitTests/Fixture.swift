@@ -1,4 +1,5 @@
 import ClusterPool
+import Testing
 @testable import DashboardKit
 
 /// A fixed, hand-made cluster for screen tests: nine nodes, one of every health (plus a drained
@@ -107,5 +108,3 @@ func trimRight(_ s: String) -> String {
     while t.last == " " { t.removeLast() }
     return String(t)
 }
-
-import Testing
