@@ -17,4 +17,12 @@ static inline attr_t tt_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t tt_a_dim(void) { return A_DIM; }
 static inline attr_t tt_a_normal(void) { return A_NORMAL; }
 static inline int tt_key_f(int n) { return KEY_F(n); }
+// newterm() instead of initscr(): it returns NULL on failure instead of exiting the process.
+static inline FILE *tt_stdout(void) { return stdout; }
+static inline FILE *tt_stdin(void) { return stdin; }
+// Mouse masks are function-like macros in ncurses 6, so Swift cannot import them.
+static inline mmask_t tt_button1_pressed(void) { return BUTTON1_PRESSED; }
+static inline mmask_t tt_button1_clicked(void) { return BUTTON1_CLICKED; }
+static inline mmask_t tt_button4_pressed(void) { return BUTTON4_PRESSED; }
+static inline mmask_t tt_button5_pressed(void) { return BUTTON5_PRESSED; }
 #endif

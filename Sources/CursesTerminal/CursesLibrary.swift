@@ -1,7 +1,6 @@
 import CNcurses
 
-/// Facts about the linked ncursesw. The terminal backend (init, blit, keys, resize, restore)
-/// arrives with the dashboard issue; this proves the system-library target links.
+/// Facts about the linked ncursesw, for `--version` output and bug reports.
 public enum CursesLibrary {
     /// The ncurses version string, e.g. "ncurses 6.4.20221231".
     public static var version: String {

@@ -1,0 +1,108 @@
+import ClusterPool
+import DashboardKit
+import Glibc
+import Synchronization
+
+/// The live dashboard: reads snapshots and keys, draws changed frames, sends operator commands.
+/// Its whole interface to the cluster is two closures, so it knows nothing of sockets or the
+/// pool runtime:
+///
+/// ```swift
+/// try await DashboardLoop.run(
+///     snapshot: { pool.snapshot() },
+///     execute: { command in await pool.perform(command) },
+///     options: DashboardOptions(theme: theme, mouse: !noMouse, readOnly: readOnly))
+/// ```
+///
+/// It redraws only when something changed (a new snapshot value, a key, a resize, a result),
+/// at most `maxFramesPerSecond` for cluster changes. The terminal is restored on `q`, on a thrown
+/// error, on SIGINT/SIGTERM/SIGHUP and on a crash.
+public enum DashboardLoop {
+    /// How often the loop wakes to look for keys, signals and results. Sleeping (not blocking in
+    /// `getch`) keeps the cooperative thread pool free on a 2-core machine.
+    static let tick = Duration.milliseconds(15)
+
+    public static func run(
+        snapshot: @escaping @Sendable () -> ClusterSnapshot,
+        execute: @escaping @Sendable (OperatorCommand) async -> OperatorResult,
+        options: DashboardOptions = DashboardOptions()
+    ) async throws {
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
+        SignalTrap.install()
+        defer { SignalTrap.uninstall() }
+        TerminalLocale.configure()
+        let terminal = try CursesBackend(theme: options.theme, mouse: options.mouse)
+        defer { terminal.restore() }
+
+        var live = snapshot()
+        var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
+        Dashboard.update(state: &state, snapshot: live)
+        let inbox = ResultInbox()
+        let clock = ContinuousClock()
+        let frameInterval = Duration.seconds(1) / options.maxFramesPerSecond
+        let keyFrameInterval = frameInterval / 3
+        var lastFrame = clock.now - .seconds(1)
+        var lastPoll = clock.now
+        var shown: (state: DashboardState, snapshot: ClusterSnapshot)?
+        var keyPressed = false
+
+        while true {
+            if let number = SignalTrap.pending {
+                terminal.restore()
+                SignalTrap.uninstall()
+                if options.reraiseSignals { SignalTrap.reraise(number) }
+                throw DashboardExit.signal(number)
+            }
+            while let key = terminal.readKey() {
+                keyPressed = true
+                for effect in Dashboard.handle(key, state: &state, snapshot: live) {
+                    switch effect {
+                    case .quit: return
+                    case .repaint: terminal.invalidate()
+                    case let .execute(command):
+                        Task {
+                            let result = await execute(command)
+                            inbox.post(command, result)
+                        }
+                    }
+                }
+            }
+            for (command, result) in inbox.take() {
+                Dashboard.record(result, of: command, state: &state)
+            }
+            let now = clock.now
+            if now - lastPoll >= frameInterval {
+                lastPoll = now
+                let next = snapshot()
+                if next != live {
+                    live = next
+                    Dashboard.update(state: &state, snapshot: live)
+                }
+            }
+            let changed = shown.map { $0.state != state || (!state.isPaused && $0.snapshot != live) } ?? true
+            if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {
+                terminal.draw(Dashboard.render(live, state, width: terminal.width, height: terminal.height))
+                shown = (state, live)
+                lastFrame = now
+                keyPressed = false
+            }
+            try await Task.sleep(for: tick)
+        }
+    }
+}
+
+/// Results of commands running in their own tasks, picked up by the loop on its next tick.
+final class ResultInbox: Sendable {
+    private let results = Mutex<[(OperatorCommand, OperatorResult)]>([])
+
+    func post(_ command: OperatorCommand, _ result: OperatorResult) {
+        results.withLock { $0.append((command, result)) }
+    }
+
+    func take() -> [(OperatorCommand, OperatorResult)] {
+        results.withLock { taken in
+            defer { taken.removeAll() }
+            return taken
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CNcurses
+import Glibc
+import Synchronization
+
+/// The last stop signal (SIGINT, SIGTERM, SIGHUP) that arrived, 0 for none. A signal handler may
+/// do almost nothing safely, so it only stores the number here; the loop polls it, restores the
+/// terminal in ordinary code, then lets the signal take its course.
+private let pendingSignal = Atomic<Int32>(0)
+/// Whether curses owns the terminal, so a crash handler knows to give it back.
+private let cursesActive = Atomic<Bool>(false)
+/// The actions that were installed before ours, by signal number, to put back afterwards.
+/// Written before the handlers go in, read only after: a plain buffer is enough.
+nonisolated(unsafe) private let previousActions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
+
+private func storeSignal(_ number: Int32) {
+    pendingSignal.store(number, ordering: .relaxed)
+}
+
+/// A crash (a trap, a bad access, an abort) while curses owns the terminal: give the terminal
+/// back, then let the previous handler (Swift's backtracer, or the default) have the signal.
+private func crashed(_ number: Int32) {
+    if cursesActive.exchange(false, ordering: .relaxed) { endwin() }
+    sigaction(number, previousActions + Int(number), nil)
+    raise(number)
+}
+
+/// Installs and removes the dashboard's signal handlers. Installed before curses starts:
+/// ncurses leaves handlers that are not SIG_DFL alone (and keeps its own SIGWINCH for resizes).
+enum SignalTrap {
+    static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    static let crashSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
+
+    static func install() {
+        pendingSignal.store(0, ordering: .relaxed)
+        for number in stopSignals { set(number, storeSignal) }
+        for number in crashSignals { set(number, crashed) }
+    }
+
+    /// Puts every handler back as it was before `install`.
+    static func uninstall() {
+        for number in stopSignals + crashSignals {
+            sigaction(number, previousActions + Int(number), nil)
+        }
+    }
+
+    /// The stop signal that arrived since `install`, if any.
+    static var pending: Int32? {
+        let number = pendingSignal.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    static func cursesStarted() { cursesActive.store(true, ordering: .relaxed) }
+    static func cursesEnded() { cursesActive.store(false, ordering: .relaxed) }
+
+    /// Dies of `number` the normal way (exit status 128+n, the parent sees the signal): the
+    /// default action restored, the signal raised and unblocked.
+    static func reraise(_ number: Int32) -> Never {
+        signal(number, SIG_DFL)
+        raise(number)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        _exit(128 + number)  // only reached if the signal is ignored by the default action
+    }
+
+    private static func set(_ number: Int32, _ handler: @convention(c) (Int32) -> Void) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        // No SA_RESTART: a blocked read returns at once and the loop sees the signal.
+        action.sa_flags = 0
+        sigaction(number, &action, previousActions + Int(number))
+    }
+}

@@ -1,0 +1,162 @@
+import ClusterPool
+
+extension Dashboard {
+    /// The node an action key acts on: the one in the detail view, else the selected row.
+    static func target(_ state: DashboardState, _ snapshot: ClusterSnapshot) -> NodeSnapshot? {
+        switch state.view {
+        case let .detail(name): return snapshot.node(named: name)
+        case .main:
+            guard !NodeFilter.rows(snapshot, state).isEmpty, let name = state.selectedNode else { return nil }
+            return snapshot.node(named: name)
+        }
+    }
+
+    /// The operator action keys; nil when `key` is not one of them.
+    static func handleAction(_ key: Key, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [DashboardEffect]? {
+        guard case let .character(c) = key, "duw=z+-<>".contains(c) else { return nil }
+        if state.readOnly {
+            state.status = readOnlyNote
+            return []
+        }
+        if c == "z" {
+            propose(.undo, &state, snapshot)
+            return []
+        }
+        guard let node = target(state, snapshot) else {
+            state.status = StatusMessage("no node selected", .failure)
+            return []
+        }
+        switch c {
+        case "d": propose(.drain(node: node.name), &state, snapshot)
+        case "u": propose(.undrain(node: node.name), &state, snapshot)
+        case "=": propose(.resetWeight(node: node.name), &state, snapshot)
+        case "w": state.overlay = .prompt(Prompt(.weight(node: node.name)))
+        case "+": propose(.setWeight(node: node.name, weight: min(1000, node.weight + 10)), &state, snapshot)
+        case "-": propose(.setWeight(node: node.name, weight: max(0, node.weight - 10)), &state, snapshot)
+        case ">": propose(.setWeight(node: node.name, weight: min(1000, node.weight + 1)), &state, snapshot)
+        case "<": propose(.setWeight(node: node.name, weight: max(0, node.weight - 1)), &state, snapshot)
+        default: break
+        }
+        return []
+    }
+
+    /// Opens the confirmation dialog for `command`, unless it would change nothing (then says so).
+    static func propose(_ command: OperatorCommand, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
+        if state.readOnly {
+            state.status = readOnlyNote
+            return
+        }
+        if let name = command.node, snapshot.node(named: name) == nil {
+            state.status = StatusMessage("no node named \"\(name)\"", .failure)
+            return
+        }
+        let node = command.node.flatMap { snapshot.node(named: $0) }
+        var nothingToDo: String?
+        switch command {
+        case .drain(_, false) where node?.operatorDrained == true:
+            nothingToDo = "\(node!.name) is already drained (u undrains)"
+        case .undrain where node?.operatorDrained == false:
+            nothingToDo = "\(node!.name) is not drained"
+        case let .setWeight(_, weight) where node?.weight == weight:
+            nothingToDo = "\(node!.name) already has weight \(weight)" + (weight == 0 || weight == 1000 ? " (the limit)" : "")
+        case .resetWeight where node.map { $0.weight == $0.configuredWeight } == true:
+            nothingToDo = "\(node!.name) already has its configured weight \(node!.weight)"
+        case .undo where snapshot.undoDescription == nil:
+            nothingToDo = "nothing to undo"
+        default: break
+        }
+        if let nothingToDo {
+            state.status = StatusMessage(nothingToDo)
+        } else {
+            state.overlay = .confirm(ConfirmRequest(command))
+        }
+    }
+
+    static func handleConfirm(_ key: Key, _ request: ConfirmRequest, _ state: inout DashboardState) -> [DashboardEffect] {
+        switch key {
+        case .character("y"), .character("Y"), .enter:
+            state.overlay = nil
+            state.status = StatusMessage("\(request.command): sent…")
+            return [.execute(request.command)]
+        case .character("n"), .character("N"), .escape, .character("q"):
+            state.overlay = nil
+            state.status = StatusMessage("cancelled: \(request.command)")
+            return []
+        default:
+            // Everything else, navigation included, is ignored: the dialog's target stays put.
+            return []
+        }
+    }
+
+    // MARK: - prompts
+
+    static func handlePrompt(_ key: Key, _ prompt: Prompt, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [DashboardEffect] {
+        var prompt = prompt
+        switch key {
+        case .escape:
+            if case .filter = prompt.kind { state.filter = "" }
+            state.overlay = nil
+            return []
+        case .enter:
+            state.overlay = nil
+            submit(prompt, &state, snapshot)
+            return []
+        case .tab:
+            if case .command = prompt.kind {
+                let (text, candidates) = OperatorCommandLine.complete(prompt.text, nodes: snapshot.nodes.map(\.name))
+                prompt.text = text
+                prompt.candidates = candidates
+                prompt.error = nil
+            }
+        case .backspace, .delete:
+            guard !prompt.text.isEmpty else {
+                // Backspace on an empty line leaves it, as in vi and less.
+                state.overlay = nil
+                return []
+            }
+            prompt.text.removeLast()
+            prompt.error = nil
+            prompt.candidates = []
+        case .character(let c) where c == "\u{15}":  // Ctrl-U: clear the line
+            prompt.text = ""
+            prompt.error = nil
+            prompt.candidates = []
+        case .up, .down:
+            // While filtering, the arrows still move the selection, so one can filter and pick.
+            if case .filter = prompt.kind { moveSelection(key == .up ? -1 : 1, &state, snapshot) }
+        case .character(let c) where !(c.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false):
+            prompt.text.append(c)
+            prompt.error = nil
+            prompt.candidates = []
+        default:
+            break
+        }
+        if case .filter = prompt.kind { state.filter = prompt.text }
+        state.overlay = .prompt(prompt)
+        return []
+    }
+
+    private static func submit(_ prompt: Prompt, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
+        var prompt = prompt
+        switch prompt.kind {
+        case .filter:
+            state.filter = prompt.text
+        case .command:
+            switch OperatorCommandLine.parse(prompt.text, nodes: snapshot.nodes.map(\.name)) {
+            case let .success(command): propose(command, &state, snapshot)
+            case let .failure(error):
+                // The line stays open with its text, so a typo is fixed, not retyped.
+                prompt.error = error.message
+                prompt.candidates = []
+                state.overlay = .prompt(prompt)
+            }
+        case let .weight(node):
+            guard let weight = Int(prompt.text.trimmed), (0...1000).contains(weight) else {
+                prompt.error = "a whole number from 0 to 1000, please"
+                state.overlay = .prompt(prompt)
+                return
+            }
+            propose(.setWeight(node: node, weight: weight), &state, snapshot)
+        }
+    }
+}

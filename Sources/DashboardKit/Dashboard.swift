@@ -1,0 +1,100 @@
+import ClusterPool
+
+/// The dashboard as two pure functions, ratatui-style: `render` turns a snapshot and the UI state
+/// into a `Screen`; `handle` turns a key into a new state and effects for the run loop. Neither
+/// does I/O, so every screen and every key is testable without a terminal.
+public enum Dashboard {
+    /// The whole frame at `width`×`height`. While paused it shows the frozen snapshot, whatever
+    /// `live` says.
+    public static func render(_ live: ClusterSnapshot, _ state: DashboardState, width: Int, height: Int) -> Screen {
+        var state = state
+        state.width = width
+        state.height = height
+        let snapshot = state.displayed(live)
+        let rows = reconcile(&state, snapshot)
+
+        var screen = Screen(width: width, height: height)
+        let layout = DashboardLayout(width: width, height: height, nodeRows: rows.count)
+        guard !layout.isTooSmall else {
+            TooSmallNotice().render(screen.area, into: &screen)
+            return screen
+        }
+        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
+        switch state.view {
+        case .main:
+            NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height)
+                .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
+            EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
+                .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
+        case let .detail(name):
+            if let node = snapshot.node(named: name) {
+                NodeDetailWidget(node: node, snapshot: snapshot, scroll: state.detailScroll).render(layout.body, into: &screen)
+            } else {
+                Box.rule(layout.body.row(0), segments: [Line("Node \(name)", .title, bold: true), Line("Esc back", .dim)], role: .borderFocused, into: &screen)
+                screen.put("\(name) is no longer in the cluster.", x: 1, y: layout.body.y + 1, maxWidth: width - 2, style: CellStyle(.warning))
+            }
+        }
+        StatusBar(state: state).render(layout.status, into: &screen)
+        switch state.overlay {
+        case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll).render(layout.screen, into: &screen)
+        case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot).render(layout.screen, into: &screen)
+        case .prompt, nil: break
+        }
+        return screen
+    }
+
+    /// Folds a new snapshot into the state: the selection follows its node to its new row (or,
+    /// if the node is gone, stays at the same row), scroll offsets stay in range, and a log
+    /// scrolled back stays on the event it showed. The loop calls it for every new snapshot.
+    public static func update(state: inout DashboardState, snapshot live: ClusterSnapshot) {
+        reconcile(&state, state.displayed(live))
+    }
+
+    /// Shows what became of a command sent after `.execute`, in the status row.
+    public static func record(_ result: OperatorResult, of command: OperatorCommand, state: inout DashboardState) {
+        switch result {
+        case let .done(text):
+            state.status = StatusMessage("\(command): \(text.isEmpty ? "done" : text)", .success)
+        case let .refused(reason):
+            state.status = StatusMessage("\(command) refused: \(reason)", .failure)
+        }
+    }
+
+    /// Returns the table rows (filtered and sorted) it computed, so a frame sorts only once.
+    @discardableResult
+    static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [NodeSnapshot] {
+        let rows = NodeFilter.rows(snapshot, state)
+        let layout = DashboardLayout(width: state.width, height: state.height, nodeRows: rows.count)
+        let visible = max(1, layout.tableRows.height)
+        if rows.isEmpty {
+            state.selectedIndex = 0
+            state.tableOffset = 0
+        } else {
+            if let name = state.selectedNode, let i = rows.firstIndex(where: { $0.name == name }) {
+                state.selectedIndex = i
+            } else {
+                state.selectedIndex = min(max(0, state.selectedIndex), rows.count - 1)
+                state.selectedNode = rows[state.selectedIndex].name
+            }
+            if state.selectedIndex < state.tableOffset { state.tableOffset = state.selectedIndex }
+            if state.selectedIndex >= state.tableOffset + visible { state.tableOffset = state.selectedIndex - visible + 1 }
+            state.tableOffset = min(max(0, state.tableOffset), max(0, rows.count - visible))
+        }
+
+        let entries = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
+        if let anchor = state.logAnchor, let i = entries.firstIndex(where: { $0.id == anchor }) {
+            state.logOffset = i
+        }
+        state.logOffset = min(max(0, state.logOffset), max(0, entries.count - layout.eventRows.height))
+        if state.logOffset == 0 { state.logAnchor = nil }
+        return rows
+    }
+}
+
+extension DashboardState {
+    /// The layout at the state's terminal size with `snapshot`'s rows after the filter.
+    func layout(_ snapshot: ClusterSnapshot) -> DashboardLayout {
+        let needle = NodeFilter.needle(filter)
+        return DashboardLayout(width: width, height: height, nodeRows: snapshot.nodes.count { NodeFilter.matches($0, needle: needle) })
+    }
+}

@@ -1,0 +1,12 @@
+import ClusterPool
+
+/// What the run loop must do after a key, beyond redrawing: `Dashboard.handle` returns these
+/// instead of reaching into the loop (htop's habit), which keeps it pure and testable.
+public enum DashboardEffect: Sendable, Equatable {
+    /// Send an operator command to the pool; feed the result back with `Dashboard.record`.
+    case execute(OperatorCommand)
+    /// Leave the dashboard and restore the terminal.
+    case quit
+    /// Throw away what the terminal shows and repaint everything (Ctrl-L).
+    case repaint
+}

@@ -1,0 +1,116 @@
+import ClusterPool
+
+/// Everything the dashboard remembers between frames (ratatui's "state that survives frames"):
+/// what is selected, how the table is sorted and filtered, what is open on top. Rendering reads
+/// it; only `Dashboard.handle` (keys) and `Dashboard.update` (new snapshots) change it.
+///
+/// The selection is a node *name*, not a row number, so it stays on the same node when rows
+/// reorder; `selectedIndex` only remembers where it was, for when that node disappears.
+public struct DashboardState: Sendable, Equatable {
+    /// The panes of the main view, in Tab order.
+    public enum Pane: Sendable, Equatable { case nodes, events }
+
+    /// The full-screen view under any overlay.
+    public enum View: Sendable, Equatable {
+        case main
+        /// One node in depth; the name is captured so the view stays on it.
+        case detail(node: String)
+    }
+
+    /// What is drawn on top and takes the keys first.
+    public enum Overlay: Sendable, Equatable {
+        case help
+        case confirm(ConfirmRequest)
+        case prompt(Prompt)
+    }
+
+    public var width: Int
+    public var height: Int
+    /// Hides every operator action (`--read-only`).
+    public var readOnly: Bool
+
+    public var view: View = .main
+    public var focus: Pane = .nodes
+    public var overlay: Overlay?
+
+    public var selectedNode: String?
+    public var selectedIndex = 0
+    /// First table row shown.
+    public var tableOffset = 0
+    public var sort = NodeSort(column: .name, descending: false)
+    /// Case-insensitive text matched against name, address, state, fb303 status, group and tags.
+    public var filter = ""
+
+    /// Events of warning severity and above only.
+    public var logErrorsOnly = false
+    /// Events of the selected node only.
+    public var logSelectedNodeOnly = false
+    /// The id of the event at the top of the log when scrolled back; nil follows the newest, so
+    /// new events do not shift what the operator is reading.
+    public var logAnchor: UInt64?
+    public var logOffset = 0
+
+    public var detailScroll = 0
+    public var helpScroll = 0
+
+    /// The snapshot on screen while paused (`p`); nil when live.
+    public var frozen: ClusterSnapshot?
+    public var status: StatusMessage?
+
+    public init(width: Int = 80, height: Int = 24, readOnly: Bool = false) {
+        self.width = width
+        self.height = height
+        self.readOnly = readOnly
+    }
+
+    public var isPaused: Bool { frozen != nil }
+
+    /// The snapshot to show and act on: the frozen one while paused.
+    public func displayed(_ live: ClusterSnapshot) -> ClusterSnapshot { frozen ?? live }
+}
+
+/// A one-line message in the status row: the outcome of an action or a hint.
+public struct StatusMessage: Sendable, Equatable {
+    /// Drawn in a neutral, a success or a failure style.
+    public enum Kind: Sendable, Equatable { case info, success, failure }
+    public var text: String
+    public var kind: Kind
+
+    public init(_ text: String, _ kind: Kind = .info) {
+        self.text = text
+        self.kind = kind
+    }
+}
+
+/// An operator command waiting for y/n. The command (and so its node) is fixed when the dialog
+/// opens: nothing the operator or the cluster does while it is open can change the target.
+public struct ConfirmRequest: Sendable, Equatable {
+    public var command: OperatorCommand
+
+    public init(_ command: OperatorCommand) { self.command = command }
+}
+
+/// A line of text being typed in the bottom row.
+public struct Prompt: Sendable, Equatable {
+    /// What the typed line is for.
+    public enum Kind: Sendable, Equatable {
+        /// `/`: the table filter, applied while typing.
+        case filter(previous: String)
+        /// `:`: drain/undrain/weight/undo.
+        case command
+        /// `w`: a new weight for the captured node.
+        case weight(node: String)
+    }
+
+    public var kind: Kind
+    public var text: String
+    /// Why the last Enter was rejected, shown after the text until the next edit.
+    public var error: String?
+    /// Names Tab could complete to, shown after the text.
+    public var candidates: [String] = []
+
+    public init(_ kind: Kind, text: String = "") {
+        self.kind = kind
+        self.text = text
+    }
+}

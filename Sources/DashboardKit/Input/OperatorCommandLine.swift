@@ -1,0 +1,88 @@
+import ClusterPool
+
+/// The `:` command line: parsing `drain NAME [force]`, `undrain NAME`, `weight NAME N`,
+/// `reset NAME` and `undo` into an `OperatorCommand`, and Tab completion of verbs and node names.
+/// Errors are sentences for the status row, with "did you mean" for near misses.
+public enum OperatorCommandLine {
+    public static let verbs = ["drain", "undrain", "weight", "reset", "undo"]
+
+    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N · reset NAME · undo"
+
+    /// Why a command line was rejected.
+    public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public static func parse(_ text: String, nodes: [String]) -> Result<OperatorCommand, ParseError> {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let verb = words.first?.lowercased() else { return .failure(ParseError(message: "type a command: \(usage)")) }
+        let args = Array(words.dropFirst())
+        func node(_ usageText: String) -> Result<String, ParseError> {
+            guard let name = args.first else { return .failure(ParseError(message: "\(verb) needs a node name: \(usageText)")) }
+            guard nodes.contains(name) else {
+                let hint = NameSuggestion.closest(to: name, in: nodes).map { " (did you mean \"\($0)\"?)" } ?? ""
+                return .failure(ParseError(message: "no node named \"\(name)\"\(hint)"))
+            }
+            return .success(name)
+        }
+        func tooMany(_ allowed: Int, _ usageText: String) -> ParseError? {
+            args.count > allowed ? ParseError(message: "too many arguments: \(usageText)") : nil
+        }
+        switch verb {
+        case "drain":
+            let u = "drain NAME [force]"
+            if args.count == 2, !["force", "--force", "-f"].contains(args[1].lowercased()) {
+                return .failure(ParseError(message: "unknown option \"\(args[1])\": \(u)"))
+            }
+            if let e = tooMany(2, u) { return .failure(e) }
+            return node(u).map { .drain(node: $0, force: args.count == 2) }
+        case "undrain":
+            if let e = tooMany(1, "undrain NAME") { return .failure(e) }
+            return node("undrain NAME").map { .undrain(node: $0) }
+        case "reset":
+            if let e = tooMany(1, "reset NAME") { return .failure(e) }
+            return node("reset NAME").map { .resetWeight(node: $0) }
+        case "weight":
+            let u = "weight NAME N (N from 0 to 1000)"
+            if let e = tooMany(2, u) { return .failure(e) }
+            return node(u).flatMap { name in
+                guard args.count == 2 else { return .failure(ParseError(message: "weight needs a number: \(u)")) }
+                guard let n = Int(args[1]), (0...1000).contains(n) else {
+                    return .failure(ParseError(message: "the weight must be a whole number from 0 to 1000 (got \"\(args[1])\")"))
+                }
+                return .success(.setWeight(node: name, weight: n))
+            }
+        case "undo":
+            if !args.isEmpty { return .failure(ParseError(message: "undo takes no arguments")) }
+            return .success(.undo)
+        default:
+            let hint = NameSuggestion.closest(to: verb, in: verbs).map { " (did you mean \"\($0)\"?)" } ?? ""
+            return .failure(ParseError(message: "unknown command \"\(verb)\"\(hint); commands: \(usage)"))
+        }
+    }
+
+    /// Tab: completes the word being typed (a verb first, then a node name) to the longest
+    /// common prefix of what it could be; a unique match gets a trailing space. Returns the new
+    /// text and, when several remain, the candidates to show.
+    public static func complete(_ text: String, nodes: [String]) -> (text: String, candidates: [String]) {
+        var words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        if text.isEmpty || text.hasSuffix(" ") { words.append("") }
+        let partial = words.last ?? ""
+        let pool: [String]
+        switch words.count {
+        case 1: pool = verbs
+        case 2 where words[0].lowercased() != "undo": pool = nodes.sorted()
+        case 3 where words[0].lowercased() == "drain": pool = ["force"]
+        default: return (text, [])
+        }
+        let matches = pool.filter { $0.hasPrefix(partial) }
+        guard !matches.isEmpty else { return (text, []) }
+        let prefix = matches.dropFirst().reduce(matches[0]) { common, next in
+            String(zip(common, next).prefix { $0 == $1 }.map(\.0))
+        }
+        let head = words.dropLast().map { $0 + " " }.joined()
+        if matches.count == 1 { return (head + prefix + " ", []) }
+        return (head + prefix, matches)
+    }
+}

@@ -1,0 +1,231 @@
+import ClusterPool
+
+/// A column of the node table: its heading, width, how it sorts and how a node shows in it.
+/// Adding a column is one case here plus its four answers (htop's "one meter, one file" habit).
+public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
+    case state, name, address, fbStatus, p50, p99, sparkline, heartbeats, retries, inFlight
+    case weight, share, availability, lastError
+
+    public var title: String {
+        switch self {
+        case .state: "STATE"
+        case .name: "NAME"
+        case .address: "ADDRESS"
+        case .fbStatus: "FB303"
+        case .p50: "P50"
+        case .p99: "P99"
+        case .sparkline: "LATENCY"
+        case .heartbeats: "HB OK/FAIL"
+        case .retries: "RETRIES"
+        case .inFlight: "INFL"
+        case .weight: "WEIGHT"
+        case .share: "SHARE"
+        case .availability: "AVAIL"
+        case .lastError: "LAST ERROR"
+        }
+    }
+
+    /// Lower survives longer when the terminal is narrow. State and name never go; the last
+    /// error is the "why" an on-call engineer came for, so it outlives the numbers.
+    public var priority: Int {
+        switch self {
+        case .state, .name: 0
+        case .p99: 1
+        case .share: 2
+        case .lastError: 3
+        case .inFlight, .weight: 4
+        case .availability: 5
+        case .p50, .sparkline: 6
+        case .address: 7
+        case .fbStatus, .retries: 8
+        case .heartbeats: 9
+        }
+    }
+
+    var isNumeric: Bool {
+        switch self {
+        case .state, .name, .address, .fbStatus, .sparkline, .lastError: false
+        default: true
+        }
+    }
+
+    /// The column's width for these nodes (name and address fit the longest, within bounds).
+    func width(for nodes: [NodeSnapshot]) -> Int {
+        switch self {
+        case .state: 10
+        case .name: min(24, max(6, Self.widest(nodes, \.name)))
+        case .address: min(21, max(7, Self.widest(nodes, \.address)))
+        case .fbStatus: 8
+        case .p50, .p99: 6
+        case .sparkline: 12
+        case .heartbeats: 10
+        case .retries: 7
+        case .inFlight: 5
+        case .weight: 6
+        case .share: 6
+        case .availability: 7
+        case .lastError: 20  // the minimum; it takes whatever is left
+        }
+    }
+
+    /// The widest value of a text field; by index, so that no whole node is copied per row.
+    private static func widest(_ nodes: [NodeSnapshot], _ field: KeyPath<NodeSnapshot, String>) -> Int {
+        var widest = 0
+        for i in nodes.indices { widest = max(widest, DisplayWidth.of(nodes[i][keyPath: field])) }
+        return widest
+    }
+
+    /// How a node shows in this column: text (not yet padded) and role.
+    func span(for node: NodeSnapshot, width: Int) -> Span {
+        switch self {
+        case .state:
+            let word = node.isFullyDrained ? "drained" : node.health.rawValue
+            return Span("\(node.health.glyph) \(word)", .health(node.health))
+        case .name: return Span(node.name, .text, bold: true)
+        case .address: return Span(node.address, .dim)
+        case .fbStatus: return node.fbStatus.map { Span($0, .text) } ?? Span("-", .dim)
+        case .p50: return numeric(Format.millis(node.latencyP50), present: node.latencyP50 != nil)
+        case .p99: return numeric(Format.millis(node.latencyP99), present: node.latencyP99 != nil)
+        case .sparkline: return Span(Sparkline.text(node.recentLatencies, width: width), .sparkline)
+        case .heartbeats:
+            let text = "\(Format.count(node.heartbeatsOK))/\(Format.count(node.heartbeatsFailed))"
+            return Span(text, node.heartbeatsFailed > 0 ? .warning : .text)
+        case .retries: return Span(Format.count(node.retries), node.retries > 0 ? .warning : .text)
+        case .inFlight: return Span(String(node.inFlight), .text)
+        case .weight:
+            // A star marks an operator-changed weight, so a forgotten tweak is visible.
+            let changed = node.weight != node.configuredWeight
+            return Span(changed ? "\(node.weight)*" : String(node.weight), changed ? .notice : .text)
+        case .share: return Span(Format.percent(node.trafficShare), .text)
+        case .availability:
+            return Span(Format.percent(node.availability, digits: 2), node.availability < 0.99 ? .warning : .text)
+        case .lastError: return node.lastError.map { Span($0, .error) } ?? Span("", .dim)
+        }
+    }
+
+    private func numeric(_ text: String, present: Bool) -> Span {
+        Span(text, present ? .text : .dim)
+    }
+
+    // MARK: - sorting
+
+    /// A value to sort by; nil (no data) sorts last in both directions.
+    enum SortValue {
+        case number(Double)
+        case text(String)
+    }
+
+    /// Text compares "naturally": digit runs by value, so node-2 sorts before node-10 as an
+    /// operator expects.
+    static func naturalLess(_ a: String, _ b: String) -> Bool {
+        // On the UTF-8 bytes in place: this runs ~10,000 times a frame for 1,000 nodes.
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in naturalLess(x, y) } }
+    }
+
+    private static func naturalLess(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        var i = 0, j = 0
+        while i < a.count, j < b.count {
+            guard isDigit(a[i]), isDigit(b[j]) else {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
+                continue
+            }
+            // Two digit runs: compare their values (no leading zeros, then length, then digits).
+            while i < a.count, a[i] == 0x30 { i += 1 }
+            while j < b.count, b[j] == 0x30 { j += 1 }
+            var endA = i, endB = j
+            while endA < a.count, isDigit(a[endA]) { endA += 1 }
+            while endB < b.count, isDigit(b[endB]) { endB += 1 }
+            if endA - i != endB - j { return endA - i < endB - j }
+            while i < endA {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
+            }
+        }
+        return i == a.count && j < b.count
+    }
+
+    func sortValue(_ node: NodeSnapshot) -> SortValue? {
+        switch self {
+        case .state: .number(Double(Self.severityRank(node.health)))
+        case .name: .text(node.name.lowercased())
+        case .address: .text(node.address)
+        case .fbStatus: node.fbStatus.map { .text($0) }
+        case .p50: node.latencyP50.map { .number($0) }
+        case .p99: node.latencyP99.map { .number($0) }
+        case .sparkline: node.recentLatencies.last.map { .number($0) }
+        case .heartbeats: .number(Double(node.heartbeatsFailed))
+        case .retries: .number(Double(node.retries))
+        case .inFlight: .number(Double(node.inFlight))
+        case .weight: .number(Double(node.weight))
+        case .share: .number(node.trafficShare)
+        case .availability: .number(node.availability)
+        case .lastError: node.lastError.map { .text($0) }
+        }
+    }
+
+    /// Worst first: sorting by state ascending puts the trouble at the top.
+    static func severityRank(_ health: NodeHealth) -> Int {
+        switch health {
+        case .down: 0
+        case .suspect: 1
+        case .degraded: 2
+        case .starting: 3
+        case .draining: 4
+        case .unknown: 5
+        case .up: 6
+        }
+    }
+}
+
+/// How the node table is ordered.
+public struct NodeSort: Sendable, Equatable {
+    public var column: NodeColumn
+    public var descending: Bool
+
+    public init(column: NodeColumn, descending: Bool) {
+        self.column = column
+        self.descending = descending
+    }
+
+    /// The next column in display order (`s`), ascending again.
+    public func next() -> NodeSort {
+        let all = NodeColumn.allCases
+        let i = all.firstIndex(of: column) ?? 0
+        return NodeSort(column: all[(i + 1) % all.count], descending: false)
+    }
+
+    /// `nodes` in this order; ties (and the many equal values of a quiet cluster) by name, so
+    /// rows do not jump between frames.
+    ///
+    /// Keys are computed once per node and indices sorted, not the (large) node values: a
+    /// 1,000-node table re-sorts every frame.
+    public func apply(_ nodes: [NodeSnapshot]) -> [NodeSnapshot] {
+        var present = [Bool](repeating: false, count: nodes.count)
+        var numbers = [Double](repeating: 0, count: nodes.count)
+        var texts = [String](repeating: "", count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            switch column.sortValue(node) {
+            case let .number(n)?: (present[i], numbers[i]) = (true, n)
+            case let .text(t)?: (present[i], texts[i]) = (true, t)
+            case nil: break
+            }
+        }
+        let names = nodes.map(\.name)
+        let order = nodes.indices.sorted { a, b in
+            if present[a] != present[b] { return present[a] }  // no data last, either direction
+            if present[a] {
+                if numbers[a] != numbers[b] { return descending ? numbers[a] > numbers[b] : numbers[a] < numbers[b] }
+                if texts[a] != texts[b] {
+                    return descending ? NodeColumn.naturalLess(texts[b], texts[a]) : NodeColumn.naturalLess(texts[a], texts[b])
+                }
+            }
+            return NodeColumn.naturalLess(names[a], names[b])
+        }
+        return order.map { nodes[$0] }
+    }
+}

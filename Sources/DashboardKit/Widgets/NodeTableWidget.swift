@@ -1,0 +1,96 @@
+import ClusterPool
+
+/// The node table: a title rule, column headings, one row per node. Columns that do not fit
+/// are dropped by `NodeColumn.priority`, the last error takes whatever width is left, and the
+/// selected row is drawn on the selection bar.
+struct NodeTableWidget {
+    /// A column placed on screen.
+    struct Placed: Equatable {
+        var column: NodeColumn
+        var x: Int
+        var width: Int
+    }
+
+    var rows: [NodeSnapshot]
+    var allNodes: [NodeSnapshot]
+    var state: DashboardState
+    /// Rows the table body shows at once.
+    var visibleRows: Int
+
+    /// The columns that fit `width`, in display order. Widths come from *all* nodes, not the
+    /// filtered rows, so columns do not jump while the operator types a filter.
+    static func columns(width: Int, nodes: [NodeSnapshot]) -> [Placed] {
+        var remaining = width
+        var chosen: Set<NodeColumn> = []
+        let widths = Dictionary(uniqueKeysWithValues: NodeColumn.allCases.map { ($0, $0.width(for: nodes)) })
+        let byPriority = NodeColumn.allCases.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
+        for (_, column) in byPriority {
+            let needed = widths[column]! + (chosen.isEmpty ? 0 : 1)
+            guard needed <= remaining else { break }  // strict priority: never skip ahead
+            chosen.insert(column)
+            remaining -= needed
+        }
+        var placed: [Placed] = []
+        var x = 0
+        for column in NodeColumn.allCases where chosen.contains(column) {
+            var w = widths[column]!
+            if column == .lastError { w += remaining }
+            placed.append(Placed(column: column, x: x, width: w))
+            x += w + 1
+        }
+        return placed
+    }
+
+    func render(title titleRow: Rect, headings: Rect, body: Rect, into screen: inout Screen) {
+        renderTitle(titleRow, into: &screen)
+        let placed = Self.columns(width: body.width, nodes: allNodes)
+        renderHeadings(headings, placed, into: &screen)
+        guard !rows.isEmpty else {
+            let text = state.filter.isEmpty ? "no nodes in this cluster" : "no node matches \"\(state.filter)\" (Esc clears the filter)"
+            screen.put(text, x: body.x + 1, y: body.y, maxWidth: body.width - 1, style: CellStyle(.dim))
+            return
+        }
+        for line in 0..<body.height {
+            let index = state.tableOffset + line
+            guard index < rows.count else { break }
+            let row = body.row(line)
+            let selected = index == state.selectedIndex
+            renderRow(rows[index], placed, row, selected: selected, into: &screen)
+        }
+    }
+
+    private func renderTitle(_ row: Rect, into screen: inout Screen) {
+        let focused = state.focus == .nodes && state.view == .main
+        var segments = [Line([Span("Nodes", .title, bold: true), Span(" \(rows.count)/\(allNodes.count)", .text)])]
+        let arrow = state.sort.descending ? "▼" : "▲"
+        segments.append(Line([Span("sort ", .dim), Span("\(state.sort.column.title) \(arrow)", .text)]))
+        if !state.filter.isEmpty { segments.append(Line([Span("filter ", .dim), Span("\"\(state.filter)\"", .notice)])) }
+        if rows.count > 0, state.tableOffset > 0 || state.tableOffset + visibleRows < rows.count {
+            let last = min(rows.count, state.tableOffset + visibleRows)
+            segments.append(Line("rows \(state.tableOffset + 1)–\(last)", .dim))
+        }
+        Box.rule(row, segments: segments, role: focused ? .borderFocused : .border, into: &screen)
+    }
+
+    private func renderHeadings(_ row: Rect, _ placed: [Placed], into screen: inout Screen) {
+        guard !row.isEmpty else { return }
+        let style = CellStyle(.columnHeader)
+        screen.fill(row, with: Cell(" ", style: style))
+        for p in placed {
+            var title = p.column.title
+            if p.column == state.sort.column { title += state.sort.descending ? "▼" : "▲" }
+            screen.put(Box.pad(title, p.width, right: p.column.isNumeric), x: row.x + p.x, y: row.y, maxWidth: p.width, style: style)
+        }
+    }
+
+    private func renderRow(_ node: NodeSnapshot, _ placed: [Placed], _ row: Rect, selected: Bool, into screen: inout Screen) {
+        if selected { screen.fill(row, with: Cell(" ", style: CellStyle.plain.onSelection)) }
+        for p in placed {
+            var span = p.column.span(for: node, width: p.width)
+            if selected { span.style.highlighted = true }
+            let text = Box.pad(span.text, p.width, right: p.column.isNumeric)
+            screen.put(text, x: row.x + p.x, y: row.y, maxWidth: p.width, style: span.style)
+        }
+    }
+}
+

@@ -1,0 +1,487 @@
+import ClusterPool
+import Testing
+@testable import DashboardKit
+
+/// Whole screens at fixed sizes from the fixed `Fixture.snapshot`, as rows of text (ratatui's
+/// habit). A failing test prints the screen it got, framed, next to the rows it expected.
+@Suite("Render")
+struct RenderTests {
+    /// Renders after feeding `keys` to a fresh state of `width`×`height`.
+    func screen(_ keys: [Key], _ width: Int, _ height: Int, readOnly: Bool = false) -> Screen {
+        var state = DashboardState(width: width, height: height, readOnly: readOnly)
+        for key in keys { _ = Dashboard.handle(key, state: &state, snapshot: Fixture.snapshot) }
+        return Dashboard.render(Fixture.snapshot, state, width: width, height: height)
+    }
+
+    func keys(_ text: String) -> [Key] { text.map { Key.character($0) } }
+
+    /// Nine nodes, one of every health, sorted by name; at 80 columns P50 and the address make room
+    /// for the last error.
+    @Test func mainScreenAt80x24ShowsEveryNodeAndTheNewestEventFirst() {
+        expectScreen(screen([], 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7     4.80ms     0    50*  25.0% 100.00%",
+            "◌ draining gamma-3   4.80ms     3    100   0.0% 100.00%",
+            "? unknown  iota-9         -     0    100   0.0%   0.00%",
+            "◔ starting theta-8   4.80ms     0    100   0.0% 100.00%",
+            "✖ down     zeta-6         -     0    100   0.0%  50.00% connection refused",
+            "─ Events 7/7 ───────────────────────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+        ])
+    }
+
+    /// At the minimum size the table scrolls (rows 1–6) and low-priority columns are gone.
+    @Test func minimumSize60x15KeepsStateNameP99ShareAndTheLastError() {
+        expectScreen(screen([], 60, 15), [
+            " thrifttop │ demo │ avail 99.9998%             12:34:56 UTC",
+            " ● 2  ◐ 1  ◔ 1  ◌ 2  ◍ 1  ✖ 1  ? 1 │ balancer p2c-peak-ewma",
+            "─ Nodes 9/9 ─ sort NAME ▲ ─ rows 1–6 ───────────────────────",
+            "STATE      NAME▲        P99  SHARE LAST ERROR",
+            "● up       alpha-1   4.20ms  25.0%",
+            "◐ degraded beta-2    31.4ms  25.0%",
+            "◌ drained  delta-4   4.80ms   0.0%",
+            "◍ suspect  epsilon-5  250ms  25.0% timeout after 500ms",
+            "● up       eta-7     4.80ms  25.0%",
+            "◌ draining gamma-3   4.80ms   0.0%",
+            "─ Events 7/7 ───────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u und",
+        ])
+    }
+
+    /// Wide enough for every column, the full header and the balancer.
+    @Test func wideTerminal200x50ShowsEveryColumn() {
+        expectScreen(screen([], 200, 50), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s │ retries 2.5/s (0.2%)                                                                                                                   12:34:56 UTC",
+            " ● 2 up  ◐ 1 degraded  ◔ 1 starting  ◌ 2 draining  ◍ 1 suspect  ✖ 1 down  ? 1 unknown │ balancer p2c-peak-ewma",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────",
+            "STATE      NAME▲     ADDRESS       FB303       P50    P99 LATENCY      HB OK/FAIL RETRIES  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   10.0.0.1:9090 ALIVE    1.10ms 4.20ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    10.0.0.2:9090 WARNING  2.50ms 31.4ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   10.0.0.4:9090 ALIVE    1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5 10.0.0.5:9090 ALIVE    9.90ms  250ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       7     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7     10.0.0.7:9090 ALIVE    1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    50*  25.0% 100.00%",
+            "◌ draining gamma-3   10.0.0.3:9090 ALIVE    1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     3    100   0.0% 100.00%",
+            "? unknown  iota-9    10.0.0.9:9090 -             -      -                  1200/0       0     0    100   0.0%   0.00%",
+            "◔ starting theta-8   10.0.0.8:9090 STARTING 1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
+            "✖ down     zeta-6    10.0.0.6:9090 -             -      -                 1200/14       0     0    100   0.0%  50.00% connection refused",
+            "─ Events 7/7 ───────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd  p pause",
+        ])
+    }
+
+    @Test func terminal40x12ShowsTheTooSmallNoticeInsteadOfADashboard() {
+        expectScreen(screen([], 40, 12), [
+            "",
+            "",
+            "",
+            "",
+            "",
+            "    terminal too small (need 60×15)",
+            "          now 40×12 · q quits",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ])
+    }
+
+    @Test func terminal30x8BreaksTheNoticeIntoShortLines() {
+        expectScreen(screen([], 30, 8), [
+            "",
+            "",
+            "      terminal too small",
+            "         (need 60×15)",
+            "           now 30×8",
+            "",
+            "",
+            "",
+        ])
+    }
+
+    /// Enter on alpha-1: uptime from aliveSince vs wallTime (3h 12m), histogram beside counters at ≥ 100 columns.
+    @Test func detailViewShowsFb303FactsHistogramCountersAndRecentErrors() {
+        expectScreen(screen([.enter], 100, 30), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s │ retries 2.5/s (0.2%)               12:34:56 UTC",
+            " ● 2 up  ◐ 1 degraded  ◔ 1 starting  ◌ 2 draining  ◍ 1 suspect  ✖ 1 down  ? 1 unknown",
+            "─ Node alpha-1 ─ Esc back ──────────────────────────────────────────────────────────────────────────",
+            " ● up  10.0.0.1:9090",
+            " Server       demo-alpha  version 1.4.2  up 3h 12m (since 2026-11-21 09:22 UTC)",
+            " fb303 status ALIVE  serving",
+            " Connection   connected · routable",
+            " Drain        not drained",
+            " Traffic      weight 100 · share 25.0% · in flight 2 · calls 5000 (0 failed) · retries 0",
+            " Heartbeats   1200 ok · 0 failed · φ 0.00",
+            " Latency      p50 1.10ms  p90 2.20ms  p99 4.20ms  max 8.40ms  ewma 1.10ms  ▂▂▃▂▄█▃▂▂▃▂▂",
+            " Availability node 100.00% · cluster now 99.9998% · if drained 99.9980%",
+            " Last error   none",
+            "",
+            " Latency histogram                                 Counters (3)",
+            " ≤1.00ms  ██████████████                 400  27%  errors.total   3",
+            " ≤2.00ms  ████████████████████████████   800  54%  queue.depth    1",
+            " ≤5.00ms  ███████                        200  13%  requests.total 5000",
+            " ≤10.0ms  █▊                              50   3%",
+            " >10.0ms  ▏                                5   0%",
+            "",
+            " Recent warnings and errors (1)",
+            " 12:34:51 ERR! TApplicationException INTERNAL_ERROR: boom",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd  p pause",
+        ])
+    }
+
+    @Test func helpListsEveryKeyGrouped() {
+        expectScreen(screen(keys("?"), 90, 40), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s │ retries 2.5/s (0.2%)     12:34:56 UTC",
+            " ● 2 up  ◐ 1 degraded  ◔ 1 starting  ◌ 2 draining  ◍ 1 suspect  ✖ 1 down  ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ────────────────────────────────────────────────────────────────",
+            "STATE      NAME▲        P50    P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● u┌─ Help · Esc closes ──────────────────────────────────────────────────────────────┐",
+            "◐ d│ Move                                                                             │",
+            "◌ d│ ↑ k  ↓ j        select the previous / next row, or scroll                        │",
+            "◍ s│ PgUp PgDn       a page up / down                                                 │",
+            "● u│ g Home  G End   first / last row                                                 │",
+            "◌ d│ Tab             switch pane: nodes ⇄ events                                      │",
+            "? u│ Enter           node details (Esc, Enter or ← back)                              │",
+            "◔ s│                                                                                  │",
+            "✖ d│ View                                                                             │",
+            "─ E│ /               filter nodes by text (Enter keeps, Esc clears)                   │───",
+            "12:│ s  S            sort by the next column / reverse the order                      │",
+            "12:│ e               event log: warnings and errors only                              │",
+            "12:│ f               event log: the selected node only                                │",
+            "12:│ p               pause the display (the frozen snapshot stays)                    │",
+            "12:│ Ctrl-L          repaint the screen                                               │",
+            "12:│ ?  F1           this help                                                        │",
+            "12:│ q  F10          quit                                                             │",
+            "   │                                                                                  │",
+            "   │ Act (each asks for confirmation)                                                 │",
+            "   │ d  u            drain / undrain the selected node                                │",
+            "   │ +  -            weight +10 / −10                                                 │",
+            "   │ >  <            weight +1 / −1                                                   │",
+            "   │ w               set the weight (0–1000)…                                         │",
+            "   │ =               reset the weight to the configured one                           │",
+            "   │ z               undo the last operator action                                    │",
+            "   │ :               command line: drain, undrain, weight, reset, undo (Tab completes)│",
+            "   │ y Enter  n Esc  in a dialog: confirm / cancel                                    │",
+            "   │                                                                                  │",
+            "   │ Mouse (off with --no-mouse)                                                      │",
+            "   │ click           select a row; on a heading, sort by that column                  │",
+            "   │ wheel           scroll the pane under the pointer                                │",
+            "   └──────────────────────────────────────────────────────────────────────────────────┘",
+            "",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd",
+        ])
+    }
+
+    @Test func helpInReadOnlyModeLeavesOutEveryAction() {
+        expectScreen(screen(keys("?"), 90, 40, readOnly: true), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                 read-only  12:34:56 UTC",
+            " ● 2 up  ◐ 1 degraded  ◔ 1 starting  ◌ 2 draining  ◍ 1 suspect  ✖ 1 down  ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ────────────────────────────────────────────────────────────────",
+            "STATE      NAME▲        P50    P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   1.10ms 4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    2.50ms 31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   1.20ms 4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5 9.90ms  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● u┌─ Help · Esc closes ──────────────────────────────────────────────────────────────┐",
+            "◌ d│ Read-only: operator actions are disabled (--read-only).                          │",
+            "? u│                                                                                  │",
+            "◔ s│ Move                                                                             │",
+            "✖ d│ ↑ k  ↓ j        select the previous / next row, or scroll                        │",
+            "─ E│ PgUp PgDn       a page up / down                                                 │───",
+            "12:│ g Home  G End   first / last row                                                 │",
+            "12:│ Tab             switch pane: nodes ⇄ events                                      │",
+            "12:│ Enter           node details (Esc, Enter or ← back)                              │",
+            "12:│                                                                                  │",
+            "12:│ View                                                                             │",
+            "12:│ /               filter nodes by text (Enter keeps, Esc clears)                   │",
+            "12:│ s  S            sort by the next column / reverse the order                      │",
+            "   │ e               event log: warnings and errors only                              │",
+            "   │ f               event log: the selected node only                                │",
+            "   │ p               pause the display (the frozen snapshot stays)                    │",
+            "   │ Ctrl-L          repaint the screen                                               │",
+            "   │ ?  F1           this help                                                        │",
+            "   │ q  F10          quit                                                             │",
+            "   │                                                                                  │",
+            "   │ Mouse (off with --no-mouse)                                                      │",
+            "   │ click           select a row; on a heading, sort by that column                  │",
+            "   │ wheel           scroll the pane under the pointer                                │",
+            "   └──────────────────────────────────────────────────────────────────────────────────┘",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  p pause  read-only",
+        ])
+    }
+
+    @Test func drainDialogNamesTheNodeAndShowsShareAndClusterAvailabilityAfter() {
+        expectScreen(screen(keys("d"), 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect ┌─ Drain alpha-1? ─────────────────────────────────────────┐500ms",
+            "● up      │ alpha-1  10.0.0.1:9090  ● up                             │",
+            "◌ draining│                                                          │",
+            "? unknown │ No new calls; 2 in flight will finish. Heartbeats go on. │",
+            "◔ starting│ Traffic share         25.0% → 0%                         │",
+            "✖ down    │ Cluster availability  99.9998% → 99.9980%                │used",
+            "─ Events 7│                                                          │──────────",
+            "12:34:51 E│ [y/Enter] drain    [n/Esc] cancel                        │",
+            "12:34:46 W└──────────────────────────────────────────────────────────┘",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+        ])
+    }
+
+    /// gamma-3 is drained: its expected share is its weight over the routable weight, 100/450.
+    @Test func undrainDialogShowsTheExpectedShareOfTheNode() {
+        expectScreen(screen(keys("jjjjju"), 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       ┌─ Undrain gamma-3? ─────────────────────────────────────┐",
+            "◌ draining │ gamma-3  10.0.0.3:9090  ◌ draining                     │",
+            "? unknown  │                                                        │",
+            "◔ starting │ Takes new calls again once its heartbeats are healthy. │",
+            "✖ down     │ Traffic share         0.0% → ≈22.2%                    │fused",
+            "─ Events 7/│                                                        │───────────",
+            "12:34:51 ER│ [y/Enter] undrain    [n/Esc] cancel                    │",
+            "12:34:46 WA└────────────────────────────────────────────────────────┘",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+        ])
+    }
+
+    /// eta-7 at weight 50: + proposes 60, share ≈ 60/360.
+    @Test func weightDialogShowsOldAndNewWeightAndShare() {
+        expectScreen(screen(keys("jjjj+"), 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7   ┌─ Change the weight of eta-7? ──────────┐",
+            "◌ draining gamma-3 │ eta-7  10.0.0.7:9090  ● up             │",
+            "? unknown  iota-9  │                                        │",
+            "◔ starting theta-8 │ Weight                50 → 60          │",
+            "✖ down     zeta-6  │ Traffic share         25.0% → ≈16.6%   │ction refused",
+            "─ Events 7/7 ──────│                                        │───────────────────",
+            "12:34:51 ERR! alpha│ [y/Enter] set weight    [n/Esc] cancel │ boom",
+            "12:34:46 WARN epsil└────────────────────────────────────────┘",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+        ])
+    }
+
+    @Test func commandLineCompletesNodeNamesAndListsTheCandidates() {
+        expectScreen(screen(keys(":d") + [.tab] + keys("e") + [.tab], 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7     4.80ms     0    50*  25.0% 100.00%",
+            "◌ draining gamma-3   4.80ms     3    100   0.0% 100.00%",
+            "? unknown  iota-9         -     0    100   0.0%   0.00%",
+            "◔ starting theta-8   4.80ms     0    100   0.0% 100.00%",
+            "✖ down     zeta-6         -     0    100   0.0%  50.00% connection refused",
+            "─ Events 7/7 ───────────────────────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            ":drain e█ epsilon-5  eta-7",
+        ])
+    }
+
+    @Test func commandLineShowsAParseErrorAndKeepsTheText() {
+        expectScreen(screen(keys(":dran alpha-1") + [.enter], 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7     4.80ms     0    50*  25.0% 100.00%",
+            "◌ draining gamma-3   4.80ms     3    100   0.0% 100.00%",
+            "? unknown  iota-9         -     0    100   0.0%   0.00%",
+            "◔ starting theta-8   4.80ms     0    100   0.0% 100.00%",
+            "✖ down     zeta-6         -     0    100   0.0%  50.00% connection refused",
+            "─ Events 7/7 ───────────────────────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            ":dran alpha-1█ ✖ unknown command \"dran\" (did you mean \"drain\"?); commands: drain",
+        ])
+    }
+
+    @Test func pausedReadOnlyHeaderShowsBothMarkers() {
+        expectScreen(screen(keys("p"), 80, 24, readOnly: true), [
+            " thrifttop │ demo │ avail 99.9998%              PAUSED  read-only  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
+            "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
+            "● up       eta-7     4.80ms     0    50*  25.0% 100.00%",
+            "◌ draining gamma-3   4.80ms     3    100   0.0% 100.00%",
+            "? unknown  iota-9         -     0    100   0.0%   0.00%",
+            "◔ starting theta-8   4.80ms     0    100   0.0% 100.00%",
+            "✖ down     zeta-6         -     0    100   0.0%  50.00% connection refused",
+            "─ Events 7/7 ───────────────────────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:36 note gamma-3   drained by operator",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "12:34:06 note theta-8   unknown → starting",
+            "12:33:56 info cluster   cluster demo started with 9 nodes",
+            "",
+            "",
+            " paused: the display is frozen (p resumes)   ? help  q quit  ⏎ details  / filter",
+        ])
+    }
+
+    /// s four times: P99; S: descending (no data last); e: warnings and errors only; /et: four nodes.
+    @Test func sortFilterAndErrorsOnlyLogShowInTheTitles() {
+        expectScreen(screen(keys("ssssSe/et") + [.enter], 80, 24), [
+            " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
+            " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 draining ◍ 1 suspect ✖ 1 down ? 1 unknown",
+            "─ Nodes 4/9 ─ sort P99 ▼ ─ filter \"et\" ─────────────────────────────────────────",
+            "STATE      NAME        P99▼  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
+            "● up       eta-7     4.80ms     0    50*  25.0% 100.00%",
+            "◔ starting theta-8   4.80ms     0    100   0.0% 100.00%",
+            "✖ down     zeta-6         -     0    100   0.0%  50.00% connection refused",
+            "─ Events 4/7 ─ warnings+errors ─────────────────────────────────────────────────",
+            "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
+            "12:34:46 WARN epsilon-5 timeout after 500ms",
+            "12:34:26 ERR! zeta-6    connection refused",
+            "12:34:16 WARN beta-2    up → degraded: queue depth high",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+        ])
+    }
+}

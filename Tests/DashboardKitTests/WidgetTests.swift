@@ -1,0 +1,51 @@
+import ClusterPool
+import Testing
+@testable import DashboardKit
+
+/// Facts about single widgets, checked on lines rather than whole screens.
+@Suite("Widgets")
+struct WidgetTests {
+    func detailLines(_ name: String) -> [String] {
+        let snapshot = Fixture.snapshot
+        return NodeDetailWidget(node: snapshot.node(named: name)!, snapshot: snapshot, scroll: 0).lines(width: 100).map(\.text)
+    }
+
+    @Test func detailShowsDrainProgressUntilNothingIsInFlight() {
+        #expect(detailLines("gamma-3").contains("Drain        draining: 3 calls still in flight"))
+        #expect(detailLines("delta-4").contains("Drain        drained: no calls in flight, safe to stop"))
+        #expect(detailLines("alpha-1").contains("Drain        not drained"))
+    }
+
+    @Test func detailListsOnlyTheNodesOwnWarningsAndErrors() {
+        let lines = detailLines("epsilon-5")
+        #expect(lines.contains("Recent warnings and errors (1)"))
+        #expect(lines.contains("12:34:46 WARN timeout after 500ms"))
+        #expect(!lines.contains { $0.contains("INTERNAL_ERROR") })
+    }
+
+    @Test func panicModeIsMarkedInTheHeader() {
+        var snapshot = Fixture.snapshot
+        snapshot.panicMode = true
+        let screen = Dashboard.render(snapshot, DashboardState(width: 120, height: 30), width: 120, height: 30)
+        #expect(screen.rows[0].contains("PANIC: all nodes take traffic"))
+        #expect(screen.rows[0].hasSuffix("12:34:56 UTC "))
+    }
+
+    @Test func theDrainDialogWarnsWhenNoOtherNodeIsRoutable() {
+        var snapshot = Fixture.snapshot
+        snapshot.nodes = snapshot.nodes.map { node in
+            var n = node
+            n.routable = n.name == "alpha-1"
+            return n
+        }
+        let text = ConfirmDialog(request: ConfirmRequest(.drain(node: "alpha-1")), snapshot: snapshot).lines.map(\.text)
+        #expect(text.contains("⚠ no other node is routable: the cluster would take no traffic"))
+    }
+
+    @Test func theDialogSaysSoWhenItsNodeLeavesTheCluster() {
+        var snapshot = Fixture.snapshot
+        snapshot.nodes.removeAll { $0.name == "beta-2" }
+        let text = ConfirmDialog(request: ConfirmRequest(.undrain(node: "beta-2")), snapshot: snapshot).lines.map(\.text)
+        #expect(text == ["beta-2 is no longer in the cluster; the pool will refuse."])
+    }
+}
