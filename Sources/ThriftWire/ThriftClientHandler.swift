@@ -69,6 +69,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
 
     private let protocolKind: ThriftProtocolKind
     private let limits: ThriftLimits
+    /// Write the 4-byte frame length itself (framed transport), saving a separate encoder
+    /// handler and a copy of every message.
+    private let framesOutput: Bool
     private var state = State.open
     private var nextSequenceID: Int32 = 1
     private var outstanding: [Int32: (method: String, promise: EventLoopPromise<ThriftMessage>, deadline: NIODeadline?)] = [:]
@@ -77,9 +80,11 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     private var abandonedOrder: [Int32] = []
     private static let abandonedCapacity = 4096
 
-    public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
+    /// With `framesOutput`, outgoing messages are framed here: put no `ThriftFrameEncoder` after it.
+    public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default, framesOutput: Bool = false) {
         self.protocolKind = protocolKind
         self.limits = limits
+        self.framesOutput = framesOutput
     }
 
     public var outstandingCount: Int { outstanding.count }
@@ -94,7 +99,8 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         let sequenceID = nextSequenceID
         nextSequenceID = nextSequenceID == .max ? 1 : nextSequenceID + 1
         let header = ThriftMessageHeader(name: call.method, type: call.reply == nil ? .oneway : .call, sequenceID: sequenceID)
-        var message = context.channel.allocator.buffer(capacity: call.args.readableBytes + call.method.utf8.count + 16)
+        var message = context.channel.allocator.buffer(capacity: call.args.readableBytes + call.method.utf8.count + 20)
+        if framesOutput { message.writeInteger(Int32(0)) }
         switch protocolKind {
         case .binary:
             var writer = BinaryProtocolWriter(buffer: message)
@@ -106,6 +112,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             message = writer.buffer
         }
         message.writeImmutableBuffer(call.args)
+        if framesOutput { message.setInteger(Int32(message.readableBytes - 4), at: message.readerIndex) }
         if let reply = call.reply {
             outstanding[sequenceID] = (call.method, reply, call.deadline)
         }

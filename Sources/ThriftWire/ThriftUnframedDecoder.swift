@@ -88,6 +88,13 @@ public struct ThriftUnframedDecoder: ByteToMessageDecoder {
 /// The pipeline pieces for one transport: a decoder that yields whole messages and, for framed,
 /// an encoder that adds the length. Handlers after them read and write whole-message buffers.
 public enum ThriftFraming {
+    /// The pieces for a client whose `ThriftClientHandler` frames its own output: the decoder only.
+    public static func clientHandlers(
+        transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
+    ) -> [any ChannelHandler] {
+        [handlers(transport: transport, protocolKind: protocolKind, limits: limits)[0]]
+    }
+
     public static func handlers(
         transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
     ) -> [any ChannelHandler] {

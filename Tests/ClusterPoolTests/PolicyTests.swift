@@ -300,3 +300,20 @@ struct TimerWheelTests {
         #expect(wheel.count == 0)
     }
 }
+
+@Suite("Cluster availability")
+struct ClusterAvailabilityTests {
+    @Test func leavingOneOutMatchesRecomputingWithoutIt() {
+        let sets: [[Double]] = [[0.9, 0.99, 0.5], [1.0, 0.9], [1.0, 1.0, 0.3], [0.7], [0, 0.5, 1.0]]
+        for availabilities in sets {
+            let cluster = ClusterAvailability(availabilities)
+            #expect(abs(cluster.value - AvailabilityWindow.cluster(availabilities)) < 1e-12)
+            for i in availabilities.indices {
+                var rest = availabilities
+                rest.remove(at: i)
+                let expected = rest.isEmpty ? 0 : 1 - rest.reduce(1) { $0 * (1 - $1) }
+                #expect(abs(cluster.without(availabilities[i]) - expected) < 1e-12, "\(availabilities) without #\(i)")
+            }
+        }
+    }
+}

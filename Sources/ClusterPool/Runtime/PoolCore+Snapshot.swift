@@ -4,9 +4,10 @@ extension PoolCore {
     /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed.
     func buildSnapshot() -> ClusterSnapshot {
         let now = self.now
-        let routable = nodes.filter { $0.isRoutableHealth && !outliers.isEjected($0.index, at: now) }
-        let availabilities = Dictionary(uniqueKeysWithValues: routable.map { ($0.index, $0.availability.availability) })
-        let clusterAvailability = AvailabilityWindow.cluster(Array(availabilities.values))
+        let routable = nodes.map { $0.isRoutableHealth && !outliers.isEjected($0.index, at: now) }
+        var cluster = ClusterAvailability()
+        for node in nodes where routable[node.index] { cluster.add(node.availability.availability) }
+        let clusterAvailability = cluster.value
         let totalRate = nodes.reduce(0) { $0 + $1.pickRate }
         var snapshots: [NodeSnapshot] = []
         snapshots.reserveCapacity(nodes.count)
@@ -19,11 +20,11 @@ extension PoolCore {
                 node.dirty = false
             }
             // Cluster-relative figures change when other nodes change: always recomputed.
-            snapshot.routable = availabilities[node.index] != nil
+            snapshot.routable = routable[node.index]
             snapshot.trafficShare = totalRate > 0 ? node.pickRate / totalRate : 0
-            snapshot.clusterAvailabilityIfDrained = availabilities[node.index] == nil
-                ? clusterAvailability
-                : AvailabilityWindow.cluster(availabilities.filter { $0.key != node.index }.map(\.value))
+            snapshot.clusterAvailabilityIfDrained = routable[node.index]
+                ? cluster.without(node.availability.availability)
+                : clusterAvailability
             snapshot.ejectedFor = outliers.ejectedUntil(node.index).flatMap { until in
                 until > now ? Double((until - now).nanoseconds) / 1e9 : nil
             }

@@ -52,8 +52,8 @@ public final class ThriftConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandlers(ThriftFraming.handlers(transport: transport, protocolKind: protocolKind, limits: limits))
-                    try sync.addHandler(ThriftClientHandler(protocolKind: protocolKind, limits: limits))
+                    try sync.addHandlers(ThriftFraming.clientHandlers(transport: transport, protocolKind: protocolKind, limits: limits))
+                    try sync.addHandler(ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed))
                 }
             }
             .connect(host: host, port: port)
@@ -83,10 +83,16 @@ public final class ThriftConnection: Sendable {
     /// Sends with a deadline but no timer of its own: the owner must call `expire(now:)`
     /// (the pool does, from one timer for every connection). Fails with `.timedOut`.
     public func send(method: String, args: ByteBuffer, deadline: NIODeadline) -> EventLoopFuture<ThriftMessage> {
-        let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise, deadline: deadline)).whenFailure { _ in
-            promise.fail(ThriftClientError.notSent)
+        let loop = channel.eventLoop
+        guard loop.inEventLoop else {
+            return loop.flatSubmit { self.send(method: method, args: args, deadline: deadline) }
         }
+        // On the loop, a write to an active channel reaches the handler at once; the handler
+        // fails the call itself (`.notSent`) if the connection already failed. So no write
+        // promise is needed: one allocation and callback less per call.
+        guard channel.isActive else { return loop.makeFailedFuture(ThriftClientError.notSent) }
+        let promise = loop.makePromise(of: ThriftMessage.self)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise, deadline: deadline), promise: nil)
         return promise.futureResult
     }
 
