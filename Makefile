@@ -8,10 +8,10 @@ FUZZ_SCRATCH := .build-fuzz
 
 .PHONY: demo test build fuzz bench deps-demo deps-test clean
 
-## demo: the bundled demo cluster (for now the fault-injecting servers, in the foreground)
+## demo: the dashboard over the bundled demo cluster (fault-injecting servers + traffic, in-process)
 demo: deps-demo
 	swift build $(SWIFT_FLAGS) --product thrifttop
-	"$$(swift build --show-bin-path)/thrifttop" demo-servers --scenario demo/scenario.toml
+	"$$(swift build --show-bin-path)/thrifttop" --demo --scenario demo/scenario.toml
 
 ## test: every suite, warnings as errors (unit, live demo servers, Apache Thrift interop).
 ## Not in parallel: live tests measure detection times and must not fight each other for 2 cores.

@@ -109,6 +109,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["thrifttop"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "InteropTests",
             dependencies: [
                 "ThriftWire", "DemoCluster",

@@ -45,8 +45,13 @@ public enum DashboardLoop {
         var lastPoll = clock.now
         var shown: (state: DashboardState, snapshot: ClusterSnapshot)?
         var keyPressed = false
+        var usage = LoopUsage(startedAt: clock.now)
+        defer { usage.write(to: options.statsFile, endedAt: clock.now) }
 
         while true {
+            // CPU of this iteration's work, on whichever thread runs it (no await until the sleep).
+            let cpuAtStart = LoopUsage.threadCPUNanoseconds()
+            defer { usage.cpuNanoseconds += LoopUsage.threadCPUNanoseconds() - cpuAtStart }
             if let number = SignalTrap.pending {
                 terminal.restore()
                 SignalTrap.uninstall()
@@ -82,12 +87,34 @@ public enum DashboardLoop {
             let changed = shown.map { $0.state != state || (!state.isPaused && $0.snapshot != live) } ?? true
             if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {
                 terminal.draw(Dashboard.render(live, state, width: terminal.width, height: terminal.height))
+                usage.frames += 1
                 shown = (state, live)
                 lastFrame = now
                 keyPressed = false
             }
             try await Task.sleep(for: tick)
         }
+    }
+}
+
+/// The loop's own CPU use, for `make bench` (the UI's share of a core during `--demo`).
+struct LoopUsage {
+    let startedAt: ContinuousClock.Instant
+    var cpuNanoseconds: Int64 = 0
+    var frames = 0
+
+    static func threadCPUNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
+    func write(to path: String?, endedAt: ContinuousClock.Instant) {
+        guard let path else { return }
+        let wall = endedAt - startedAt
+        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let json = "{\"ui_cpu_s\":\(Double(cpuNanoseconds) / 1e9),\"wall_s\":\(seconds),\"frames\":\(frames)}\n"
+        _ = try? TextFile.write(json, to: path)
     }
 }
 

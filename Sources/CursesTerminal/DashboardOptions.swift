@@ -14,8 +14,13 @@ public struct DashboardOptions: Sendable {
     /// a proper signal exit). With false, `run` restores the terminal and throws
     /// `DashboardExit.signal` so the caller can shut down in order.
     public var reraiseSignals: Bool
+    /// When set, the loop writes its own CPU use (thread CPU time of its frames and key
+    /// handling, frames drawn, wall time) to this file as JSON on exit, for `make bench`.
+    public var statsFile: String?
 
-    public init(theme: Theme = .defaultDark, mouse: Bool = true, readOnly: Bool = false, maxFramesPerSecond: Int = 10, reraiseSignals: Bool = true) {
+    public init(theme: Theme = .defaultDark, mouse: Bool = true, readOnly: Bool = false, maxFramesPerSecond: Int = 10,
+                reraiseSignals: Bool = true, statsFile: String? = nil) {
+        self.statsFile = statsFile
         self.theme = theme
         self.mouse = mouse
         self.readOnly = readOnly

@@ -23,6 +23,16 @@ enum TextFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Writes (replaces) a small text file.
+    static func write(_ text: String, to path: String) throws {
+        guard let file = fopen(path, "w") else {
+            throw TerminalError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var text = text
+        text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, file) }
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG

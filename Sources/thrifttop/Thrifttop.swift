@@ -6,6 +6,15 @@ struct Thrifttop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thrifttop",
         abstract: "top for a Thrift cluster: live health, latency and load balancing of Thrift servers.",
-        subcommands: [DemoServersCommand.self, BenchServersCommand.self, BenchPoolCommand.self, StateStressCommand.self]
+        discussion: """
+        Examples:
+          thrifttop --demo                       the bundled demo cluster, live
+          thrifttop cluster.toml                 the dashboard over your servers
+          thrifttop check cluster.toml --json    one round of heartbeats, for scripts
+          thrifttop demo-servers --base-port 9100
+        """,
+        subcommands: [RunCommand.self, CheckCommand.self, DemoServersCommand.self,
+                      BenchServersCommand.self, BenchPoolCommand.self, BenchRenderCommand.self, StateStressCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }

@@ -85,3 +85,12 @@ struct ScenarioTests {
         #expect(error.message.hasPrefix("TOML syntax"))
     }
 }
+
+@Suite("Built-in scenario")
+struct BuiltInScenarioTests {
+    @Test func theBuiltInDefaultIsTheScenarioFile() throws {
+        let path = repositoryRoot.appendingPathComponent("demo/scenario.toml").path
+        #expect(DemoScenario.builtInDefaultText + "\n" == (try String(contentsOfFile: path, encoding: .utf8)))
+        #expect(try DemoScenario.builtInDefault().nodes.count == 9)
+    }
+}

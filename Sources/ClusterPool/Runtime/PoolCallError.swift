@@ -41,9 +41,10 @@ public struct CallOptions: Sendable {
     }
 }
 
-/// Describes NIO and Thrift errors the way an operator wants to read them.
-enum ErrorText {
-    static func describe(_ error: any Error) -> String {
+/// Describes NIO and Thrift errors the way an operator wants to read them: "connection
+/// refused", "DNS lookup failed for db-3", not an errno dump.
+public enum ErrorText {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case let error as NIOConnectionError:
             if error.dnsAError != nil && error.dnsAAAAError != nil && error.connectionErrors.isEmpty {

@@ -1,6 +1,10 @@
 import NIOCore
 
 extension PoolCore {
+    /// The newest events a snapshot carries: the log keeps `eventLogCapacity`, a reader shows a
+    /// few hundred, and copying 10,000 events ten times a second would be waste.
+    static let snapshotEventLimit = 1000
+
     /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed.
     func buildSnapshot() -> ClusterSnapshot {
         let now = self.now
@@ -32,7 +36,7 @@ extension PoolCore {
             snapshots.append(snapshot)
         }
         return ClusterSnapshot(
-            clusterName: config.name, wallTime: options.wallClock(), nodes: snapshots, events: events.events(),
+            clusterName: config.name, wallTime: options.wallClock(), nodes: snapshots, events: events.events(limit: Self.snapshotEventLimit),
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: candidates(excluding: []).panic, balancer: balancer.name,
             undoDescription: undoStack.last?.description)

@@ -1,0 +1,49 @@
+import ClusterPool
+import DemoCluster
+import Foundation
+
+/// Reading the files the commands are given, with errors that name file, line and key.
+enum ClusterLoading {
+    static func config(_ path: String) throws -> ClusterConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CLIError(description: "cannot read cluster config \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try ClusterConfig(parsing: text, file: path)
+        } catch let error as ConfigError {
+            throw CLIError(description: error.description)
+        }
+    }
+
+    /// The scenario at `path`, or the built-in default one when no path is given.
+    static func scenario(_ path: String?) throws -> DemoScenario {
+        guard let path else { return try DemoScenario.builtInDefault() }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CLIError(description: "cannot read scenario file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try DemoScenario(parsing: text, file: path)
+        } catch let error as ConfigError {
+            throw CLIError(description: error.description)
+        }
+    }
+
+    /// A pool config for running demo servers.
+    static func config(for cluster: DemoCluster) -> ClusterConfig {
+        var config = ClusterConfig(name: cluster.scenario.name, nodes: cluster.servers.map { server in
+            var settings = NodeSettings()
+            settings.protocolKind = server.spec.protocolKind
+            settings.transport = server.spec.transport
+            settings.detailsInterval = .seconds(10)
+            return NodeConfig(name: server.spec.name, address: NodeAddress(host: "127.0.0.1", port: server.port), settings: settings)
+        })
+        config.minRoutable = 2
+        return config
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import ClusterPool
+import CursesTerminal
+import DashboardKit
+import DemoCluster
+import Foundation
+import NIOPosix
+
+/// `thrifttop [CLUSTER.toml]` and `thrifttop --demo`: the live dashboard.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The live dashboard over a cluster (the default command).",
+        discussion: """
+        Keys: arrows/j/k move, Enter details, d drain, u undrain, +/- weight, z undo, / filter,
+        s/S sort, e errors only, p pause, ? help, q quit.
+
+        Examples:
+          thrifttop demo/cluster.toml
+          thrifttop --demo
+          thrifttop --demo --theme light --read-only
+          thrifttop cluster.toml --theme ~/my-theme.toml --no-mouse
+        """
+    )
+
+    @Argument(help: "The cluster config (TOML). Not with --demo.")
+    var cluster: String?
+
+    @Flag(help: "Start the bundled demo cluster (servers with injected faults, plus traffic) in this process.")
+    var demo = false
+
+    @Option(help: "With --demo: the scenario file (default: the built-in demo/scenario.toml).")
+    var scenario: String?
+
+    @Option(help: "With --demo: calls per second the traffic generator sends through the pool.")
+    var trafficRate: Double = 200
+
+    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
+    var theme: String?
+
+    @Flag(help: "Do not use the mouse.")
+    var noMouse = false
+
+    @Flag(help: "Hide every action: look, don't touch.")
+    var readOnly = false
+
+    @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
+    var seed: UInt64?
+
+    @Option(help: .hidden)
+    var uiStats: String?
+
+    /// For tests and benchmarks: stop by itself (as on SIGTERM) after this many seconds.
+    @Option(help: .hidden)
+    var exitAfter: Double?
+
+    func validate() throws {
+        if demo && cluster != nil { throw ValidationError("give a cluster config or --demo, not both") }
+        if !demo && cluster == nil { throw ValidationError("give a cluster config (thrifttop CLUSTER.toml), or --demo for the bundled cluster") }
+        if scenario != nil && !demo { throw ValidationError("--scenario goes with --demo") }
+        guard trafficRate > 0 && trafficRate <= 100_000 else { throw ValidationError("--traffic-rate must be from 0 to 100000 calls/s") }
+    }
+
+    func run() async throws {
+        do {
+            try await runDashboard()
+        } catch let error as CLIError {
+            throw Self.fail(error.description, code: error.exitCode)
+        } catch let error as TerminalError {
+            throw Self.fail(error.description)
+        }
+    }
+
+    private func runDashboard() async throws {
+        // Before starting anything: the dashboard needs a terminal.
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
+        let themeChoice = try ThemeLocator.resolve(theme)
+        let options = PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max))
+
+        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let poolGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var demoCluster: DemoCluster?
+        let config: ClusterConfig
+        if demo {
+            let cluster = DemoCluster(scenario: try ClusterLoading.scenario(scenario), group: serverGroup)
+            try await cluster.start()
+            demoCluster = cluster
+            config = ClusterLoading.config(for: cluster)
+        } else {
+            config = try ClusterLoading.config(cluster!)
+        }
+        let pool = try ClusterPool(config: config, eventLoop: poolGroup.next(), options: options)
+        try await pool.start()
+        let traffic = demo ? DemoTraffic(pool: pool, callsPerSecond: trafficRate) : nil
+        traffic?.start(seed: options.seed)
+
+        if let exitAfter {
+            Task.detached {
+                try? await Task.sleep(for: .seconds(exitAfter))
+                kill(getpid(), SIGTERM)
+            }
+        }
+        var exitSignal: Int32?
+        do {
+            try await DashboardLoop.run(
+                snapshot: { pool.snapshot },
+                execute: { await pool.execute($0) },
+                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats))
+        } catch DashboardExit.signal(let number) {
+            exitSignal = number
+        } catch {
+            traffic?.stop()
+            await pool.stop()
+            await demoCluster?.stop()
+            throw error
+        }
+        traffic?.stop()
+        await pool.stop()
+        await demoCluster?.stop()
+        try? await poolGroup.shutdownGracefully()
+        try? await serverGroup.shutdownGracefully()
+        if let exitSignal {
+            // Everything is shut down in order; now die of the signal, as the caller expects.
+            // (raise() would target this thread, where the signal may be blocked.)
+            signal(exitSignal, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, exitSignal)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            kill(getpid(), exitSignal)
+            usleep(1_000_000)
+            _exit(128 + exitSignal)  // only if every thread blocks it
+        }
+    }
+}
