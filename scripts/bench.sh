@@ -3,6 +3,8 @@
 #  1. CPU per 1,000 heartbeats: the pool vs a hand-written Apache Thrift Python heartbeater
 #     (one thread per server), same servers, same nodes, same 1 s interval.
 #  2. The pool at 1,000 and 10,000 nodes at 1 s: CPU share of one core, RSS, schedule lateness.
+#  3. The dashboard: render + diff time of a 200x50 frame of 1,000 nodes, and the UI loop's own
+#     CPU share over 60 s of `thrifttop --demo` in a real terminal (tmux).
 # Servers run in their own process pinned to CPU 1, the client under test pinned to CPU 0
 # (loopback cost depends on CPU placement: compare only figures taken the same way).
 set -euo pipefail
@@ -60,3 +62,25 @@ print(f"   schedule lateness: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['latenes
 PY
   stop_servers
 done
+
+echo "-- dashboard: render + diff of one 200x50 frame, 1,000 nodes (new figures every frame)"
+pin 0 "$bin" bench-render --nodes 1000 --frames 300 >"$out/render.json"
+/usr/bin/python3 - "$out/render.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"   p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, mean {r['mean_ms']:.2f} ms over {r['frames']} frames   (target < 2 ms: {'met' if r['p50_ms'] < 2 else 'NOT met'})")
+PY
+
+UI_SECONDS=${UI_SECONDS:-60}
+echo "-- dashboard UI loop CPU over ${UI_SECONDS}s of thrifttop --demo (tmux, 150x42)"
+sock="thrifttop-bench-$$"
+tmux -L "$sock" new-session -d -s b -x 150 -y 42 "env LANG=C.UTF-8 TERM=tmux-256color $bin --demo --ui-stats $out/ui.json --exit-after $UI_SECONDS"
+for _ in $(seq 1 $((UI_SECONDS * 10 + 200))); do [ -s "$out/ui.json" ] && break; sleep 0.1; done
+tmux -L "$sock" kill-server 2>/dev/null || true
+/usr/bin/python3 - "$out/ui.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+share = r["ui_cpu_s"] / r["wall_s"] * 100
+print(f"   UI loop: {r['ui_cpu_s']:.2f} s CPU in {r['wall_s']:.1f} s = {share:.2f} % of one core, {r['frames']} frames   (target < 3 %: {'met' if share < 3 else 'NOT met'})")
+PY
+

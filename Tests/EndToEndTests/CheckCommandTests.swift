@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// `thrifttop check` against demo servers started by `thrifttop demo-servers` in another process.
+@Suite("thrifttop check", .serialized)
+struct CheckCommandTests {
+    final class DemoServers {
+        let process = Process()
+        let config: String
+        let directory: URL
+
+        init(scenario: String) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-check-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let scenarioFile = directory.appendingPathComponent("scenario.toml")
+            try scenario.write(to: scenarioFile, atomically: true, encoding: .utf8)
+            config = directory.appendingPathComponent("cluster.toml").path
+            process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
+            process.arguments = ["demo-servers", "--scenario", scenarioFile.path, "--write-config", config, "--duration", "60"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: config) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// Runs `thrifttop check ARGS`; returns the exit status and stdout.
+    func check(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
+        process.arguments = ["check"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static let scenario = """
+        [[node]]
+        name = "good"
+        [[node]]
+        name = "compact"
+        protocol = "compact"
+        [[node]]
+        name = "warming"
+        status = "STARTING"
+        [[node]]
+        name = "failing"
+        error_rate = 1.0
+        [[node]]
+        name = "gone"
+        crashed = true
+        [[node]]
+        name = "disk"
+        status = "WARNING"
+        details = "disk 91% full"
+        """
+
+    @Test func exitCodesFollowGrpcHealthProbe() throws {
+        let servers = try DemoServers(scenario: Self.scenario)
+        #expect(try check([servers.config, "--node", "good"]).0 == 0)
+        #expect(try check([servers.config, "--node", "compact"]).0 == 0)
+        #expect(try check([servers.config, "--node", "disk"]).0 == 0)  // WARNING is serving
+        #expect(try check([servers.config, "--node", "warming"]).0 == 4)
+        #expect(try check([servers.config, "--node", "failing"]).0 == 3)
+        #expect(try check([servers.config, "--node", "gone"]).0 == 2)
+        let (all, table) = try check([servers.config])
+        #expect(all == 2)
+        #expect(table.contains("2/6 serving") || table.contains("3/6 serving"))
+        let (unknownNode, message) = try check([servers.config, "--node", "goood"])
+        #expect(unknownNode == 1)
+        #expect(message.contains("no node named \"goood\"") && message.contains("did you mean good?"))
+    }
+
+    @Test func jsonNamesEveryNodesVerdictAndError() throws {
+        let servers = try DemoServers(scenario: Self.scenario)
+        let (code, text) = try check([servers.config, "--json"])
+        #expect(code == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(json["serving"] as? Bool == false)
+        #expect(json["exit_code"] as? Int == 2)
+        let nodes = try #require(json["nodes"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0["name"] as? String ?? "", $0) })
+        #expect(byName["good"]?["status"] as? String == "SERVING")
+        #expect(byName["good"]?["fb303_status"] as? String == "ALIVE")
+        #expect((byName["good"]?["latency_ms"] as? Double ?? -1) >= 0)
+        #expect(byName["warming"]?["status"] as? String == "NOT_SERVING")
+        #expect(byName["failing"]?["status"] as? String == "RPC_FAILURE")
+        #expect((byName["failing"]?["error"] as? String)?.contains("INTERNAL_ERROR") == true)
+        #expect(byName["gone"]?["status"] as? String == "CONNECTION_FAILURE")
+        #expect((byName["gone"]?["error"] as? String)?.contains("connection refused") == true)
+    }
+
+    @Test func aBadConfigIsExitOneWithFileLineAndKey() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-bad-\(UUID().uuidString).toml")
+        try "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:99999\"\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (code, text) = try check([file.path])
+        #expect(code == 1)
+        #expect(text.contains("\(file.path):3: node[0].address: port must be a number from 1 to 65535"))
+        #expect(try check(["/nonexistent/cluster.toml"]).0 == 1)
+    }
+}
