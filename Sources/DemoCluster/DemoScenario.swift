@@ -77,14 +77,9 @@ public struct DemoScenario: Sendable, Equatable {
     }
 
     static func readWireFormat(_ table: ConfigTable, into spec: inout DemoNodeSpec) throws {
-        if let text = try table.string("protocol") {
-            guard let kind = ThriftProtocolKind(rawValue: text) else { throw table.error("protocol", "must be \"binary\" or \"compact\" (got \"\(text)\")") }
-            spec.protocolKind = kind
-        }
-        if let text = try table.string("transport") {
-            guard let kind = ThriftTransportKind(rawValue: text) else { throw table.error("transport", "must be \"framed\" or \"unframed\" (got \"\(text)\")") }
-            spec.transport = kind
-        }
+        let wire = try table.wireFormat()
+        spec.protocolKind = wire.protocolKind ?? spec.protocolKind
+        spec.transport = wire.transport ?? spec.transport
         if let version = try table.string("version") { spec.version = version }
     }
 

@@ -5,30 +5,25 @@ import Foundation
 /// Reading the files the commands are given, with errors that name file, line and key.
 enum ClusterLoading {
     static func config(_ path: String) throws -> ClusterConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CLIError(description: "cannot read cluster config \(path): \(error.localizedDescription)")
-        }
-        do {
-            return try ClusterConfig(parsing: text, file: path)
-        } catch let error as ConfigError {
-            throw CLIError(description: error.description)
-        }
+        try load(path, what: "cluster config") { try ClusterConfig(parsing: $0, file: path) }
     }
 
     /// The scenario at `path`, or the built-in default one when no path is given.
     static func scenario(_ path: String?) throws -> DemoScenario {
         guard let path else { return try DemoScenario.builtInDefault() }
+        return try load(path, what: "scenario file") { try DemoScenario(parsing: $0, file: path) }
+    }
+
+    /// Reads `path` and parses it; both kinds of failure become one clear `CLIError`.
+    private static func load<T>(_ path: String, what: String, parse: (String) throws -> T) throws -> T {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw CLIError(description: "cannot read scenario file \(path): \(error.localizedDescription)")
+            throw CLIError(description: "cannot read \(what) \(path): \(error.localizedDescription)")
         }
         do {
-            return try DemoScenario(parsing: text, file: path)
+            return try parse(text)
         } catch let error as ConfigError {
             throw CLIError(description: error.description)
         }

@@ -20,8 +20,8 @@ struct DemoServersCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "Scenario file (TOML).")
-    var scenario = "demo/scenario.toml"
+    @Option(name: .long, help: "Scenario file (TOML); default: the built-in demo/scenario.toml.")
+    var scenario: String?
 
     @Option(name: .long, help: "Listen on BASE, BASE+1, ... (0: ports chosen by the OS).")
     var basePort = 0
@@ -38,17 +38,11 @@ struct DemoServersCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: scenario, encoding: .utf8)
-        } catch {
-            throw ValidationError("cannot read scenario file \(scenario): \(error.localizedDescription)")
-        }
         let parsed: DemoScenario
         do {
-            parsed = try DemoScenario(parsing: text, file: scenario)
-        } catch let error as ConfigError {
-            throw ValidationError(error.description)
+            parsed = try ClusterLoading.scenario(scenario)
+        } catch let error as CLIError {
+            throw Self.fail(error.description)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let cluster = DemoCluster(scenario: parsed, group: group, basePort: basePort)

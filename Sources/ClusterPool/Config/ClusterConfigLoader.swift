@@ -93,14 +93,9 @@ extension ClusterConfig {
         if let ms = try table.int("call_timeout_ms", range: 1...3_600_000) { s.callTimeout = .milliseconds(Int64(ms)) }
         if let ms = try table.int("connect_timeout_ms", range: 1...600_000) { s.connectTimeout = .milliseconds(Int64(ms)) }
         if let seconds = try seconds(table, "details_interval_s", range: 1...86400) { s.detailsInterval = seconds }
-        if let text = try table.string("protocol") {
-            guard let kind = ThriftProtocolKind(rawValue: text) else { throw table.error("protocol", "must be \"binary\" or \"compact\" (got \"\(text)\")") }
-            s.protocolKind = kind
-        }
-        if let text = try table.string("transport") {
-            guard let kind = ThriftTransportKind(rawValue: text) else { throw table.error("transport", "must be \"framed\" or \"unframed\" (got \"\(text)\")") }
-            s.transport = kind
-        }
+        let wire = try table.wireFormat()
+        s.protocolKind = wire.protocolKind ?? s.protocolKind
+        s.transport = wire.transport ?? s.transport
         if let method = try table.string("heartbeat_method") {
             guard !method.isEmpty, method.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw table.error("heartbeat_method", "must be a method name (letters, digits, _), or absent for fb303 getStatus")

@@ -1,3 +1,4 @@
+import ThriftWire
 import TOMLKit
 
 /// A parsed TOML config file with typed, located reads: every error names the file, the line
@@ -106,3 +107,21 @@ public struct ConfigTable {
         }
     }
 }
+
+extension ConfigTable {
+    /// A value that must be one of an enum's raw values; the error lists them.
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
+        guard let text = try string(key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            let names = T.allCases.map { "\"\($0.rawValue)\"" }
+            throw error(key, "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? "") (got \"\(text)\")")
+        }
+        return value
+    }
+
+    /// `protocol` (binary | compact) and `transport` (framed | unframed), where given.
+    public func wireFormat() throws -> (protocolKind: ThriftProtocolKind?, transport: ThriftTransportKind?) {
+        (try choice("protocol"), try choice("transport"))
+    }
+}
+
