@@ -10,8 +10,7 @@ struct DemoServersCommand: AsyncParsableCommand {
         commandName: "demo-servers",
         abstract: "Run the bundled fb303 demo servers (with injected faults) on 127.0.0.1.",
         discussion: """
-        Starts one server per node of the scenario and prints each node's name and address.
-        Stops cleanly on Ctrl-C or SIGTERM.
+        Starts one server per node of the scenario and prints each node's name and address. Stops cleanly on Ctrl-C or SIGTERM.
 
         Examples:
           thrifttop demo-servers

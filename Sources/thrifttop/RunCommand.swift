@@ -12,8 +12,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "The live dashboard over a cluster (the default command).",
         discussion: """
-        Keys: arrows/j/k move, Enter details, d drain, u undrain, +/- weight, z undo, / filter,
-        s/S sort, e errors only, p pause, ? help, q quit.
+        Keys: arrows/j/k move, Enter details, d drain, u undrain, +/- weight, z undo, / filter, s/S sort, e errors only, p pause, ? help (every key), q quit.
 
         Examples:
           thrifttop demo/cluster.toml

@@ -110,3 +110,32 @@ struct CheckCommandTests {
         #expect(try check(["/nonexistent/cluster.toml"]).0 == 1)
     }
 }
+
+@Suite("Help text")
+struct HelpTextTests {
+    func help(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
+        process.arguments = arguments + ["--help"]
+        process.environment = ["COLUMNS": "100", "PATH": "/usr/bin:/bin"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(arguments: [[], ["run"], ["check"], ["demo-servers"]])
+    func everySubcommandHasHelpWithExamples(_ command: [String]) throws {
+        let text = try help(command)
+        #expect(text.contains("OVERVIEW:"))
+        #expect(text.contains("Examples:"))
+        #expect(text.contains("USAGE: thrifttop"))
+    }
+
+    @Test func checkHelpStatesTheExitCodes() throws {
+        let text = try help(["check"]).replacingOccurrences(of: "\n", with: " ")
+        #expect(text.contains("0 all serving, 1 bad arguments or config, 2 connection failure, 3 RPC failure or timeout, 4 not serving"))
+    }
+}
