@@ -100,6 +100,18 @@ struct CheckCommandTests {
         #expect((byName["gone"]?["error"] as? String)?.contains("connection refused") == true)
     }
 
+    @Test func dnsFailureAndRefusedConnectionsAreNamed() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-dns-\(UUID().uuidString).toml")
+        // .invalid never resolves (RFC 6761); port 1 on loopback refuses.
+        try "[[node]]\nname = \"ghost\"\naddress = \"no-such-host.invalid:9090\"\n[[node]]\nname = \"closed\"\naddress = \"127.0.0.1:1\"\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (code, table) = try check([file.path])
+        #expect(code == 2)
+        #expect(table.contains("DNS lookup failed for no-such-host.invalid"))
+        #expect(table.contains("connection refused"))
+    }
+
     @Test func aBadConfigIsExitOneWithFileLineAndKey() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-bad-\(UUID().uuidString).toml")
         try "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:99999\"\n".write(to: file, atomically: true, encoding: .utf8)
