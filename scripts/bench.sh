@@ -40,7 +40,7 @@ pin 0 /usr/bin/python3 bench/py_heartbeater.py --ports "$ports" --nodes "$COMPAR
 import json, sys
 pool, py = (json.load(open(p)) for p in sys.argv[1:3])
 per = lambda r: r["cpu_s"] / (r["heartbeats"] / 1000)
-print(f"   pool:            {per(pool)*1000:8.2f} ms CPU / 1,000 heartbeats  ({pool['heartbeats']} heartbeats, {pool['cpu_s']:.2f} s CPU)")
+print(f"   pool:            {per(pool)*1000:8.2f} ms CPU / 1,000 heartbeats  ({pool['heartbeats']} heartbeats, {pool['cpu_s']:.2f} s CPU: {pool['user_s']:.2f} user, {pool['system_s']:.2f} system)")
 print(f"   python threads:  {per(py)*1000:8.2f} ms CPU / 1,000 heartbeats  ({py['heartbeats']} heartbeats, {py['cpu_s']:.2f} s CPU, {py['failed']} failed)")
 ratio = per(pool) / per(py)
 print(f"   ratio pool/python: {ratio:.3f}  (target <= 0.100: {'met' if ratio <= 0.1 else 'NOT met'})")
@@ -55,7 +55,7 @@ for nodes in 1000 10000; do
 import json, sys
 r = json.load(open(sys.argv[1]))
 share = r["cpu_s"] / r["wall_s"] * 100
-print(f"   up: {r['up_after']}/{r['nodes']}   heartbeats: {r['heartbeats']} ({r['heartbeats']/r['wall_s']:.0f}/s)")
+print(f"   up: {r['up_after']}/{r['nodes']}   heartbeats: {r['heartbeats']} ({r['heartbeats']/r['wall_s']:.0f}/s)   per heartbeat: {r['user_s']/r['heartbeats']*1e6:.1f} µs user + {r['system_s']/r['heartbeats']*1e6:.1f} µs system")
 print(f"   CPU share of one core: {share:5.2f} %   (target at 10,000 nodes < 15 %: {'met' if share < 15 else 'NOT met'})")
 print(f"   RSS: {r['rss_mb']:.1f} MB (peak {r['peak_rss_mb']:.1f} MB)   (target < 200 MB: {'met' if r['peak_rss_mb'] < 200 else 'NOT met'})")
 print(f"   schedule lateness: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['lateness_p99_ms']:.2f} ms, max {r['lateness_max_ms']:.2f} ms   (target p99 < 50 ms: {'met' if r['lateness_p99_ms'] < 50 else 'NOT met'})")

@@ -52,9 +52,11 @@ struct BenchPoolCommand: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
         try await pool.resetHeartbeatStatistics()
         let cpu0 = Self.cpuSeconds()
+        let (user0, system0) = Self.userAndSystemSeconds()
         let wall0 = Date()
         try await Task.sleep(for: .seconds(seconds))
         let cpu = Self.cpuSeconds() - cpu0
+        let (user1, system1) = Self.userAndSystemSeconds()
         let wall = Date().timeIntervalSince(wall0)
         let stats = try await pool.heartbeatStatistics()
         let snapshot = try await pool.currentSnapshot()
@@ -64,10 +66,18 @@ struct BenchPoolCommand: AsyncParsableCommand {
             {"nodes":\(nodes),"up_before":\(up),"up_after":\(upAtEnd),"wall_s":\(wall),"cpu_s":\(cpu),\
             "heartbeats":\(stats.sent),"lateness_p50_ms":\(Double(stats.latenessP50) / 1000),\
             "lateness_p99_ms":\(Double(stats.latenessP99) / 1000),"lateness_max_ms":\(Double(stats.latenessMax) / 1000),\
-            "rss_mb":\(Double(rss) / 1024),"peak_rss_mb":\(Double(peak) / 1024)}
+            "rss_mb":\(Double(rss) / 1024),"peak_rss_mb":\(Double(peak) / 1024),\
+            "user_s":\(user1 - user0),"system_s":\(system1 - system0)}
             """)
         await pool.stop()
         try await group.shutdownGracefully()
+    }
+
+    static func userAndSystemSeconds() -> (Double, Double) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+                Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
     }
 
     static func cpuSeconds() -> Double {
