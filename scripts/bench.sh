@@ -22,7 +22,13 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -
 trap cleanup EXIT
 
 start_servers() {
-  pin 1 "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+  # Not through `pin`: a backgrounded shell function is a subshell, and $! would be its PID,
+  # not the server's (a kill would then leave the servers running).
+  if command -v taskset >/dev/null; then
+    taskset -c 1 "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+  else
+    "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+  fi
   server_pid=$!
   for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/servers" && break; sleep 0.05; done
   ports=$(sed -n 's/^PORTS //p' "$out/servers")
