@@ -7,8 +7,9 @@ import ThriftWire
 /// One bundled fb303 + DemoService server on 127.0.0.1, following its fault script over time.
 ///
 /// The server owns its listener and every accepted connection, so a scripted crash closes them
-/// all (clients see a reset/EOF at once) and a restart binds the same port again. A ticker on
-/// the event loop applies crash/restart transitions; every other fault is read per call.
+/// all (clients see a reset/EOF at once) and a restart binds the same port again. Crash and
+/// restart are applied by a task scheduled at the script's next change (none when nothing
+/// changes: no polling); every other fault is read per call.
 public final class DemoServer: Sendable {
     public let spec: DemoNodeSpec
     let group: any EventLoopGroup
@@ -33,13 +34,13 @@ public final class DemoServer: Sendable {
         var heartbeatCalls = 0
         var injectedErrors = 0
         var heartbeats = HeartbeatClientTracker()
-        var ticker: RepeatedTask?
+        var ticker: Scheduled<Void>?
     }
 
     public init(
         spec: DemoNodeSpec, group: any EventLoopGroup,
         clock: @escaping @Sendable () -> NIODeadline = { .now() },
-        wallClockSeconds: @escaping @Sendable () -> Int64 = { DemoServer.unixSeconds() }
+        wallClockSeconds: @escaping @Sendable () -> Int64 = { Int64(PoolOptions.unixTime()) }
     ) {
         self.spec = spec
         self.group = group
@@ -66,17 +67,35 @@ public final class DemoServer: Sendable {
     public func start() async throws {
         let channel = try await bind(port: spec.port).get()
         let port = channel.localAddress?.port ?? spec.port
-        let ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [self] _ in
-            tick()
-        }
         state.withLockedValue {
             $0.listener = channel
             $0.port = port
             $0.startedAt = clock()
             $0.aliveSince = wallClockSeconds()
-            $0.ticker = ticker
         }
         tick()
+        scheduleNextTick()
+    }
+
+    /// Schedules `tick` for the script's next change, a millisecond into it (so the new state is
+    /// the one read), then again for the one after.
+    private func scheduleNextTick() {
+        let elapsed = elapsedSeconds
+        guard let next = spec.script.nextChange(after: elapsed) else { return }
+        let delay = TimeAmount.nanoseconds(Int64((next - elapsed) * 1e9) + 1_000_000)
+        schedule(in: delay) { [self] in
+            tick()
+            scheduleNextTick()
+        }
+    }
+
+    private func schedule(in delay: TimeAmount, _ body: @escaping @Sendable () -> Void) {
+        let task = group.next().scheduleTask(in: delay, body)
+        let stopped = state.withLockedValue { s in
+            s.ticker = task
+            return s.stopped
+        }
+        if stopped { task.cancel() }
     }
 
     /// Closes the listener and every connection; the ticker stops.
@@ -128,7 +147,10 @@ public final class DemoServer: Sendable {
             bind(port: port).whenComplete { [self] result in
                 let lateChannel = state.withLockedValue { s -> (any Channel)? in
                     s.rebinding = false
-                    guard case let .success(channel) = result else { return nil }
+                    guard case let .success(channel) = result else {
+                        // Port not free yet: try again shortly (the script says we are up).
+                        return nil
+                    }
                     if s.stopped { return channel }
                     s.crashed = false
                     s.listener = channel
@@ -138,6 +160,7 @@ public final class DemoServer: Sendable {
                 }
                 // Stopped while binding: do not leave a listener behind.
                 lateChannel?.close(promise: nil)
+                if case .failure = result { schedule(in: .milliseconds(100)) { [self] in tick() } }
             }
         }
     }
@@ -154,10 +177,10 @@ public final class DemoServer: Sendable {
                         channel.close(promise: nil)
                         return
                     }
-                    let framing = ThriftFraming.handlers(transport: spec.transport, protocolKind: spec.protocolKind)
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(framing[0], name: DemoServerHandler.decoderName)
-                    try sync.addHandlers(Array(framing.dropFirst()))
+                    try sync.addHandler(ThriftFraming.decoder(transport: spec.transport, protocolKind: spec.protocolKind),
+                                        name: DemoServerHandler.decoderName)
+                    if spec.transport == .framed { try sync.addHandler(MessageToByteHandler(ThriftFrameEncoder())) }
                     try sync.addHandler(DemoServerHandler(server: self, connectionID: id))
                 }
             }
@@ -220,11 +243,5 @@ public final class DemoServer: Sendable {
                 "demo.heartbeat.silent_clients": Int64(s.heartbeats.silentCount(at: now)),
             ]
         }
-    }
-
-    public static func unixSeconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec)
     }
 }

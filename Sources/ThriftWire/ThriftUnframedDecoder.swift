@@ -88,24 +88,21 @@ public struct ThriftUnframedDecoder: ByteToMessageDecoder {
 /// The pipeline pieces for one transport: a decoder that yields whole messages and, for framed,
 /// an encoder that adds the length. Handlers after them read and write whole-message buffers.
 public enum ThriftFraming {
-    /// The pieces for a client whose `ThriftClientHandler` frames its own output: the decoder only.
-    public static func clientHandlers(
+    /// The decoder that yields whole messages for `transport`.
+    public static func decoder(
         transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
-    ) -> [any ChannelHandler] {
-        [handlers(transport: transport, protocolKind: protocolKind, limits: limits)[0]]
+    ) -> any ChannelHandler {
+        switch transport {
+        case .framed: ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
+        case .unframed: ByteToMessageHandler(ThriftUnframedDecoder(protocolKind: protocolKind, limits: limits))
+        }
     }
 
+    /// The decoder and, for framed, the length-prefixing encoder.
     public static func handlers(
         transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
     ) -> [any ChannelHandler] {
-        switch transport {
-        case .framed:
-            return [
-                ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize)),
-                MessageToByteHandler(ThriftFrameEncoder()),
-            ]
-        case .unframed:
-            return [ByteToMessageHandler(ThriftUnframedDecoder(protocolKind: protocolKind, limits: limits))]
-        }
+        let splitter = Self.decoder(transport: transport, protocolKind: protocolKind, limits: limits)
+        return transport == .framed ? [splitter, MessageToByteHandler(ThriftFrameEncoder())] : [splitter]
     }
 }

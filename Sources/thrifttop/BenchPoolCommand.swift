@@ -51,12 +51,11 @@ struct BenchPoolCommand: AsyncParsableCommand {
         // Let connection set-up settle, then measure a clean window.
         try await Task.sleep(for: .seconds(1))
         try await pool.resetHeartbeatStatistics()
-        let cpu0 = Self.cpuSeconds()
         let (user0, system0) = Self.userAndSystemSeconds()
         let wall0 = Date()
         try await Task.sleep(for: .seconds(seconds))
-        let cpu = Self.cpuSeconds() - cpu0
         let (user1, system1) = Self.userAndSystemSeconds()
+        let cpu = (user1 - user0) + (system1 - system0)
         let wall = Date().timeIntervalSince(wall0)
         let stats = try await pool.heartbeatStatistics()
         let snapshot = try await pool.currentSnapshot()
@@ -80,12 +79,6 @@ struct BenchPoolCommand: AsyncParsableCommand {
                 Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
     }
 
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
 
     /// A kB figure from /proc/self/status.
     static func status(_ key: String) -> Int {

@@ -115,22 +115,11 @@ struct CheckCommand: AsyncParsableCommand {
         defer { Task { await connection.close() } }
         let start = NIODeadline.now()
         do {
-            switch s.heartbeat {
-            case .fb303:
-                let status = try await connection.call(FB303.GetStatus.self, timeout: s.callTimeout)
+            // The same heartbeat, read the same way, as the pool's.
+            let reply = try await connection.send(method: s.heartbeat.methodName, args: HeartbeatKind.emptyArgs, timeout: s.callTimeout)
+            if let status = try s.heartbeat.interpret(reply) {
                 result.fb303Status = status.description
-                switch status {
-                case .alive, .warning, .unknown: result.verdict = .serving
-                case .starting, .stopping, .stopped, .dead: result.verdict = .notServing
-                }
-            case let .method(name):
-                let reply = try await connection.send(method: name, args: ByteBuffer(bytes: [0]), timeout: s.callTimeout)
-                // Any well-formed reply proves the Thrift stack answers, UNKNOWN_METHOD included.
-                if reply.header.type == .exception {
-                    _ = try reply.decodeBody(as: TApplicationException.self)
-                } else {
-                    _ = try reply.decodeBody(as: ThriftEmptyStruct.self)
-                }
+                result.verdict = status.health.isServing ? .serving : .notServing
             }
             result.latencyMs = Double((NIODeadline.now() - start).nanoseconds) / 1e6
         } catch ThriftClientError.connectionClosed {

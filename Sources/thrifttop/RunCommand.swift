@@ -99,26 +99,24 @@ struct RunCommand: AsyncParsableCommand {
                 kill(getpid(), SIGTERM)
             }
         }
-        var exitSignal: Int32?
+        let outcome: Result<Void, any Error>
         do {
             try await DashboardLoop.run(
                 snapshot: { pool.snapshot },
                 execute: { await pool.execute($0) },
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats))
-        } catch DashboardExit.signal(let number) {
-            exitSignal = number
+            outcome = .success(())
         } catch {
-            traffic?.stop()
-            await pool.stop()
-            await demoCluster?.stop()
-            throw error
+            outcome = .failure(error)
         }
+        // Shut down in order whatever ended the dashboard: traffic, pool, servers, threads.
         traffic?.stop()
         await pool.stop()
         await demoCluster?.stop()
         try? await poolGroup.shutdownGracefully()
         try? await serverGroup.shutdownGracefully()
-        if let exitSignal {
+        if case let .failure(error) = outcome {
+            guard case let DashboardExit.signal(exitSignal) = error else { throw error }
             // Everything is shut down in order; now die of the signal, as the caller expects.
             // (raise() would target this thread, where the signal may be blocked.)
             signal(exitSignal, SIG_DFL)

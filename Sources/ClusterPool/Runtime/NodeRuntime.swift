@@ -80,13 +80,7 @@ final class NodeRuntime {
         } else if hysteresis.consecutiveFailures > 0 || phi.isSuspect(at: now) {
             base = .suspect
         } else {
-            switch fbStatus {
-            case nil, .alive?: base = .up
-            case .warning?, .unknown?: base = .degraded
-            case .starting?: base = .starting
-            case .stopping?: base = .draining
-            case .stopped?, .dead?: base = .down
-            }
+            base = fbStatus?.health ?? .up
         }
         if operatorDrained && base != .down && base != .unknown { return .draining }
         return base
@@ -94,7 +88,7 @@ final class NodeRuntime {
 
     /// May new calls go here (outlier ejection aside)?
     var isRoutableHealth: Bool {
-        (health == .up || health == .degraded) && !operatorDrained && weight > 0 && liveConnection != nil
+        health.isServing && !operatorDrained && weight > 0 && liveConnection != nil
     }
 
     /// A hint for an operator when a fresh connection fails before any reply.
@@ -103,9 +97,14 @@ final class NodeRuntime {
         return "likely a transport or protocol mismatch: this node is configured \(settings.transport.rawValue)/\(settings.protocolKind.rawValue); check what the server speaks"
     }
 
-    func recordError(_ text: String) {
-        lastError = TextSanitizer.clean(text, maximumLength: 200)
+    /// Keeps `text` (sanitized) as the last error; returns whether it differs from the one
+    /// before, so a failure repeated every interval is logged once, not every second.
+    @discardableResult
+    func recordError(_ text: String) -> Bool {
+        let clean = TextSanitizer.clean(text, maximumLength: 200)
+        defer { lastError = clean }
         dirty = true
+        return clean != lastError
     }
 }
 

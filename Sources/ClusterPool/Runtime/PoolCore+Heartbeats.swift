@@ -48,12 +48,8 @@ extension PoolCore {
         guard !stopped, case let .connected(current) = node.connection, current === connection else { return }
         node.connection = .backingOff
         if let hint = node.mismatchHint {
-            let text = "transport mismatch: \(node.config.address) closed the connection on the first call without replying — \(hint)"
-            log(.error, .transportMismatch, node: node, text)
-            node.recordError(text)
-            node.hysteresis.forceDown()
-            node.everHeard = true
-            updateHealth(node, reason: "transport mismatch")
+            hardFailure(node, kind: .transportMismatch,
+                        "transport mismatch: \(node.config.address) closed the connection on the first call without replying — \(hint)")
         } else {
             hardFailure(node, "connection to \(node.config.address) closed by the server or reset")
         }
@@ -61,14 +57,13 @@ extension PoolCore {
     }
 
     /// Hard evidence (refused, reset, EOF): down at once, no waiting for timeouts.
-    func hardFailure(_ node: NodeRuntime, _ reason: String) {
+    func hardFailure(_ node: NodeRuntime, kind: PoolEvent.Kind = .connection, _ reason: String) {
         node.hysteresis.forceDown()
         node.everHeard = true
-        if node.lastError != reason {
-            log(.error, .connection, node: node, reason)
+        if node.recordError(reason) {
+            log(.error, kind, node: node, reason)
         }
-        node.recordError(reason)
-        updateHealth(node, reason: reason)
+        updateHealth(node, reason: kind == .transportMismatch ? "transport mismatch" : reason)
     }
 
     private func scheduleReconnect(_ node: NodeRuntime) {
@@ -114,25 +109,18 @@ extension PoolCore {
         }
     }
 
-    static let emptyArgs = ByteBuffer(bytes: [0])
-
     func sendHeartbeat(_ node: NodeRuntime) {
         guard let connection = node.liveConnection, !node.heartbeatOutstanding else { return }
         node.heartbeatOutstanding = true
         node.requestsOnConnection += 1
         heartbeatsSent += 1
         let sentAt = now
-        let method: String
-        switch node.settings.heartbeat {
-        case .fb303: method = FB303.GetStatus.name
-        case let .method(name): method = name
-        }
         // Shorter than the interval by two ticks (deadlines are enforced at tick granularity),
         // so a lost heartbeat has failed before the next is due and that one is not skipped
         // (one outstanding per node): a hang is down within fall × interval.
         let interval = node.settings.heartbeatInterval
         let timeout = min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
-        send(node, on: connection, method: method, args: Self.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
+        send(node, on: connection, method: node.settings.heartbeat.methodName, args: HeartbeatKind.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
             guard let current = node.liveConnection, current === connection else { return }
             node.heartbeatOutstanding = false
             heartbeatCompleted(node, result, sentAt: sentAt, timeout: timeout)
@@ -145,7 +133,7 @@ extension PoolCore {
             node.repliesOnConnection += 1
             let millis = Double((now - sentAt).nanoseconds) / 1e6
             do {
-                let status = try heartbeatStatus(node, message)
+                let status = try node.settings.heartbeat.interpret(message)
                 heartbeatSucceeded(node, millis: millis, status: status)
             } catch let error as TApplicationException {
                 heartbeatFailed(node, kind: .applicationException, "getStatus raised TApplicationException \(error)")
@@ -181,21 +169,6 @@ extension PoolCore {
         }
     }
 
-    /// The fb303 status in the reply; nil for a non-fb303 heartbeat (any well-formed reply is good).
-    private func heartbeatStatus(_ node: NodeRuntime, _ message: ThriftMessage) throws -> FBStatus? {
-        switch node.settings.heartbeat {
-        case .fb303:
-            return try FB303.GetStatus.success(from: try message.result(as: FB303.GetStatus.Result.self))
-        case .method:
-            if message.header.type == .exception {
-                _ = try message.decodeBody(as: TApplicationException.self)
-            } else {
-                _ = try message.decodeBody(as: ThriftEmptyStruct.self)
-            }
-            return nil
-        }
-    }
-
     private func heartbeatSucceeded(_ node: NodeRuntime, millis: Double, status: FBStatus?) {
         let now = self.now
         node.latency.record(millis: millis, at: now)
@@ -226,10 +199,9 @@ extension PoolCore {
         node.availability.record(false)
         node.hysteresis.record(success: false)
         node.everHeard = true
-        if node.lastError != TextSanitizer.clean(text, maximumLength: 200) {
+        if node.recordError(text) {
             log(kind == .timeout ? .warning : .error, kind, node: node, text)
         }
-        node.recordError(text)
         updateHealth(node, reason: text)
     }
 
@@ -258,7 +230,7 @@ extension PoolCore {
     /// A details call whose failure is not a health signal (heartbeats are): errors are ignored.
     private func call<M: ThriftSimpleMethod>(_ method: M.Type, on connection: ThriftConnection, _ node: NodeRuntime,
                                              apply: @escaping (NodeRuntime, M.Success) -> Void) where M.Args == ThriftEmptyStruct {
-        send(node, on: connection, method: M.name, args: Self.emptyArgs, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
+        send(node, on: connection, method: M.name, args: HeartbeatKind.emptyArgs, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
             guard let value = try? M.success(from: try message.result(as: M.Result.self)) else { return }
             apply(node, value)
             node.dirty = true

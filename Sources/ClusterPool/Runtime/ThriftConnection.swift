@@ -52,7 +52,8 @@ public final class ThriftConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandlers(ThriftFraming.clientHandlers(transport: transport, protocolKind: protocolKind, limits: limits))
+                    // The client handler frames its own output: the decoder is all it needs.
+                    try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
                     try sync.addHandler(ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed))
                 }
             }
