@@ -17,6 +17,7 @@ final class TmuxSession {
         // A wrapper records the terminal settings before and after, the PID and the exit status.
         let script = """
             cd \(directory.path)
+            echo $$ > wrapper.pid
             stty -g > stty.before
             sh -c 'echo $$ > pid; exec \(command)'
             echo $? > exit
@@ -28,7 +29,14 @@ final class TmuxSession {
                   "env LANG=C.UTF-8 TERM=tmux-256color sh \(directory.appendingPathComponent("run.sh").path)"])
     }
 
+    /// Stops what the session started, by PID (the dashboard, then the wrapper shell), then the
+    /// tmux server: a test that fails half-way leaves nothing running.
     deinit {
+        for name in ["pid", "wrapper.pid"] {
+            if let text = file(name), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+                kill(pid, SIGKILL)
+            }
+        }
         _ = try? tmux(["kill-server"])
         try? FileManager.default.removeItem(at: directory)
     }
@@ -47,8 +55,21 @@ final class TmuxSession {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let argv = (["tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // Default signal handling in the child: a test runner that ignores SIGHUP must not pass
+        // that on, or tmux could not hang up its panes on kill-server.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw TmuxError(description: "cannot run tmux: \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
