@@ -33,6 +33,8 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
     case unexpectedMessageType(ThriftMessageType)
     /// No reply before the call's deadline.
     case timedOut
+    /// A probe's reply arrived, but its body does not decode (the connection stays usable).
+    case undecodableReply(String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
         case let .wrongMethodName(expected, received): "protocol error: reply for '\(received)' to a call of '\(expected)'"
         case let .unexpectedMessageType(type): "protocol error: \(type) message received by a client"
         case .timedOut: "timed out"
+        case let .undecodableReply(detail): "undecodable reply: \(detail)"
         }
     }
 }
@@ -57,6 +60,11 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
 /// it from one timer for all its connections; a scheduled task per call costs a heap insert and
 /// an O(n) cancel in NIO). A timed-out seqid is remembered, so its late reply is dropped
 /// quietly instead of being taken for a protocol error.
+///
+/// Besides calls written through the pipeline, it sends *probes* (`sendProbe`): one at a time,
+/// no arguments, the reply decoded in place into a `ThriftProbeReply` and handed to
+/// `onProbeOutcome`. That is the heartbeat's path: no promise, future, callback, boxed write or
+/// `ThriftMessage` per beat, which is most of what a beat costs a pool of thousands of nodes.
 public final class ThriftClientHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = ThriftClientCall
@@ -79,6 +87,14 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     private var abandoned = Set<Int32>()
     private var abandonedOrder: [Int32] = []
     private static let abandonedCapacity = 4096
+    private var context: ChannelHandlerContext?
+    /// The probe in flight, if any.
+    private var probe: (sequenceID: Int32, method: String, deadline: NIODeadline)?
+    /// Where every probe's outcome goes, on the loop: set once per connection, not per probe.
+    /// Dropped when the connection closes (it usually captures the connection's owner).
+    public var onProbeOutcome: ((Result<ThriftProbeReply, any Error>) -> Void)?
+    /// The args of a probe: an empty struct, one stop byte in both protocols.
+    private static let emptyArgs = ByteBuffer(bytes: [0])
 
     /// With `framesOutput`, outgoing messages are framed here: put no `ThriftFrameEncoder` after it.
     public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default, framesOutput: Bool = false) {
@@ -87,7 +103,16 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         self.framesOutput = framesOutput
     }
 
-    public var outstandingCount: Int { outstanding.count }
+    public var outstandingCount: Int { outstanding.count + (probe == nil ? 0 : 1) }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        onProbeOutcome = nil
+    }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = unwrapOutboundIn(data)
@@ -96,10 +121,37 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             promise?.fail(ThriftClientError.notSent)
             return
         }
-        let sequenceID = nextSequenceID
-        nextSequenceID = nextSequenceID == .max ? 1 : nextSequenceID + 1
-        let header = ThriftMessageHeader(name: call.method, type: call.reply == nil ? .oneway : .call, sequenceID: sequenceID)
-        var message = context.channel.allocator.buffer(capacity: call.args.readableBytes + call.method.utf8.count + 20)
+        let sequenceID = takeSequenceID()
+        let message = encode(call.method, type: call.reply == nil ? .oneway : .call, sequenceID: sequenceID, args: call.args, allocator: context.channel.allocator)
+        if let reply = call.reply {
+            outstanding[sequenceID] = (call.method, reply, call.deadline)
+        }
+        context.write(wrapOutboundOut(message), promise: promise)
+    }
+
+    /// Sends a no-argument `method` as a probe; its outcome goes to `onProbeOutcome` — a reply,
+    /// `.timedOut` from `expire(now:)`, or the error that failed the connection. One probe at a
+    /// time: a probe still in flight is abandoned (its late reply dropped). Returns false, having
+    /// sent nothing, when the connection has already failed. Call on the loop.
+    public func sendProbe(method: String, deadline: NIODeadline) -> Bool {
+        guard case .open = state, let context else { return false }
+        if let old = probe { abandon(old.sequenceID) }
+        let sequenceID = takeSequenceID()
+        probe = (sequenceID, method, deadline)
+        let message = encode(method, type: .call, sequenceID: sequenceID, args: Self.emptyArgs, allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(message), promise: nil)
+        return true
+    }
+
+    private func takeSequenceID() -> Int32 {
+        defer { nextSequenceID = nextSequenceID == .max ? 1 : nextSequenceID + 1 }
+        return nextSequenceID
+    }
+
+    /// The whole message as it goes on the wire, frame length included when framing.
+    private func encode(_ method: String, type: ThriftMessageType, sequenceID: Int32, args: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let header = ThriftMessageHeader(name: method, type: type, sequenceID: sequenceID)
+        var message = allocator.buffer(capacity: args.readableBytes + method.utf8.count + 20)
         if framesOutput { message.writeInteger(Int32(0)) }
         switch protocolKind {
         case .binary:
@@ -111,12 +163,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             writer.writeMessageBegin(header)
             message = writer.buffer
         }
-        message.writeImmutableBuffer(call.args)
+        message.writeImmutableBuffer(args)
         if framesOutput { message.setInteger(Int32(message.readableBytes - 4), at: message.readerIndex) }
-        if let reply = call.reply {
-            outstanding[sequenceID] = (call.method, reply, call.deadline)
-        }
-        context.write(wrapOutboundOut(message), promise: promise)
+        return message
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -125,6 +174,10 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             let message = try ThriftMessage(decoding: buffer, protocolKind: protocolKind, limits: limits)
             guard message.header.type == .reply || message.header.type == .exception else {
                 throw ThriftClientError.unexpectedMessageType(message.header.type)
+            }
+            if let probe, probe.sequenceID == message.header.sequenceID {
+                try receiveProbeReply(message, for: probe)
+                return
             }
             guard let call = outstanding.removeValue(forKey: message.header.sequenceID) else {
                 if abandoned.remove(message.header.sequenceID) != nil { return }  // late reply to a timed-out call
@@ -140,18 +193,45 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Fails every call whose deadline is at or before `now` with `.timedOut`. Call on the loop.
+    /// A wrong method name fails the connection (the stream cannot be trusted); a body that does
+    /// not decode fails only the probe.
+    private func receiveProbeReply(_ message: ThriftMessage, for probe: (sequenceID: Int32, method: String, deadline: NIODeadline)) throws {
+        guard probe.method == message.header.name else {
+            throw ThriftClientError.wrongMethodName(expected: probe.method, received: message.header.name)
+        }
+        self.probe = nil
+        let outcome: Result<ThriftProbeReply, any Error>
+        do {
+            outcome = .success(try ThriftProbeReply(type: message.header.type, body: message.body, protocolKind: protocolKind, limits: limits))
+        } catch {
+            outcome = .failure(ThriftClientError.undecodableReply(String(describing: error)))
+        }
+        onProbeOutcome?(outcome)
+    }
+
+    /// Fails every call and probe whose deadline is at or before `now` with `.timedOut`. Call
+    /// on the loop.
     public func expire(now: NIODeadline) {
+        if let probe, probe.deadline <= now {
+            self.probe = nil
+            abandon(probe.sequenceID)
+            onProbeOutcome?(.failure(ThriftClientError.timedOut))
+        }
         guard !outstanding.isEmpty else { return }
         let expired = outstanding.filter { $0.value.deadline.map { $0 <= now } ?? false }
         for (sequenceID, call) in expired.sorted(by: { $0.key < $1.key }) {
             outstanding[sequenceID] = nil
-            abandoned.insert(sequenceID)
-            abandonedOrder.append(sequenceID)
-            if abandonedOrder.count > Self.abandonedCapacity {
-                abandoned.remove(abandonedOrder.removeFirst())
-            }
+            abandon(sequenceID)
             call.promise.fail(ThriftClientError.timedOut)
+        }
+    }
+
+    /// Remembers a seqid whose reply nobody waits for any more, so that reply is dropped quietly.
+    private func abandon(_ sequenceID: Int32) {
+        abandoned.insert(sequenceID)
+        abandonedOrder.append(sequenceID)
+        if abandonedOrder.count > Self.abandonedCapacity {
+            abandoned.remove(abandonedOrder.removeFirst())
         }
     }
 
@@ -162,6 +242,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     public func channelInactive(context: ChannelHandlerContext) {
         failOutstanding(ThriftClientError.connectionClosed)
         if case .open = state { state = .failed(ThriftClientError.connectionClosed) }
+        onProbeOutcome = nil
         context.fireChannelInactive()
     }
 
@@ -176,6 +257,10 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         outstanding.removeAll()
         for (_, call) in calls.sorted(by: { $0.key < $1.key }) {
             call.promise.fail(error)
+        }
+        if probe != nil {
+            probe = nil
+            onProbeOutcome?(.failure(error))
         }
     }
 }

@@ -117,7 +117,7 @@ struct CheckCommand: AsyncParsableCommand {
         do {
             // The same heartbeat, read the same way, as the pool's.
             let reply = try await connection.send(method: s.heartbeat.methodName, args: HeartbeatKind.emptyArgs, timeout: s.callTimeout)
-            if let status = try s.heartbeat.interpret(reply) {
+            if let status = try s.heartbeat.interpret(ThriftProbeReply(reply)) {
                 result.fb303Status = status.description
                 result.verdict = status.health.isServing ? .serving : .notServing
             }

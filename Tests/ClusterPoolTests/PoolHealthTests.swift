@@ -101,6 +101,23 @@ struct PoolHealthTests {
         await cluster.stop()
     }
 
+    @Test func aNamedMethodHeartbeatCountsAnyWellFormedReplyUnknownMethodIncluded() async throws {
+        // getName answers with a string (no fb303 status), noSuchMethod with UNKNOWN_METHOD: both
+        // prove the Thrift stack answers. A server whose status is STOPPED stays up this way, as
+        // the named method does not ask for it.
+        let cluster = try await LiveCluster(
+            [DemoNodeSpec(name: "named"), DemoNodeSpec(name: "unknown"), DemoNodeSpec(name: "stopped", script: faults { $0.status = .stopped })],
+            configure: { config in
+                config.nodes[0].settings.heartbeat = .method("getName")
+                config.nodes[1].settings.heartbeat = .method("noSuchMethod")
+                config.nodes[2].settings.heartbeat = .method("getName")
+            })
+        try await cluster.allUp()
+        let snapshot = try await cluster.waitFor("five good heartbeats each") { $0.nodes.allSatisfy { $0.heartbeatsOK >= 5 } }
+        #expect(snapshot.nodes.allSatisfy { $0.heartbeatsFailed == 0 && $0.fbStatus == nil })
+        await cluster.stop()
+    }
+
     @Test func statusAndDetailsMapAndServerTextIsSanitized() async throws {
         let warn = FaultStep(at: 0, change: change { $0.status = .warning; $0.details = "\u{1b}[2J\u{1b}[31mdisk 91% full\u{07}" })
         let cluster = try await LiveCluster([DemoNodeSpec(name: "disk", version: "3.1", script: faults([warn])),

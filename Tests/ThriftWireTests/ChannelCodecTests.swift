@@ -120,4 +120,102 @@ struct ChannelCodecTests {
         // The connection stays usable after an exception reply.
         #expect(channel.isActive)
     }
+
+    // MARK: probes (the heartbeat's path)
+
+    /// A client channel whose probe outcomes are collected in order.
+    func probeChannel(_ kind: ThriftProtocolKind = .binary) throws -> (EmbeddedChannel, ThriftClientHandler, ProbeLog) {
+        let channel = EmbeddedChannel()
+        let handler = ThriftClientHandler(protocolKind: kind, framesOutput: false)
+        let log = ProbeLog()
+        handler.onProbeOutcome = { log.outcomes.append($0) }
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
+        return (channel, handler, log)
+    }
+
+    final class ProbeLog {
+        var outcomes: [Result<ThriftProbeReply, any Error>] = []
+        var replies: [ThriftProbeReply?] { outcomes.map { try? $0.get() } }
+        var errors: [String] { outcomes.compactMap { if case let .failure(e) = $0 { "\(e)" } else { nil } } }
+    }
+
+    static func statusReply(_ status: Int32?, seqid: Int32, _ kind: ThriftProtocolKind, name: String = "getStatus") -> ByteBuffer {
+        ThriftMessage.encode(ThriftMessageHeader(name: name, type: .reply, sequenceID: seqid),
+                             body: ThriftSuccessResult<Int32>(success: status), protocolKind: kind)
+    }
+
+    @Test func aProbeIsTheSameCallOnTheWireAndItsReplyIsDecodedInPlace() throws {
+        for kind in ThriftProtocolKind.allCases {
+            let (channel, handler, log) = try probeChannel(kind)
+            #expect(handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
+            let sent = try ThriftMessage(decoding: try #require(try channel.readOutbound(as: ByteBuffer.self)), protocolKind: kind)
+            #expect(sent.header == ThriftMessageHeader(name: "getStatus", type: .call, sequenceID: 1))
+            #expect(sent.body == ByteBuffer(bytes: [0]))
+            try channel.writeInbound(Self.statusReply(2, seqid: 1, kind))
+            #expect(log.replies == [.result(successI32: 2)])
+            // Calls and probes share one seqid sequence.
+            _ = call(channel, "getName")
+            #expect(try ThriftMessage(decoding: try #require(try channel.readOutbound(as: ByteBuffer.self)), protocolKind: kind).header.sequenceID == 2)
+        }
+    }
+
+    @Test func aProbeReplyWithoutAnI32StatusOrWithAnExceptionSaysSo() throws {
+        let (channel, handler, log) = try probeChannel()
+        _ = handler.sendProbe(method: "ping", deadline: .now() + .seconds(1))
+        try channel.writeInbound(Self.statusReply(nil, seqid: 1, .binary, name: "ping"))
+        _ = handler.sendProbe(method: "ping", deadline: .now() + .seconds(1))
+        try channel.writeInbound(ThriftMessage.encode(ThriftMessageHeader(name: "ping", type: .exception, sequenceID: 2),
+                                                      body: TApplicationException(.unknownMethod, message: "Invalid method name: 'ping'"), protocolKind: .binary))
+        #expect(log.replies == [.result(successI32: nil), .applicationException(TApplicationException(.unknownMethod, message: "Invalid method name: 'ping'"))])
+        #expect(channel.isActive)
+    }
+
+    @Test func aProbePastItsDeadlineTimesOutAndItsLateReplyIsDropped() throws {
+        let (channel, handler, log) = try probeChannel()
+        let deadline = NIODeadline.now() + .milliseconds(100)
+        _ = handler.sendProbe(method: "getStatus", deadline: deadline)
+        handler.expire(now: deadline - .milliseconds(1))
+        #expect(log.outcomes.isEmpty)
+        handler.expire(now: deadline)
+        #expect(log.errors == ["timed out"])
+        try channel.writeInbound(Self.statusReply(2, seqid: 1, .binary))
+        #expect(log.outcomes.count == 1)
+        #expect(channel.isActive)
+        #expect(handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
+        try channel.writeInbound(Self.statusReply(0, seqid: 2, .binary))
+        #expect(log.replies.last == .result(successI32: 0))
+    }
+
+    @Test func anUndecodableProbeReplyFailsOnlyTheProbe() throws {
+        let (channel, handler, log) = try probeChannel()
+        _ = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))
+        var reply = ByteBuffer()
+        var writer = BinaryProtocolWriter(buffer: reply)
+        writer.writeMessageBegin(ThriftMessageHeader(name: "getStatus", type: .reply, sequenceID: 1))
+        reply = writer.buffer
+        reply.writeBytes([0x08, 0x00, 0x00, 0x00])  // an i32 field 0 cut short
+        try channel.writeInbound(reply)
+        #expect(log.errors.count == 1)
+        #expect(log.errors.first?.hasPrefix("undecodable reply: ") == true)
+        #expect(channel.isActive)
+    }
+
+    @Test func aProbeReplyForAnotherMethodFailsTheConnectionAndTheProbe() throws {
+        let (channel, handler, log) = try probeChannel()
+        _ = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))
+        try channel.writeInbound(Self.statusReply(2, seqid: 1, .binary, name: "getName"))
+        #expect(log.errors == ["protocol error: reply for 'getName' to a call of 'getStatus'"])
+        #expect(!channel.isActive)
+        #expect(!handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
+    }
+
+    @Test func aClosedConnectionFailsTheProbeAndDropsTheOutcomeHandler() throws {
+        let (channel, handler, log) = try probeChannel()
+        _ = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))
+        channel.pipeline.fireChannelInactive()
+        #expect(log.errors == ["connection closed"])
+        #expect(handler.onProbeOutcome == nil)
+        #expect(!handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
+    }
 }

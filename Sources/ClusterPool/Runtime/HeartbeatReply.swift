@@ -10,24 +10,23 @@ extension HeartbeatKind {
         }
     }
 
-    /// An encoded empty args struct — one stop byte, the same in both protocols: the args of a
-    /// heartbeat and of fb303's other no-argument calls.
+    /// An encoded empty args struct — one stop byte, the same in both protocols: the args of
+    /// fb303's no-argument calls.
     public static let emptyArgs = ByteBuffer(bytes: [0])
 
     /// What a heartbeat reply says: the fb303 status, or nil for a named-method heartbeat, where
     /// any well-formed reply — a TApplicationException (UNKNOWN_METHOD included) as much as a
     /// result — proves the Thrift stack answers. Throws the TApplicationException of a failed
-    /// `getStatus`, or the wire error of a malformed reply.
-    public func interpret(_ reply: ThriftMessage) throws -> FBStatus? {
-        switch self {
-        case .fb303:
-            return try FB303.GetStatus.success(from: try reply.result(as: FB303.GetStatus.Result.self))
-        case .method:
-            if reply.header.type == .exception {
-                _ = try reply.decodeBody(as: TApplicationException.self)
-            } else {
-                _ = try reply.decodeBody(as: ThriftEmptyStruct.self)
-            }
+    /// `getStatus`, or `missingResult` when its reply has no status.
+    public func interpret(_ reply: ThriftProbeReply) throws -> FBStatus? {
+        switch (self, reply) {
+        case let (.fb303, .result(successI32: code?)):
+            return FBStatus(code: code)
+        case (.fb303, .result(successI32: nil)):
+            throw TApplicationException(.missingResult, message: "\(FB303.GetStatus.name) failed: unknown result")
+        case let (.fb303, .applicationException(error)):
+            throw error
+        case (.method, _):
             return nil
         }
     }

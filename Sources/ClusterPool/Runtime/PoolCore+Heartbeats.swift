@@ -39,6 +39,14 @@ extension PoolCore {
         connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in
             connectionLost(node, connection)
         }
+        // Heartbeat replies come here for the life of the connection (no callback per beat).
+        // The handler drops this closure when the connection closes.
+        let id = ObjectIdentifier(connection)
+        connection.onProbeOutcome { [self] outcome in
+            guard let current = node.liveConnection, ObjectIdentifier(current) == id, node.heartbeatOutstanding else { return }
+            node.heartbeatOutstanding = false
+            heartbeatCompleted(node, outcome)
+        }
         // Check at once rather than at the next scheduled beat: a restarted node comes back fast.
         sendHeartbeat(node)
         fetchDetails(node)
@@ -111,34 +119,38 @@ extension PoolCore {
 
     func sendHeartbeat(_ node: NodeRuntime) {
         guard let connection = node.liveConnection, !node.heartbeatOutstanding else { return }
-        node.heartbeatOutstanding = true
-        node.requestsOnConnection += 1
-        heartbeatsSent += 1
-        let sentAt = now
         // Shorter than the interval by two ticks (deadlines are enforced at tick granularity),
         // so a lost heartbeat has failed before the next is due and that one is not skipped
         // (one outstanding per node): a hang is down within fall × interval.
         let interval = node.settings.heartbeatInterval
         let timeout = min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
-        send(node, on: connection, method: node.settings.heartbeat.methodName, args: HeartbeatKind.emptyArgs, timeout: timeout).assumeIsolated().whenComplete { [self] result in
-            guard let current = node.liveConnection, current === connection else { return }
-            node.heartbeatOutstanding = false
-            heartbeatCompleted(node, result, sentAt: sentAt, timeout: timeout)
+        let sentAt = now
+        // A probe, not a call: the reply comes to the closure set up in `connected`.
+        guard connection.sendProbe(method: node.settings.heartbeat.methodName, deadline: sentAt + timeout) else {
+            return  // the connection already failed: its close handler records it
         }
+        // One tick late: the bucket holding the deadline can run a little before it.
+        wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
+        node.heartbeatOutstanding = true
+        node.heartbeatSentAt = sentAt
+        node.heartbeatTimeout = timeout
+        node.requestsOnConnection += 1
+        heartbeatsSent += 1
     }
 
-    private func heartbeatCompleted(_ node: NodeRuntime, _ result: Result<ThriftMessage, any Error>, sentAt: NIODeadline, timeout: TimeAmount) {
-        switch result {
-        case let .success(message):
+    private func heartbeatCompleted(_ node: NodeRuntime, _ outcome: Result<ThriftProbeReply, any Error>) {
+        let sentAt = node.heartbeatSentAt, timeout = node.heartbeatTimeout
+        switch outcome {
+        case let .success(reply):
             node.repliesOnConnection += 1
             let millis = Double((now - sentAt).nanoseconds) / 1e6
             do {
-                let status = try node.settings.heartbeat.interpret(message)
+                let status = try node.settings.heartbeat.interpret(reply)
                 heartbeatSucceeded(node, millis: millis, status: status)
             } catch let error as TApplicationException {
                 heartbeatFailed(node, kind: .applicationException, "getStatus raised TApplicationException \(error)")
             } catch {
-                heartbeatFailed(node, kind: .protocolError, "undecodable heartbeat reply: \(ErrorText.describe(error))")
+                heartbeatFailed(node, kind: .protocolError, "heartbeat reply: \(ErrorText.describe(error))")
             }
         case let .failure(error):
             if let pauseEnd = pauseEndedAt, sentAt < pauseEnd {
@@ -161,6 +173,9 @@ extension PoolCore {
                 } else {
                     heartbeatFailed(node, kind: .protocolError, wire.description)
                 }
+            case let ThriftClientError.undecodableReply(detail):
+                node.repliesOnConnection += 1
+                heartbeatFailed(node, kind: .protocolError, "undecodable heartbeat reply: \(detail)")
             case ThriftClientError.connectionClosed, ThriftClientError.notSent:
                 break  // the close handler records the hard failure
             default:

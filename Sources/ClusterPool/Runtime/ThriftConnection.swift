@@ -33,6 +33,17 @@ public final class ThriftConnection: Sendable {
         handler.value.expire(now: now)
     }
 
+    /// Sends a no-argument probe (a heartbeat) whose outcome goes to the `onProbeOutcome` body;
+    /// false if the connection already failed. See `ThriftClientHandler.sendProbe`. Call on the loop.
+    public func sendProbe(method: String, deadline: NIODeadline) -> Bool {
+        handler.value.sendProbe(method: method, deadline: deadline)
+    }
+
+    /// Where probe outcomes go, for the life of this connection. Call on the loop.
+    public func onProbeOutcome(_ body: @escaping (Result<ThriftProbeReply, any Error>) -> Void) {
+        handler.value.onProbeOutcome = body
+    }
+
     public static func connect(
         host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
         limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
