@@ -60,6 +60,9 @@ public final class ThriftConnection: Sendable {
         ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Heartbeat replies are ~30 bytes: start small (NIO starts at 2 KB a connection) and
+            // let bigger replies grow it.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
