@@ -64,10 +64,13 @@ struct DashboardEndToEndTests {
             guard let row = TmuxSession.row(screen, "alpha") else { return false }
             return row.contains("drained") && row.contains(" 0.0%")
         }
-        // The others still take the load.
+        // The others still take the load: all of it between them (each healthy one some; P2C is
+        // free to favour whichever answers fastest, so not an equal part each).
         for node in ["bravo", "charlie"] {
-            #expect((Self.share(drained, node) ?? 0) > 10, "\(TmuxSession.row(drained, node) ?? node)")
+            #expect((Self.share(drained, node) ?? 0) > 0, "\(TmuxSession.row(drained, node) ?? node)")
         }
+        let others = ["bravo", "charlie", "slowpoke", "grumpy", "flappy", "phoenix", "diskfull", "warmup"]
+        #expect(others.compactMap { Self.share(drained, $0) }.reduce(0, +) > 90, "\(drained)")
         #expect(drained.contains("drained alpha"))
         try t.keys("q")
         #expect(try await t.waitForFile("exit")?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
