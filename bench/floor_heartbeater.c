@@ -1,0 +1,128 @@
+// The floor for `make bench`: what heartbeating N Thrift servers costs with nothing but the
+// kernel in the way. One thread, one epoll loop, one nonblocking TCP connection per node (as the
+// pool), a pre-encoded framed binary fb303 getStatus call sent on the pool's schedule (spread
+// evenly over the interval, taken at 10 ms ticks), replies read whole and counted, nothing
+// decoded, no bookkeeping. No real heartbeater can cost less; the pool's distance from this
+// line is what its own code costs. Prints one JSON line like `thrifttop bench-pool`.
+//
+//   floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I]
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double monotonic(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void cpu(double *user, double *system) {
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    *user = r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6;
+    *system = r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "floor_heartbeater: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+int main(int argc, char **argv) {
+    const char *ports_arg = NULL;
+    int nodes = 0;
+    double seconds = 20, warmup = 5, interval = 1.0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--ports")) ports_arg = argv[i + 1];
+        else if (!strcmp(argv[i], "--nodes")) nodes = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--interval-ms")) interval = atof(argv[i + 1]) / 1000;
+        else { fprintf(stderr, "floor_heartbeater: unknown option %s\n", argv[i]); return 2; }
+    }
+    if (!ports_arg || nodes <= 0 || seconds <= 0 || interval <= 0) {
+        fprintf(stderr, "usage: floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I]\n");
+        return 2;
+    }
+    char *ports_copy = strdup(ports_arg);
+    int port_count = 0, ports[4096];
+    for (char *p = strtok(ports_copy, ","); p && port_count < 4096; p = strtok(NULL, ",")) ports[port_count++] = atoi(p);
+    if (port_count == 0) { fprintf(stderr, "floor_heartbeater: --ports names no port\n"); return 2; }
+
+    // Framed binary CALL getStatus, seqid 1, empty args: the bytes the pool sends.
+    static const unsigned char call[] = {0, 0, 0, 22, 0x80, 1, 0, 1, 0, 0, 0, 9,
+                                         'g', 'e', 't', 'S', 't', 'a', 't', 'u', 's', 0, 0, 0, 1, 0};
+    int epoll = epoll_create1(0);
+    if (epoll < 0) die("epoll_create1");
+    int *fds = calloc(nodes, sizeof(int));
+    for (int i = 0; i < nodes; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (fds[i] < 0) die("socket");
+        struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(ports[i % port_count])};
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fds[i], (struct sockaddr *)&address, sizeof address) != 0) die("connect");
+        int one = 1;
+        setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (unsigned)i};
+        if (epoll_ctl(epoll, EPOLL_CTL_ADD, fds[i], &event) != 0) die("epoll_ctl");
+    }
+
+    // Node i is due at start + i/N of the interval, then every interval: due times stay in
+    // index order, so a cursor walks them with no timer structure at all.
+    double *due = calloc(nodes, sizeof(double));
+    const double tick = 0.010, start = monotonic() + tick;
+    for (int i = 0; i < nodes; i++) due[i] = start + interval * i / nodes;
+    int cursor = 0;
+    long sent = 0, replies = 0;
+    const double measure_from = start + warmup, measure_until = measure_from + seconds;
+    double user0 = 0, system0 = 0, wall0 = 0;
+    int measuring = 0;
+    struct epoll_event events[512];
+    char buffer[4096];
+    double next_tick = start;
+    for (;;) {
+        double now = monotonic();
+        if (!measuring && now >= measure_from) {
+            measuring = 1;
+            cpu(&user0, &system0);
+            wall0 = now;
+            sent = replies = 0;
+        }
+        if (now >= measure_until) break;
+        if (now >= next_tick) {
+            while (due[cursor] <= now) {
+                if (write(fds[cursor], call, sizeof call) != (ssize_t)sizeof call) die("write");
+                due[cursor] += interval;
+                sent++;
+                cursor = (cursor + 1) % nodes;
+            }
+            next_tick += tick;
+            if (next_tick <= now) next_tick = now + tick;
+        }
+        int wait_ms = (int)((next_tick - monotonic()) * 1000 + 0.999);
+        int ready = epoll_wait(epoll, events, 512, wait_ms < 0 ? 0 : wait_ms);
+        if (ready < 0 && errno != EINTR) die("epoll_wait");
+        for (int j = 0; j < ready; j++) {
+            ssize_t got = read(fds[events[j].data.u32], buffer, sizeof buffer);
+            if (got == 0) { fprintf(stderr, "floor_heartbeater: a server closed its connection\n"); return 1; }
+            if (got > 0) replies++;
+        }
+    }
+    double user1, system1;
+    cpu(&user1, &system1);
+    double wall = monotonic() - wall0, user = user1 - user0, system = system1 - system0;
+    printf("{\"nodes\":%d,\"wall_s\":%f,\"cpu_s\":%f,\"user_s\":%f,\"system_s\":%f,\"heartbeats\":%ld,\"replies\":%ld}\n",
+           nodes, wall, user + system, user, system, sent, replies);
+    return 0;
+}
