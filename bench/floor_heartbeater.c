@@ -5,7 +5,10 @@
 // decoded, no bookkeeping. No real heartbeater can cost less; the pool's distance from this
 // line is what its own code costs. Prints one JSON line like `thrifttop bench-pool`.
 //
-//   floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I]
+//   floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I] [--windows K]
+//
+// With --windows K the measurement is cut into K windows and the median one is reported (noise
+// on a shared machine hits single windows), as `thrifttop bench-pool --windows` does.
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,16 +46,18 @@ int main(int argc, char **argv) {
     const char *ports_arg = NULL;
     int nodes = 0;
     double seconds = 20, warmup = 5, interval = 1.0;
+    int windows = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--ports")) ports_arg = argv[i + 1];
         else if (!strcmp(argv[i], "--nodes")) nodes = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--interval-ms")) interval = atof(argv[i + 1]) / 1000;
+        else if (!strcmp(argv[i], "--windows")) windows = atoi(argv[i + 1]);
         else { fprintf(stderr, "floor_heartbeater: unknown option %s\n", argv[i]); return 2; }
     }
-    if (!ports_arg || nodes <= 0 || seconds <= 0 || interval <= 0) {
-        fprintf(stderr, "usage: floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I]\n");
+    if (!ports_arg || nodes <= 0 || seconds <= 0 || interval <= 0 || windows <= 0 || windows > 100) {
+        fprintf(stderr, "usage: floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I] [--windows K]\n");
         return 2;
     }
     char *ports_copy = strdup(ports_arg);
@@ -85,21 +90,25 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nodes; i++) due[i] = start + interval * i / nodes;
     int cursor = 0;
     long sent = 0, replies = 0;
-    const double measure_from = start + warmup, measure_until = measure_from + seconds;
+    // Window w runs from measure_from + w * length; its figures are taken at its end.
+    const double measure_from = start + warmup, length = seconds / windows;
+    struct { double wall, user, system; long heartbeats, replies; } window[100];
+    int current = -1;
     double user0 = 0, system0 = 0, wall0 = 0;
-    int measuring = 0;
     struct epoll_event events[512];
     char buffer[4096];
     double next_tick = start;
     for (;;) {
         double now = monotonic();
-        if (!measuring && now >= measure_from) {
-            measuring = 1;
-            cpu(&user0, &system0);
-            wall0 = now;
+        if (now >= measure_from + (current + 1) * length) {
+            double user, system;
+            cpu(&user, &system);
+            if (current >= 0)
+                window[current] = (typeof(window[0])){now - wall0, user - user0, system - system0, sent, replies};
+            if (++current == windows) break;
+            user0 = user, system0 = system, wall0 = now;
             sent = replies = 0;
         }
-        if (now >= measure_until) break;
         if (now >= next_tick) {
             while (due[cursor] <= now) {
                 if (write(fds[cursor], call, sizeof call) != (ssize_t)sizeof call) die("write");
@@ -119,10 +128,22 @@ int main(int argc, char **argv) {
             if (got > 0) replies++;
         }
     }
-    double user1, system1;
-    cpu(&user1, &system1);
-    double wall = monotonic() - wall0, user = user1 - user0, system = system1 - system0;
-    printf("{\"nodes\":%d,\"wall_s\":%f,\"cpu_s\":%f,\"user_s\":%f,\"system_s\":%f,\"heartbeats\":%ld,\"replies\":%ld}\n",
-           nodes, wall, user + system, user, system, sent, replies);
+    // The median window by CPU share (a few windows: insertion order by share).
+    int order[100];
+    for (int i = 0; i < windows; i++) {
+        int j = i;
+        double share = (window[i].user + window[i].system) / window[i].wall;
+        while (j > 0 && (window[order[j - 1]].user + window[order[j - 1]].system) / window[order[j - 1]].wall > share) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    int m = order[windows / 2];
+    printf("{\"nodes\":%d,\"wall_s\":%f,\"cpu_s\":%f,\"user_s\":%f,\"system_s\":%f,\"heartbeats\":%ld,\"replies\":%ld,\"window_shares\":[",
+           nodes, window[m].wall, window[m].user + window[m].system, window[m].user, window[m].system, window[m].heartbeats, window[m].replies);
+    for (int i = 0; i < windows; i++)
+        printf("%s%.2f", i ? "," : "", (window[i].user + window[i].system) / window[i].wall * 100);
+    printf("]}\n");
     return 0;
 }

@@ -28,6 +28,9 @@ struct BenchPoolCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var seconds: Double = 20
 
+    @Option(help: "Split the measurement into this many windows and report the median one (noise on a shared machine hits single windows).")
+    var windows = 1
+
     func run() async throws {
         let portList = ports.split(separator: ",").compactMap { Int($0) }
         guard !portList.isEmpty else { throw ValidationError("--ports needs at least one port") }
@@ -51,25 +54,38 @@ struct BenchPoolCommand: AsyncParsableCommand {
         // Let connection set-up settle, then measure a clean window.
         try await Task.sleep(for: .seconds(1))
         try await pool.resetHeartbeatStatistics()
-        let (user0, system0) = Self.userAndSystemSeconds()
-        let wall0 = Date()
-        try await Task.sleep(for: .seconds(seconds))
-        let (user1, system1) = Self.userAndSystemSeconds()
-        let cpu = (user1 - user0) + (system1 - system0)
-        let wall = Date().timeIntervalSince(wall0)
+        var measured: [Window] = []
+        for _ in 0..<max(1, windows) {
+            let (user0, system0) = Self.userAndSystemSeconds()
+            let wall0 = Date(), sent0 = try await pool.heartbeatStatistics().sent
+            try await Task.sleep(for: .seconds(seconds / Double(max(1, windows))))
+            let (user1, system1) = Self.userAndSystemSeconds()
+            let sent1 = try await pool.heartbeatStatistics().sent
+            measured.append(Window(wall: Date().timeIntervalSince(wall0), user: user1 - user0, system: system1 - system0, heartbeats: sent1 - sent0))
+        }
+        let median = measured.sorted { $0.share < $1.share }[measured.count / 2]
         let stats = try await pool.heartbeatStatistics()
         let snapshot = try await pool.currentSnapshot()
         let upAtEnd = snapshot.nodes.filter { $0.health == .up }.count
         let rss = Self.status("VmRSS"), peak = Self.status("VmHWM")
         print("""
-            {"nodes":\(nodes),"up_before":\(up),"up_after":\(upAtEnd),"wall_s":\(wall),"cpu_s":\(cpu),\
-            "heartbeats":\(stats.sent),"lateness_p50_ms":\(Double(stats.latenessP50) / 1000),\
+            {"nodes":\(nodes),"up_before":\(up),"up_after":\(upAtEnd),"wall_s":\(median.wall),"cpu_s":\(median.user + median.system),\
+            "heartbeats":\(median.heartbeats),"lateness_p50_ms":\(Double(stats.latenessP50) / 1000),\
             "lateness_p99_ms":\(Double(stats.latenessP99) / 1000),"lateness_max_ms":\(Double(stats.latenessMax) / 1000),\
             "rss_mb":\(Double(rss) / 1024),"peak_rss_mb":\(Double(peak) / 1024),\
-            "user_s":\(user1 - user0),"system_s":\(system1 - system0)}
+            "user_s":\(median.user),"system_s":\(median.system),"window_shares":[\(measured.map { String(format: "%.2f", $0.share * 100) }.joined(separator: ","))]}
             """)
         await pool.stop()
         try await group.shutdownGracefully()
+    }
+
+    /// One measured window: CPU and heartbeats over a stretch of wall time.
+    struct Window {
+        var wall: Double
+        var user: Double
+        var system: Double
+        var heartbeats: Int
+        var share: Double { (user + system) / wall }
     }
 
     static func userAndSystemSeconds() -> (Double, Double) {
