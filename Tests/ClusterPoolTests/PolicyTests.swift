@@ -1,3 +1,4 @@
+import Histogram
 import NIOCore
 import Testing
 @testable import ClusterPool
@@ -230,17 +231,39 @@ struct RecordTests {
     @Test func latencyPercentilesComeFromTheSlidingWindow() throws {
         var window = LatencyWindow(halfWindow: .seconds(30))
         for i in 1...100 { window.record(millis: Double(i), at: t0) }
-        let p = try #require(window.percentiles())
+        let p = try #require(window.summary())
         #expect(abs(p.p50 - 50) / 50 < 0.07)
+        #expect(abs(p.p90 - 90) / 90 < 0.07)
         #expect(abs(p.p99 - 99) / 99 < 0.07)
         #expect(abs(p.max - 100) / 100 < 0.07)
+        #expect(p.histogram.reduce(0) { $0 + $1.count } == 100)
         #expect(window.recent.count == 100)
         // One rotation keeps the old half; two drop it.
         window.record(millis: 1000, at: t0 + .seconds(31))
-        #expect(try #require(window.percentiles()).p50 < 100)
+        let both = try #require(window.summary())
+        #expect(both.p50 < 100 && both.p99 >= 99 && abs(both.max - 1000) / 1000 < 0.07)
+        #expect(both.histogram.reduce(0) { $0 + $1.count } == 101)
         window.record(millis: 1000, at: t0 + .seconds(62))
-        #expect(abs(try #require(window.percentiles()).p50 - 1000) / 1000 < 0.07)
-        #expect(window.histogram().reduce(0) { $0 + $1.count } == 2)
+        #expect(abs(try #require(window.summary()).p50 - 1000) / 1000 < 0.07)
+        #expect(try #require(window.summary()).histogram.reduce(0) { $0 + $1.count } == 2)
+    }
+
+    /// The one-walk summary reads the same percentiles as HdrHistogram over the merged halves.
+    @Test func theSummaryMatchesHdrHistogramOverBothHalves() throws {
+        var window = LatencyWindow(halfWindow: .seconds(30))
+        var merged = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .one)
+        var random = SeededGenerator(seed: 11)
+        for i in 0..<2000 {
+            // Two halves with different shapes: ~1 ms, then a heavier 5-50 ms tail.
+            let millis = i < 1000 ? Double.random(in: 0.2...2, using: &random) : Double.random(in: 5...50, using: &random)
+            window.record(millis: millis, at: t0 + .seconds(i < 1000 ? 0 : 31))
+            _ = merged.record(UInt64((millis * 1000).rounded()))
+        }
+        let summary = try #require(window.summary())
+        for (got, percentile) in [(summary.p50, 50.0), (summary.p90, 90.0), (summary.p99, 99.0)] {
+            #expect(got == Double(merged.valueAtPercentile(percentile)) / 1000, "p\(percentile)")
+        }
+        #expect(summary.max == Double(merged.max) / 1000)
     }
 
     @Test func theSparklineKeepsTheLast120SamplesOldestFirst() {

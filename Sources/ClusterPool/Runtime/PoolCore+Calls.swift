@@ -30,13 +30,18 @@ extension PoolCore {
     func candidates(excluding tried: Set<Int>) -> (nodes: [BalancerNode], panic: Bool) {
         let now = self.now
         let routable = nodes.filter { $0.isRoutableHealth && !outliers.isEjected($0.index, at: now) }
-        let panic = Double(routable.count) < config.panicThreshold * Double(nodes.count)
+        let panic = isPanic(routableCount: routable.count)
         var pool = panic ? nodes.filter { $0.liveConnection != nil && !$0.operatorDrained && $0.weight > 0 } : routable
         if !tried.isEmpty {
             let untried = pool.filter { !tried.contains($0.index) }
             if !untried.isEmpty { pool = untried }
         }
         return (pool.map { BalancerNode(index: $0.index, weight: $0.weight, outstanding: $0.inFlight, cost: $0.peak.cost) }, panic)
+    }
+
+    /// Panic mode: too few routable nodes, so calls spread over every connected one instead.
+    func isPanic(routableCount: Int) -> Bool {
+        Double(routableCount) < config.panicThreshold * Double(nodes.count)
     }
 
     private func attempt(_ call: PendingCall) {

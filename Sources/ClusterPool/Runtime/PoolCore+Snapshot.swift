@@ -13,32 +13,26 @@ extension PoolCore {
         for node in nodes where routable[node.index] { cluster.add(node.availability.availability) }
         let clusterAvailability = cluster.value
         let totalRate = nodes.reduce(0) { $0 + $1.pickRate }
-        var snapshots: [NodeSnapshot] = []
-        snapshots.reserveCapacity(nodes.count)
         for node in nodes {
-            var snapshot: NodeSnapshot
-            if !node.dirty, let cached = cachedNodeSnapshots[node.index] {
-                snapshot = cached
-            } else {
-                snapshot = nodeSnapshot(node, now: now)
+            let i = node.index
+            if node.dirty {
+                nodeSnapshots[i] = nodeSnapshot(node, now: now)
                 node.dirty = false
             }
             // Cluster-relative figures change when other nodes change: always recomputed.
-            snapshot.routable = routable[node.index]
-            snapshot.trafficShare = totalRate > 0 ? node.pickRate / totalRate : 0
-            snapshot.clusterAvailabilityIfDrained = routable[node.index]
+            nodeSnapshots[i].routable = routable[i]
+            nodeSnapshots[i].trafficShare = totalRate > 0 ? node.pickRate / totalRate : 0
+            nodeSnapshots[i].clusterAvailabilityIfDrained = routable[i]
                 ? cluster.without(node.availability.availability)
                 : clusterAvailability
-            snapshot.ejectedFor = outliers.ejectedUntil(node.index).flatMap { until in
+            nodeSnapshots[i].ejectedFor = outliers.ejectedUntil(i).flatMap { until in
                 until > now ? Double((until - now).nanoseconds) / 1e9 : nil
             }
-            cachedNodeSnapshots[node.index] = snapshot
-            snapshots.append(snapshot)
         }
         return ClusterSnapshot(
-            clusterName: config.name, wallTime: options.wallClock(), nodes: snapshots, events: events.events(limit: Self.snapshotEventLimit),
+            clusterName: config.name, wallTime: options.wallClock(), nodes: nodeSnapshots, events: events.events(limit: Self.snapshotEventLimit),
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
-            panicMode: candidates(excluding: []).panic, balancer: balancer.name,
+            panicMode: isPanic(routableCount: routable.count { $0 }), balancer: balancer.name,
             undoDescription: undoStack.last?.description)
     }
 
@@ -50,15 +44,15 @@ extension PoolCore {
         s.statusDetails = node.statusDetails
         s.connected = node.liveConnection != nil
         node.latency.rotateIfDue(at: now)
-        if let p = node.latency.percentiles() {
-            s.latencyP50 = p.p50
-            s.latencyP90 = p.p90
-            s.latencyP99 = p.p99
-            s.latencyMax = p.max
+        if let summary = node.latency.summary() {
+            s.latencyP50 = summary.p50
+            s.latencyP90 = summary.p90
+            s.latencyP99 = summary.p99
+            s.latencyMax = summary.max
+            s.latencyHistogram = summary.histogram
         }
         s.latencyEWMA = node.latency.ewma
         s.recentLatencies = node.latency.recent
-        s.latencyHistogram = node.latency.histogram()
         s.heartbeatsOK = node.heartbeatsOK
         s.heartbeatsFailed = node.heartbeatsFailed
         s.phi = node.phi.phi(at: now)

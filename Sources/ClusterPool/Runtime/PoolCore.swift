@@ -41,7 +41,9 @@ final class PoolCore {
     var lateness = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .two)
     var heartbeatsSent = 0
 
-    var cachedNodeSnapshots: [NodeSnapshot?]
+    /// The node snapshots of the last snapshot built, updated in place: a build copies the
+    /// array once (it is shared with readers) instead of copying every element out and back.
+    var nodeSnapshots: [NodeSnapshot]
     /// Whether a reader asked for a snapshot since the last one was built (set by the facade):
     /// with nobody reading, no snapshot is built at all.
     var snapshotWanted: () -> Bool = { false }
@@ -65,7 +67,8 @@ final class PoolCore {
         pauseGuard = LocalPauseGuard(expectedTick: options.tick)
         wheel = TimerWheel(tick: options.tick)
         persistence = OperatorPersistence(stateFile: config.stateFile, auditLog: config.auditLog)
-        cachedNodeSnapshots = Array(repeating: nil, count: config.nodes.count)
+        // Placeholders: every node starts dirty, so the first build replaces them all.
+        nodeSnapshots = config.nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description, health: .unknown) }
     }
 
     var now: NIODeadline { .now() }
