@@ -90,6 +90,15 @@ print(f"   floor (C epoll) share: {floor_share:5.2f} %   (windows: {windows(floo
 print(f"   RSS: {r['rss_mb']:.1f} MB (peak {r['peak_rss_mb']:.1f} MB)   (target < 200 MB: {'met' if r['peak_rss_mb'] < 200 else 'NOT met'})")
 print(f"   schedule lateness: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['lateness_p99_ms']:.2f} ms, max {r['lateness_max_ms']:.2f} ms   (target p99 < 50 ms: {'met' if r['lateness_p99_ms'] < 50 else 'NOT met'})")
 PY
+  if [ "$nodes" = 10000 ]; then
+    # What the dashboard adds: a reader taking snapshots at 10 Hz, as `thrifttop` does.
+    pin 0 "$bin" bench-pool --ports "$ports" --nodes "$nodes" --seconds "$SECONDS_MEASURED" --windows 5 --warmup 30 --snapshot-hz 10 >"$out/pool-$nodes-read.json"
+    /usr/bin/python3 - "$out/pool-$nodes-read.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"   with a dashboard reading snapshots at 10 Hz: {r['cpu_s'] / r['wall_s'] * 100:5.2f} % of one core (windows: {', '.join(f'{w:.1f}' for w in r['window_shares'])}), lateness p99 {r['lateness_p99_ms']:.1f} ms")
+PY
+  fi
   stop_servers
 done
 

@@ -28,6 +28,9 @@ struct BenchPoolCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var seconds: Double = 20
 
+    @Option(help: "Read snapshots this many times a second while measuring, as a dashboard does (0: none).")
+    var snapshotHz: Double = 0
+
     @Option(help: "Split the measurement into this many windows and report the median one (noise on a shared machine hits single windows).")
     var windows = 1
 
@@ -54,6 +57,16 @@ struct BenchPoolCommand: AsyncParsableCommand {
         // Let connection set-up settle, then measure a clean window.
         try await Task.sleep(for: .seconds(1))
         try await pool.resetHeartbeatStatistics()
+        // A reader like the dashboard's: takes the published snapshot, which asks the pool to
+        // build the next one.
+        let reader: Task<Int, Never>? = snapshotHz > 0 ? Task { [pool, snapshotHz] in
+            var nodesSeen = 0
+            while !Task.isCancelled {
+                nodesSeen &+= pool.snapshot.nodes.count
+                try? await Task.sleep(for: .seconds(1 / snapshotHz))
+            }
+            return nodesSeen
+        } : nil
         var measured: [Window] = []
         for _ in 0..<max(1, windows) {
             let (user0, system0) = Self.userAndSystemSeconds()
@@ -63,6 +76,8 @@ struct BenchPoolCommand: AsyncParsableCommand {
             let sent1 = try await pool.heartbeatStatistics().sent
             measured.append(Window(wall: Date().timeIntervalSince(wall0), user: user1 - user0, system: system1 - system0, heartbeats: sent1 - sent0))
         }
+        reader?.cancel()
+        _ = await reader?.value
         let median = measured.sorted { $0.share < $1.share }[measured.count / 2]
         let stats = try await pool.heartbeatStatistics()
         let snapshot = try await pool.currentSnapshot()
