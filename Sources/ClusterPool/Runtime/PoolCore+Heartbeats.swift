@@ -46,6 +46,7 @@ extension PoolCore {
             guard let current = node.liveConnection, ObjectIdentifier(current) == id, node.heartbeatOutstanding else { return }
             node.heartbeatOutstanding = false
             heartbeatCompleted(node, outcome)
+            refreshNodeSnapshotIfReading(node)
         }
         // Check at once rather than at the next scheduled beat: a restarted node comes back fast.
         sendHeartbeat(node)

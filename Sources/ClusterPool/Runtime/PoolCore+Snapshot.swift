@@ -74,6 +74,16 @@ extension PoolCore {
 
     func publishSnapshotIfWanted() {
         guard snapshotWanted() else { return }
+        readerActiveUntil = now + .seconds(1)
         publish(buildSnapshot())
+    }
+
+    /// With a reader about, rebuilds a changed node's snapshot now rather than in the next
+    /// build: at 10,000 nodes that spreads ~10,000 rebuilds a second evenly over the loop
+    /// instead of ~1,000 in one burst every 100 ms, which held heartbeats back.
+    func refreshNodeSnapshotIfReading(_ node: NodeRuntime) {
+        guard node.dirty, let until = readerActiveUntil, now < until else { return }
+        nodeSnapshots[node.index] = nodeSnapshot(node, now: now)
+        node.dirty = false
     }
 }

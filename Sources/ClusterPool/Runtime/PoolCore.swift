@@ -47,6 +47,10 @@ final class PoolCore {
     /// Whether a reader asked for a snapshot since the last one was built (set by the facade):
     /// with nobody reading, no snapshot is built at all.
     var snapshotWanted: () -> Bool = { false }
+    /// Until when someone is taken to be reading snapshots (a second after the last publish
+    /// they asked for): meanwhile a node's snapshot is rebuilt right after each heartbeat,
+    /// while its figures are in cache, instead of all together in the next build.
+    var readerActiveUntil: NIODeadline?
     var publish: (ClusterSnapshot) -> Void = { _ in }
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions) throws {
