@@ -51,6 +51,7 @@ final class PoolCore {
     /// they asked for): meanwhile a node's snapshot is rebuilt right after each heartbeat,
     /// while its figures are in cache, instead of all together in the next build.
     var readerActiveUntil: NIODeadline?
+    var lastPublished: NIODeadline?
     var publish: (ClusterSnapshot) -> Void = { _ in }
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions) throws {
