@@ -62,7 +62,8 @@ public final class ClusterPool: Sendable {
         try? await closing?.get()
     }
 
-    /// The latest snapshot (at most one tick old while someone keeps reading). Cheap; any thread.
+    /// The latest snapshot, published every 100 ms while someone keeps reading (more slowly above
+    /// 4,000 nodes: see `PoolCore.snapshotPeriod`). Cheap; any thread.
     public var snapshot: ClusterSnapshot {
         shared.withLockedValue {
             $0.wanted = true
