@@ -1,8 +1,9 @@
 // The floor for `make bench`: what heartbeating N Thrift servers costs with nothing but the
-// kernel in the way. One thread, one epoll loop, one nonblocking TCP connection per node (as the
-// pool), a pre-encoded framed binary fb303 getStatus call sent on the pool's schedule (spread
-// evenly over the interval, taken at 10 ms ticks), replies read whole and counted, nothing
-// decoded, no bookkeeping. No real heartbeater can cost less; the pool's distance from this
+// kernel in the way. One thread, one epoll loop, one TCP connection per node (as the pool), a
+// pre-encoded framed binary fb303 getStatus call sent on the pool's schedule (spread evenly over
+// the interval, taken at 10 ms ticks), one read per ready connection counted as a reply,
+// nothing decoded, no bookkeeping. The sockets stay blocking: a 26-byte write to an idle
+// connection never blocks, and reads happen only when epoll says there is data. No real heartbeater can cost less; the pool's distance from this
 // line is what its own code costs. Prints one JSON line like `thrifttop bench-pool`.
 //
 //   floor_heartbeater --ports P1,P2,... --nodes N [--seconds S] [--warmup W] [--interval-ms I] [--windows K]
@@ -110,6 +111,8 @@ int main(int argc, char **argv) {
             sent = replies = 0;
         }
         if (now >= next_tick) {
+            // After a stall this sends every beat missed in one burst (the pool skips them);
+            // the measured windows start after the warm-up, when there are none.
             while (due[cursor] <= now) {
                 if (write(fds[cursor], call, sizeof call) != (ssize_t)sizeof call) die("write");
                 due[cursor] += interval;

@@ -31,9 +31,9 @@ start_servers() {
   # Not through `pin`: a backgrounded shell function is a subshell, and $! would be its PID,
   # not the server's (a kill would then leave the servers running).
   if command -v taskset >/dev/null; then
-    taskset -c 1 "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+    taskset -c 1 "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
   else
-    "$bin" bench-servers --listeners "$1" --duration 900 >"$out/servers" 2>&1 &
+    "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
   fi
   server_pid=$!
   for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/servers" && break; sleep 0.05; done
@@ -88,7 +88,7 @@ windows = lambda r: ", ".join(f"{w:.1f}" for w in r["window_shares"])
 print(f"   CPU share of one core: {share:5.2f} %   (windows: {windows(r)})   (target at 10,000 nodes < 15 %: {'met' if share < 15 else 'NOT met'})")
 print(f"   floor (C epoll) share: {floor_share:5.2f} %   (windows: {windows(floor)})   pool/floor: {share / floor_share:.2f}")
 print(f"   RSS: {r['rss_mb']:.1f} MB (peak {r['peak_rss_mb']:.1f} MB)   (target < 200 MB: {'met' if r['peak_rss_mb'] < 200 else 'NOT met'})")
-print(f"   schedule lateness: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['lateness_p99_ms']:.2f} ms, max {r['lateness_max_ms']:.2f} ms   (target p99 < 50 ms: {'met' if r['lateness_p99_ms'] < 50 else 'NOT met'})")
+print(f"   schedule lateness over all windows: p50 {r['lateness_p50_ms']:.2f} ms, p99 {r['lateness_p99_ms']:.2f} ms, max {r['lateness_max_ms']:.2f} ms   (target p99 < 50 ms: {'met' if r['lateness_p99_ms'] < 50 else 'NOT met'})")
 PY
   if [ "$nodes" = 10000 ]; then
     # What the dashboard adds: a reader taking snapshots at 10 Hz, as `thrifttop` does.

@@ -64,7 +64,8 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
 /// Besides calls written through the pipeline, it sends *probes* (`sendProbe`): one at a time,
 /// no arguments, the reply decoded in place into a `ThriftProbeReply` and handed to
 /// `onProbeOutcome`. That is the heartbeat's path: no promise, future, callback, boxed write or
-/// `ThriftMessage` per beat, which is most of what a beat costs a pool of thousands of nodes.
+/// generic result decode per beat, which is most of what a beat costs a pool of thousands of
+/// nodes.
 public final class ThriftClientHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = ThriftClientCall
@@ -93,8 +94,6 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     /// Where every probe's outcome goes, on the loop: set once per connection, not per probe.
     /// Dropped when the connection closes (it usually captures the connection's owner).
     public var onProbeOutcome: ((Result<ThriftProbeReply, any Error>) -> Void)?
-    /// The args of a probe: an empty struct, one stop byte in both protocols.
-    private static let emptyArgs = ByteBuffer(bytes: [0])
 
     /// With `framesOutput`, outgoing messages are framed here: put no `ThriftFrameEncoder` after it.
     public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default, framesOutput: Bool = false) {
@@ -110,6 +109,8 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        if case .open = state { state = .failed(ThriftClientError.connectionClosed) }
+        failOutstanding(ThriftClientError.connectionClosed)
         self.context = nil
         onProbeOutcome = nil
     }
@@ -134,11 +135,11 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     /// time: a probe still in flight is abandoned (its late reply dropped). Returns false, having
     /// sent nothing, when the connection has already failed. Call on the loop.
     public func sendProbe(method: String, deadline: NIODeadline) -> Bool {
-        guard case .open = state, let context else { return false }
+        guard case .open = state, let context, context.channel.isActive else { return false }
         if let old = probe { abandon(old.sequenceID) }
         let sequenceID = takeSequenceID()
         probe = (sequenceID, method, deadline)
-        let message = encode(method, type: .call, sequenceID: sequenceID, args: Self.emptyArgs, allocator: context.channel.allocator)
+        let message = encode(method, type: .call, sequenceID: sequenceID, args: ThriftEmptyStruct.encoded, allocator: context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(message), promise: nil)
         return true
     }
@@ -240,8 +241,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        failOutstanding(ThriftClientError.connectionClosed)
+        // Failed first: a callback that tries again must find the connection failed.
         if case .open = state { state = .failed(ThriftClientError.connectionClosed) }
+        failOutstanding(ThriftClientError.connectionClosed)
         onProbeOutcome = nil
         context.fireChannelInactive()
     }

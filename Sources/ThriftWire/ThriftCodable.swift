@@ -153,6 +153,10 @@ public struct ThriftEmptyStruct: ThriftStruct, Equatable {
         try reader.readStruct { _, _ in false }
     }
     public func write<W: ThriftProtocolWriter>(to writer: inout W) { writer.writeStruct { _ in } }
+
+    /// The empty struct encoded — one stop byte, the same in both protocols: the args of every
+    /// no-argument call (fb303's, and heartbeats on a named method).
+    public static let encoded = ByteBuffer(bytes: [0])
 }
 
 /// A method result with only a `success` field (id 0) and no declared exceptions.

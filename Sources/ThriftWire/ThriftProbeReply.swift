@@ -3,9 +3,9 @@ import NIOCore
 /// What the reply to a probe said: a no-argument call sent only to learn that the server
 /// answers, and maybe an i32 status (a heartbeat: fb303 `getStatus`, or any named method).
 ///
-/// Decoded straight from the reply's bytes, with no `ThriftMessage` or generic result struct in
-/// between: a pool heartbeats thousands of nodes a second, and this is the whole of what it
-/// needs from each reply. The struct is still checked to be well formed to its end.
+/// Decoded straight from the reply's body, with no generic result struct in between: a pool
+/// heartbeats thousands of nodes a second, and this is the whole of what it needs from each
+/// reply. The struct is still checked to be well formed to its end.
 public enum ThriftProbeReply: Sendable, Equatable {
     /// A REPLY. `successI32` is the result struct's field 0 when that is an i32 (fb303's
     /// `fb_status`); nil when there is no such field (a declared exception, or a method whose

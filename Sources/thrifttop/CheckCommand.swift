@@ -116,7 +116,7 @@ struct CheckCommand: AsyncParsableCommand {
         let start = NIODeadline.now()
         do {
             // The same heartbeat, read the same way, as the pool's.
-            let reply = try await connection.send(method: s.heartbeat.methodName, args: HeartbeatKind.emptyArgs, timeout: s.callTimeout)
+            let reply = try await connection.send(method: s.heartbeat.methodName, args: ThriftEmptyStruct.encoded, timeout: s.callTimeout)
             if let status = try s.heartbeat.interpret(ThriftProbeReply(reply)) {
                 result.fb303Status = status.description
                 result.verdict = status.health.isServing ? .serving : .notServing

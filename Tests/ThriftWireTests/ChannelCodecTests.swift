@@ -210,6 +210,19 @@ struct ChannelCodecTests {
         #expect(!handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
     }
 
+    @Test func aProbeSentFromTheCloseCallbackIsRefused() throws {
+        let (channel, handler, log) = try probeChannel()
+        var retried: Bool?
+        handler.onProbeOutcome = { outcome in
+            log.outcomes.append(outcome)
+            retried = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))
+        }
+        _ = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))
+        channel.pipeline.fireChannelInactive()
+        #expect(retried == false)
+        #expect(log.errors == ["connection closed"])
+    }
+
     @Test func aClosedConnectionFailsTheProbeAndDropsTheOutcomeHandler() throws {
         let (channel, handler, log) = try probeChannel()
         _ = handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1))

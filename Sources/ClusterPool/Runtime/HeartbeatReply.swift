@@ -10,20 +10,15 @@ extension HeartbeatKind {
         }
     }
 
-    /// An encoded empty args struct — one stop byte, the same in both protocols: the args of
-    /// fb303's no-argument calls.
-    public static let emptyArgs = ByteBuffer(bytes: [0])
-
     /// What a heartbeat reply says: the fb303 status, or nil for a named-method heartbeat, where
     /// any well-formed reply — a TApplicationException (UNKNOWN_METHOD included) as much as a
     /// result — proves the Thrift stack answers. Throws the TApplicationException of a failed
     /// `getStatus`, or `missingResult` when its reply has no status.
     public func interpret(_ reply: ThriftProbeReply) throws -> FBStatus? {
         switch (self, reply) {
-        case let (.fb303, .result(successI32: code?)):
-            return FBStatus(code: code)
-        case (.fb303, .result(successI32: nil)):
-            throw TApplicationException(.missingResult, message: "\(FB303.GetStatus.name) failed: unknown result")
+        case let (.fb303, .result(successI32: code)):
+            // No status is missingResult, as for any fb303 call.
+            return try FB303.GetStatus.success(from: .init(success: code.map(FBStatus.init(code:))))
         case let (.fb303, .applicationException(error)):
             throw error
         case (.method, _):

@@ -126,15 +126,17 @@ extension PoolCore {
         let interval = node.settings.heartbeatInterval
         let timeout = min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
         let sentAt = now
+        // Outstanding before the send: a write that fails at once reports before it returns.
+        node.heartbeatOutstanding = true
+        node.heartbeatSentAt = sentAt
+        node.heartbeatTimeout = timeout
         // A probe, not a call: the reply comes to the closure set up in `connected`.
         guard connection.sendProbe(method: node.settings.heartbeat.methodName, deadline: sentAt + timeout) else {
+            node.heartbeatOutstanding = false
             return  // the connection already failed: its close handler records it
         }
         // One tick late: the bucket holding the deadline can run a little before it.
         wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
-        node.heartbeatOutstanding = true
-        node.heartbeatSentAt = sentAt
-        node.heartbeatTimeout = timeout
         node.requestsOnConnection += 1
         heartbeatsSent += 1
     }
@@ -246,7 +248,7 @@ extension PoolCore {
     /// A details call whose failure is not a health signal (heartbeats are): errors are ignored.
     private func call<M: ThriftSimpleMethod>(_ method: M.Type, on connection: ThriftConnection, _ node: NodeRuntime,
                                              apply: @escaping (NodeRuntime, M.Success) -> Void) where M.Args == ThriftEmptyStruct {
-        send(node, on: connection, method: M.name, args: HeartbeatKind.emptyArgs, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
+        send(node, on: connection, method: M.name, args: ThriftEmptyStruct.encoded, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
             guard let value = try? M.success(from: try message.result(as: M.Result.self)) else { return }
             apply(node, value)
             node.dirty = true

@@ -75,9 +75,10 @@ extension PoolCore {
     func publishSnapshotIfWanted() {
         let now = self.now
         guard snapshotWanted() else { return }
-        // A little early is fine: maintenance runs on 100 ms ticks.
-        if let last = lastPublished, now - last < snapshotPeriod - .milliseconds(50) { return }
-        lastPublished = now
+        // Due times move on by the period, so the average rate is the period's even though
+        // maintenance only runs every 100 ms; half a tick early counts as due.
+        if let due = nextPublishDue, now + .milliseconds(50) < due { return }
+        nextPublishDue = max((nextPublishDue ?? now) + snapshotPeriod, now)
         readerActiveUntil = now + .seconds(1)
         publish(buildSnapshot())
     }

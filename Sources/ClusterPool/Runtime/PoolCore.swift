@@ -41,8 +41,9 @@ final class PoolCore {
     var lateness = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .two)
     var heartbeatsSent = 0
 
-    /// The node snapshots of the last snapshot built, updated in place: a build copies the
-    /// array once (it is shared with readers) instead of copying every element out and back.
+    /// The node snapshots of the last snapshot built, updated in place: the array is copied
+    /// once after each publish (at its first change, as readers share it) instead of every
+    /// element being copied out and back in every build.
     var nodeSnapshots: [NodeSnapshot]
     /// Whether a reader asked for a snapshot since the last one was built (set by the facade):
     /// with nobody reading, no snapshot is built at all.
@@ -51,7 +52,7 @@ final class PoolCore {
     /// they asked for): meanwhile a node's snapshot is rebuilt right after each heartbeat,
     /// while its figures are in cache, instead of all together in the next build.
     var readerActiveUntil: NIODeadline?
-    var lastPublished: NIODeadline?
+    var nextPublishDue: NIODeadline?
     var publish: (ClusterSnapshot) -> Void = { _ in }
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions) throws {
