@@ -47,16 +47,16 @@ struct ChannelCodecTests {
 
     // MARK: client handler
 
-    func clientChannel(_ kind: ThriftProtocolKind = .binary) throws -> EmbeddedChannel {
+    func clientChannel(_ kind: ThriftProtocolKind = .binary, handler: ThriftClientHandler? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ThriftClientHandler(protocolKind: kind))
+        try channel.pipeline.syncOperations.addHandler(handler ?? ThriftClientHandler(protocolKind: kind))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         return channel
     }
 
     func call(_ channel: EmbeddedChannel, _ method: String) -> EventLoopFuture<ThriftMessage> {
         let promise = channel.eventLoop.makePromise(of: ThriftMessage.self)
-        channel.writeAndFlush(ThriftClientCall(method: method, args: ThriftMessage.encodeStruct(ThriftEmptyStruct(), protocolKind: .binary), reply: promise), promise: nil)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: ThriftEmptyStruct.encoded, reply: promise), promise: nil)
         return promise.futureResult
     }
 
@@ -125,13 +125,10 @@ struct ChannelCodecTests {
 
     /// A client channel whose probe outcomes are collected in order.
     func probeChannel(_ kind: ThriftProtocolKind = .binary) throws -> (EmbeddedChannel, ThriftClientHandler, ProbeLog) {
-        let channel = EmbeddedChannel()
-        let handler = ThriftClientHandler(protocolKind: kind, framesOutput: false)
+        let handler = ThriftClientHandler(protocolKind: kind)
         let log = ProbeLog()
         handler.onProbeOutcome = { log.outcomes.append($0) }
-        try channel.pipeline.syncOperations.addHandler(handler)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
-        return (channel, handler, log)
+        return (try clientChannel(kind, handler: handler), handler, log)
     }
 
     final class ProbeLog {

@@ -22,9 +22,8 @@ final class NodeRuntime {
     /// When the next heartbeat is due; lateness is measured against it.
     var nextHeartbeatDue: NIODeadline?
     var heartbeatOutstanding = false
-    /// When the outstanding heartbeat went out, and its timeout.
+    /// When the outstanding heartbeat went out.
     var heartbeatSentAt = NIODeadline.uptimeNanoseconds(0)
-    var heartbeatTimeout = TimeAmount.zero
     /// Replies received on the current connection. A server that closes (or stays silent)
     /// before the first reply is most likely speaking another transport or protocol.
     var repliesOnConnection = 0

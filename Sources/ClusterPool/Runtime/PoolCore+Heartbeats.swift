@@ -120,16 +120,11 @@ extension PoolCore {
 
     func sendHeartbeat(_ node: NodeRuntime) {
         guard let connection = node.liveConnection, !node.heartbeatOutstanding else { return }
-        // Shorter than the interval by two ticks (deadlines are enforced at tick granularity),
-        // so a lost heartbeat has failed before the next is due and that one is not skipped
-        // (one outstanding per node): a hang is down within fall × interval.
-        let interval = node.settings.heartbeatInterval
-        let timeout = min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
+        let timeout = heartbeatTimeout(node)
         let sentAt = now
         // Outstanding before the send: a write that fails at once reports before it returns.
         node.heartbeatOutstanding = true
         node.heartbeatSentAt = sentAt
-        node.heartbeatTimeout = timeout
         // A probe, not a call: the reply comes to the closure set up in `connected`.
         guard connection.sendProbe(method: node.settings.heartbeat.methodName, deadline: sentAt + timeout) else {
             node.heartbeatOutstanding = false
@@ -141,8 +136,16 @@ extension PoolCore {
         heartbeatsSent += 1
     }
 
+    /// Shorter than the interval by two ticks (deadlines are enforced at tick granularity), so a
+    /// lost heartbeat has failed before the next is due and that one is not skipped (one
+    /// outstanding per node): a hang is down within fall × interval.
+    func heartbeatTimeout(_ node: NodeRuntime) -> TimeAmount {
+        let interval = node.settings.heartbeatInterval
+        return min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
+    }
+
     private func heartbeatCompleted(_ node: NodeRuntime, _ outcome: Result<ThriftProbeReply, any Error>) {
-        let sentAt = node.heartbeatSentAt, timeout = node.heartbeatTimeout
+        let sentAt = node.heartbeatSentAt, timeout = heartbeatTimeout(node)
         switch outcome {
         case let .success(reply):
             node.repliesOnConnection += 1

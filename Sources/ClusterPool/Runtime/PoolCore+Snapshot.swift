@@ -15,10 +15,7 @@ extension PoolCore {
         let totalRate = nodes.reduce(0) { $0 + $1.pickRate }
         for node in nodes {
             let i = node.index
-            if node.dirty {
-                nodeSnapshots[i] = nodeSnapshot(node, now: now)
-                node.dirty = false
-            }
+            rebuildNodeSnapshotIfChanged(node, now: now)
             // Cluster-relative figures change when other nodes change: always recomputed.
             nodeSnapshots[i].routable = routable[i]
             nodeSnapshots[i].trafficShare = totalRate > 0 ? node.pickRate / totalRate : 0
@@ -94,7 +91,13 @@ extension PoolCore {
     /// build: at 10,000 nodes that spreads ~10,000 rebuilds a second evenly over the loop
     /// instead of ~1,000 in one burst every 100 ms, which held heartbeats back.
     func refreshNodeSnapshotIfReading(_ node: NodeRuntime) {
-        guard node.dirty, let until = readerActiveUntil, now < until else { return }
+        let now = self.now
+        guard let until = readerActiveUntil, now < until else { return }
+        rebuildNodeSnapshotIfChanged(node, now: now)
+    }
+
+    private func rebuildNodeSnapshotIfChanged(_ node: NodeRuntime, now: NIODeadline) {
+        guard node.dirty else { return }
         nodeSnapshots[node.index] = nodeSnapshot(node, now: now)
         node.dirty = false
     }
