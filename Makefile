@@ -16,6 +16,7 @@ demo: deps-demo
 ## test: every suite, warnings as errors (unit, live demo servers, Apache Thrift interop).
 ## Not in parallel: live tests measure detection times and must not fight each other for 2 cores.
 test: deps-test
+	scripts/check-imports.py
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 

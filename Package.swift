@@ -1,7 +1,10 @@
 // swift-tools-version: 6.1
 //
-// Module stack (one-way, see DESIGN.md):
-//   ThriftWire → ClusterPool → DemoCluster / DashboardKit → CursesTerminal → thrifttop
+// Module stack (one-way, see DESIGN.md; `make test` checks the imports against it):
+//   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
+//   → ClusterPool → DemoCluster
+//   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
+//   → thrifttop
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -12,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "thrifttop", targets: ["thrifttop"]),
         .library(name: "ThriftWire", targets: ["ThriftWire"]),
+        .library(name: "ClusterModel", targets: ["ClusterModel"]),
         .library(name: "ClusterPool", targets: ["ClusterPool"]),
     ],
     dependencies: [
@@ -27,10 +31,19 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // The values every module shares (snapshots, events, operator commands) and their JSON
+        // form: no NIO, so a dashboard or a remote client needs nothing else.
+        .target(name: "ClusterModel", swiftSettings: strict),
+        // Located reads of TOML files (cluster configs, scenarios, themes): file:line: key: message.
+        .target(
+            name: "ConfigFormat",
+            dependencies: ["ClusterModel", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         .target(
             name: "ClusterPool",
             dependencies: [
-                "ThriftWire",
+                "ThriftWire", "ClusterModel", "ConfigFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -42,24 +55,23 @@ let package = Package(
         .target(
             name: "DemoCluster",
             dependencies: [
-                "ThriftWire", "ClusterPool",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict
         ),
-        .target(name: "DashboardKit", dependencies: ["ClusterPool"], swiftSettings: strict),
+        .target(name: "DashboardKit", dependencies: ["ClusterModel"], swiftSettings: strict),
         .systemLibrary(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
         ),
-        .target(name: "CursesTerminal", dependencies: ["DashboardKit", "CNcurses"], swiftSettings: strict),
+        .target(name: "CursesTerminal", dependencies: ["ClusterModel", "ConfigFormat", "DashboardKit", "CNcurses"], swiftSettings: strict),
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterPool", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,13 +82,13 @@ let package = Package(
         // corpus replayer out of the same entry point, so the target never rots.
         .executableTarget(
             name: "ThriftFuzz",
-            dependencies: ["ThriftWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ThriftWire", "DemoCluster", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ThriftWireTests",
             dependencies: [
-                "ThriftWire",
+                "ThriftWire", "DemoCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -84,29 +96,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "DemoClusterTests",
             dependencies: [
-                "ThriftWire", "DemoCluster",
+                "ThriftWire", "ConfigFormat", "ClusterPool", "DemoCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ClusterPoolTests",
             dependencies: [
-                "ThriftWire", "ClusterPool", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "DashboardKitTests",
-            dependencies: ["DashboardKit", "ClusterPool"],
+            dependencies: ["ClusterModel", "ConfigFormat", "DashboardKit", "CursesTerminal", "ClusterPool"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -117,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "ThriftWire", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ClusterPool", "DemoCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

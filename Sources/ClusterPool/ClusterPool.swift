@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

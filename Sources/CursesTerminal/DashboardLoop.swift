@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 import DashboardKit
 import Glibc
 import Synchronization
@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// ```swift
 /// try await DashboardLoop.run(
-///     snapshot: { pool.snapshot() },
-///     execute: { command in await pool.perform(command) },
+///     snapshot: { pool.snapshot },
+///     execute: { command in await pool.execute(command) },
 ///     options: DashboardOptions(theme: theme, mouse: !noMouse, readOnly: readOnly))
 /// ```
 ///

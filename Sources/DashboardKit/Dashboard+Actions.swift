@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 extension Dashboard {
     /// The node an action key acts on: the one in the detail view, else the selected row.
@@ -31,16 +31,21 @@ extension Dashboard {
         case "u": propose(.undrain(node: node.name), &state, snapshot)
         case "=": propose(.resetWeight(node: node.name), &state, snapshot)
         case "w": state.overlay = .prompt(Prompt(.weight(node: node.name)))
-        case "+": propose(.setWeight(node: node.name, weight: min(1000, node.weight + 10)), &state, snapshot)
-        case "-": propose(.setWeight(node: node.name, weight: max(0, node.weight - 10)), &state, snapshot)
-        case ">": propose(.setWeight(node: node.name, weight: min(1000, node.weight + 1)), &state, snapshot)
-        case "<": propose(.setWeight(node: node.name, weight: max(0, node.weight - 1)), &state, snapshot)
+        case "+": propose(.setWeight(node: node.name, weight: Self.clampedWeight(node.weight + 10)), &state, snapshot)
+        case "-": propose(.setWeight(node: node.name, weight: Self.clampedWeight(node.weight - 10)), &state, snapshot)
+        case ">": propose(.setWeight(node: node.name, weight: Self.clampedWeight(node.weight + 1)), &state, snapshot)
+        case "<": propose(.setWeight(node: node.name, weight: Self.clampedWeight(node.weight - 1)), &state, snapshot)
         default: break
         }
         return []
     }
 
     /// Opens the confirmation dialog for `command`, unless it would change nothing (then says so).
+    /// `+`/`-`/`<`/`>` stop at the ends of the weight range instead of asking for the impossible.
+    private static func clampedWeight(_ weight: Int) -> Int {
+        min(OperatorCommand.weightRange.upperBound, max(OperatorCommand.weightRange.lowerBound, weight))
+    }
+
     static func propose(_ command: OperatorCommand, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
         if state.readOnly {
             state.status = readOnlyNote
@@ -58,7 +63,7 @@ extension Dashboard {
         case .undrain where node?.operatorDrained == false:
             nothingToDo = "\(node!.name) is not drained"
         case let .setWeight(_, weight) where node?.weight == weight:
-            nothingToDo = "\(node!.name) already has weight \(weight)" + (weight == 0 || weight == 1000 ? " (the limit)" : "")
+            nothingToDo = "\(node!.name) already has weight \(weight)" + (weight == OperatorCommand.weightRange.lowerBound || weight == OperatorCommand.weightRange.upperBound ? " (the limit)" : "")
         case .resetWeight where node.map { $0.weight == $0.configuredWeight } == true:
             nothingToDo = "\(node!.name) already has its configured weight \(node!.weight)"
         case .undo where snapshot.undoDescription == nil:
@@ -151,8 +156,8 @@ extension Dashboard {
                 state.overlay = .prompt(prompt)
             }
         case let .weight(node):
-            guard let weight = Int(prompt.text.trimmed), (0...1000).contains(weight) else {
-                prompt.error = "a whole number from 0 to 1000, please"
+            guard let weight = Int(prompt.text.trimmed), OperatorCommand.weightRange.contains(weight) else {
+                prompt.error = "a whole number from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound), please"
                 state.overlay = .prompt(prompt)
                 return
             }

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 extension Dashboard {
     /// Applies one key to the state and says what the loop must do. Overlays take keys first (a

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The dashboard as two pure functions, ratatui-style: `render` turns a snapshot and the UI state
 /// into a `Screen`; `handle` turns a key into a new state and effects for the run loop. Neither

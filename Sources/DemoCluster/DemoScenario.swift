@@ -1,4 +1,4 @@
-import ClusterPool
+import ConfigFormat
 import ThriftWire
 
 /// A demo cluster: the nodes to run and their fault scripts, read from a scenario TOML file

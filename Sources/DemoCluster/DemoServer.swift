@@ -1,4 +1,3 @@
-import ClusterPool
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -40,7 +39,7 @@ public final class DemoServer: Sendable {
     public init(
         spec: DemoNodeSpec, group: any EventLoopGroup,
         clock: @escaping @Sendable () -> NIODeadline = { .now() },
-        wallClockSeconds: @escaping @Sendable () -> Int64 = { Int64(PoolOptions.unixTime()) }
+        wallClockSeconds: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
     ) {
         self.spec = spec
         self.group = group

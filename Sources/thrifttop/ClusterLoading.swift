@@ -1,4 +1,5 @@
 import ClusterPool
+import ConfigFormat
 import DemoCluster
 import Foundation
 

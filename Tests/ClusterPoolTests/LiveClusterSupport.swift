@@ -1,3 +1,4 @@
+import ClusterModel
 import ClusterPool
 import DemoCluster
 import NIOCore

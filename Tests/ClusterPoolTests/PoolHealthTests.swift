@@ -1,6 +1,7 @@
-import Foundation
+import ClusterModel
 import ClusterPool
 import DemoCluster
+import Foundation
 import NIOCore
 import Testing
 import ThriftWire

@@ -1,4 +1,5 @@
-import ClusterPool
+import ConfigFormat
+import CursesTerminal
 import Testing
 @testable import DashboardKit
 

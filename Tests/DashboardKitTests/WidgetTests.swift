@@ -1,4 +1,3 @@
-import ClusterPool
 import Testing
 @testable import DashboardKit
 

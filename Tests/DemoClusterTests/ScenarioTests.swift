@@ -1,4 +1,5 @@
 import ClusterPool
+import ConfigFormat
 import Foundation
 import Testing
 import ThriftWire

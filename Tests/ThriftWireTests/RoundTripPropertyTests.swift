@@ -1,3 +1,4 @@
+import DemoCluster
 import NIOCore
 import PropertyBased
 import Testing

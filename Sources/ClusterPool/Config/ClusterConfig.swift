@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 import ThriftWire
 
@@ -28,7 +29,7 @@ public struct NodeSettings: Sendable, Equatable {
 public struct NodeConfig: Sendable, Equatable {
     public var name: String
     public var address: NodeAddress
-    /// 0…1000; 0 means no traffic (but heartbeats go on).
+    /// Within `OperatorCommand.weightRange`; 0 means no traffic (but heartbeats go on).
     public var weight: Int
     public var group: String?
     public var tags: [String]

@@ -1,3 +1,5 @@
+import ClusterModel
+import ConfigFormat
 import NIOCore
 import ThriftWire
 
@@ -18,7 +20,7 @@ extension ClusterConfig {
         if let table = try root.table("defaults") {
             try table.checkKeys(allowed: Self.settingKeys + ["weight"])
             defaults = try Self.settings(table, base: defaults)
-            defaultWeight = try table.int("weight", range: 0...1000) ?? 100
+            defaultWeight = try table.int("weight", range: OperatorCommand.weightRange) ?? 100
         }
         var nodes: [NodeConfig] = []
         let nodeTables = try root.tables("node")
@@ -46,7 +48,7 @@ extension ClusterConfig {
             seenAddresses[address] = name
             nodes.append(NodeConfig(
                 name: name, address: address,
-                weight: try table.int("weight", range: 0...1000) ?? defaultWeight,
+                weight: try table.int("weight", range: OperatorCommand.weightRange) ?? defaultWeight,
                 group: try table.string("group"),
                 tags: try table.strings("tags") ?? [],
                 settings: try Self.settings(table, base: defaults)))

@@ -1,3 +1,5 @@
+import ClusterModel
+
 /// A bounded ring of pool events: state changes, errors, retries, operator actions. The oldest
 /// entries fall off; ids keep increasing so readers can tell what is new.
 public struct EventLog: Sendable {

@@ -1,4 +1,4 @@
-import NIOCore
+import ClusterModel
 import ThriftWire
 
 extension HeartbeatKind {
@@ -40,9 +40,4 @@ extension FBStatus {
         case .stopped, .dead: .down
         }
     }
-}
-
-extension NodeHealth {
-    /// Whether a node in this state takes new calls (operator drain and weight aside).
-    public var isServing: Bool { self == .up || self == .degraded }
 }

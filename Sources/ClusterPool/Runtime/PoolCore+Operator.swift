@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 
 extension PoolCore {
@@ -63,7 +64,7 @@ extension PoolCore {
             updateHealth(node, reason: "undrained by operator")
             return .done("undrained \(name)")
         case let .setWeight(_, weight):
-            guard (0...1000).contains(weight) else { return .refused("weight must be from 0 to 1000 (got \(weight))") }
+            guard OperatorCommand.weightRange.contains(weight) else { return .refused("weight must be from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound) (got \(weight))") }
             let old = node.weight
             guard old != weight else { return .refused("\(name) already has weight \(weight)") }
             node.weight = weight
@@ -99,8 +100,12 @@ extension PoolCore {
             nodes[index].operatorDrained = true
         }
         for (name, weight) in state.weights {
-            guard let index = nodeIndex[name], (0...1000).contains(weight) else {
+            guard let index = nodeIndex[name] else {
                 log(.warning, .config, node: nil, "state file sets a weight for \"\(name)\", which is not in the config; ignored")
+                continue
+            }
+            guard OperatorCommand.weightRange.contains(weight) else {
+                log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound); ignored")
                 continue
             }
             nodes[index].weight = weight

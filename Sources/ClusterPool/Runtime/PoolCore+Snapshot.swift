@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 
 extension PoolCore {

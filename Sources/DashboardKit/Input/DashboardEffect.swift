@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// What the run loop must do after a key, beyond redrawing: `Dashboard.handle` returns these
 /// instead of reaching into the loop (htop's habit), which keeps it pure and testable.

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// Everything the dashboard remembers between frames (ratatui's "state that survives frames"):
 /// what is selected, how the table is sorted and filtered, what is open on top. Rendering reads

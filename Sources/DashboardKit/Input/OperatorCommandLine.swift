@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The `:` command line: parsing `drain NAME [force]`, `undrain NAME`, `weight NAME N`,
 /// `reset NAME` and `undo` into an `OperatorCommand`, and Tab completion of verbs and node names.
@@ -44,11 +44,11 @@ public enum OperatorCommandLine {
             if let e = tooMany(1, "reset NAME") { return .failure(e) }
             return node("reset NAME").map { .resetWeight(node: $0) }
         case "weight":
-            let u = "weight NAME N (N from 0 to 1000)"
+            let u = "weight NAME N (N from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound))"
             if let e = tooMany(2, u) { return .failure(e) }
             return node(u).flatMap { name in
                 guard args.count == 2 else { return .failure(ParseError(message: "weight needs a number: \(u)")) }
-                guard let n = Int(args[1]), (0...1000).contains(n) else {
+                guard let n = Int(args[1]), OperatorCommand.weightRange.contains(n) else {
                     return .failure(ParseError(message: "the weight must be a whole number from 0 to 1000 (got \"\(args[1])\")"))
                 }
                 return .success(.setWeight(node: name, weight: n))

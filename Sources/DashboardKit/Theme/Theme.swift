@@ -1,5 +1,6 @@
 /// A colour scheme: a `RoleStyle` for every `ThemeRole`. Parsed from a theme file's text
-/// (`Theme(source:file:)`); the shipped themes are also compiled in (`Theme.builtIn`) so an
+/// (`Theme(source:file:)`, in CursesTerminal); the shipped themes are also compiled in there
+/// (`Theme.builtIn`) so an
 /// installed binary never lacks one.
 public struct Theme: Sendable, Equatable {
     public var name: String
@@ -39,12 +40,5 @@ public struct Theme: Sendable, Equatable {
         style.reverse = style.reverse != cell.reverse
         style.underline = style.underline || cell.underline
         return style
-    }
-
-    /// The theme to use: one the operator asked for wins (no-color.org: explicit configuration
-    /// beats the environment); otherwise `NO_COLOR` gives monochrome and the rest the default.
-    public static func choose(requested: Theme?, noColor: Bool) -> Theme {
-        if let requested { return requested }
-        return noColor ? .monochrome : .defaultDark
     }
 }

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// What a piece of the screen *is* (a down node, a warning, a border): widgets tag cells with a
 /// role and a theme decides how each role looks, so the same Screen can be drawn in any theme.

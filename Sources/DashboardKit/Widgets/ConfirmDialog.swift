@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The confirmation dialog of an operator action: names the node and shows the effect (new
 /// weight and traffic share, cluster availability after a drain) before anything is sent.

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The event log pane: newest first, one event a row (time, severity word, node, message),
 /// coloured by severity, optionally only warnings and errors and/or only the selected node.

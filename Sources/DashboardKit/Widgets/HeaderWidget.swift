@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The two header rows. The first says how the cluster does as a whole (name, availability,
 /// calls/s, retries/s) with the markers and the UTC time at the right; the second counts nodes

@@ -1,3 +1,5 @@
+import ClusterModel
+
 /// The help overlay (`?`): every key, grouped, in a centred box that scrolls when the terminal is
 /// short. In read-only mode the operator actions are left out: help never offers what the keys
 /// will not do.
@@ -30,7 +32,7 @@ struct HelpOverlay {
                 ("d  u", "drain / undrain the selected node"),
                 ("+  -", "weight +10 / −10"),
                 (">  <", "weight +1 / −1"),
-                ("w", "set the weight (0–1000)…"),
+                ("w", "set the weight (\(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound))…"),
                 ("=", "reset the weight to the configured one"),
                 ("z", "undo the last operator action"),
                 (":", "command line: drain, undrain, weight, reset, undo (Tab completes)"),

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// A column of the node table: its heading, width, how it sorts and how a node shows in it.
 /// Adding a column is one case here plus its four answers (htop's "one meter, one file" habit).

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The node detail view (Enter): everything the pool knows about one node, as scrollable lines:
 /// identity and fb303 facts, drain progress, traffic, availability now and if drained, a latency

@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The table's text filter (`/`): a node matches when the text appears, ignoring case, in its
 /// name, address, state word, fb303 status, group or tags.

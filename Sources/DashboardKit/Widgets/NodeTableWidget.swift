@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 
 /// The node table: a title rule, column headings, one row per node. Columns that do not fit
 /// are dropped by `NodeColumn.priority`, the last error takes whatever width is left, and the

@@ -1,3 +1,5 @@
+import ClusterModel
+
 /// The bottom row: the prompt being typed, else the last status message, else key hints.
 struct StatusBar {
     var state: DashboardState
@@ -39,7 +41,7 @@ struct StatusBar {
         let label: String = switch prompt.kind {
         case .filter: "/"
         case .command: ":"
-        case let .weight(node): "weight of \(node) (0–1000): "
+        case let .weight(node): "weight of \(node) (\(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound)): "
         }
         screen.fill(row, with: Cell(" ", style: CellStyle(.input)))
         var x = row.x + screen.put(label + prompt.text, x: row.x, y: row.y, style: CellStyle(.input))

@@ -1,3 +1,5 @@
+import ThriftWire
+
 /// `DemoService extends fb303.FacebookService` (see `demo/demo.thrift`): one business method,
 /// `work`, so the balancer has real calls to spread.
 public enum DemoService {

@@ -1,4 +1,4 @@
-import ThriftWire
+import ClusterModel
 import TOMLKit
 
 /// A parsed TOML config file with typed, located reads: every error names the file, the line
@@ -117,11 +117,6 @@ extension ConfigTable {
             throw error(key, "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? "") (got \"\(text)\")")
         }
         return value
-    }
-
-    /// `protocol` (binary | compact) and `transport` (framed | unframed), where given.
-    public func wireFormat() throws -> (protocolKind: ThriftProtocolKind?, transport: ThriftTransportKind?) {
-        (try choice("protocol"), try choice("transport"))
     }
 }
 

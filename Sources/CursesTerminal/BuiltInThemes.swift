@@ -1,3 +1,5 @@
+import DashboardKit
+
 /// The shipped themes, compiled in so that an installed binary always has them. Each source is
 /// byte for byte the file of the same name in `themes/` (a test holds them equal): edit the file,
 /// then paste it here, keeping the blank line before each closing delimiter (the file's last
@@ -21,6 +23,13 @@ extension Theme {
     /// A shipped theme, parsed; nil for an unknown name.
     public static func builtIn(_ name: String) -> Theme? {
         builtInSource(name).flatMap { try? Theme(source: $0, file: "themes/\(name).toml") }
+    }
+
+    /// The theme to use: one the operator asked for wins (no-color.org: explicit configuration
+    /// beats the environment); otherwise `NO_COLOR` gives monochrome and the rest the default.
+    public static func choose(requested: Theme?, noColor: Bool) -> Theme {
+        if let requested { return requested }
+        return noColor ? .monochrome : .defaultDark
     }
 
     /// The default dark theme.

@@ -1,8 +1,9 @@
-import NIOCore
-
 /// Everything a reader (the dashboard, `thrifttop check`, an embedder's metrics) needs about the
 /// cluster at one moment: an immutable value, produced by the pool at most 10 times a second.
 public struct ClusterSnapshot: Sendable, Equatable {
+    /// The version of the JSON form (`ClusterSnapshot+JSON.swift`); bumped when a field changes meaning.
+    public static let schemaVersion = 1
+
     public var clusterName: String
     /// Wall-clock time of the snapshot, seconds since 1970.
     public var wallTime: Double
@@ -39,11 +40,6 @@ public struct ClusterSnapshot: Sendable, Equatable {
     }
 
     public func node(named name: String) -> NodeSnapshot? { nodes.first { $0.name == name } }
-
-    /// Nodes per health state, for the header.
-    public var countsByHealth: [NodeHealth: Int] {
-        nodes.reduce(into: [:]) { $0[$1.health, default: 0] += 1 }
-    }
 }
 
 /// One node at one moment.
@@ -132,7 +128,9 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
 }
 
 /// One bar of a latency histogram.
-public struct LatencyBucket: Sendable, Equatable {
+public struct LatencyBucket: Sendable, Equatable, Codable {
+    enum CodingKeys: String, CodingKey { case upperBoundMillis = "le_ms", count }
+
     public var upperBoundMillis: Double
     public var count: Int
     public init(upperBoundMillis: Double, count: Int) {
@@ -153,9 +151,12 @@ public struct PoolEvent: Sendable, Equatable, Identifiable {
     /// Sanitized text: no control characters or escape sequences.
     public var message: String
 
-    public enum Kind: String, Sendable, Equatable, Codable {
-        case stateChange, heartbeatError, callError, applicationException, transportMismatch, protocolError
-        case timeout, connection, retry, ejection, operatorAction, config
+    /// The raw values are the JSON form's names.
+    public enum Kind: String, Sendable, Equatable, Codable, CaseIterable {
+        case stateChange = "state_change", heartbeatError = "heartbeat_error", callError = "call_error"
+        case applicationException = "application_exception", transportMismatch = "transport_mismatch"
+        case protocolError = "protocol_error", timeout, connection, retry, ejection
+        case operatorAction = "operator_action", config
     }
 
     public init(id: UInt64, time: Double, node: String?, severity: EventSeverity, kind: Kind, message: String) {

@@ -1,24 +1,3 @@
-/// A configuration problem, located: file, line (when known) and the key path, e.g.
-/// `demo/scenario.toml:14: node[2].error_rate: must be from 0 to 1 (got 1.5)`.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var key: String
-    public var message: String
-
-    public init(file: String, line: Int?, key: String, message: String) {
-        self.file = file
-        self.line = line
-        self.key = key
-        self.message = message
-    }
-
-    public var description: String {
-        let place = line.map { "\(file):\($0)" } ?? file
-        return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
-    }
-}
-
 /// Suggests the closest known name for a misspelt key ("did you mean …").
 public enum NameSuggestion {
     public static func closest(to word: String, in candidates: [String]) -> String? {

@@ -16,6 +16,9 @@ public enum NodeHealth: String, Sendable, CaseIterable, Codable {
     /// Connection refused/reset/closed, `fall` failed heartbeats, or fb303 STOPPED/DEAD.
     case down
 
+    /// Whether a node in this state takes new calls (operator drain and weight aside).
+    public var isServing: Bool { self == .up || self == .degraded }
+
     /// One character that stands for the state without colour.
     public var glyph: String {
         switch self {
@@ -31,7 +34,7 @@ public enum NodeHealth: String, Sendable, CaseIterable, Codable {
 }
 
 /// How severe an event is.
-public enum EventSeverity: Int, Sendable, Comparable, Codable, CaseIterable, CustomStringConvertible {
+public enum EventSeverity: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
     case info = 0
     case notice = 1
     case warning = 2
@@ -46,5 +49,22 @@ public enum EventSeverity: Int, Sendable, Comparable, Codable, CaseIterable, Cus
         case .warning: "warning"
         case .error: "error"
         }
+    }
+}
+
+/// In JSON a severity is its word (`"warning"`), not its rank.
+extension EventSeverity: Codable {
+    public init(from decoder: any Decoder) throws {
+        let word = try decoder.singleValueContainer().decode(String.self)
+        guard let severity = Self.allCases.first(where: { $0.description == word }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "unknown severity \"\(word)\" (info, notice, warning or error)"))
+        }
+        self = severity
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }

@@ -1,4 +1,5 @@
-import ClusterPool
+import ConfigFormat
+import DashboardKit
 
 extension Theme {
     /// Reads a theme file. The format:
