@@ -29,8 +29,7 @@ public final class ClusterPool: Sendable {
 
     public init(config: ClusterConfig, eventLoop: any EventLoop, options: PoolOptions = PoolOptions()) throws {
         // Validate policy parameters now, so a bad config fails before anything starts.
-        _ = try RetryBudget(ttl: config.retry.budgetTTL, minRetriesPerSecond: config.retry.budgetMinPerSecond,
-                            percentCanRetry: config.retry.budgetPercent / 100)
+        _ = try PoolPolicies.make(config, maintenanceInterval: PoolCore.maintenanceInterval)
         self.config = config
         self.eventLoop = eventLoop
         self.options = options
@@ -45,8 +44,8 @@ public final class ClusterPool: Sendable {
     public func start() async throws {
         try await eventLoop.submit { [self] in
             let core = try PoolCore(config: config, loop: eventLoop, options: options)
-            core.snapshotWanted = { [shared] in shared.withLockedValue { $0.wanted } }
-            core.publish = { [shared] snapshot in
+            core.snapshots.wanted = { [shared] in shared.withLockedValue { $0.wanted } }
+            core.snapshots.publish = { [shared] snapshot in
                 shared.withLockedValue {
                     $0.snapshot = snapshot
                     $0.wanted = false
@@ -63,8 +62,8 @@ public final class ClusterPool: Sendable {
         try? await closing?.get()
     }
 
-    /// The latest snapshot, published every 100 ms while someone keeps reading (more slowly above
-    /// 4,000 nodes: see `PoolCore.snapshotPeriod`). Cheap; any thread.
+    /// The latest snapshot, published every 100 ms while someone keeps reading, so at most that
+    /// old. Cheap; any thread.
     public var snapshot: ClusterSnapshot {
         shared.withLockedValue {
             $0.wanted = true
@@ -80,14 +79,15 @@ public final class ClusterPool: Sendable {
         }.get()
     }
 
-    /// Runs an operator command (drain, undrain, weight, undo); logs and audits the outcome.
+    /// Runs an operator command (drain, undrain, weight, undo). It takes effect on traffic at
+    /// once; the result comes once it is logged, saved and audited.
     public func execute(_ command: OperatorCommand, user: String? = nil) async -> OperatorResult {
         let user = user ?? options.user
         do {
-            return try await eventLoop.submit { [self] in
-                guard let core = core.value else { return .refused("the pool is not running") }
+            return try await eventLoop.flatSubmit { [self] in
+                guard let core = core.value else { return eventLoop.makeSucceededFuture(.refused("the pool is not running")) }
                 let result = core.execute(command, user: user)
-                core.publish(core.buildSnapshot())
+                core.snapshots.publish(core.buildSnapshot())
                 return result
             }.get()
         } catch {
@@ -121,7 +121,7 @@ public final class ClusterPool: Sendable {
                 return promise.futureResult
             }
             core.startCall(PendingCall(method: method, encode: encode, idempotent: options.idempotent,
-                                       deadline: .now() + options.timeout, promise: promise))
+                                       deadline: eventLoop.now + options.timeout, promise: promise))
             return promise.futureResult
         }.get()
     }

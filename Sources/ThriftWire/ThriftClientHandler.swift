@@ -102,7 +102,8 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         self.framesOutput = framesOutput
     }
 
-    public var outstandingCount: Int { outstanding.count + (probe == nil ? 0 : 1) }
+    /// Whether a probe is waiting for its reply or its deadline: at most one is, per connection.
+    public var hasProbeInFlight: Bool { probe != nil }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

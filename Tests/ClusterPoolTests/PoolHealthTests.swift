@@ -9,73 +9,33 @@ import ThriftWire
 /// Failure detection against real demo servers.
 @Suite("Pool health against demo servers", .serialized)
 struct PoolHealthTests {
-    @Test func aCrashedNodeIsDownWithin100MillisecondsOfTheReset() async throws {
-        // Heartbeats only every second: detection must come from the reset, not from timeouts.
-        let crash = FaultStep(at: 0.8, duration: 3, change: change { $0.crashed = true })
-        let cluster = try await LiveCluster([DemoNodeSpec(name: "a"), DemoNodeSpec(name: "crashy", script: faults([crash]))], settings: {
-            $0.heartbeatInterval = .seconds(1)
-        })
-        try await cluster.allUp()
-        let snapshot = try await cluster.waitFor("crashy down", seconds: 3, pollMillis: 2) { $0.node(named: "crashy")?.health == .down }
-        let crashedAt = try #require(cluster.servers[1].lastCrashAt)
-        let detectedAfter = NIODeadline.now() - crashedAt
-        #expect(detectedAfter < .milliseconds(100), "down \(detectedAfter.nanoseconds / 1_000_000) ms after the crash")
-        #expect(snapshot.node(named: "crashy")?.routable == false)
-        #expect(snapshot.node(named: "a")?.health == .up)
-        let connectionErrors = snapshot.events.filter { (event: PoolEvent) -> Bool in
-            event.node == "crashy" && event.kind == .connection && event.severity == .error
-        }
-        #expect(!connectionErrors.isEmpty)
-        await cluster.stop()
-    }
+    // Timing (crash at the reset, hang within fall intervals, flapping, restart after rise,
+    // pauses) is checked exactly on a driven clock in DrivenDetectionTests; these are smoke tests
+    // against real servers over loopback, with generous bounds.
 
-    @Test func aRestartedNodeComesBackUpAfterRiseGoodHeartbeats() async throws {
+    @Test func aCrashedServerIsSeenDownAndComesBackUpWhenItRestarts() async throws {
         let crash = FaultStep(at: 0.5, duration: 0.6, change: change { $0.crashed = true })
-        let cluster = try await LiveCluster([DemoNodeSpec(name: "phoenix", script: faults([crash]))], configure: { $0.health.rise = 3 })
+        let cluster = try await LiveCluster([DemoNodeSpec(name: "a"), DemoNodeSpec(name: "phoenix", script: faults([crash]))])
         try await cluster.allUp()
-        try await cluster.waitFor("down") { $0.node(named: "phoenix")?.health == .down }
-        let snapshot = try await cluster.waitFor("up again", seconds: 5) { $0.node(named: "phoenix")?.health == .up }
-        let events = snapshot.events.filter { $0.node == "phoenix" && $0.kind == .stateChange }.map(\.message)
-        #expect(events.contains { $0.hasPrefix("up → down") })
-        #expect(events.last?.hasPrefix("down → up") == true)
-        // Up only after `rise` (3) good heartbeats on the new connection: the first comes at
-        // once, the next two on the 100 ms schedule, so at least one interval later.
-        let reconnected = try #require(snapshot.events.lastIndex { $0.node == "phoenix" && $0.message.hasPrefix("connected") })
-        let upEvent = try #require(snapshot.events.lastIndex { $0.node == "phoenix" && $0.message.hasPrefix("down → up") })
-        #expect(upEvent > reconnected)
-        #expect(snapshot.events[upEvent].time - snapshot.events[reconnected].time >= 0.09)
+        let down = try await cluster.waitFor("phoenix down", seconds: 10) { $0.node(named: "phoenix")?.health == .down }
+        #expect(down.node(named: "phoenix")?.routable == false)
+        #expect(down.node(named: "a")?.health == .up)
+        #expect(down.events.contains { $0.node == "phoenix" && $0.kind == .connection && $0.severity == .error })
+        let up = try await cluster.waitFor("phoenix up again", seconds: 10) { $0.node(named: "phoenix")?.health == .up }
+        #expect(up.events.last { $0.node == "phoenix" && $0.kind == .stateChange }?.message.hasPrefix("down → up") == true)
         await cluster.stop()
     }
 
-    @Test func aHangingNodeIsSuspectThenDownWithinFallIntervals() async throws {
+    @Test func aHangingServerIsSuspectThenDown() async throws {
         let hang = FaultStep(at: 0.6, change: change { $0.hang = true })
         let cluster = try await LiveCluster([DemoNodeSpec(name: "ok"), DemoNodeSpec(name: "stuck", script: faults([hang]))])
         try await cluster.allUp()
-        let hangStarted = NIODeadline.now() + .nanoseconds(Int64((0.6 - cluster.servers[1].elapsedSeconds) * 1e9))
-        try await cluster.waitFor("stuck down", seconds: 3) { $0.node(named: "stuck")?.health == .down }
-        // fall (3) × interval (100 ms) + timeout (80 ms) after the hang, with 100 ms of slack.
-        let downAfter = NIODeadline.now() - hangStarted
-        #expect(downAfter < .milliseconds(3 * 100 + 80 + 100), "down \(downAfter.nanoseconds / 1_000_000) ms after the hang")
-        let messages = try await cluster.pool.currentSnapshot().events.filter { $0.node == "stuck" }.map(\.message)
+        let snapshot = try await cluster.waitFor("stuck down", seconds: 10) { $0.node(named: "stuck")?.health == .down }
+        let messages = snapshot.events.filter { $0.node == "stuck" }.map(\.message)
         let suspect = try #require(messages.firstIndex { $0.hasPrefix("up → suspect") })
         let down = try #require(messages.firstIndex { $0.hasPrefix("suspect → down") })
         #expect(suspect < down)
         #expect(messages.contains { $0.contains("heartbeat timed out after 80 ms") })
-        await cluster.stop()
-    }
-
-    @Test func aFlappingNodeDoesNotChatterThanksToHysteresis() async throws {
-        // Heartbeats every 50 ms; failures on and off every 60 ms: never 3 in a row.
-        let flap = FaultStep(at: 0.5, duration: 0.06, every: 0.12, change: change { $0.errorRate = 1 })
-        let cluster = try await LiveCluster([DemoNodeSpec(name: "flappy", script: faults([flap]))], settings: {
-            $0.heartbeatInterval = .milliseconds(50)
-        })
-        try await cluster.allUp()
-        try await Task.sleep(for: .seconds(2))
-        let node = try await cluster.node("flappy")
-        #expect(node.heartbeatsFailed >= 8)
-        let downs = try await cluster.pool.currentSnapshot().events.filter { $0.node == "flappy" && $0.message.contains("→ down") }
-        #expect(downs.isEmpty, "went down \(downs.count) times")
         await cluster.stop()
     }
 

@@ -41,21 +41,26 @@ public struct LatencyWindow: Sendable {
         }
     }
 
-    public mutating func rotateIfDue(at now: NIODeadline) {
+    /// Returns whether the figures changed (a half was dropped).
+    @discardableResult
+    public mutating func rotateIfDue(at now: NIODeadline) -> Bool {
         guard let rotated = rotatedAt else {
             rotatedAt = now
-            return
+            return false
         }
         if now - rotated >= halfWindow * 2 {
             // Idle for a whole window: both halves are stale.
             current.reset()
             previous.reset()
             rotatedAt = now
+            return true
         } else if now - rotated >= halfWindow {
             swap(&current, &previous)
             current.reset()
             rotatedAt = now
+            return true
         }
+        return false
     }
 
     public var count: UInt64 { current.totalCount + previous.totalCount }

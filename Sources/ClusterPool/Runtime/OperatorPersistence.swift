@@ -1,3 +1,4 @@
+import ClusterModel
 import Foundation
 
 /// Drains and weight changes that outlive the process.
@@ -29,7 +30,7 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     public var result: String
 
     init(time: Double, user: String, action: String, node: String?, before: String?, after: String?, result: String) {
-        self.time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: time))
+        self.time = RFC3339.string(fromUnixSeconds: time)
         self.user = user
         self.action = action
         self.node = node

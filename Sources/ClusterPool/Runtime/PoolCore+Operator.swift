@@ -2,36 +2,28 @@ import ClusterModel
 import NIOCore
 
 extension PoolCore {
-    /// Applies an operator command. Refusals say why; every outcome is logged and audited.
-    func execute(_ command: OperatorCommand, user: String) -> OperatorResult {
+    /// Applies an operator command at once (no new call goes to a drained node from this moment),
+    /// then makes it durable off the loop; the result comes once the state file and audit log
+    /// have it. Refusals say why; every outcome is logged and audited, in order.
+    func execute(_ command: OperatorCommand, user: String) -> EventLoopFuture<OperatorResult> {
         let before = operatorState()
         let result = apply(command, recordUndo: true)
-        finish(command, user: user, before: before, result: result)
-        return result
-    }
-
-    private func finish(_ command: OperatorCommand, user: String, before: OperatorState, result: OperatorResult) {
         let node = command.node.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         switch result {
         case let .done(text): log(.notice, .operatorAction, node: node, "\(user): \(text)")
         case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user): \(command) refused: \(reason)")
         }
         let after = operatorState()
-        let known = command.node.map { nodeIndex[$0] != nil } ?? false
-        if result.isDone {
-            do {
-                try persistence.save(after)
-            } catch {
-                log(.error, .config, node: nil, "cannot save operator state: \(error)")
-            }
-        }
-        do {
-            try persistence.audit(AuditRecord(time: options.wallClock(), user: user, action: command.description,
-                                              node: command.node, before: known ? before.describe(command.node) : nil,
-                                              after: known ? after.describe(command.node) : nil, result: result.description))
-        } catch {
-            log(.error, .config, node: nil, "cannot append to the audit log: \(error)")
-        }
+        let known = node != nil
+        let audit = AuditRecord(time: options.wallClock(), user: user, action: command.description, node: command.node,
+                                before: known ? before.describe(command.node) : nil, after: known ? after.describe(command.node) : nil,
+                                result: result.description)
+        return operatorLog.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in
+            log(.error, .config, node: nil, "\(error)")
+            // The action stands (traffic already moved); the operator must know it will not outlive a restart.
+            let outcome: OperatorResult = result.isDone ? .done("\(result.description) — but NOT saved (\(error)); it will not survive a restart") : result
+            return loop.makeSucceededFuture(outcome)
+        }.nonisolated()
     }
 
     private func apply(_ command: OperatorCommand, recordUndo: Bool) -> OperatorResult {
@@ -45,29 +37,28 @@ extension PoolCore {
             return .refused("no node named \"\(command.node ?? "")\"\(hint)")
         }
         let node = nodes[index]
-        node.dirty = true
+        let state = node.state
         switch command {
         case let .drain(_, force):
-            guard !node.operatorDrained else { return .refused("\(name) is already drained") }
-            let left = nodes.filter { $0.index != index && $0.isRoutableHealth }.count
+            guard !state.drained else { return .refused("\(name) is already drained") }
+            let left = nodes.filter { $0.index != index && $0.state.isRoutable }.count
             if left < config.minRoutable && !force {
                 return .refused("draining \(name) would leave \(left) routable node\(left == 1 ? "" : "s"), fewer than min_routable \(config.minRoutable)")
             }
-            node.operatorDrained = true
+            apply(node.state.apply(.drain, at: now), to: node)
             if recordUndo { undoStack.append(("drain \(name)", .undrain(node: name))) }
-            updateHealth(node, reason: "drained by operator")
-            return .done("drained \(name); \(node.inFlight) call\(node.inFlight == 1 ? "" : "s") in flight will finish")
+            return .done("drained \(name); \(state.inFlight) call\(state.inFlight == 1 ? "" : "s") in flight will finish")
         case .undrain:
-            guard node.operatorDrained else { return .refused("\(name) is not drained") }
-            node.operatorDrained = false
+            guard state.drained else { return .refused("\(name) is not drained") }
+            apply(node.state.apply(.undrain, at: now), to: node)
             if recordUndo { undoStack.append(("undrain \(name)", .drain(node: name, force: true))) }
-            updateHealth(node, reason: "undrained by operator")
             return .done("undrained \(name)")
         case let .setWeight(_, weight):
-            guard OperatorCommand.weightRange.contains(weight) else { return .refused("weight must be from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound) (got \(weight))") }
-            let old = node.weight
+            let range = OperatorCommand.weightRange
+            guard range.contains(weight) else { return .refused("weight must be from \(range.lowerBound) to \(range.upperBound) (got \(weight))") }
+            let old = state.weight
             guard old != weight else { return .refused("\(name) already has weight \(weight)") }
-            node.weight = weight
+            apply(node.state.apply(.weight(weight), at: now), to: node)
             if recordUndo { undoStack.append(("weight \(name) \(old) → \(weight)", .setWeight(node: name, weight: old))) }
             return .done("weight of \(name) \(old) → \(weight)" + (weight == 0 ? " (no new traffic; not drained)" : ""))
         case .resetWeight:
@@ -79,14 +70,15 @@ extension PoolCore {
 
     func operatorState() -> OperatorState {
         OperatorState(
-            drained: nodes.filter(\.operatorDrained).map(\.config.name).sorted(),
-            weights: Dictionary(uniqueKeysWithValues: nodes.filter { $0.weight != $0.config.weight }.map { ($0.config.name, $0.weight) }))
+            drained: nodes.filter(\.state.drained).map(\.config.name).sorted(),
+            weights: Dictionary(uniqueKeysWithValues: nodes.filter { $0.state.weight != $0.config.weight }.map { ($0.config.name, $0.state.weight) }))
     }
 
+    /// Reads the saved state at start (before any heartbeat, so a blocking read is harmless).
     func restoreOperatorState() {
         let state: OperatorState?
         do {
-            state = try persistence.load()
+            state = try operatorLog.store.load()
         } catch {
             log(.error, .config, node: nil, "cannot read the operator state file: \(error); starting without drains or weight changes")
             return
@@ -97,18 +89,19 @@ extension PoolCore {
                 log(.warning, .config, node: nil, "state file drains \"\(name)\", which is not in the config; ignored")
                 continue
             }
-            nodes[index].operatorDrained = true
+            apply(nodes[index].state.apply(.drain, at: now), to: nodes[index])
         }
-        for (name, weight) in state.weights {
+        let range = OperatorCommand.weightRange
+        for (name, weight) in state.weights.sorted(by: { $0.key < $1.key }) {
             guard let index = nodeIndex[name] else {
                 log(.warning, .config, node: nil, "state file sets a weight for \"\(name)\", which is not in the config; ignored")
                 continue
             }
-            guard OperatorCommand.weightRange.contains(weight) else {
-                log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound); ignored")
+            guard range.contains(weight) else {
+                log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(range.lowerBound)–\(range.upperBound); ignored")
                 continue
             }
-            nodes[index].weight = weight
+            apply(nodes[index].state.apply(.weight(weight), at: now), to: nodes[index])
         }
         if !state.drained.isEmpty || !state.weights.isEmpty {
             log(.notice, .config, node: nil, "restored operator state: \(state.drained.count) drained, \(state.weights.count) weight change(s)")

@@ -39,6 +39,9 @@ public final class ThriftConnection: Sendable {
         handler.value.sendProbe(method: method, deadline: deadline)
     }
 
+    /// Whether a probe is waiting for its reply (or its deadline). Call on the loop.
+    public var hasProbeInFlight: Bool { handler.value.hasProbeInFlight }
+
     /// Where probe outcomes go, for the life of this connection. Call on the loop.
     public func onProbeOutcome(_ body: @escaping (Result<ThriftProbeReply, any Error>) -> Void) {
         handler.value.onProbeOutcome = body
@@ -63,19 +66,22 @@ public final class ThriftConnection: Sendable {
             // Heartbeat replies are ~30 bytes: start small (NIO starts at 2 KB a connection) and
             // let bigger replies grow it.
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    // The client handler frames its own output: the decoder is all it needs.
-                    try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
-                    try sync.addHandler(ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed))
-                }
-            }
             .connect(host: host, port: port)
             .flatMapThrowing { channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: ThriftClientHandler.self)
-                return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                try attach(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
             }
+    }
+
+    /// Makes a Thrift client of a connected channel: adds the framing decoder and the client
+    /// handler. Call on the channel's loop. (Tests use it on in-memory channels.)
+    public static func attach(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+                              limits: ThriftLimits = .default) throws -> ThriftConnection {
+        let sync = channel.pipeline.syncOperations
+        // The client handler frames its own output: the decoder is all it needs.
+        try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
+        let handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed)
+        try sync.addHandler(handler)
+        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
     }
 
     /// Sends `method` with raw encoded args; the future holds the whole reply message. A call

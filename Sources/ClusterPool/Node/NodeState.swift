@@ -1,0 +1,314 @@
+import ClusterModel
+import NIOCore
+import ThriftWire
+
+/// Everything the pool knows about one node, as a state machine: a small closed set of inputs
+/// (connection up or lost, heartbeat and call outcomes, details, operator changes, the passing
+/// of time), each of which updates the figures, re-derives the health in one place and returns
+/// what changed. No I/O and no clock: every input carries its time, so tests drive it exactly.
+///
+/// `version` moves on with every input, so a snapshot of the node is rebuilt only when it changed.
+struct NodeState {
+    let name: String
+    let address: String
+    let settings: NodeSettings
+    let configuredWeight: Int
+
+    private(set) var health = NodeHealth.unknown
+    private(set) var version: UInt64 = 1
+    private(set) var detector: NodeDetector
+
+    // The connection, as far as health goes.
+    private(set) var connected = false
+    /// Ever had a reply or a failure: before that a node is unknown, not down.
+    private(set) var everHeard = false
+    /// Requests and replies on the current connection. A server that closes (or stays silent)
+    /// before the first reply most likely speaks another transport or protocol.
+    private(set) var requestsOnConnection = 0
+    private(set) var repliesOnConnection = 0
+    /// When the heartbeat in flight went out (the connection's handler knows whether one is).
+    private(set) var heartbeatSentAt: NIODeadline?
+
+    // What the server says about itself.
+    private(set) var fbStatus: FBStatus?
+    private(set) var details = NodeDetails()
+
+    // Figures.
+    private(set) var latency = LatencyWindow()
+    private(set) var peak = PeakEWMA()
+    private(set) var availability = AvailabilityWindow()
+    private(set) var heartbeatsOK = 0
+    private(set) var heartbeatsFailed = 0
+    private(set) var calls = 0
+    private(set) var callFailures = 0
+    private(set) var retries = 0
+    private(set) var inFlight = 0
+    /// Calls sent here since the last rate update, and the rate they make.
+    private(set) var picks = 0
+    private(set) var pickRate = 0.0
+    private(set) var lastError: String?
+
+    // The operator's say.
+    private(set) var weight: Int
+    private(set) var drained = false
+
+    init(config: NodeConfig, detector: NodeDetector) {
+        name = config.name
+        address = config.address.description
+        settings = config.settings
+        configuredWeight = config.weight
+        weight = config.weight
+        self.detector = detector
+    }
+
+    /// May new calls go here (outlier ejection aside)?
+    var isRoutable: Bool { health.isServing && !drained && weight > 0 && connected }
+
+    // MARK: inputs — the connection
+
+    mutating func connected(at now: NIODeadline) -> NodeChange {
+        connected = true
+        requestsOnConnection = 0
+        repliesOnConnection = 0
+        heartbeatSentAt = nil
+        detector.connected(at: now)
+        var change = NodeChange()
+        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "connected to \(address)"))
+        return settle(change, at: now)
+    }
+
+    /// A connection attempt failed (refused, DNS, timeout).
+    mutating func connectFailed(_ reason: String, at now: NIODeadline) -> NodeChange {
+        hardFailure(kind: .connection, "cannot connect to \(address): \(reason)", at: now)
+    }
+
+    /// The server closed or reset the connection.
+    mutating func connectionLost(at now: NIODeadline) -> NodeChange {
+        guard connected else { return .none }
+        if let hint = mismatchHint {
+            return hardFailure(kind: .transportMismatch, "transport mismatch: \(address) closed the connection on the first call without replying — \(hint)",
+                               reason: "transport mismatch", at: now)
+        }
+        return hardFailure(kind: .connection, "connection to \(address) closed by the server or reset", at: now)
+    }
+
+    // MARK: inputs — heartbeats
+
+    mutating func heartbeatSent(at now: NIODeadline) {
+        heartbeatSentAt = now
+        requestsOnConnection += 1
+        version &+= 1
+    }
+
+    /// The heartbeat was due while there was no connection: the interval counts as unavailable.
+    mutating func heartbeatMissed() {
+        availability.record(false)
+        version &+= 1
+    }
+
+    mutating func record(heartbeat outcome: HeartbeatOutcome, at now: NIODeadline) -> NodeChange {
+        heartbeatSentAt = nil
+        switch outcome {
+        case let .answered(status, millis):
+            repliesOnConnection += 1
+            latency.record(millis: millis, at: now)
+            peak.observe(millis: millis, at: now)
+            availability.record(true)
+            heartbeatsOK += 1
+            everHeard = true
+            detector.heartbeatSucceeded(at: now)
+            var change = NodeChange()
+            if let status, status != fbStatus {
+                if let old = fbStatus {
+                    change.events.append(NodeEvent(severity: status == .alive ? .info : .notice, kind: .stateChange, message: "fb303 status \(old) → \(status)"))
+                }
+                fbStatus = status
+                change.fetchStatusDetails = true
+            }
+            return settle(change, at: now)
+        case let .failed(failure):
+            if failure.gotReply { repliesOnConnection += 1 }
+            heartbeatsFailed += 1
+            availability.record(false)
+            everHeard = true
+            detector.heartbeatFailed(at: now)
+            let text = timeoutText(failure)
+            var change = NodeChange()
+            if recordError(text) {
+                change.events.append(NodeEvent(severity: failure.kind == .timeout ? .warning : .error, kind: failure.kind, message: text))
+            }
+            return settle(change, reason: text, at: now)
+        }
+    }
+
+    // MARK: inputs — calls
+
+    mutating func callSent() {
+        inFlight += 1
+        requestsOnConnection += 1
+        calls += 1
+        picks += 1
+        version &+= 1
+    }
+
+    mutating func record(call outcome: CallOutcome, at now: NIODeadline) {
+        inFlight -= 1
+        version &+= 1
+        switch outcome {
+        case let .answered(millis, exception):
+            repliesOnConnection += 1
+            latency.record(millis: millis, at: now)
+            peak.observe(millis: millis, at: now)
+            if let exception {
+                callFailures += 1
+                recordError(exception)
+            }
+        case let .failed(text):
+            callFailures += 1
+            recordError(text)
+        }
+    }
+
+    mutating func retried() {
+        retries += 1
+        version &+= 1
+    }
+
+    // MARK: inputs — details, operator, time
+
+    mutating func record(details update: (inout NodeDetails) -> Void) {
+        update(&details)
+        version &+= 1
+    }
+
+    mutating func apply(_ command: NodeOperatorChange, at now: NIODeadline) -> NodeChange {
+        switch command {
+        case .drain: drained = true
+        case .undrain: drained = false
+        case let .weight(value): weight = value
+        }
+        let reason: String? = switch command {
+        case .drain: "drained by operator"
+        case .undrain: "undrained by operator"
+        case .weight: nil
+        }
+        return settle(.none, reason: reason, at: now)
+    }
+
+    /// Time passed with no input: φ may have crossed its threshold (or come back under it).
+    mutating func evaluate(at now: NIODeadline) -> NodeChange {
+        let before = health
+        let change = settle(.none, at: now, bump: false)
+        if health != before { version &+= 1 }
+        return change
+    }
+
+    /// The pool paused: re-base the detectors so the gap is not held against the node.
+    mutating func pauseEnded(at now: NIODeadline) {
+        detector.pauseEnded(at: now)
+        version &+= 1
+    }
+
+    /// Every second: the share of calls this node got, as an EWMA with weight `alpha`.
+    mutating func updatePickRate(seconds: Double, alpha: Double) {
+        let updated = pickRate + alpha * (Double(picks) / seconds - pickRate)
+        picks = 0
+        if abs(updated - pickRate) > 1e-9 { version &+= 1 }
+        pickRate = updated
+    }
+
+    /// The latency window drops its older half as time passes.
+    mutating func rotateLatencyWindow(at now: NIODeadline) {
+        if latency.rotateIfDue(at: now) { version &+= 1 }
+    }
+
+    /// Something outside the node changed what its snapshot shows (its ejection ended).
+    mutating func touch() { version &+= 1 }
+
+    // MARK: the one place health is derived
+
+    /// The state from the evidence: not connected or convicted is down (unknown before anything
+    /// was heard), suspicion next, then what the server says; a drain overrides a serving state.
+    private func derivedHealth(at now: NIODeadline) -> NodeHealth {
+        let verdict = detector.verdict(at: now)
+        let base: NodeHealth
+        if !connected || verdict == .down {
+            base = everHeard ? .down : .unknown
+        } else if verdict == .suspect {
+            base = .suspect
+        } else {
+            base = fbStatus?.health ?? .up
+        }
+        if drained && base != .down && base != .unknown { return .draining }
+        return base
+    }
+
+    /// Re-derives the health after an input and adds the transition, if any, to `change`.
+    private mutating func settle(_ change: NodeChange, reason: String? = nil, at now: NIODeadline, bump: Bool = true) -> NodeChange {
+        if bump { version &+= 1 }
+        let new = derivedHealth(at: now)
+        guard new != health else { return change }
+        let old = health
+        health = new
+        var change = change
+        let severity: EventSeverity = switch new {
+        case .down: .error
+        case .suspect: .warning
+        case .degraded, .draining, .starting: .notice
+        case .up, .unknown: .info
+        }
+        change.events.append(NodeEvent(severity: severity, kind: .stateChange, message: "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? "")))
+        return change
+    }
+
+    /// Refused, reset, EOF: down at once, no waiting for timeouts.
+    private mutating func hardFailure(kind: PoolEvent.Kind, _ text: String, reason: String? = nil, at now: NIODeadline) -> NodeChange {
+        connected = false
+        heartbeatSentAt = nil
+        everHeard = true
+        detector.connectionLost(at: now)
+        var change = NodeChange()
+        if recordError(text) {
+            change.events.append(NodeEvent(severity: .error, kind: kind, message: text))
+        }
+        return settle(change, reason: reason ?? text, at: now)
+    }
+
+    /// Keeps `text` (sanitized) as the last error; returns whether it differs from the one
+    /// before, so a failure repeated every interval is logged once, not every second.
+    @discardableResult
+    private mutating func recordError(_ text: String) -> Bool {
+        let clean = TextSanitizer.clean(text, maximumLength: 200)
+        defer { lastError = clean }
+        return clean != lastError
+    }
+
+    /// A hint for an operator when a fresh connection fails before any reply.
+    private var mismatchHint: String? {
+        guard repliesOnConnection == 0, requestsOnConnection > 0 else { return nil }
+        return "likely a transport or protocol mismatch: this node is configured \(settings.transport.rawValue)/\(settings.protocolKind.rawValue); check what the server speaks"
+    }
+
+    /// A heartbeat without a reply says what was seen, and on a new connection both likely causes.
+    private func timeoutText(_ failure: HeartbeatFailure) -> String {
+        guard failure.kind == .timeout, repliesOnConnection == 0, requestsOnConnection > 0 else { return failure.message }
+        return "no reply within \(failure.timeoutMillis) ms to the first heartbeat on a new connection: either the server is hung, "
+            + "or it speaks another transport or protocol than configured (\(settings.transport.rawValue)/\(settings.protocolKind.rawValue))"
+    }
+
+}
+
+/// What the server said about itself beyond its status, sanitized where it entered.
+struct NodeDetails: Equatable {
+    var statusDetails = ""
+    var serverName: String?
+    var serverVersion: String?
+    var aliveSince: Int64?
+    var counters: [String: Int64] = [:]
+}
+
+/// An operator's change to one node, once the pool has checked it is allowed.
+enum NodeOperatorChange: Equatable {
+    case drain, undrain
+    case weight(Int)
+}

@@ -1,0 +1,43 @@
+import ClusterModel
+import NIOCore
+
+/// One node's place in the pool: its state machine, and the connection and timers the pool keeps
+/// for it. Owned by the pool's event loop: only code running on that loop touches it.
+final class NodeLink {
+    enum Connection {
+        case idle
+        case connecting
+        case connected(ThriftConnection)
+        /// Waiting to reconnect until the scheduled attempt.
+        case backingOff
+    }
+
+    let index: Int
+    let config: NodeConfig
+    var settings: NodeSettings { config.settings }
+    var state: NodeState
+
+    var connection = Connection.idle
+    var backoff: any ReconnectRule
+    var reconnectTask: Scheduled<Void>?
+    /// When the next heartbeat is due; lateness is measured against it.
+    var nextHeartbeatDue: NIODeadline?
+    var lastDetailsFetch: NIODeadline?
+    /// The `state.version` its snapshot in the pool's array was built from.
+    var snapshotVersion: UInt64 = 0
+
+    init(index: Int, config: NodeConfig, policies: PoolPolicies) {
+        self.index = index
+        self.config = config
+        state = NodeState(config: config, detector: policies.detector())
+        backoff = policies.reconnect()
+    }
+
+    var liveConnection: ThriftConnection? {
+        if case let .connected(c) = connection { return c }
+        return nil
+    }
+}
+
+@available(*, unavailable)
+extension NodeLink: Sendable {}

@@ -1,0 +1,59 @@
+import ClusterModel
+import NIOCore
+import ThriftWire
+
+extension PoolCore {
+    func connect(_ node: NodeLink) {
+        guard !stopped else { return }
+        node.connection = .connecting
+        connector(node.config, loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case let .success(connection):
+                guard !stopped else {
+                    connection.channel.close(promise: nil)
+                    return
+                }
+                connected(node, connection)
+            case let .failure(error):
+                node.connection = .backingOff
+                apply(node.state.connectFailed(ErrorText.describe(error), at: now), to: node)
+                scheduleReconnect(node)
+            }
+        }
+    }
+
+    private func connected(_ node: NodeLink, _ connection: ThriftConnection) {
+        node.connection = .connected(connection)
+        node.backoff.reset()
+        apply(node.state.connected(at: now), to: node)
+        connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in
+            connectionLost(node, connection)
+        }
+        // Heartbeat replies come here for the life of the connection (no callback per beat).
+        // The handler drops this closure when the connection closes.
+        let id = ObjectIdentifier(connection)
+        connection.onProbeOutcome { [self] outcome in
+            guard let current = node.liveConnection, ObjectIdentifier(current) == id else { return }
+            heartbeatCompleted(node, outcome)
+            refreshNodeSnapshotIfReading(node)
+        }
+        // Check at once rather than at the next scheduled beat: a restarted node comes back fast.
+        sendHeartbeat(node)
+        fetchDetails(node)
+    }
+
+    private func connectionLost(_ node: NodeLink, _ connection: ThriftConnection) {
+        guard !stopped, case let .connected(current) = node.connection, current === connection else { return }
+        node.connection = .backingOff
+        apply(node.state.connectionLost(at: now), to: node)
+        scheduleReconnect(node)
+    }
+
+    private func scheduleReconnect(_ node: NodeLink) {
+        guard !stopped else { return }
+        let delay = node.backoff.nextDelay(using: &random)
+        node.reconnectTask = loop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            connect(node)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ClusterModel
+import NIOCore
+
+/// The pool's side of snapshot publishing: the node snapshots of the last build, kept and
+/// updated in place, and when readers want the next one.
+struct SnapshotPublisher {
+    /// Updated in place: a node's entry is rebuilt only when its state's version moved on.
+    var nodes: [NodeSnapshot]
+    /// Whether a reader asked for a snapshot since the last one was built (set by the facade):
+    /// with nobody reading, no snapshot is built at all.
+    var wanted: () -> Bool = { false }
+    var publish: (ClusterSnapshot) -> Void = { _ in }
+    /// Until when someone is taken to be reading snapshots (a second after the last publish
+    /// they asked for): meanwhile a node's snapshot is rebuilt right after each heartbeat,
+    /// while its figures are in cache, instead of all together in the next build.
+    var readerActiveUntil: NIODeadline?
+    var nextPublishDue: NIODeadline?
+
+    init(nodes: [NodeConfig]) {
+        self.nodes = nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }
+    }
+}
