@@ -108,9 +108,14 @@ struct BenchPoolCommand: AsyncParsableCommand {
         /// In-flight calls summed over all nodes, read in P99 order as a sorted table lists them.
         var inFlightSum = 0
         var checksum: UInt64 = 0
+        /// CPU the reader itself spent (its thread's), to tell its own share of the overhead
+        /// from the pool's cost of building snapshots for it.
+        var cpuNanoseconds: Int64 = 0
         private var last: ClusterSnapshot?
 
         mutating func take(_ snapshot: ClusterSnapshot) {
+            let start = Self.threadCPUNanoseconds()
+            defer { cpuNanoseconds += Self.threadCPUNanoseconds() - start }
             reads += 1
             guard snapshot != last else { return }
             last = snapshot
@@ -146,7 +151,13 @@ struct BenchPoolCommand: AsyncParsableCommand {
         }
 
         var json: String {
-            "{\"reads\":\(reads),\"snapshots\":\(snapshots),\"rows_read\":\(rowsRead),\"in_flight_sum\":\(inFlightSum),\"checksum\":\(checksum)}"
+            "{\"reads\":\(reads),\"snapshots\":\(snapshots),\"rows_read\":\(rowsRead),\"in_flight_sum\":\(inFlightSum),\"checksum\":\(checksum),\"cpu_s\":\(Double(cpuNanoseconds) / 1e9)}"
+        }
+
+        static func threadCPUNanoseconds() -> Int64 {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
         }
     }
 
