@@ -92,9 +92,9 @@ public enum Dashboard {
 }
 
 extension DashboardState {
-    /// The layout at the state's terminal size with `snapshot`'s rows after the filter.
+    /// The layout at the state's terminal size with `snapshot`'s rows after the filter (the
+    /// remembered rows: no filtering again per key).
     func layout(_ snapshot: ClusterSnapshot) -> DashboardLayout {
-        let needle = NodeFilter.needle(filter)
-        return DashboardLayout(width: width, height: height, nodeRows: snapshot.nodes.count { NodeFilter.matches($0, needle: needle) })
+        DashboardLayout(width: width, height: height, nodeRows: NodeFilter.rows(snapshot, self).count)
     }
 }

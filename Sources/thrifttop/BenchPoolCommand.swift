@@ -58,14 +58,14 @@ struct BenchPoolCommand: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
         try await pool.resetHeartbeatStatistics()
         // A reader like the dashboard's: takes the published snapshot, which asks the pool to
-        // build the next one.
-        let reader: Task<Int, Never>? = snapshotHz > 0 ? Task { [pool, snapshotHz] in
-            var nodesSeen = 0
+        // build the next one, and reads every row of each new one.
+        let reader: Task<SnapshotReader, Never>? = snapshotHz > 0 ? Task { [pool, snapshotHz] in
+            var reader = SnapshotReader()
             while !Task.isCancelled {
-                nodesSeen &+= pool.snapshot.nodes.count
+                reader.take(pool.snapshot)
                 try? await Task.sleep(for: .seconds(1 / snapshotHz))
             }
-            return nodesSeen
+            return reader
         } : nil
         var measured: [Window] = []
         for _ in 0..<max(1, windows) {
@@ -77,7 +77,7 @@ struct BenchPoolCommand: AsyncParsableCommand {
             measured.append(Window(wall: Date().timeIntervalSince(wall0), user: user1 - user0, system: system1 - system0, heartbeats: sent1 - sent0))
         }
         reader?.cancel()
-        _ = await reader?.value
+        let readerTally = await reader?.value
         let median = measured.sorted { $0.share < $1.share }[measured.count / 2]
         let stats = try await pool.heartbeatStatistics()
         let snapshot = try await pool.currentSnapshot()
@@ -88,10 +88,77 @@ struct BenchPoolCommand: AsyncParsableCommand {
             "heartbeats":\(median.heartbeats),"lateness_p50_ms":\(Double(stats.latenessP50) / 1000),\
             "lateness_p99_ms":\(Double(stats.latenessP99) / 1000),"lateness_max_ms":\(Double(stats.latenessMax) / 1000),\
             "rss_mb":\(Double(rss) / 1024),"peak_rss_mb":\(Double(peak) / 1024),\
-            "user_s":\(median.user),"system_s":\(median.system),"window_shares":[\(measured.map { String(format: "%.2f", $0.share * 100) }.joined(separator: ","))]}
+            "user_s":\(median.user),"system_s":\(median.system),"window_shares":[\(measured.map { String(format: "%.2f", $0.share * 100) }.joined(separator: ","))],\
+            "reader":\(readerTally?.json ?? "null")}
             """)
         await pool.stop()
         try await group.shutdownGracefully()
+    }
+
+    /// The bench's dashboard: what `DashboardLoop` and the table do with snapshots, without a
+    /// terminal. Like the loop it compares each snapshot it takes with the last one and works
+    /// only on a new one; then, like a frame, it reads every node's row fields, tallies health
+    /// (the header), measures names and addresses (column widths) and sorts all nodes by P99.
+    /// Everything read is folded into `checksum`, printed at the end, so the optimizer cannot
+    /// drop a read and a lazily built snapshot must pay for its rows here.
+    struct SnapshotReader: Sendable {
+        var reads = 0
+        var snapshots = 0
+        var rowsRead = 0
+        /// In-flight calls summed over all nodes, read in P99 order as a sorted table lists them.
+        var inFlightSum = 0
+        var checksum: UInt64 = 0
+        /// CPU the reader itself spent (its thread's), to tell its own share of the overhead
+        /// from the pool's cost of building snapshots for it.
+        var cpuNanoseconds: Int64 = 0
+        private var last: ClusterSnapshot?
+
+        mutating func take(_ snapshot: ClusterSnapshot) {
+            let start = Self.threadCPUNanoseconds()
+            defer { cpuNanoseconds += Self.threadCPUNanoseconds() - start }
+            reads += 1
+            guard snapshot != last else { return }
+            last = snapshot
+            snapshots += 1
+            let nodes = snapshot.nodes
+            var p99 = [Double](repeating: -1, count: nodes.count)  // no data: -1, sorts last
+            var health: [NodeHealth: Int] = [:]
+            var widest = 0
+            var sum = checksum
+            func fold(_ value: UInt64) { sum = (sum ^ value) &* 0x100_0000_01B3 }
+            for i in nodes.indices {
+                health[nodes[i].health, default: 0] += 1
+                widest = max(widest, nodes[i].name.utf8.count, nodes[i].address.utf8.count)
+                p99[i] = nodes[i].latencyP99.flatMap { $0.isNaN ? nil : $0 } ?? -1
+                fold(nodes[i].latencyP50?.bitPattern ?? 0)
+                fold(nodes[i].recentLatencies.last?.bitPattern ?? 0)
+                fold(UInt64(nodes[i].recentLatencies.count))
+                fold(UInt64(truncatingIfNeeded: nodes[i].calls &+ nodes[i].heartbeatsOK &+ nodes[i].heartbeatsFailed &+ nodes[i].retries))
+                fold(UInt64(truncatingIfNeeded: nodes[i].weight))
+                fold(nodes[i].trafficShare.bitPattern ^ nodes[i].availability.bitPattern)
+                fold(UInt64(nodes[i].lastError?.utf8.count ?? 0) ^ UInt64(nodes[i].fbStatus?.utf8.count ?? 0))
+                fold(nodes[i].routable ? 1 : 2)
+            }
+            let order = nodes.indices.sorted { p99[$0] > p99[$1] }
+            for (rank, i) in order.enumerated() {
+                inFlightSum &+= nodes[i].inFlight
+                fold(UInt64(truncatingIfNeeded: rank &* 31 &+ nodes[i].inFlight))
+            }
+            for (state, count) in health { fold(UInt64(state.rawValue.utf8.count &* count)) }
+            fold(UInt64(widest))
+            checksum = sum
+            rowsRead += nodes.count
+        }
+
+        var json: String {
+            "{\"reads\":\(reads),\"snapshots\":\(snapshots),\"rows_read\":\(rowsRead),\"in_flight_sum\":\(inFlightSum),\"checksum\":\(checksum),\"cpu_s\":\(Double(cpuNanoseconds) / 1e9)}"
+        }
+
+        static func threadCPUNanoseconds() -> Int64 {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        }
     }
 
     /// One measured window: CPU and heartbeats over a stretch of wall time.

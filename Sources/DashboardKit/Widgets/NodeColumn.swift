@@ -118,7 +118,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     /// Text compares "naturally": digit runs by value, so node-2 sorts before node-10 as an
     /// operator expects.
     static func naturalLess(_ a: String, _ b: String) -> Bool {
-        // On the UTF-8 bytes in place: this runs ~10,000 times a frame for 1,000 nodes.
+        // On the UTF-8 bytes in place: this runs ~10,000 times a sort of 1,000 nodes.
         var a = a, b = b
         return a.withUTF8 { x in b.withUTF8 { y in naturalLess(x, y) } }
     }
@@ -203,7 +203,7 @@ public struct NodeSort: Sendable, Equatable {
     /// rows do not jump between frames.
     ///
     /// Keys are computed once per node and indices sorted, not the (large) node values: a
-    /// 1,000-node table re-sorts every frame.
+    /// 1,000-node table re-sorts for every new snapshot.
     public func apply(_ nodes: [NodeSnapshot]) -> [NodeSnapshot] {
         var present = [Bool](repeating: false, count: nodes.count)
         var numbers = [Double](repeating: 0, count: nodes.count)

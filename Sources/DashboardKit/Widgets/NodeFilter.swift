@@ -15,10 +15,13 @@ public enum NodeFilter {
         return fields.contains { $0.lowercased().contains(needle) }
     }
 
-    /// The rows of the table: filtered, then sorted.
+    /// The rows of the table: filtered, then sorted. Worked out once per snapshot, sort and
+    /// filter (`NodeArrayMemo`), however many times a frame or a key asks.
     public static func rows(_ snapshot: ClusterSnapshot, _ state: DashboardState) -> [NodeSnapshot] {
         let needle = needle(state.filter)
-        return state.sort.apply(needle.isEmpty ? snapshot.nodes : snapshot.nodes.filter { matches($0, needle: needle) })
+        return NodeMemos.rows.value(snapshot.nodes, RowOrderKey(sort: state.sort, needle: needle)) {
+            state.sort.apply(needle.isEmpty ? snapshot.nodes : snapshot.nodes.filter { matches($0, needle: needle) })
+        }
     }
 }
 

@@ -18,8 +18,13 @@ struct NodeTableWidget {
     var visibleRows: Int
 
     /// The columns that fit `width`, in display order. Widths come from *all* nodes, not the
-    /// filtered rows, so columns do not jump while the operator types a filter.
+    /// filtered rows, so columns do not jump while the operator types a filter. Placed once per
+    /// snapshot and width (`NodeArrayMemo`): it measures every name and address.
     static func columns(width: Int, nodes: [NodeSnapshot]) -> [Placed] {
+        NodeMemos.columns.value(nodes, width) { place(width: width, nodes: nodes) }
+    }
+
+    private static func place(width: Int, nodes: [NodeSnapshot]) -> [Placed] {
         var remaining = width
         var chosen: Set<NodeColumn> = []
         let widths = Dictionary(uniqueKeysWithValues: NodeColumn.allCases.map { ($0, $0.width(for: nodes)) })
