@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterModel
 import ClusterPool
 import Foundation
 import NIOCore

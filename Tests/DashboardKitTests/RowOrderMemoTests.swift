@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 import Testing
 @testable import DashboardKit
 

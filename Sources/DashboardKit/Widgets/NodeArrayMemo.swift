@@ -1,4 +1,4 @@
-import ClusterPool
+import ClusterModel
 import Synchronization
 
 /// The last value worked out from a snapshot's nodes, so frames that re-render the same snapshot
