@@ -84,16 +84,12 @@ struct CheckCommand: AsyncParsableCommand {
             }
             nodes = [match]
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let results = await withTaskGroup(of: (Int, Result).self) { tasks in
-            for (index, node) in nodes.enumerated() {
-                tasks.addTask { (index, await Self.check(node, group: group)) }
-            }
-            var collected: [(Int, Result)] = []
-            for await result in tasks { collected.append(result) }
-            return collected.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        try? await group.shutdownGracefully()
+        var checked = config
+        checked.nodes = nodes
+        // No operator state and no audit: a check changes nothing and must not touch those files.
+        checked.stateFile = nil
+        checked.auditLog = nil
+        let results = try await Self.check(checked)
         let failing = results.map(\.verdict).filter { $0 != .serving }
         let code = [Verdict.connectionFailure, .rpcFailure, .notServing].first { failing.contains($0) }?.exitCode ?? 0
         let report = Report(cluster: config.name, serving: code == 0, exitCode: code, nodes: results)
@@ -101,34 +97,48 @@ struct CheckCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
-    static func check(_ node: NodeConfig, group: any EventLoopGroup) async -> Result {
-        var result = Result(name: node.name, address: node.address.description, verdict: .serving)
-        let s = node.settings
-        let connection: ThriftConnection
-        do {
-            connection = try await ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: s.protocolKind,
-                                                            transport: s.transport, connectTimeout: s.connectTimeout, group: group)
-        } catch {
-            result.verdict = .connectionFailure
-            result.error = ErrorText.describe(error)
-            return result
+    /// One heartbeat per node through the pool itself (the same connection set-up, heartbeat,
+    /// reading of the reply and sanitizing of server text as the dashboard's), then each node's
+    /// verdict from what the pool saw first.
+    static func check(_ config: ClusterConfig) async throws -> [Result] {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = try ClusterPool(config: config, eventLoop: group.next())
+        try await pool.start()
+        let longest = config.nodes.map { $0.settings.connectTimeout + $0.settings.callTimeout }.max() ?? .seconds(1)
+        let deadline = NIODeadline.now() + longest + .milliseconds(500)
+        var snapshot = try await pool.currentSnapshot()
+        while !snapshot.nodes.allSatisfy(isDecided), NIODeadline.now() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+            snapshot = try await pool.currentSnapshot()
         }
-        defer { Task { await connection.close() } }
-        let start = NIODeadline.now()
-        do {
-            // The same heartbeat, read the same way, as the pool's.
-            let reply = try await connection.send(method: s.heartbeat.methodName, args: ThriftEmptyStruct.encoded, timeout: s.callTimeout)
-            if let status = try s.heartbeat.interpret(ThriftProbeReply(reply)) {
-                result.fb303Status = status.description
-                result.verdict = status.health.isServing ? .serving : .notServing
-            }
-            result.latencyMs = Double((NIODeadline.now() - start).nanoseconds) / 1e6
-        } catch ThriftClientError.connectionClosed {
-            result.verdict = .connectionFailure
-            result.error = "connection closed by the server on the first call (transport or protocol mismatch? configured \(s.transport.rawValue)/\(s.protocolKind.rawValue))"
-        } catch {
+        await pool.stop()
+        try? await group.shutdownGracefully()
+        return zip(config.nodes, snapshot.nodes).map { node, seen in
+            verdict(node, seen, events: snapshot.events.filter { $0.node == node.name }, waited: longest)
+        }
+    }
+
+    /// A node is decided once its first heartbeat came back (or failed), or its connection did.
+    static func isDecided(_ node: NodeSnapshot) -> Bool {
+        node.heartbeatsOK + node.heartbeatsFailed > 0 || (node.health == .down && node.lastError != nil)
+    }
+
+    static func verdict(_ node: NodeConfig, _ seen: NodeSnapshot, events: [PoolEvent], waited: TimeAmount) -> Result {
+        var result = Result(name: node.name, address: node.address.description, verdict: .serving)
+        result.error = seen.lastError
+        if seen.heartbeatsOK > 0 {
+            result.latencyMs = seen.recentLatencies.last
+            result.fb303Status = seen.fbStatus
+            let serving = seen.fbStatus.flatMap(FBStatus.init(name:)).map(\.health.isServing) ?? true
+            result.verdict = serving ? .serving : .notServing
+            result.error = nil
+        } else if seen.heartbeatsFailed > 0 {
             result.verdict = .rpcFailure
-            result.error = ErrorText.describe(error)
+        } else if seen.lastError != nil, events.contains(where: { $0.kind == .connection || $0.kind == .transportMismatch }) {
+            result.verdict = .connectionFailure
+        } else {
+            result.verdict = .rpcFailure
+            result.error = "no heartbeat outcome within \(waited.nanoseconds / 1_000_000) ms"
         }
         return result
     }

@@ -42,6 +42,7 @@ class Handler(DemoService.Iface):
         self.started = int(time.time())
         self.lock = threading.Lock()
         self.calls = {}
+        self.status_error = None
 
     def _count(self, method):
         with self.lock:
@@ -57,6 +58,8 @@ class Handler(DemoService.Iface):
 
     def getStatus(self):
         self._count("getStatus")
+        if self.status_error is not None:
+            raise TApplicationException(TApplicationException.INTERNAL_ERROR, self.status_error)
         return self.status
 
     def getStatusDetails(self):
@@ -106,10 +109,13 @@ def main():
     parser.add_argument("--name", default="python-reference")
     parser.add_argument("--status", default="ALIVE", choices=sorted(fb_status._NAMES_TO_VALUES))
     parser.add_argument("--details", default="reference server, all good")
+    parser.add_argument("--status-error", default=None,
+                        help="getStatus raises TApplicationException INTERNAL_ERROR with this text (a hostile or broken server)")
     parser.add_argument("--max-seconds", type=float, default=600)
     args = parser.parse_args()
 
     handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
+    handler.status_error = args.status_error
     processor = DemoService.Processor(handler)
     socket = OnceServerSocket(host="127.0.0.1", port=args.port)
     socket.listen()
