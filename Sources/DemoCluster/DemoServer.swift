@@ -24,7 +24,6 @@ public final class DemoServer: Sendable {
         var startedAt: NIODeadline?
         var aliveSince: Int64 = 0
         var crashed = false
-        var lastCrashAt: NIODeadline?
         var rebinding = false
         var stopped = false
         var restarts = 0
@@ -52,8 +51,6 @@ public final class DemoServer: Sendable {
     public var port: Int { state.withLockedValue { $0.port } }
     public var address: String { "127.0.0.1:\(port)" }
     public var isListening: Bool { state.withLockedValue { $0.listener != nil } }
-    /// When the last scripted crash closed the listener and connections.
-    public var lastCrashAt: NIODeadline? { state.withLockedValue { $0.lastCrashAt } }
 
     /// Seconds since `start`, the time the fault script runs on.
     public var elapsedSeconds: Double {
@@ -123,7 +120,6 @@ public final class DemoServer: Sendable {
             guard !s.stopped else { return .none }
             if crashedNow && !s.crashed {
                 s.crashed = true
-                s.lastCrashAt = clock()
                 defer {
                     s.listener = nil
                     s.connections = [:]

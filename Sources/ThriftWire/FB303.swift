@@ -147,6 +147,4 @@ public enum FB303 {
         }
     }
 
-    /// Every method name of the service, for servers that dispatch on it.
-    public static let methodNames = ["getName", "getVersion", "getStatus", "getStatusDetails", "getCounters", "getCounter", "aliveSince"]
 }

@@ -97,12 +97,4 @@ public enum ThriftFraming {
         case .unframed: ByteToMessageHandler(ThriftUnframedDecoder(protocolKind: protocolKind, limits: limits))
         }
     }
-
-    /// The decoder and, for framed, the length-prefixing encoder.
-    public static func handlers(
-        transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
-    ) -> [any ChannelHandler] {
-        let splitter = Self.decoder(transport: transport, protocolKind: protocolKind, limits: limits)
-        return transport == .framed ? [splitter, MessageToByteHandler(ThriftFrameEncoder())] : [splitter]
-    }
 }

@@ -35,10 +35,4 @@ public struct Rect: Sendable, Equatable {
         let w = min(w, width), h = min(h, height)
         return Rect(x: x + (width - w) / 2, y: y + (height - h) / 2, width: w, height: h)
     }
-
-    /// Splits off the top `rows` rows: (top, rest).
-    public func splitTop(_ rows: Int) -> (Rect, Rect) {
-        let top = min(max(0, rows), height)
-        return (Rect(x: x, y: y, width: width, height: top), Rect(x: x, y: y + top, width: width, height: height - top))
-    }
 }

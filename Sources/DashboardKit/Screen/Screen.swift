@@ -79,13 +79,6 @@ public struct Screen: Sendable, Equatable {
         }
     }
 
-    /// Restyles the cells of `rect` without changing their text, e.g. to mark the selected row.
-    public mutating func restyle(_ rect: Rect, _ change: (inout CellStyle) -> Void) {
-        for y in max(0, rect.y)..<min(height, rect.maxY) {
-            for x in max(0, rect.x)..<min(width, rect.maxX) { change(&cells[y * width + x].style) }
-        }
-    }
-
     /// The rows as plain text (a wide character once, its continuation nothing), for tests and
     /// text captures.
     public var rows: [String] {
