@@ -43,87 +43,270 @@ public struct ClusterSnapshot: Sendable, Equatable {
 }
 
 /// One node at one moment.
+///
+/// Built for snapshots of 10,000 nodes published ten times a second. The node's own figures live
+/// in one shared immutable box that the pool rebuilds only when the node changed: copying a
+/// snapshot is then a retain per node, not a copy of every string and array, and an unchanged
+/// node's box compares equal at once. Inline are the figures relative to the rest of the cluster
+/// (recomputed every build) and the few that tables sort and colour by (health, p99, in flight),
+/// so a reader ranking every node does not chase the box. Setting a boxed field copies the box
+/// first if it is shared, so the value behaves like any struct.
 public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var id: String { name }
-    public var name: String
-    public var address: String
-    public var group: String?
-    public var tags: [String]
+
     public var health: NodeHealth
-    /// What the server last said to `getStatus`; nil before the first reply or for non-fb303 heartbeats.
-    public var fbStatus: String?
-    public var statusDetails: String
-    public var connected: Bool
     /// Whether new calls may go to it now.
     public var routable: Bool
-
-    // Latency of heartbeats and calls, milliseconds, over the sliding window.
-    public var latencyP50: Double?
-    public var latencyP90: Double?
     public var latencyP99: Double?
-    public var latencyMax: Double?
-    public var latencyEWMA: Double?
-    /// The last ~120 latency samples, oldest first (for sparklines).
-    public var recentLatencies: [Double]
-    /// Bucketed latency distribution (upper bound ms, count) over the window, for the detail view.
-    public var latencyHistogram: [LatencyBucket]
-
-    public var heartbeatsOK: Int
-    public var heartbeatsFailed: Int
-    public var phi: Double
-    public var calls: Int
-    public var callFailures: Int
-    public var retries: Int
     public var inFlight: Int
-    public var weight: Int
-    public var configuredWeight: Int
     /// Share of the balancer's recent traffic that went to this node, 0…1.
     public var trafficShare: Double
-    /// Share of good heartbeats over the availability window, 0…1.
-    public var availability: Double
     /// The cluster's availability if this node were drained.
     public var clusterAvailabilityIfDrained: Double
-    public var operatorDrained: Bool
     /// Seconds until a passive ejection ends; nil when not ejected.
     public var ejectedFor: Double?
-    public var lastError: String?
 
+    /// The node's own figures: see the type's comment. Reads are inlinable, so a reader pays a
+    /// load, not a call, per field.
+    @usableFromInline var figures: Figures
+
+    @usableFromInline final class Figures: @unchecked Sendable, Equatable {
+        @usableFromInline var name: String
+        @usableFromInline var address: String
+        @usableFromInline var group: String? = nil
+        @usableFromInline var tags: [String] = []
+        @usableFromInline var fbStatus: String? = nil
+        @usableFromInline var statusDetails: String = ""
+        @usableFromInline var connected: Bool = false
+        @usableFromInline var latencyP50: Double? = nil
+        @usableFromInline var latencyP90: Double? = nil
+        @usableFromInline var latencyMax: Double? = nil
+        @usableFromInline var latencyEWMA: Double? = nil
+        @usableFromInline var recentLatencies: [Double] = []
+        @usableFromInline var latencyHistogram: [LatencyBucket] = []
+        @usableFromInline var heartbeatsOK: Int = 0
+        @usableFromInline var heartbeatsFailed: Int = 0
+        @usableFromInline var phi: Double = 0
+        @usableFromInline var calls: Int = 0
+        @usableFromInline var callFailures: Int = 0
+        @usableFromInline var retries: Int = 0
+        @usableFromInline var weight: Int = 100
+        @usableFromInline var configuredWeight: Int = 100
+        @usableFromInline var availability: Double = 0
+        @usableFromInline var operatorDrained: Bool = false
+        @usableFromInline var lastError: String? = nil
+        @usableFromInline var serverName: String? = nil
+        @usableFromInline var serverVersion: String? = nil
+        @usableFromInline var aliveSince: Int64? = nil
+        @usableFromInline var counters: [String: Int64] = [:]
+
+        @usableFromInline init(name: String, address: String) {
+            self.name = name
+            self.address = address
+        }
+
+        @usableFromInline init(copying other: Figures) {
+            name = other.name
+            address = other.address
+            group = other.group
+            tags = other.tags
+            fbStatus = other.fbStatus
+            statusDetails = other.statusDetails
+            connected = other.connected
+            latencyP50 = other.latencyP50
+            latencyP90 = other.latencyP90
+            latencyMax = other.latencyMax
+            latencyEWMA = other.latencyEWMA
+            recentLatencies = other.recentLatencies
+            latencyHistogram = other.latencyHistogram
+            heartbeatsOK = other.heartbeatsOK
+            heartbeatsFailed = other.heartbeatsFailed
+            phi = other.phi
+            calls = other.calls
+            callFailures = other.callFailures
+            retries = other.retries
+            weight = other.weight
+            configuredWeight = other.configuredWeight
+            availability = other.availability
+            operatorDrained = other.operatorDrained
+            lastError = other.lastError
+            serverName = other.serverName
+            serverVersion = other.serverVersion
+            aliveSince = other.aliveSince
+            counters = other.counters
+        }
+
+        @usableFromInline static func == (a: Figures, b: Figures) -> Bool {
+            if a === b { return true }
+            return a.name == b.name
+                && a.address == b.address
+                && a.group == b.group
+                && a.tags == b.tags
+                && a.fbStatus == b.fbStatus
+                && a.statusDetails == b.statusDetails
+                && a.connected == b.connected
+                && a.latencyP50 == b.latencyP50
+                && a.latencyP90 == b.latencyP90
+                && a.latencyMax == b.latencyMax
+                && a.latencyEWMA == b.latencyEWMA
+                && a.recentLatencies == b.recentLatencies
+                && a.latencyHistogram == b.latencyHistogram
+                && a.heartbeatsOK == b.heartbeatsOK
+                && a.heartbeatsFailed == b.heartbeatsFailed
+                && a.phi == b.phi
+                && a.calls == b.calls
+                && a.callFailures == b.callFailures
+                && a.retries == b.retries
+                && a.weight == b.weight
+                && a.configuredWeight == b.configuredWeight
+                && a.availability == b.availability
+                && a.operatorDrained == b.operatorDrained
+                && a.lastError == b.lastError
+                && a.serverName == b.serverName
+                && a.serverVersion == b.serverVersion
+                && a.aliveSince == b.aliveSince
+                && a.counters == b.counters
+        }
+    }
+
+    /// Gives this value a box of its own before a boxed field of it is set.
+    @usableFromInline mutating func uniqueFigures() -> Figures {
+        if !isKnownUniquelyReferenced(&figures) { figures = Figures(copying: figures) }
+        return figures
+    }
+
+    public var name: String {
+        @inlinable get { figures.name }
+        set { uniqueFigures().name = newValue }
+    }
+    public var address: String {
+        @inlinable get { figures.address }
+        set { uniqueFigures().address = newValue }
+    }
+    public var group: String? {
+        @inlinable get { figures.group }
+        set { uniqueFigures().group = newValue }
+    }
+    public var tags: [String] {
+        @inlinable get { figures.tags }
+        set { uniqueFigures().tags = newValue }
+    }
+    /// What the server last said to `getStatus`; nil before the first reply or for non-fb303 heartbeats.
+    public var fbStatus: String? {
+        @inlinable get { figures.fbStatus }
+        set { uniqueFigures().fbStatus = newValue }
+    }
+    public var statusDetails: String {
+        @inlinable get { figures.statusDetails }
+        set { uniqueFigures().statusDetails = newValue }
+    }
+    public var connected: Bool {
+        @inlinable get { figures.connected }
+        set { uniqueFigures().connected = newValue }
+    }
+    // Latency of heartbeats and calls, milliseconds, over the sliding window.
+    public var latencyP50: Double? {
+        @inlinable get { figures.latencyP50 }
+        set { uniqueFigures().latencyP50 = newValue }
+    }
+    public var latencyP90: Double? {
+        @inlinable get { figures.latencyP90 }
+        set { uniqueFigures().latencyP90 = newValue }
+    }
+    public var latencyMax: Double? {
+        @inlinable get { figures.latencyMax }
+        set { uniqueFigures().latencyMax = newValue }
+    }
+    public var latencyEWMA: Double? {
+        @inlinable get { figures.latencyEWMA }
+        set { uniqueFigures().latencyEWMA = newValue }
+    }
+    /// The last ~120 latency samples, oldest first (for sparklines).
+    public var recentLatencies: [Double] {
+        @inlinable get { figures.recentLatencies }
+        set { uniqueFigures().recentLatencies = newValue }
+    }
+    /// Bucketed latency distribution (upper bound ms, count) over the window, for the detail view.
+    public var latencyHistogram: [LatencyBucket] {
+        @inlinable get { figures.latencyHistogram }
+        set { uniqueFigures().latencyHistogram = newValue }
+    }
+    public var heartbeatsOK: Int {
+        @inlinable get { figures.heartbeatsOK }
+        set { uniqueFigures().heartbeatsOK = newValue }
+    }
+    public var heartbeatsFailed: Int {
+        @inlinable get { figures.heartbeatsFailed }
+        set { uniqueFigures().heartbeatsFailed = newValue }
+    }
+    public var phi: Double {
+        @inlinable get { figures.phi }
+        set { uniqueFigures().phi = newValue }
+    }
+    public var calls: Int {
+        @inlinable get { figures.calls }
+        set { uniqueFigures().calls = newValue }
+    }
+    public var callFailures: Int {
+        @inlinable get { figures.callFailures }
+        set { uniqueFigures().callFailures = newValue }
+    }
+    public var retries: Int {
+        @inlinable get { figures.retries }
+        set { uniqueFigures().retries = newValue }
+    }
+    public var weight: Int {
+        @inlinable get { figures.weight }
+        set { uniqueFigures().weight = newValue }
+    }
+    public var configuredWeight: Int {
+        @inlinable get { figures.configuredWeight }
+        set { uniqueFigures().configuredWeight = newValue }
+    }
+    /// Share of good heartbeats over the availability window, 0…1.
+    public var availability: Double {
+        @inlinable get { figures.availability }
+        set { uniqueFigures().availability = newValue }
+    }
+    public var operatorDrained: Bool {
+        @inlinable get { figures.operatorDrained }
+        set { uniqueFigures().operatorDrained = newValue }
+    }
+    public var lastError: String? {
+        @inlinable get { figures.lastError }
+        set { uniqueFigures().lastError = newValue }
+    }
     // fb303 details, fetched now and then.
-    public var serverName: String?
-    public var serverVersion: String?
+    public var serverName: String? {
+        @inlinable get { figures.serverName }
+        set { uniqueFigures().serverName = newValue }
+    }
+    public var serverVersion: String? {
+        @inlinable get { figures.serverVersion }
+        set { uniqueFigures().serverVersion = newValue }
+    }
     /// Unix seconds from `aliveSince`.
-    public var aliveSince: Int64?
-    public var counters: [String: Int64]
+    public var aliveSince: Int64? {
+        @inlinable get { figures.aliveSince }
+        set { uniqueFigures().aliveSince = newValue }
+    }
+    public var counters: [String: Int64] {
+        @inlinable get { figures.counters }
+        set { uniqueFigures().counters = newValue }
+    }
 
     /// Drained by the operator and nothing in flight any more.
     public var isFullyDrained: Bool { operatorDrained && inFlight == 0 }
 
     public init(name: String, address: String, health: NodeHealth = .unknown) {
-        self.name = name
-        self.address = address
-        self.group = nil
-        self.tags = []
+        figures = Figures(name: name, address: address)
         self.health = health
-        self.fbStatus = nil
-        self.statusDetails = ""
-        self.connected = false
         self.routable = false
-        self.recentLatencies = []
-        self.latencyHistogram = []
-        self.heartbeatsOK = 0
-        self.heartbeatsFailed = 0
-        self.phi = 0
-        self.calls = 0
-        self.callFailures = 0
-        self.retries = 0
+        self.latencyP99 = nil
         self.inFlight = 0
-        self.weight = 100
-        self.configuredWeight = 100
         self.trafficShare = 0
-        self.availability = 0
         self.clusterAvailabilityIfDrained = 0
-        self.operatorDrained = false
-        self.counters = [:]
+        self.ejectedFor = nil
     }
 }
 

@@ -123,32 +123,43 @@ struct BenchPoolCommand: AsyncParsableCommand {
             snapshots += 1
             let nodes = snapshot.nodes
             var p99 = [Double](repeating: -1, count: nodes.count)  // no data: -1, sorts last
-            var health: [NodeHealth: Int] = [:]
+            var health = [Int](repeating: 0, count: NodeHealth.allCases.count)
             var widest = 0
             var sum = checksum
-            func fold(_ value: UInt64) { sum = (sum ^ value) &* 0x100_0000_01B3 }
+            let prime: UInt64 = 0x100_0000_01B3
             for i in nodes.indices {
-                health[nodes[i].health, default: 0] += 1
-                widest = max(widest, nodes[i].name.utf8.count, nodes[i].address.utf8.count)
-                p99[i] = nodes[i].latencyP99.flatMap { $0.isNaN ? nil : $0 } ?? -1
-                fold(nodes[i].latencyP50?.bitPattern ?? 0)
-                fold(nodes[i].recentLatencies.last?.bitPattern ?? 0)
-                fold(UInt64(nodes[i].recentLatencies.count))
-                fold(UInt64(truncatingIfNeeded: nodes[i].calls &+ nodes[i].heartbeatsOK &+ nodes[i].heartbeatsFailed &+ nodes[i].retries))
-                fold(UInt64(truncatingIfNeeded: nodes[i].weight))
-                fold(nodes[i].trafficShare.bitPattern ^ nodes[i].availability.bitPattern)
-                fold(UInt64(nodes[i].lastError?.utf8.count ?? 0) ^ UInt64(nodes[i].fbStatus?.utf8.count ?? 0))
-                fold(nodes[i].routable ? 1 : 2)
+                let node = nodes[i]
+                health[Self.ordinal(node.health)] += 1
+                widest = max(widest, node.name.utf8.count, node.address.utf8.count)
+                p99[i] = node.latencyP99.flatMap { $0.isNaN ? nil : $0 } ?? -1
+                // Every field a table row shows, folded into the checksum (FNV-style).
+                sum = (sum ^ (node.latencyP50?.bitPattern ?? 0)) &* prime
+                sum = (sum ^ (node.recentLatencies.last?.bitPattern ?? 0) ^ UInt64(node.recentLatencies.count)) &* prime
+                sum = (sum ^ UInt64(truncatingIfNeeded: node.calls &+ node.heartbeatsOK &+ node.heartbeatsFailed &+ node.retries)) &* prime
+                sum = (sum ^ UInt64(truncatingIfNeeded: node.weight) ^ node.trafficShare.bitPattern ^ node.availability.bitPattern) &* prime
+                sum = (sum ^ UInt64(node.lastError?.utf8.count ?? 0) ^ UInt64(node.fbStatus?.utf8.count ?? 0) ^ (node.routable ? 1 : 2)) &* prime
             }
             let order = nodes.indices.sorted { p99[$0] > p99[$1] }
             for (rank, i) in order.enumerated() {
                 inFlightSum &+= nodes[i].inFlight
-                fold(UInt64(truncatingIfNeeded: rank &* 31 &+ nodes[i].inFlight))
+                sum = (sum ^ UInt64(truncatingIfNeeded: rank &* 31 &+ nodes[i].inFlight)) &* prime
             }
-            for (state, count) in health { fold(UInt64(state.rawValue.utf8.count &* count)) }
-            fold(UInt64(widest))
+            for (ordinal, count) in health.enumerated() { sum = (sum ^ UInt64(ordinal &* 131 &+ count)) &* prime }
+            sum = (sum ^ UInt64(widest)) &* prime
             checksum = sum
             rowsRead += nodes.count
+        }
+
+        static func ordinal(_ health: NodeHealth) -> Int {
+            switch health {
+            case .unknown: 0
+            case .up: 1
+            case .degraded: 2
+            case .starting: 3
+            case .draining: 4
+            case .suspect: 5
+            case .down: 6
+            }
         }
 
         var json: String {

@@ -20,7 +20,7 @@ struct NodeStateTests {
     static let timeout = HeartbeatFailure(kind: .timeout, message: "heartbeat timed out after 80 ms", timeoutMillis: 80)
 
     @Test func unknownUntilHeardThenUpAtTheFirstReply() {
-        var node = Self.node()
+        let node = Self.node()
         _ = node.connected(at: Self.t(0))
         #expect(node.health == .unknown)
         node.heartbeatSent(at: Self.t(0))
@@ -31,7 +31,7 @@ struct NodeStateTests {
     }
 
     @Test func everyInputMovesTheVersionSoSnapshotsFollow() {
-        var node = Self.node()
+        let node = Self.node()
         var versions = [node.version]
         _ = node.connected(at: Self.t(0)); versions.append(node.version)
         node.heartbeatSent(at: Self.t(0)); versions.append(node.version)
@@ -47,7 +47,7 @@ struct NodeStateTests {
     }
 
     @Test func aRepeatedFailureIsLoggedOnceAndTheFallthConvicts() {
-        var node = Self.node(fall: 3)
+        let node = Self.node(fall: 3)
         _ = node.connected(at: Self.t(0))
         _ = node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(1))
         var logged: [String] = []
@@ -61,7 +61,7 @@ struct NodeStateTests {
     }
 
     @Test func phiSuspectsSilenceAfterARegularHistoryAndForgivesAPause() {
-        var node = Self.node()
+        let node = Self.node()
         _ = node.connected(at: Self.t(0))
         for k in Int64(0)...20 {
             node.heartbeatSent(at: Self.t(k * 1000))
@@ -81,7 +81,7 @@ struct NodeStateTests {
     }
 
     @Test func aDrainOverridesServingStatesButNotDownOrUnknown() {
-        var node = Self.node()
+        let node = Self.node()
         #expect(node.apply(.drain, at: Self.t(0)).events.isEmpty, "unknown stays unknown")
         _ = node.connected(at: Self.t(0))
         let change = node.record(heartbeat: .answered(.warning, millis: 1), at: Self.t(1))
@@ -94,7 +94,7 @@ struct NodeStateTests {
     }
 
     @Test func aStatusChangeAsksForTheDetailsAgain() {
-        var node = Self.node()
+        let node = Self.node()
         _ = node.connected(at: Self.t(0))
         #expect(node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(1)).fetchStatusDetails)
         #expect(!node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(101)).fetchStatusDetails)
@@ -104,7 +104,7 @@ struct NodeStateTests {
     }
 
     @Test func serverTextInErrorsIsSanitizedWhereItEnters() {
-        var node = Self.node()
+        let node = Self.node()
         _ = node.connected(at: Self.t(0))
         node.heartbeatSent(at: Self.t(0))
         _ = node.record(heartbeat: .answered(nil, millis: 1), at: Self.t(1))

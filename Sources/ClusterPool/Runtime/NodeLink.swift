@@ -15,7 +15,7 @@ final class NodeLink {
     let index: Int
     let config: NodeConfig
     var settings: NodeSettings { config.settings }
-    var state: NodeState
+    let state: NodeState
 
     var connection = Connection.idle
     var backoff: any ReconnectRule

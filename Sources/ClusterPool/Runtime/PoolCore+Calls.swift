@@ -29,8 +29,8 @@ extension PoolCore {
 
     /// The nodes new calls may go to; in panic mode, every connected node that is not drained.
     func candidates(excluding tried: Set<Int>) -> [BalancerNode] {
-        let now = self.now
-        let routable = nodes.filter { $0.state.isRoutable && !policies.ejection.isEjected($0.index, at: now) }
+        let now = self.now, ejection = policies.ejection
+        let routable = nodes.filter { $0.state.isRoutable && !ejection.isEjected($0.index, at: now) }
         var pool = isPanic(routableCount: routable.count)
             ? nodes.filter { $0.liveConnection != nil && !$0.state.drained && $0.state.weight > 0 } : routable
         if !tried.isEmpty {

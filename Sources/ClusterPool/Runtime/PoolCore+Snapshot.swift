@@ -9,68 +9,47 @@ extension PoolCore {
     /// How often snapshots are published to readers.
     static let snapshotPeriod = TimeAmount.milliseconds(100)
 
-    /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed.
+    /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed; the
+    /// rest are shared with the previous snapshot (a retain each).
     func buildSnapshot() -> ClusterSnapshot {
         let now = self.now
-        let routable = nodes.map { $0.state.isRoutable && !policies.ejection.isEjected($0.index, at: now) }
+        let ejection = policies.ejection
+        // Worked on as a local, one exclusive access instead of one per field per node; its
+        // storage is copied once here if a reader still holds the last snapshot.
+        var out = snapshots.nodes
+        snapshots.nodes = []
+        var routable = [Bool](repeating: false, count: nodes.count)
         var cluster = ClusterAvailability()
-        for node in nodes where routable[node.index] { cluster.add(node.state.availability.availability) }
-        let clusterAvailability = cluster.value
-        let totalRate = nodes.reduce(0) { $0 + $1.state.pickRate }
+        var totalRate = 0.0
         for node in nodes {
-            let i = node.index
-            rebuildNodeSnapshotIfChanged(node, now: now)
+            let i = node.index, state = node.state
+            rebuildIfChanged(node, into: &out, now: now)
+            routable[i] = state.isRoutable && !ejection.isEjected(i, at: now)
+            if routable[i] { cluster.add(state.availability.availability) }
+            totalRate += state.pickRate
+        }
+        let clusterAvailability = cluster.value
+        var routableCount = 0
+        for node in nodes {
             // Cluster-relative figures change when other nodes change: always recomputed.
-            snapshots.nodes[i].routable = routable[i]
-            snapshots.nodes[i].trafficShare = totalRate > 0 ? node.state.pickRate / totalRate : 0
-            snapshots.nodes[i].clusterAvailabilityIfDrained = routable[i]
-                ? cluster.without(node.state.availability.availability)
-                : clusterAvailability
-            snapshots.nodes[i].ejectedFor = policies.ejection.ejectedUntil(i).flatMap { until in
+            let i = node.index, state = node.state
+            if routable[i] { routableCount += 1 }
+            out[i].routable = routable[i]
+            out[i].trafficShare = totalRate > 0 ? state.pickRate / totalRate : 0
+            out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(state.availability.availability) : clusterAvailability
+            out[i].ejectedFor = ejection.ejectedUntil(i).flatMap { until in
                 until > now ? Double((until - now).nanoseconds) / 1e9 : nil
             }
         }
-        return ClusterSnapshot(
-            clusterName: config.name, wallTime: options.wallClock(), nodes: snapshots.nodes, events: events.events(limit: Self.snapshotEventLimit),
-            callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
-            panicMode: isPanic(routableCount: routable.count { $0 }), balancer: policies.balancer.name,
-            undoDescription: undoStack.last?.description)
-    }
-
-    private func nodeSnapshot(_ node: NodeLink, now: NIODeadline) -> NodeSnapshot {
-        let state = node.state
-        var s = NodeSnapshot(name: node.config.name, address: state.address, health: state.health)
-        s.group = node.config.group
-        s.tags = node.config.tags
-        s.fbStatus = state.fbStatus?.description
-        s.statusDetails = state.details.statusDetails
-        s.connected = node.liveConnection != nil
-        if let summary = state.latency.summary() {
-            s.latencyP50 = summary.p50
-            s.latencyP90 = summary.p90
-            s.latencyP99 = summary.p99
-            s.latencyMax = summary.max
-            s.latencyHistogram = summary.histogram
+        snapshots.nodes = out
+        if snapshots.events.nextID != events.nextID {
+            snapshots.events = (events.nextID, events.events(limit: Self.snapshotEventLimit))
         }
-        s.latencyEWMA = state.latency.ewma
-        s.recentLatencies = state.latency.recent
-        s.heartbeatsOK = state.heartbeatsOK
-        s.heartbeatsFailed = state.heartbeatsFailed
-        s.phi = state.detector.second.phi(at: now)
-        s.calls = state.calls
-        s.callFailures = state.callFailures
-        s.retries = state.retries
-        s.inFlight = state.inFlight
-        s.weight = state.weight
-        s.configuredWeight = node.config.weight
-        s.availability = state.availability.availability
-        s.operatorDrained = state.drained
-        s.lastError = state.lastError
-        s.serverName = state.details.serverName
-        s.serverVersion = state.details.serverVersion
-        s.aliveSince = state.details.aliveSince
-        s.counters = state.details.counters
-        return s
+        return ClusterSnapshot(
+            clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
+            callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
+            panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
+            undoDescription: undoStack.last?.description)
     }
 
     func publishSnapshotIfWanted() {
@@ -90,13 +69,13 @@ extension PoolCore {
     func refreshNodeSnapshotIfReading(_ node: NodeLink) {
         let now = self.now
         guard let until = snapshots.readerActiveUntil, now < until else { return }
-        rebuildNodeSnapshotIfChanged(node, now: now)
+        rebuildIfChanged(node, into: &snapshots.nodes, now: now)
     }
 
-    private func rebuildNodeSnapshotIfChanged(_ node: NodeLink, now: NIODeadline) {
+    private func rebuildIfChanged(_ node: NodeLink, into nodes: inout [NodeSnapshot], now: NIODeadline) {
         node.state.rotateLatencyWindow(at: now)
         guard node.snapshotVersion != node.state.version else { return }
-        snapshots.nodes[node.index] = nodeSnapshot(node, now: now)
+        nodes[node.index] = node.state.snapshot(of: node.config, connected: node.liveConnection != nil, at: now)
         node.snapshotVersion = node.state.version
     }
 }

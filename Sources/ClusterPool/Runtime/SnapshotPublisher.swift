@@ -14,6 +14,9 @@ struct SnapshotPublisher {
     /// they asked for): meanwhile a node's snapshot is rebuilt right after each heartbeat,
     /// while its figures are in cache, instead of all together in the next build.
     var readerActiveUntil: NIODeadline?
+    /// The newest events as the last build took them, and the log's next id then: rebuilt only
+    /// when something was logged since.
+    var events: (nextID: UInt64, events: [PoolEvent]) = (0, [])
     var nextPublishDue: NIODeadline?
 
     init(nodes: [NodeConfig]) {

@@ -1,0 +1,41 @@
+import ClusterModel
+import NIOCore
+
+extension NodeState {
+    /// The node's own figures as a snapshot shows them (the cluster-relative ones are the pool's).
+    /// A method, so the state is read in place rather than copied out of its owner first.
+    func snapshot(of config: NodeConfig, connected: Bool, at now: NIODeadline) -> NodeSnapshot {
+        var s = NodeSnapshot(name: name, address: address, health: health)
+        s.group = config.group
+        s.tags = config.tags
+        s.fbStatus = fbStatus?.description
+        s.statusDetails = details.statusDetails
+        s.connected = connected
+        if let summary = latency.summary() {
+            s.latencyP50 = summary.p50
+            s.latencyP90 = summary.p90
+            s.latencyP99 = summary.p99
+            s.latencyMax = summary.max
+            s.latencyHistogram = summary.histogram
+        }
+        s.latencyEWMA = latency.ewma
+        s.recentLatencies = latency.recent
+        s.heartbeatsOK = heartbeatsOK
+        s.heartbeatsFailed = heartbeatsFailed
+        s.phi = detector.second.phi(at: now)
+        s.calls = calls
+        s.callFailures = callFailures
+        s.retries = retries
+        s.inFlight = inFlight
+        s.weight = weight
+        s.configuredWeight = configuredWeight
+        s.availability = availability.availability
+        s.operatorDrained = drained
+        s.lastError = lastError
+        s.serverName = details.serverName
+        s.serverVersion = details.serverVersion
+        s.aliveSince = details.aliveSince
+        s.counters = details.counters
+        return s
+    }
+}
