@@ -16,12 +16,27 @@ private func storeSignal(_ number: Int32) {
     pendingSignal.store(number, ordering: .relaxed)
 }
 
-/// A crash (a trap, a bad access, an abort) while curses owns the terminal: give the terminal
-/// back, then let the previous handler (Swift's backtracer, or the default) have the signal.
-private func crashed(_ number: Int32) {
+/// A crash (a trap, a bad access, an abort) while the dashboard runs: give the terminal back
+/// first (as htop does), say where the backtrace goes, then call the previous handler
+/// directly with this signal's context, so Swift's backtracer reports the crashed thread.
+/// That handler returns, resetting every handler to the default; for a signal sent with `kill`
+/// nothing would fault again and the process would carry on, so we die of the signal ourselves.
+/// (The backtracer never prompts: `thrifttop` starts itself with `SWIFT_BACKTRACE` set; see
+/// `CrashReporting` in the executable.)
+private func crashed(_ number: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
     if cursesActive.exchange(false, ordering: .relaxed) { endwin() }
-    sigaction(number, previousActions + Int(number), nil)
-    raise(number)
+    let previous = previousActions[Int(number)]
+    // SIG_DFL is 0 and SIG_IGN is 1: anything else is a handler to call.
+    let hasHandler = unsafeBitCast(previous.__sigaction_handler.sa_handler, to: UInt.self) > 1
+    CrashNotice.write(signal: number, backtraceFollows: hasHandler)
+    if hasHandler {
+        if previous.sa_flags & SA_SIGINFO != 0 {
+            previous.__sigaction_handler.sa_sigaction?(number, info, context)
+        } else {
+            previous.__sigaction_handler.sa_handler?(number)
+        }
+    }
+    SignalTrap.reraise(number)
 }
 
 /// Installs and removes the dashboard's signal handlers. Installed before curses starts:
@@ -32,8 +47,9 @@ enum SignalTrap {
 
     static func install() {
         pendingSignal.store(0, ordering: .relaxed)
+        CrashNotice.prepare()
         for number in stopSignals { set(number, storeSignal) }
-        for number in crashSignals { set(number, crashed) }
+        for number in crashSignals { setCrashHandler(number) }
     }
 
     /// Puts every handler back as it was before `install`.
@@ -70,6 +86,18 @@ enum SignalTrap {
         sigemptyset(&action.sa_mask)
         // No SA_RESTART: a blocked read returns at once and the loop sees the signal.
         action.sa_flags = 0
+        sigaction(number, &action, previousActions + Int(number))
+    }
+
+    /// The flags of Swift's own crash handler. SA_ONSTACK: a stack overflow leaves no stack to
+    /// run on but the thread's alternate one. SA_NODEFER and no crash signal blocked: Swift's
+    /// handler reads memory for the backtracer in a thread cloned from this one, which expects
+    /// to catch its own SIGSEGV; with it blocked the kernel kills the process mid-backtrace.
+    private static func setCrashHandler(_ number: Int32) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = crashed
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER
         sigaction(number, &action, previousActions + Int(number))
     }
 }

@@ -73,6 +73,8 @@ struct RunCommand: AsyncParsableCommand {
     private func runDashboard() async throws {
         // Before starting anything: the dashboard needs a terminal.
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
+        // Before any server, pool or event loop starts: this may replace the process (see CrashReporting).
+        CrashReporting.restartWithBacktraceSettings()
         let themeChoice = try ThemeLocator.resolve(theme)
         let options = PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max))
 
