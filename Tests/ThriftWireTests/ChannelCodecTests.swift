@@ -228,4 +228,44 @@ struct ChannelCodecTests {
         #expect(handler.onProbeOutcome == nil)
         #expect(!handler.sendProbe(method: "getStatus", deadline: .now() + .seconds(1)))
     }
+
+    // MARK: framing in the handler (framed connections have no decoder before it)
+
+    func framingClient() throws -> EmbeddedChannel {
+        try clientChannel(handler: ThriftClientHandler(protocolKind: .binary, framesOutput: true, framesInput: true))
+    }
+
+    @Test func theHandlerCutsFramesFedByteByByteAndManyPerRead() throws {
+        let channel = try framingClient()
+        let calls = ["getName", "getVersion", "getStatus"].map { call(channel, $0) }
+        for _ in 0..<3 { _ = try channel.readOutbound(as: ByteBuffer.self) }
+        var replies = framed(Self.message("getName", 1, .binary))
+        var two = framed(Self.message("getVersion", 2, .binary))
+        two.writeImmutableBuffer(framed(Self.message("getStatus", 3, .binary)))
+        // The first reply a byte at a time, then two whole replies in one read.
+        while let byte = replies.readSlice(length: 1) { try channel.writeInbound(byte) }
+        try channel.writeInbound(two)
+        #expect(try calls.map { try $0.wait().header.name } == ["getName", "getVersion", "getStatus"])
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func anUnframedReplyAtAFramingHandlerIsATransportMismatch() throws {
+        let channel = try framingClient()
+        let pending = call(channel, "getStatus")
+        _ = try? channel.writeInbound(Self.message("getStatus", 1, .binary))
+        let error = try #require(throws: ThriftWireError.self) { try pending.wait() }
+        guard case .transportMismatch = error.kind else { Issue.record("got \(error)"); return }
+        #expect(!channel.isActive)
+    }
+
+    @Test func aFrameCutOffByTheCloseFailsCallsWithTheTruncation() throws {
+        let channel = try framingClient()
+        let pending = call(channel, "getStatus")
+        var reply = framed(Self.message("getStatus", 1, .binary))
+        let head = reply.readSlice(length: 6)!
+        try channel.writeInbound(head)
+        channel.pipeline.fireChannelInactive()
+        let error = try #require(throws: ThriftWireError.self) { try pending.wait() }
+        guard case .truncated = error.kind else { Issue.record("got \(error)"); return }
+    }
 }

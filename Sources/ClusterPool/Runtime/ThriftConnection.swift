@@ -77,9 +77,13 @@ public final class ThriftConnection: Sendable {
     public static func attach(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
                               limits: ThriftLimits = .default) throws -> ThriftConnection {
         let sync = channel.pipeline.syncOperations
-        // The client handler frames its own output: the decoder is all it needs.
-        try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
-        let handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed)
+        // The client handler frames its own output, and framed input too; unframed input needs
+        // the decoder that finds where a message ends.
+        if transport == .unframed {
+            try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
+        }
+        let handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed,
+                                          framesInput: transport == .framed)
         try sync.addHandler(handler)
         return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
     }
