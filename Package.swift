@@ -8,10 +8,6 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-// The heartbeat and routing path, in release: no run-time exclusivity checks (measured: a
-// tenth of the pool's user time at 10,000 nodes went to swift_beginAccess). Debug builds, and
-// so every test, keep the checks, so a violation still fails the suite.
-let hotPath: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "thrifttop",
@@ -33,7 +29,7 @@ let package = Package(
         .target(
             name: "ThriftWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: hotPath
+            swiftSettings: strict
         ),
         // The values every module shares (snapshots, events, operator commands) and their JSON
         // form: no NIO, so a dashboard or a remote client needs nothing else.
@@ -54,7 +50,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            swiftSettings: hotPath
+            swiftSettings: strict
         ),
         .target(
             name: "DemoCluster",

@@ -34,7 +34,8 @@ for target in package["targets"]:
                 continue
             path = os.path.join(folder, file)
             for number, line in enumerate(open(path, encoding="utf-8"), 1):
-                match = re.match(r"\s*(?:@testable\s+|@_exported\s+)?import\s+(?:\w+\s+)?(\w+)", line)
+                # Any attribute (@testable, @preconcurrency, @_implementationOnly…), and `import struct X.Y`.
+                match = re.match(r"\s*(?:@\w+\s+)*import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?(\w+)", line)
                 if not match:
                     continue
                 module = match.group(1)

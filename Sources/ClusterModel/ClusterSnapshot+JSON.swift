@@ -2,6 +2,8 @@
 // a contract. Keys are snake_case; durations are numbers of milliseconds with a `_ms` suffix;
 // times are RFC 3339 UTC strings; `schema_version` comes first at the top. Decoding ignores keys
 // it does not know (a newer writer may add some) and takes a missing optional field as absent.
+// A new value of an enum (health, event kind, severity) is a schema change: it bumps
+// `schema_version`, which older readers refuse by name rather than misreading.
 
 extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {

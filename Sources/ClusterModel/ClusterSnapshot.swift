@@ -70,7 +70,8 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     /// load, not a call, per field.
     @usableFromInline var figures: Figures
 
-    @usableFromInline final class Figures: @unchecked Sendable, Equatable {
+    /// One field list, so equality and copying cannot miss a field.
+    @usableFromInline struct Storage: Sendable, Equatable {
         @usableFromInline var name: String
         @usableFromInline var address: String
         @usableFromInline var group: String? = nil
@@ -104,202 +105,155 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
             self.name = name
             self.address = address
         }
-
-        @usableFromInline init(copying other: Figures) {
-            name = other.name
-            address = other.address
-            group = other.group
-            tags = other.tags
-            fbStatus = other.fbStatus
-            statusDetails = other.statusDetails
-            connected = other.connected
-            latencyP50 = other.latencyP50
-            latencyP90 = other.latencyP90
-            latencyMax = other.latencyMax
-            latencyEWMA = other.latencyEWMA
-            recentLatencies = other.recentLatencies
-            latencyHistogram = other.latencyHistogram
-            heartbeatsOK = other.heartbeatsOK
-            heartbeatsFailed = other.heartbeatsFailed
-            phi = other.phi
-            calls = other.calls
-            callFailures = other.callFailures
-            retries = other.retries
-            weight = other.weight
-            configuredWeight = other.configuredWeight
-            availability = other.availability
-            operatorDrained = other.operatorDrained
-            lastError = other.lastError
-            serverName = other.serverName
-            serverVersion = other.serverVersion
-            aliveSince = other.aliveSince
-            counters = other.counters
-        }
-
-        @usableFromInline static func == (a: Figures, b: Figures) -> Bool {
-            if a === b { return true }
-            return a.name == b.name
-                && a.address == b.address
-                && a.group == b.group
-                && a.tags == b.tags
-                && a.fbStatus == b.fbStatus
-                && a.statusDetails == b.statusDetails
-                && a.connected == b.connected
-                && a.latencyP50 == b.latencyP50
-                && a.latencyP90 == b.latencyP90
-                && a.latencyMax == b.latencyMax
-                && a.latencyEWMA == b.latencyEWMA
-                && a.recentLatencies == b.recentLatencies
-                && a.latencyHistogram == b.latencyHistogram
-                && a.heartbeatsOK == b.heartbeatsOK
-                && a.heartbeatsFailed == b.heartbeatsFailed
-                && a.phi == b.phi
-                && a.calls == b.calls
-                && a.callFailures == b.callFailures
-                && a.retries == b.retries
-                && a.weight == b.weight
-                && a.configuredWeight == b.configuredWeight
-                && a.availability == b.availability
-                && a.operatorDrained == b.operatorDrained
-                && a.lastError == b.lastError
-                && a.serverName == b.serverName
-                && a.serverVersion == b.serverVersion
-                && a.aliveSince == b.aliveSince
-                && a.counters == b.counters
-        }
     }
 
-    /// Gives this value a box of its own before a boxed field of it is set.
-    @usableFromInline mutating func uniqueFigures() -> Figures {
-        if !isKnownUniquelyReferenced(&figures) { figures = Figures(copying: figures) }
-        return figures
+    /// Shared between snapshots until a field is set on one of them. Unchecked Sendable: the
+    /// storage is changed only while this box is uniquely referenced (copy-on-write), so a box
+    /// that two values or two threads can see never changes.
+    @usableFromInline final class Figures: @unchecked Sendable, Equatable {
+        @usableFromInline var storage: Storage
+
+        @usableFromInline init(_ storage: Storage) { self.storage = storage }
+
+        @usableFromInline static func == (a: Figures, b: Figures) -> Bool { a === b || a.storage == b.storage }
+    }
+
+    /// Sets one of the boxed fields: in place if this value owns its box, else in a copy.
+    @usableFromInline mutating func update(_ change: (inout Storage) -> Void) {
+        if isKnownUniquelyReferenced(&figures) {
+            change(&figures.storage)
+        } else {
+            var storage = figures.storage
+            change(&storage)
+            figures = Figures(storage)
+        }
     }
 
     public var name: String {
-        @inlinable get { figures.name }
-        set { uniqueFigures().name = newValue }
+        @inlinable get { figures.storage.name }
+        set { update { $0.name = newValue } }
     }
     public var address: String {
-        @inlinable get { figures.address }
-        set { uniqueFigures().address = newValue }
+        @inlinable get { figures.storage.address }
+        set { update { $0.address = newValue } }
     }
     public var group: String? {
-        @inlinable get { figures.group }
-        set { uniqueFigures().group = newValue }
+        @inlinable get { figures.storage.group }
+        set { update { $0.group = newValue } }
     }
     public var tags: [String] {
-        @inlinable get { figures.tags }
-        set { uniqueFigures().tags = newValue }
+        @inlinable get { figures.storage.tags }
+        set { update { $0.tags = newValue } }
     }
     /// What the server last said to `getStatus`; nil before the first reply or for non-fb303 heartbeats.
     public var fbStatus: String? {
-        @inlinable get { figures.fbStatus }
-        set { uniqueFigures().fbStatus = newValue }
+        @inlinable get { figures.storage.fbStatus }
+        set { update { $0.fbStatus = newValue } }
     }
     public var statusDetails: String {
-        @inlinable get { figures.statusDetails }
-        set { uniqueFigures().statusDetails = newValue }
+        @inlinable get { figures.storage.statusDetails }
+        set { update { $0.statusDetails = newValue } }
     }
     public var connected: Bool {
-        @inlinable get { figures.connected }
-        set { uniqueFigures().connected = newValue }
+        @inlinable get { figures.storage.connected }
+        set { update { $0.connected = newValue } }
     }
     // Latency of heartbeats and calls, milliseconds, over the sliding window.
     public var latencyP50: Double? {
-        @inlinable get { figures.latencyP50 }
-        set { uniqueFigures().latencyP50 = newValue }
+        @inlinable get { figures.storage.latencyP50 }
+        set { update { $0.latencyP50 = newValue } }
     }
     public var latencyP90: Double? {
-        @inlinable get { figures.latencyP90 }
-        set { uniqueFigures().latencyP90 = newValue }
+        @inlinable get { figures.storage.latencyP90 }
+        set { update { $0.latencyP90 = newValue } }
     }
     public var latencyMax: Double? {
-        @inlinable get { figures.latencyMax }
-        set { uniqueFigures().latencyMax = newValue }
+        @inlinable get { figures.storage.latencyMax }
+        set { update { $0.latencyMax = newValue } }
     }
     public var latencyEWMA: Double? {
-        @inlinable get { figures.latencyEWMA }
-        set { uniqueFigures().latencyEWMA = newValue }
+        @inlinable get { figures.storage.latencyEWMA }
+        set { update { $0.latencyEWMA = newValue } }
     }
     /// The last ~120 latency samples, oldest first (for sparklines).
     public var recentLatencies: [Double] {
-        @inlinable get { figures.recentLatencies }
-        set { uniqueFigures().recentLatencies = newValue }
+        @inlinable get { figures.storage.recentLatencies }
+        set { update { $0.recentLatencies = newValue } }
     }
     /// Bucketed latency distribution (upper bound ms, count) over the window, for the detail view.
     public var latencyHistogram: [LatencyBucket] {
-        @inlinable get { figures.latencyHistogram }
-        set { uniqueFigures().latencyHistogram = newValue }
+        @inlinable get { figures.storage.latencyHistogram }
+        set { update { $0.latencyHistogram = newValue } }
     }
     public var heartbeatsOK: Int {
-        @inlinable get { figures.heartbeatsOK }
-        set { uniqueFigures().heartbeatsOK = newValue }
+        @inlinable get { figures.storage.heartbeatsOK }
+        set { update { $0.heartbeatsOK = newValue } }
     }
     public var heartbeatsFailed: Int {
-        @inlinable get { figures.heartbeatsFailed }
-        set { uniqueFigures().heartbeatsFailed = newValue }
+        @inlinable get { figures.storage.heartbeatsFailed }
+        set { update { $0.heartbeatsFailed = newValue } }
     }
     public var phi: Double {
-        @inlinable get { figures.phi }
-        set { uniqueFigures().phi = newValue }
+        @inlinable get { figures.storage.phi }
+        set { update { $0.phi = newValue } }
     }
     public var calls: Int {
-        @inlinable get { figures.calls }
-        set { uniqueFigures().calls = newValue }
+        @inlinable get { figures.storage.calls }
+        set { update { $0.calls = newValue } }
     }
     public var callFailures: Int {
-        @inlinable get { figures.callFailures }
-        set { uniqueFigures().callFailures = newValue }
+        @inlinable get { figures.storage.callFailures }
+        set { update { $0.callFailures = newValue } }
     }
     public var retries: Int {
-        @inlinable get { figures.retries }
-        set { uniqueFigures().retries = newValue }
+        @inlinable get { figures.storage.retries }
+        set { update { $0.retries = newValue } }
     }
     public var weight: Int {
-        @inlinable get { figures.weight }
-        set { uniqueFigures().weight = newValue }
+        @inlinable get { figures.storage.weight }
+        set { update { $0.weight = newValue } }
     }
     public var configuredWeight: Int {
-        @inlinable get { figures.configuredWeight }
-        set { uniqueFigures().configuredWeight = newValue }
+        @inlinable get { figures.storage.configuredWeight }
+        set { update { $0.configuredWeight = newValue } }
     }
     /// Share of good heartbeats over the availability window, 0…1.
     public var availability: Double {
-        @inlinable get { figures.availability }
-        set { uniqueFigures().availability = newValue }
+        @inlinable get { figures.storage.availability }
+        set { update { $0.availability = newValue } }
     }
     public var operatorDrained: Bool {
-        @inlinable get { figures.operatorDrained }
-        set { uniqueFigures().operatorDrained = newValue }
+        @inlinable get { figures.storage.operatorDrained }
+        set { update { $0.operatorDrained = newValue } }
     }
     public var lastError: String? {
-        @inlinable get { figures.lastError }
-        set { uniqueFigures().lastError = newValue }
+        @inlinable get { figures.storage.lastError }
+        set { update { $0.lastError = newValue } }
     }
     // fb303 details, fetched now and then.
     public var serverName: String? {
-        @inlinable get { figures.serverName }
-        set { uniqueFigures().serverName = newValue }
+        @inlinable get { figures.storage.serverName }
+        set { update { $0.serverName = newValue } }
     }
     public var serverVersion: String? {
-        @inlinable get { figures.serverVersion }
-        set { uniqueFigures().serverVersion = newValue }
+        @inlinable get { figures.storage.serverVersion }
+        set { update { $0.serverVersion = newValue } }
     }
     /// Unix seconds from `aliveSince`.
     public var aliveSince: Int64? {
-        @inlinable get { figures.aliveSince }
-        set { uniqueFigures().aliveSince = newValue }
+        @inlinable get { figures.storage.aliveSince }
+        set { update { $0.aliveSince = newValue } }
     }
     public var counters: [String: Int64] {
-        @inlinable get { figures.counters }
-        set { uniqueFigures().counters = newValue }
+        @inlinable get { figures.storage.counters }
+        set { update { $0.counters = newValue } }
     }
 
     /// Drained by the operator and nothing in flight any more.
     public var isFullyDrained: Bool { operatorDrained && inFlight == 0 }
 
     public init(name: String, address: String, health: NodeHealth = .unknown) {
-        figures = Figures(name: name, address: address)
+        figures = Figures(Storage(name: name, address: address))
         self.health = health
         self.routable = false
         self.latencyP99 = nil
@@ -313,6 +267,23 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
 /// One bar of a latency histogram.
 public struct LatencyBucket: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey { case upperBoundMillis = "le_ms", count }
+
+    /// The open-ended last bar (upper bound +∞) has `le_ms: null`: JSON has no infinity.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        upperBoundMillis = try c.decodeIfPresent(Double.self, forKey: .upperBoundMillis) ?? .infinity
+        count = try c.decode(Int.self, forKey: .count)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if upperBoundMillis.isFinite {
+            try c.encode(upperBoundMillis, forKey: .upperBoundMillis)
+        } else {
+            try c.encodeNil(forKey: .upperBoundMillis)
+        }
+        try c.encode(count, forKey: .count)
+    }
 
     public var upperBoundMillis: Double
     public var count: Int

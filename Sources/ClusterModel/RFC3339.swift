@@ -4,9 +4,14 @@ import Glibc
 /// and read by hand because `ISO8601DateFormatter` costs an allocation-heavy object per use and
 /// the snapshot stream writes thousands of these a second.
 public enum RFC3339 {
-    /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    /// The times this form can write: years 0001 to 9999.
+    public static let representable: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799.999
+
+    /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the nearest millisecond; a time
+    /// outside `representable` (or not a number) is written as the nearest end of it.
     public static func string(fromUnixSeconds seconds: Double) -> String {
-        var millis = Int64((seconds * 1000).rounded(.down))
+        let clamped = seconds.isNaN ? 0 : Swift.min(Swift.max(seconds, representable.lowerBound), representable.upperBound)
+        var millis = Int64((clamped * 1000).rounded(.toNearestOrAwayFromZero))
         var whole = time_t(millis >= 0 ? millis / 1000 : (millis - 999) / 1000)
         millis -= Int64(whole) * 1000
         var parts = tm()

@@ -21,18 +21,23 @@ public final class ClusterPool: Sendable {
     private let core: NIOLoopBoundBox<PoolCore?>
     private let shared: NIOLockedValueBox<Shared>
     private let options: PoolOptions
+    private let operatorStore: any OperatorStore
 
     private struct Shared {
         var snapshot: ClusterSnapshot
         var wanted = true
     }
 
-    public init(config: ClusterConfig, eventLoop: any EventLoop, options: PoolOptions = PoolOptions()) throws {
+    /// `operatorStore` keeps drains and weights across restarts and audits every action; by
+    /// default the config's `state_file` and `audit_log`.
+    public init(config: ClusterConfig, eventLoop: any EventLoop, options: PoolOptions = PoolOptions(),
+                operatorStore: (any OperatorStore)? = nil) throws {
         // Validate policy parameters now, so a bad config fails before anything starts.
         _ = try PoolPolicies.make(config, maintenanceInterval: PoolCore.maintenanceInterval)
         self.config = config
         self.eventLoop = eventLoop
         self.options = options
+        self.operatorStore = operatorStore ?? FileOperatorStore(stateFile: config.stateFile, auditLog: config.auditLog)
         core = NIOLoopBoundBox.makeEmptyBox(valueType: PoolCore.self, eventLoop: eventLoop)
         shared = NIOLockedValueBox(Shared(snapshot: ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(),
@@ -40,10 +45,18 @@ public final class ClusterPool: Sendable {
             balancer: config.balancer.rawValue)))
     }
 
-    /// Connects to every node and starts heartbeating.
+    /// Reads the saved operator state (off the event loop), then connects to every node and
+    /// starts heartbeating.
     public func start() async throws {
+        let store = operatorStore
+        let loaded: Result<OperatorState?, any Error>
+        do {
+            loaded = .success(try await NIOThreadPool.singleton.runIfActive { try store.load() })
+        } catch {
+            loaded = .failure(error)
+        }
         try await eventLoop.submit { [self] in
-            let core = try PoolCore(config: config, loop: eventLoop, options: options)
+            let core = try PoolCore(config: config, loop: eventLoop, options: options, operatorStore: store)
             core.snapshots.wanted = { [shared] in shared.withLockedValue { $0.wanted } }
             core.snapshots.publish = { [shared] snapshot in
                 shared.withLockedValue {
@@ -52,7 +65,7 @@ public final class ClusterPool: Sendable {
                 }
             }
             self.core.value = core
-            core.start()
+            core.start(restoring: loaded)
         }.get()
     }
 

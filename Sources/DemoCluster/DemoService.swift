@@ -19,6 +19,7 @@ public enum DemoService {
         }
     }
 
+    /// `work`'s arguments.
     public struct WorkArgs: ThriftStruct, Equatable {
         public var costMicros: Int32
         public var payload: [UInt8]
@@ -86,6 +87,7 @@ public enum DemoService {
         public var description: String { "WorkFailed(code \(code)): \(reason)" }
     }
 
+    /// `work`'s result: the payload back, or the declared `WorkFailed`.
     public struct WorkResult: ThriftStruct, Equatable {
         public var success: [UInt8]?
         public var failed: WorkFailed?

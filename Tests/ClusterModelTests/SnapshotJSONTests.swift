@@ -19,7 +19,7 @@ struct SnapshotJSONTests {
         db.latencyMax = 9
         db.latencyEWMA = 1.75
         db.recentLatencies = [1, 2]
-        db.latencyHistogram = [LatencyBucket(upperBoundMillis: 1, count: 3)]
+        db.latencyHistogram = [LatencyBucket(upperBoundMillis: 1, count: 3), LatencyBucket(upperBoundMillis: .infinity, count: 1)]
         db.heartbeatsOK = 10
         db.heartbeatsFailed = 1
         db.phi = 0.5
@@ -57,7 +57,7 @@ struct SnapshotJSONTests {
             + #""nodes":[{"address":"127.0.0.1:9101","alive_since":"2027-01-15T08:00:00.000Z","availability":0.9,"call_failures":2,"calls":20,"#
             + #""cluster_availability_if_drained":0.99,"configured_weight":100,"connected":true,"counters":{"calls":7},"drained":true,"#
             + #""ejected_for_ms":1500,"ewma_ms":1.75,"fb_status":"ALIVE","group":"primary","health":"up","heartbeats_failed":1,"heartbeats_ok":10,"#
-            + #""histogram":[{"count":3,"le_ms":1}],"in_flight":3,"last_error":"heartbeat timed out after 900 ms","max_ms":9,"name":"db-1","#
+            + #""histogram":[{"count":3,"le_ms":1},{"count":1,"le_ms":null}],"in_flight":3,"last_error":"heartbeat timed out after 900 ms","max_ms":9,"name":"db-1","#
             + #""p50_ms":1.5,"p90_ms":2,"p99_ms":4.25,"phi":0.5,"recent_ms":[1,2],"retries":1,"routable":true,"server_name":"demo","#
             + #""server_version":"1.0","status_details":"ok","tags":["eu"],"traffic_share":0.25,"weight":50},"#
             + #"{"address":"[::1]:9102","availability":0,"call_failures":0,"calls":0,"cluster_availability_if_drained":0,"configured_weight":100,"#
@@ -120,5 +120,9 @@ struct SnapshotJSONTests {
             #expect(RFC3339.unixSeconds(from: text) == nil, "\(text)")
         }
         #expect(RFC3339.string(fromUnixSeconds: -0.5) == "1969-12-31T23:59:59.500Z")
+        // To the nearest millisecond, and never a time the form cannot read back.
+        #expect(RFC3339.string(fromUnixSeconds: 1_800_000_123.4566) == "2027-01-15T08:02:03.457Z")
+        #expect(RFC3339.string(fromUnixSeconds: 1e300) == "9999-12-31T23:59:59.999Z")
+        #expect(RFC3339.unixSeconds(from: RFC3339.string(fromUnixSeconds: -1e300)) != nil)
     }
 }

@@ -38,13 +38,14 @@ final class DrivenCluster {
         let connector: PoolCore.Connector = { [servers] node, loop in
             servers[node.name]!.accept(node.settings)
         }
+        let store = store ?? MemoryOperatorStore()
         core = try PoolCore(config: config, loop: loop, options: PoolOptions(seed: seed, wallClock: { 1_800_000_000 }, user: "tester"),
-                            connector: connector, operatorStore: store ?? MemoryOperatorStore())
+                            connector: connector, operatorStore: store)
         core.operatorLog = OperatorLog(store: core.operatorLog.store, loop: loop) { [loop] work in
             loop.makeCompletedFuture(Result { try work() })
         }
         start(self)
-        core.start()
+        core.start(restoring: Result { try store.load() })
         loop.run()
     }
 

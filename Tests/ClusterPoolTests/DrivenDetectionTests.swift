@@ -130,7 +130,7 @@ struct DrivenDetectionTests {
         #expect(cluster.events("phoenix").last?.message.hasPrefix("down → up") == true)
     }
 
-    @Test func aLocalPauseForgivesHeartbeatsInFlightAndRebasesSuspicion() throws {
+    @Test func aLocalPauseForgivesTheHeartbeatInFlightAndReChecksTheNode() throws {
         let cluster = try DrivenCluster(["a"])
         cluster.at(ms: 350)
         cluster["a"].behaviour = .hang
@@ -153,30 +153,25 @@ struct DrivenDetectionTests {
         let cluster = try DrivenCluster(["good", "bad"], configure: { $0.balancer = .smoothWeightedRoundRobin })
         cluster.at(ms: 10)
         cluster["bad"].callBehaviour = .raise(TApplicationException(.internalError, message: "boom"))
-        var failuresAtBad = 0
-        var ejectedAt: Int64?
+        let bad = cluster.node("bad").index
+        var ejectedAt: NIODeadline?
+        // A call every millisecond; each reply (and so each failure) lands exactly on a millisecond.
         for t in Int64(11)...200 {
             cluster.at(ms: t)
-            let reply = cluster.call()
-            cluster.at(ms: t, ns: 0)
-            _ = reply
-            if ejectedAt == nil, cluster.core.policies.ejection.isEjected(cluster.node("bad").index, at: cluster.loop.now) {
-                ejectedAt = t
-            }
+            if ejectedAt == nil, cluster.core.policies.ejection.isEjected(bad, at: cluster.loop.now) { ejectedAt = cluster.loop.now }
+            _ = cluster.call()
         }
-        failuresAtBad = cluster.node("bad").state.callFailures
         let ejected = try #require(ejectedAt)
-        #expect(failuresAtBad == 5, "no call goes to an ejected node")
-        let until = try #require(cluster.core.policies.ejection.ejectedUntil(cluster.node("bad").index))
-        #expect(until - cluster.loop.now > .seconds(29))
+        #expect(cluster.node("bad").state.callFailures == 5, "no call goes to an ejected node")
+        #expect(cluster.core.policies.ejection.ejectedUntil(bad) == ejected + .seconds(30))
         let event = try #require(cluster.events("bad").first { $0.kind == .ejection })
         #expect(event.message == "ejected for 30 s after 5 consecutive call failures")
         #expect(cluster.health("bad") == .up, "ejection is passive: heartbeats still say up")
-        cluster.at(ms: Int64(until.uptimeNanoseconds / 1_000_000) - 1)
-        #expect(cluster.core.policies.ejection.isEjected(cluster.node("bad").index, at: cluster.loop.now))
-        cluster.at(ms: Int64(until.uptimeNanoseconds / 1_000_000))
-        #expect(!cluster.core.policies.ejection.isEjected(cluster.node("bad").index, at: cluster.loop.now))
-        _ = ejected
+        let endMillis = Int64((ejected + .seconds(30)).uptimeNanoseconds / 1_000_000)
+        cluster.at(ms: endMillis - 1, ns: 999_999)
+        #expect(cluster.core.policies.ejection.isEjected(bad, at: cluster.loop.now))
+        cluster.at(ms: endMillis)
+        #expect(!cluster.core.policies.ejection.isEjected(bad, at: cluster.loop.now))
     }
 
     @Test func theRetryBudgetCapsRetriesDuringAnOutage() throws {
@@ -222,4 +217,61 @@ struct ScriptedPause: PauseRule {
     }
 
     func isPaused(at now: NIODeadline) -> Bool { !reported && now >= pausedFrom }
+}
+
+/// Operator actions and snapshot publishing on the driven clock.
+@Suite("Operator actions and snapshots on a driven clock")
+struct DrivenOperatorTests {
+    @Test func aDrainStopsNewCallsAtOnceAndIsReportedDoneOnceCommittedInOrder() throws {
+        let store = MemoryOperatorStore()
+        let cluster = try DrivenCluster(["a", "b"], store: store)
+        cluster.at(ms: 10)
+        #expect(try cluster.execute(.drain(node: "b")) == .done("drained b; 0 calls in flight will finish"))
+        #expect(cluster.health("b") == .draining)
+        for t in Int64(11)...60 {
+            cluster.at(ms: t)
+            _ = cluster.call()
+        }
+        cluster.at(ms: 100)
+        #expect(cluster.node("b").state.calls == 0, "no call goes to a drained node")
+        #expect(try cluster.execute(.setWeight(node: "a", weight: 7)).isDone)
+        #expect(store.state == OperatorState(drained: ["b"], weights: ["a": 7]))
+        #expect(store.audits.map(\.action) == ["drain b", "weight a 7"])
+        #expect(store.audits.first?.time == "2027-01-15T08:00:00.000Z")
+    }
+
+    @Test func anActionThatCannotBeSavedSaysSoAndStillTakesEffect() throws {
+        let store = MemoryOperatorStore()
+        store.failure = "disk full"
+        let cluster = try DrivenCluster(["a", "b"], store: store)
+        cluster.at(ms: 10)
+        let result = try cluster.execute(.drain(node: "b"))
+        #expect(result == .done("drained b; 0 calls in flight will finish — but NOT saved (disk full); it will not survive a restart"))
+        #expect(cluster.health("b") == .draining)
+        #expect(cluster.events().contains { $0.severity == .error && $0.message == "disk full" })
+    }
+
+    @Test func aRefusalIsAuditedButNothingIsSaved() throws {
+        let store = MemoryOperatorStore()
+        let cluster = try DrivenCluster(["a"], store: store)
+        cluster.at(ms: 10)
+        #expect(try cluster.execute(.drain(node: "zz")) == .refused("no node named \"zz\""))
+        #expect(store.state == nil)
+        #expect(store.audits.map(\.result) == ["refused: no node named \"zz\""])
+    }
+
+    @Test func snapshotsArePublishedTenTimesASecondWhileSomeoneReads() throws {
+        let cluster = try DrivenCluster(["a", "b", "c"])
+        var published: [Double] = []
+        cluster.core.snapshots.wanted = { true }
+        cluster.core.snapshots.publish = { [cluster] _ in published.append(cluster.nowMillis) }
+        cluster.at(ms: 2050)
+        #expect(published.filter { $0 > 1000 && $0 <= 2000 }.count == 10)
+        #expect(published.suffix(3) == [1800, 1900, 2000])
+        // Nobody reading: nothing is built.
+        cluster.core.snapshots.wanted = { false }
+        let before = published.count
+        cluster.at(ms: 3000)
+        #expect(published.count == before)
+    }
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import Foundation
 import NIOCore
 import Testing
 import ThriftWire
@@ -40,7 +41,7 @@ struct NodeStateTests {
         node.record(call: .answered(millis: 2, exception: nil), at: Self.t(3)); versions.append(node.version)
         _ = node.apply(.weight(5), at: Self.t(4)); versions.append(node.version)
         #expect(Set(versions).count == versions.count, "\(versions)")
-        // Time alone changes nothing while φ stays low.
+        // Time alone changes nothing while φ stays low (below 1).
         let before = node.version
         _ = node.evaluate(at: Self.t(5))
         #expect(node.version == before)
@@ -78,6 +79,27 @@ struct NodeStateTests {
         node.pauseEnded(at: Self.t(21_700))
         _ = node.evaluate(at: Self.t(21_800))
         #expect(node.health == .up)
+    }
+
+    @Test func phiOfALongSilenceIsFiniteSoTheSnapshotEncodes() throws {
+        let node = Self.node()
+        _ = node.connected(at: Self.t(0))
+        for k in Int64(0)...10 { _ = node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(k * 1000)) }
+        let config = NodeConfig(name: "n", address: NodeAddress(host: "10.0.0.1", port: 9090), settings: NodeSettings())
+        let snapshot = node.snapshot(of: config, at: Self.t(3_600_000))
+        #expect(snapshot.phi == PhiAccrualDetector.maximum)
+        _ = try JSONEncoder().encode(snapshot)
+    }
+
+    @Test func phiRisingOnAQuietNodeMovesTheSnapshotOnlyOnceItMatters() {
+        let node = Self.node()
+        _ = node.connected(at: Self.t(0))
+        for k in Int64(0)...20 { _ = node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(k * 1000)) }
+        let quiet = node.version
+        _ = node.evaluate(at: Self.t(20_500))  // φ well under 1: nothing to show
+        #expect(node.version == quiet)
+        _ = node.evaluate(at: Self.t(21_400))  // φ past 1: shown
+        #expect(node.version != quiet)
     }
 
     @Test func aDrainOverridesServingStatesButNotDownOrUnknown() {

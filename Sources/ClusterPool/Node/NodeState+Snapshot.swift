@@ -4,7 +4,7 @@ import NIOCore
 extension NodeState {
     /// The node's own figures as a snapshot shows them (the cluster-relative ones are the pool's).
     /// A method, so the state is read in place rather than copied out of its owner first.
-    func snapshot(of config: NodeConfig, connected: Bool, at now: NIODeadline) -> NodeSnapshot {
+    func snapshot(of config: NodeConfig, at now: NIODeadline) -> NodeSnapshot {
         var s = NodeSnapshot(name: name, address: address, health: health)
         s.group = config.group
         s.tags = config.tags

@@ -7,7 +7,8 @@ import ThriftWire
 /// of time), each of which updates the figures, re-derives the health in one place and returns
 /// what changed. No I/O and no clock: every input carries its time, so tests drive it exactly.
 ///
-/// `version` moves on with every input, so a snapshot of the node is rebuilt only when it changed.
+/// `version` moves on with every input that changes what a snapshot of the node shows, so the
+/// snapshot is rebuilt only then.
 ///
 /// A class with one owner (its `NodeLink`), not a struct: the pool reads a few fields of every
 /// node for every snapshot and every call, and reading a field of a struct held in a class
@@ -33,6 +34,8 @@ final class NodeState {
     private(set) var repliesOnConnection = 0
     /// When the heartbeat in flight went out (the connection's handler knows whether one is).
     private(set) var heartbeatSentAt: NIODeadline?
+    /// φ as the last `evaluate` saw it.
+    private var phiAtLastEvaluate = 0.0
 
     // What the server says about itself.
     private(set) var fbStatus: FBStatus?
@@ -103,6 +106,12 @@ final class NodeState {
         heartbeatSentAt = now
         requestsOnConnection += 1
         version &+= 1
+    }
+
+    /// The connection refused the heartbeat before writing it (it had already failed).
+    func heartbeatNotSent() {
+        heartbeatSentAt = nil
+        requestsOnConnection -= 1
     }
 
     /// The heartbeat was due while there was no connection: the interval counts as unavailable.
@@ -200,11 +209,16 @@ final class NodeState {
         return settle(.none, reason: reason, at: now)
     }
 
-    /// Time passed with no input: φ may have crossed its threshold (or come back under it).
+    /// Time passed with no input: φ may have crossed its threshold (or come back under it), and a
+    /// rising φ is what an operator watches on a node going quiet, so it shows (to 0.01) once it
+    /// is at least 1; below that it moves only with heartbeats, which rebuild the snapshot anyway.
     func evaluate(at now: NIODeadline) -> NodeChange {
         let before = health
         let change = settle(.none, at: now, bump: false)
-        if health != before { version &+= 1 }
+        let phi = detector.second.phi(at: now)
+        let phiMoved = (phi >= 1 || phiAtLastEvaluate >= 1) && abs(phi - phiAtLastEvaluate) >= 0.01
+        phiAtLastEvaluate = phi
+        if health != before || phiMoved { version &+= 1 }
         return change
     }
 
@@ -214,21 +228,17 @@ final class NodeState {
         version &+= 1
     }
 
-    /// Every second: the share of calls this node got, as an EWMA with weight `alpha`.
+    /// Every second: the calls this node got, as an EWMA with weight `alpha`. Not a snapshot
+    /// change: the share it makes is recomputed with every build.
     func updatePickRate(seconds: Double, alpha: Double) {
-        let updated = pickRate + alpha * (Double(picks) / seconds - pickRate)
+        pickRate += alpha * (Double(picks) / seconds - pickRate)
         picks = 0
-        if abs(updated - pickRate) > 1e-9 { version &+= 1 }
-        pickRate = updated
     }
 
     /// The latency window drops its older half as time passes.
     func rotateLatencyWindow(at now: NIODeadline) {
         if latency.rotateIfDue(at: now) { version &+= 1 }
     }
-
-    /// Something outside the node changed what its snapshot shows (its ejection ended).
-    func touch() { version &+= 1 }
 
     // MARK: the one place health is derived
 

@@ -79,11 +79,14 @@ public struct PhiAccrualDetector: Sendable {
         // Logistic approximation of the normal CDF tail (as in Akka's PhiAccrualFailureDetector).
         let y = (elapsed - mean) / deviation
         let e = exp(-y * (1.5976 + 0.070566 * y * y))
-        if elapsed > mean {
-            return -log10(e / (1 + e))
-        }
-        return -log10(1 - 1 / (1 + e))
+        // Capped: a long silence underflows to -log10(0) = ∞, which no JSON can carry; past
+        // `maximum` the node is as suspect as it can be anyway.
+        let phi = elapsed > mean ? -log10(e / (1 + e)) : -log10(1 - 1 / (1 + e))
+        return phi.isFinite ? Swift.min(phi, Self.maximum) : Self.maximum
     }
+
+    /// The largest φ reported (a chance of 1 in 10¹⁰⁰ that the node is merely slow).
+    public static let maximum = 100.0
 
     public func isSuspect(at now: NIODeadline) -> Bool { phi(at: now) > threshold }
 }

@@ -52,6 +52,7 @@ public struct OperatorPersistence: Sendable {
         self.auditLog = auditLog
     }
 
+    /// A file that could not be read, written or renamed, named with the reason.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }

@@ -23,12 +23,26 @@ public struct FileOperatorStore: OperatorStore {
     public func load() throws -> OperatorState? { try persistence.load() }
 
     public func commit(_ state: OperatorState?, audit: AuditRecord) throws {
-        var failures: [String] = []
+        var stateError: String?, auditError: String?
         if let state {
-            do { try persistence.save(state) } catch { failures.append("cannot save operator state: \(error)") }
+            do { try persistence.save(state) } catch { stateError = "cannot save operator state: \(error)" }
         }
-        do { try persistence.audit(audit) } catch { failures.append("cannot append to the audit log: \(error)") }
-        if !failures.isEmpty { throw OperatorPersistence.Failure(description: failures.joined(separator: "; ")) }
+        do { try persistence.audit(audit) } catch { auditError = "cannot append to the audit log: \(error)" }
+        guard stateError != nil || auditError != nil else { return }
+        throw OperatorStoreFailure(stateSaved: stateError == nil,
+                                   description: [stateError, auditError].compactMap { $0 }.joined(separator: "; "))
+    }
+}
+
+/// A commit that did not fully happen, saying whether the state itself is durable (only the
+/// audit line is missing) or not (the action will not survive a restart).
+public struct OperatorStoreFailure: Error, Sendable, CustomStringConvertible {
+    public var stateSaved: Bool
+    public var description: String
+
+    public init(stateSaved: Bool, description: String) {
+        self.stateSaved = stateSaved
+        self.description = description
     }
 }
 

@@ -44,7 +44,9 @@ extension PoolCore {
         node.state.heartbeatSent(at: sentAt)
         // A probe, not a call: the reply comes to the closure set up on connecting.
         guard connection.sendProbe(method: node.settings.heartbeat.methodName, deadline: sentAt + timeout) else {
-            return  // the connection already failed: its close handler records it
+            // The connection already failed (its close handler records it): not a request on it.
+            node.state.heartbeatNotSent()
+            return
         }
         // One tick late: the bucket holding the deadline can run a little before it.
         wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
@@ -96,7 +98,9 @@ extension PoolCore {
         guard case .fb303 = node.settings.heartbeat, let connection = node.liveConnection else { return }
         call(FB303.GetName.self, on: connection, node) { $0.serverName = TextSanitizer.clean($1, maximumLength: 100) }
         call(FB303.GetVersion.self, on: connection, node) { $0.serverVersion = TextSanitizer.clean($1, maximumLength: 100) }
-        call(FB303.AliveSince.self, on: connection, node) { $0.aliveSince = $1 }
+        // A time the server claims: kept only if it is one (years 1970–9999 in seconds; a server
+        // answering in milliseconds, or with garbage, shows no start time rather than a wrong one).
+        call(FB303.AliveSince.self, on: connection, node) { $0.aliveSince = (0...253_402_300_799).contains($1) ? $1 : nil }
         call(FB303.GetStatusDetails.self, on: connection, node) { $0.statusDetails = TextSanitizer.clean($1) }
         call(FB303.GetCounters.self, on: connection, node) { details, counters in
             // Bounded and sanitized: counters come from the server.

@@ -7,22 +7,27 @@ extension PoolCore {
     /// have it. Refusals say why; every outcome is logged and audited, in order.
     func execute(_ command: OperatorCommand, user: String) -> EventLoopFuture<OperatorResult> {
         let before = operatorState()
+        // The node the command acts on; for an undo, the one the undone action changed.
+        let target = command.node ?? (command == .undo ? undoStack.last?.inverse.node : nil)
         let result = apply(command, recordUndo: true)
-        let node = command.node.flatMap { nodeIndex[$0] }.map { nodes[$0] }
+        let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         switch result {
         case let .done(text): log(.notice, .operatorAction, node: node, "\(user): \(text)")
         case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user): \(command) refused: \(reason)")
         }
         let after = operatorState()
         let known = node != nil
-        let audit = AuditRecord(time: options.wallClock(), user: user, action: command.description, node: command.node,
-                                before: known ? before.describe(command.node) : nil, after: known ? after.describe(command.node) : nil,
+        let audit = AuditRecord(time: options.wallClock(), user: user, action: command.description, node: target,
+                                before: known ? before.describe(target) : nil, after: known ? after.describe(target) : nil,
                                 result: result.description)
         return operatorLog.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in
             log(.error, .config, node: nil, "\(error)")
-            // The action stands (traffic already moved); the operator must know it will not outlive a restart.
-            let outcome: OperatorResult = result.isDone ? .done("\(result.description) — but NOT saved (\(error)); it will not survive a restart") : result
-            return loop.makeSucceededFuture(outcome)
+            // The action stands (traffic already moved); the operator must know what was not kept.
+            guard case let .done(text) = result else { return loop.makeSucceededFuture(result) }
+            let saved = (error as? OperatorStoreFailure)?.stateSaved ?? false
+            return loop.makeSucceededFuture(.done(saved
+                ? "\(text) — saved, but not audited (\(error))"
+                : "\(text) — but NOT saved (\(error)); it will not survive a restart"))
         }.nonisolated()
     }
 
@@ -74,11 +79,12 @@ extension PoolCore {
             weights: Dictionary(uniqueKeysWithValues: nodes.filter { $0.state.weight != $0.config.weight }.map { ($0.config.name, $0.state.weight) }))
     }
 
-    /// Reads the saved state at start (before any heartbeat, so a blocking read is harmless).
-    func restoreOperatorState() {
+    /// Applies the saved state, read off the loop before the pool started, before any heartbeat
+    /// or call: a drained node never takes a call after a restart.
+    func restoreOperatorState(_ loaded: Result<OperatorState?, any Error>) {
         let state: OperatorState?
         do {
-            state = try operatorLog.store.load()
+            state = try loaded.get()
         } catch {
             log(.error, .config, node: nil, "cannot read the operator state file: \(error); starting without drains or weight changes")
             return

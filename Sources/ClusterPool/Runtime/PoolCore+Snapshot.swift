@@ -14,8 +14,9 @@ extension PoolCore {
     func buildSnapshot() -> ClusterSnapshot {
         let now = self.now
         let ejection = policies.ejection
-        // Worked on as a local, one exclusive access instead of one per field per node; its
-        // storage is copied once here if a reader still holds the last snapshot.
+        // Worked on as a local: one access to the stored array instead of one per field per node.
+        // (Its storage is copied at the first write after each publish, as the published
+        // snapshot shares it; that is a retain per node.)
         var out = snapshots.nodes
         snapshots.nodes = []
         var routable = [Bool](repeating: false, count: nodes.count)
@@ -75,7 +76,7 @@ extension PoolCore {
     private func rebuildIfChanged(_ node: NodeLink, into nodes: inout [NodeSnapshot], now: NIODeadline) {
         node.state.rotateLatencyWindow(at: now)
         guard node.snapshotVersion != node.state.version else { return }
-        nodes[node.index] = node.state.snapshot(of: node.config, connected: node.liveConnection != nil, at: now)
+        nodes[node.index] = node.state.snapshot(of: node.config, at: now)
         node.snapshotVersion = node.state.version
     }
 }

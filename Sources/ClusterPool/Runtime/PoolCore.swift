@@ -47,7 +47,7 @@ final class PoolCore {
     var snapshots: SnapshotPublisher
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
-         connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: OperatorStore? = nil) throws {
+         connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
         self.config = config
         self.loop = loop
         self.options = options
@@ -59,8 +59,7 @@ final class PoolCore {
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
         wheel = TimerWheel(tick: options.tick)
-        operatorLog = OperatorLog(store: operatorStore ?? FileOperatorStore(stateFile: config.stateFile, auditLog: config.auditLog),
-                                  loop: loop)
+        operatorLog = OperatorLog(store: operatorStore, loop: loop)
         snapshots = SnapshotPublisher(nodes: config.nodes)
     }
 
@@ -87,8 +86,9 @@ final class PoolCore {
 
     // MARK: lifecycle
 
-    func start() {
-        restoreOperatorState()
+    /// Starts heartbeating, with the operator state `ClusterPool.start` read off the loop.
+    func start(restoring loaded: Result<OperatorState?, any Error>) {
+        restoreOperatorState(loaded)
         let start = now
         for node in nodes {
             connect(node)
@@ -158,12 +158,7 @@ final class PoolCore {
         }
         if ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
-            for node in nodes {
-                apply(node.state.evaluate(at: now), to: node)
-                if let until = policies.ejection.ejectedUntil(node.index), now >= until, node.state.lastError != nil {
-                    node.state.touch()
-                }
-            }
+            for node in nodes { apply(node.state.evaluate(at: now), to: node) }
         }
         publishSnapshotIfWanted()
     }
