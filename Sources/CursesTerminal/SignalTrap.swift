@@ -12,6 +12,24 @@ private let cursesActive = Atomic<Bool>(false)
 /// Written before the handlers go in, read only after: a plain buffer is enough.
 nonisolated(unsafe) private let previousActions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
 
+/// The terminal's modes before curses changed them, saved by `install` (before `initscr`), so a
+/// crash handler can put them back with `tcsetattr` alone: `endwin` is not async-signal-safe
+/// (it uses stdio and curses' own state, and may allocate), and a crash inside malloc or a
+/// screen update must not hang the handler with the terminal still raw.
+nonisolated(unsafe) private let savedModes = UnsafeMutablePointer<termios>.allocate(capacity: 1)
+nonisolated(unsafe) private var haveSavedModes = false
+
+/// What `endwin` would send, as plain bytes written with `write(2)`: leave the alternate screen,
+/// show the cursor, reset attributes, stop mouse reporting, leave keypad mode. These are the
+/// xterm sequences every terminal thrifttop targets understands (tmux, xterm, VTE, kitty).
+private let restoreSequence: StaticString = "\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1003l\u{1b}[?1006l\u{1b}[0m\u{1b}[?25h\u{1b}[?1l\u{1b}>\u{1b}[?1049l\r\n"
+
+/// Gives the terminal back from inside a signal handler: only `tcsetattr` and `write`.
+private func restoreTerminalFromSignal() {
+    if haveSavedModes { tcsetattr(STDIN_FILENO, TCSANOW, savedModes) }
+    _ = write(STDOUT_FILENO, restoreSequence.utf8Start, restoreSequence.utf8CodeUnitCount)
+}
+
 private func storeSignal(_ number: Int32) {
     pendingSignal.store(number, ordering: .relaxed)
 }
@@ -24,7 +42,7 @@ private func storeSignal(_ number: Int32) {
 /// (The backtracer never prompts: `thrifttop` starts itself with `SWIFT_BACKTRACE` set; see
 /// `CrashReporting` in the executable.)
 private func crashed(_ number: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
-    if cursesActive.exchange(false, ordering: .relaxed) { endwin() }
+    if cursesActive.exchange(false, ordering: .relaxed) { restoreTerminalFromSignal() }
     let previous = previousActions[Int(number)]
     // SIG_DFL is 0 and SIG_IGN is 1: anything else is a handler to call.
     let hasHandler = unsafeBitCast(previous.__sigaction_handler.sa_handler, to: UInt.self) > 1
@@ -47,6 +65,7 @@ enum SignalTrap {
 
     static func install() {
         pendingSignal.store(0, ordering: .relaxed)
+        haveSavedModes = tcgetattr(STDIN_FILENO, savedModes) == 0
         CrashNotice.prepare()
         for number in stopSignals { set(number, storeSignal) }
         for number in crashSignals { setCrashHandler(number) }
