@@ -149,6 +149,24 @@ struct DrivenDetectionTests {
         #expect(cluster.health("a") == .up)
     }
 
+    @Test func aSlowNodeGetsAlmostNoCallsFromP2CAndItsLatencyShows() throws {
+        let cluster = try DrivenCluster(["fast1", "fast2", "slow"], before: { $0["slow"].latency = .milliseconds(50) })
+        cluster.at(ms: 300)
+        // 2,000 calls, one every half millisecond, each waiting for its reply in the balancer's load.
+        for k in Int64(0)..<2000 {
+            cluster.at(ms: 300 + k / 2, ns: (k % 2) * 500_000)
+            _ = cluster.call()
+        }
+        cluster.at(ms: 1500)
+        let calls = ["fast1", "fast2", "slow"].map { cluster.node($0).state.calls }
+        #expect(calls.reduce(0, +) == 2000)
+        #expect(Double(calls[2]) / 2000 < 0.05, "slow got \(calls[2]) of 2000")
+        let slow = cluster.node("slow").state.snapshot(of: cluster.node("slow").config, at: cluster.loop.now)
+        #expect(try #require(slow.latencyP50) >= 50)
+        let fast = cluster.node("fast1").state.snapshot(of: cluster.node("fast1").config, at: cluster.loop.now)
+        #expect(try #require(fast.latencyP50) < 2)
+    }
+
     @Test func fiveConsecutiveCallFailuresEjectTheNodeForExactlyTheBaseTime() throws {
         let cluster = try DrivenCluster(["good", "bad"], configure: { $0.balancer = .smoothWeightedRoundRobin })
         cluster.at(ms: 10)
