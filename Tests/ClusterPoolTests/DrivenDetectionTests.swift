@@ -1,5 +1,6 @@
 import ClusterModel
 import NIOCore
+import NIOEmbedded
 import Testing
 import ThriftWire
 @testable import ClusterPool
@@ -276,6 +277,18 @@ struct DrivenOperatorTests {
         #expect(try cluster.execute(.drain(node: "zz")) == .refused("no node named \"zz\""))
         #expect(store.state == nil)
         #expect(store.audits.map(\.result) == ["refused: no node named \"zz\""])
+    }
+
+    @Test func theFirstSnapshotShowsEveryNodesConfigBeforeAnythingIsHeard() throws {
+        // A pool not started yet: no node has had any input.
+        var config = ClusterConfig(name: "c", nodes: ["a", "b"].map { NodeConfig(name: $0, address: NodeAddress(host: "127.0.0.1", port: 1)) })
+        config.nodes[1].weight = 7
+        config.nodes[1].group = "blue"
+        let loop = EmbeddedEventLoop()
+        let core = try PoolCore(config: config, loop: loop, options: PoolOptions(seed: 1), operatorStore: MemoryOperatorStore())
+        let b = try #require(core.buildSnapshot().node(named: "b"))
+        #expect(b.weight == 7 && b.configuredWeight == 7 && b.group == "blue")
+        try loop.syncShutdownGracefully()
     }
 
     @Test func snapshotsArePublishedTenTimesASecondWhileSomeoneReads() throws {

@@ -60,7 +60,13 @@ final class NodeState {
     private(set) var weight: Int
     private(set) var drained = false
 
-    init(config: NodeConfig, detector: NodeDetector) {
+    /// Where this node reports that its snapshot is out of date; nil when nobody builds them.
+    private let changes: ChangedNodes?
+    private let index: Int
+
+    init(config: NodeConfig, detector: NodeDetector, index: Int = 0, changes: ChangedNodes? = nil) {
+        self.index = index
+        self.changes = changes
         name = config.name
         address = config.address.description
         settings = config.settings
@@ -105,7 +111,7 @@ final class NodeState {
     func heartbeatSent(at now: NIODeadline) {
         heartbeatSentAt = now
         requestsOnConnection += 1
-        version &+= 1
+        changed()
     }
 
     /// The connection refused the heartbeat before writing it (it had already failed).
@@ -117,7 +123,7 @@ final class NodeState {
     /// The heartbeat was due while there was no connection: the interval counts as unavailable.
     func heartbeatMissed() {
         availability.record(false)
-        version &+= 1
+        changed()
     }
 
     func record(heartbeat outcome: HeartbeatOutcome, at now: NIODeadline) -> NodeChange {
@@ -162,12 +168,12 @@ final class NodeState {
         requestsOnConnection += 1
         calls += 1
         picks += 1
-        version &+= 1
+        changed()
     }
 
     func record(call outcome: CallOutcome, at now: NIODeadline) {
         inFlight -= 1
-        version &+= 1
+        changed()
         switch outcome {
         case let .answered(millis, exception):
             repliesOnConnection += 1
@@ -185,14 +191,14 @@ final class NodeState {
 
     func retried() {
         retries += 1
-        version &+= 1
+        changed()
     }
 
     // MARK: inputs — details, operator, time
 
     func record(details update: (inout NodeDetails) -> Void) {
         update(&details)
-        version &+= 1
+        changed()
     }
 
     func apply(_ command: NodeOperatorChange, at now: NIODeadline) -> NodeChange {
@@ -218,14 +224,16 @@ final class NodeState {
         let phi = detector.second.phi(at: now)
         let phiMoved = (phi >= 1 || phiAtLastEvaluate >= 1) && abs(phi - phiAtLastEvaluate) >= 0.01
         phiAtLastEvaluate = phi
-        if health != before || phiMoved { version &+= 1 }
+        // The window drops its older half as time passes, heartbeats or not.
+        let rotated = latency.rotateIfDue(at: now)
+        if health != before || phiMoved || rotated { changed() }
         return change
     }
 
     /// The pool paused: re-base the detectors so the gap is not held against the node.
     func pauseEnded(at now: NIODeadline) {
         detector.pauseEnded(at: now)
-        version &+= 1
+        changed()
     }
 
     /// Every second: the calls this node got, as an EWMA with weight `alpha`. Not a snapshot
@@ -235,9 +243,10 @@ final class NodeState {
         picks = 0
     }
 
-    /// The latency window drops its older half as time passes.
-    func rotateLatencyWindow(at now: NIODeadline) {
-        if latency.rotateIfDue(at: now) { version &+= 1 }
+    /// The one place a change is recorded: the version moves on and the pool hears of it.
+    private func changed() {
+        version &+= 1
+        changes?.mark(index)
     }
 
     // MARK: the one place health is derived
@@ -260,7 +269,7 @@ final class NodeState {
 
     /// Re-derives the health after an input and adds the transition, if any, to `change`.
     private func settle(_ change: NodeChange, reason: String? = nil, at now: NIODeadline, bump: Bool = true) -> NodeChange {
-        if bump { version &+= 1 }
+        if bump { changed() }
         let new = derivedHealth(at: now)
         guard new != health else { return change }
         let old = health

@@ -26,10 +26,10 @@ final class NodeLink {
     /// The `state.version` its snapshot in the pool's array was built from.
     var snapshotVersion: UInt64 = 0
 
-    init(index: Int, config: NodeConfig, policies: PoolPolicies) {
+    init(index: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes) {
         self.index = index
         self.config = config
-        state = NodeState(config: config, detector: policies.detector())
+        state = NodeState(config: config, detector: policies.detector(), index: index, changes: changes)
         backoff = policies.reconnect()
     }
 

@@ -9,8 +9,9 @@ extension PoolCore {
     /// How often snapshots are published to readers.
     static let snapshotPeriod = TimeAmount.milliseconds(100)
 
-    /// Builds an immutable snapshot. Node snapshots are rebuilt only for nodes that changed; the
-    /// rest are shared with the previous snapshot (a retain each).
+    /// Builds an immutable snapshot. Only the nodes that changed since the last build are
+    /// rebuilt (the rest are shared with the previous snapshot, a retain each); the
+    /// cluster-relative figures are recomputed for all from the publisher's side-by-side arrays.
     func buildSnapshot() -> ClusterSnapshot {
         let now = self.now
         let ejection = policies.ejection
@@ -19,25 +20,26 @@ extension PoolCore {
         // snapshot shares it; that is a retain per node.)
         var out = snapshots.nodes
         snapshots.nodes = []
-        var routable = [Bool](repeating: false, count: nodes.count)
+        for index in changes.take() {
+            if let rebuilt = rebuildIfChanged(nodes[index], now: now) { out[index] = rebuilt }
+        }
+        let count = nodes.count
+        var routable = [Bool](repeating: false, count: count)
         var cluster = ClusterAvailability()
         var totalRate = 0.0
-        for node in nodes {
-            let i = node.index, state = node.state
-            rebuildIfChanged(node, into: &out, now: now)
-            routable[i] = state.isRoutable && !ejection.isEjected(i, at: now)
-            if routable[i] { cluster.add(state.availability.availability) }
-            totalRate += state.pickRate
+        for i in 0..<count {
+            routable[i] = snapshots.ownRoutable[i] && !ejection.isEjected(i, at: now)
+            if routable[i] { cluster.add(snapshots.availability[i]) }
+            totalRate += snapshots.pickRates[i]
         }
         let clusterAvailability = cluster.value
         var routableCount = 0
-        for node in nodes {
+        for i in 0..<count {
             // Cluster-relative figures change when other nodes change: always recomputed.
-            let i = node.index, state = node.state
             if routable[i] { routableCount += 1 }
             out[i].routable = routable[i]
-            out[i].trafficShare = totalRate > 0 ? state.pickRate / totalRate : 0
-            out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(state.availability.availability) : clusterAvailability
+            out[i].trafficShare = totalRate > 0 ? snapshots.pickRates[i] / totalRate : 0
+            out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(snapshots.availability[i]) : clusterAvailability
             out[i].ejectedFor = ejection.ejectedUntil(i).flatMap { until in
                 until > now ? Double((until - now).nanoseconds) / 1e9 : nil
             }
@@ -70,13 +72,17 @@ extension PoolCore {
     func refreshNodeSnapshotIfReading(_ node: NodeLink) {
         let now = self.now
         guard let until = snapshots.readerActiveUntil, now < until else { return }
-        rebuildIfChanged(node, into: &snapshots.nodes, now: now)
+        if let rebuilt = rebuildIfChanged(node, now: now) { snapshots.nodes[node.index] = rebuilt }
     }
 
-    private func rebuildIfChanged(_ node: NodeLink, into nodes: inout [NodeSnapshot], now: NIODeadline) {
-        node.state.rotateLatencyWindow(at: now)
-        guard node.snapshotVersion != node.state.version else { return }
-        nodes[node.index] = node.state.snapshot(of: node.config, at: now)
-        node.snapshotVersion = node.state.version
+    /// The node's new snapshot if its state moved on since the last one (nil otherwise), with
+    /// the publisher's side-by-side figures brought up to date.
+    private func rebuildIfChanged(_ node: NodeLink, now: NIODeadline) -> NodeSnapshot? {
+        let state = node.state
+        guard node.snapshotVersion != state.version else { return nil }
+        node.snapshotVersion = state.version
+        snapshots.ownRoutable[node.index] = state.isRoutable
+        snapshots.availability[node.index] = state.availability.availability
+        return state.snapshot(of: node.config, at: now)
     }
 }

@@ -45,6 +45,8 @@ final class PoolCore {
     var heartbeatsSent = 0
 
     var snapshots: SnapshotPublisher
+    /// Nodes whose snapshot is out of date, marked by their state machines.
+    let changes: ChangedNodes
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
          connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
@@ -54,7 +56,11 @@ final class PoolCore {
         self.connector = connector
         let policies = try PoolPolicies.make(config, maintenanceInterval: Self.maintenanceInterval)
         self.policies = policies
-        nodes = config.nodes.enumerated().map { NodeLink(index: $0, config: $1, policies: policies) }
+        let changes = ChangedNodes(count: config.nodes.count)
+        self.changes = changes
+        nodes = config.nodes.enumerated().map { NodeLink(index: $0, config: $1, policies: policies, changes: changes) }
+        // The publisher starts with placeholders: every node's first snapshot is still to build.
+        for index in nodes.indices { changes.mark(index) }
         nodeIndex = Dictionary(uniqueKeysWithValues: config.nodes.enumerated().map { ($1.name, $0) })
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
@@ -176,7 +182,10 @@ final class PoolCore {
         let alpha = min(1, seconds / 3)
         callRate += alpha * (Double(callsTotal - lastCallsTotal) / seconds - callRate)
         retryRate += alpha * (Double(retriesTotal - lastRetriesTotal) / seconds - retryRate)
-        for node in nodes { node.state.updatePickRate(seconds: seconds, alpha: alpha) }
+        for node in nodes {
+            node.state.updatePickRate(seconds: seconds, alpha: alpha)
+            snapshots.pickRates[node.index] = node.state.pickRate
+        }
     }
 }
 

@@ -19,7 +19,17 @@ struct SnapshotPublisher {
     var events: (nextID: UInt64, events: [PoolEvent]) = (0, [])
     var nextPublishDue: NIODeadline?
 
+    /// Per node, what every build needs of every node, kept side by side so a build reads three
+    /// arrays instead of 10,000 objects: whether the node's own state lets it take calls, its
+    /// availability (both as of its last rebuild), and its call rate (updated every second).
+    var ownRoutable: [Bool]
+    var availability: [Double]
+    var pickRates: [Double]
+
     init(nodes: [NodeConfig]) {
         self.nodes = nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }
+        ownRoutable = Array(repeating: false, count: nodes.count)
+        availability = Array(repeating: 0, count: nodes.count)
+        pickRates = Array(repeating: 0, count: nodes.count)
     }
 }

@@ -1,0 +1,27 @@
+/// Which nodes' snapshots may be out of date, in the order they changed: filled by the node
+/// state machines as inputs arrive, emptied by each snapshot build. A build then visits only the
+/// nodes that changed (about a tenth of them every 100 ms at 1 s heartbeats) instead of touching
+/// every node's objects, each a cold cache line at 10,000 nodes.
+final class ChangedNodes {
+    private var marked: [Bool]
+    private(set) var list: [Int] = []
+
+    init(count: Int) { marked = Array(repeating: false, count: count) }
+
+    func mark(_ index: Int) {
+        guard !marked[index] else { return }
+        marked[index] = true
+        list.append(index)
+    }
+
+    /// The nodes changed since the last call, oldest first; the set starts empty again.
+    func take() -> [Int] {
+        let taken = list
+        for index in taken { marked[index] = false }
+        list.removeAll(keepingCapacity: true)
+        return taken
+    }
+}
+
+@available(*, unavailable)
+extension ChangedNodes: Sendable {}
