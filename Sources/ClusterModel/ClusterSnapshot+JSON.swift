@@ -36,7 +36,7 @@ extension ClusterSnapshot: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(Self.schemaVersion, forKey: .schemaVersion)
         try c.encode(clusterName, forKey: .clusterName)
-        try c.encode(RFC3339.string(fromUnixSeconds: wallTime), forKey: .time)
+        try c.encodeTime(wallTime, forKey: .time)
         try c.encode(nodes, forKey: .nodes)
         try c.encode(events, forKey: .events)
         try c.encode(callsPerSecond, forKey: .callsPerSecond)
@@ -133,7 +133,7 @@ extension NodeSnapshot: Codable {
         try c.encodeIfPresent(lastError, forKey: .lastError)
         try c.encodeIfPresent(serverName, forKey: .serverName)
         try c.encodeIfPresent(serverVersion, forKey: .serverVersion)
-        try c.encodeIfPresent(aliveSince.map { RFC3339.string(fromUnixSeconds: Double($0)) }, forKey: .aliveSince)
+        try c.encodeTimeIfPresent(aliveSince.map(Double.init), forKey: .aliveSince)
         try c.encode(counters, forKey: .counters)
     }
 }
@@ -152,7 +152,7 @@ extension PoolEvent: Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
-        try c.encode(RFC3339.string(fromUnixSeconds: time), forKey: .time)
+        try c.encodeTime(time, forKey: .time)
         try c.encodeIfPresent(node, forKey: .node)
         try c.encode(severity, forKey: .severity)
         try c.encode(kind, forKey: .kind)
@@ -171,5 +171,15 @@ extension KeyedDecodingContainer {
 
     func decodeTimeIfPresent(forKey key: Key) throws -> Double? {
         try contains(key) && !decodeNil(forKey: key) ? decodeTime(forKey: key) : nil
+    }
+}
+
+extension KeyedEncodingContainer {
+    mutating func encodeTime(_ seconds: Double, forKey key: Key) throws {
+        try encode(RFC3339.string(fromUnixSeconds: seconds), forKey: key)
+    }
+
+    mutating func encodeTimeIfPresent(_ seconds: Double?, forKey key: Key) throws {
+        if let seconds { try encodeTime(seconds, forKey: key) }
     }
 }

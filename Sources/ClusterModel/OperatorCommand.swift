@@ -11,6 +11,8 @@ public enum OperatorCommand: Sendable, Equatable, CustomStringConvertible {
 
     /// The weights a node may have. Weight 0 takes no new calls without being a drain.
     public static let weightRange = 0...1000
+    /// `weightRange` as the dashboard and the logs write it: "0–1000".
+    public static let weightRangeText = "\(weightRange.lowerBound)–\(weightRange.upperBound)"
 
     public var description: String {
         switch self {

@@ -307,19 +307,22 @@ final class NodeState {
         return clean != lastError
     }
 
+    /// Something was sent on this connection and nothing came back yet: what a server speaking
+    /// another transport or protocol (or a hung one) looks like.
+    private var awaitingFirstReply: Bool { repliesOnConnection == 0 && requestsOnConnection > 0 }
+
     /// A hint for an operator when a fresh connection fails before any reply.
     private var mismatchHint: String? {
-        guard repliesOnConnection == 0, requestsOnConnection > 0 else { return nil }
+        guard awaitingFirstReply else { return nil }
         return "likely a transport or protocol mismatch: this node is configured \(settings.transport.rawValue)/\(settings.protocolKind.rawValue); check what the server speaks"
     }
 
     /// A heartbeat without a reply says what was seen, and on a new connection both likely causes.
     private func timeoutText(_ failure: HeartbeatFailure) -> String {
-        guard failure.kind == .timeout, repliesOnConnection == 0, requestsOnConnection > 0 else { return failure.message }
+        guard failure.kind == .timeout, awaitingFirstReply else { return failure.message }
         return "no reply within \(failure.timeoutMillis) ms to the first heartbeat on a new connection: either the server is hung, "
             + "or it speaks another transport or protocol than configured (\(settings.transport.rawValue)/\(settings.protocolKind.rawValue))"
     }
-
 }
 
 /// What the server said about itself beyond its status, sanitized where it entered.

@@ -50,7 +50,6 @@ public struct OperatorStoreFailure: Error, Sendable, CustomStringConvertible {
 /// (which heartbeats and routes), strictly one after another in the order the actions happened.
 struct OperatorLog {
     let store: any OperatorStore
-    let loop: any EventLoop
     /// Runs a blocking write and hands its result back on the loop. Tests on an
     /// `EmbeddedEventLoop` pass one that writes at once, as that loop has no other thread.
     let runBlocking: @Sendable (@escaping @Sendable () throws -> Void) -> EventLoopFuture<Void>
@@ -59,7 +58,6 @@ struct OperatorLog {
     init(store: any OperatorStore, loop: any EventLoop,
          runBlocking: (@Sendable (@escaping @Sendable () throws -> Void) -> EventLoopFuture<Void>)? = nil) {
         self.store = store
-        self.loop = loop
         self.runBlocking = runBlocking ?? { work in NIOThreadPool.singleton.runIfActive(eventLoop: loop, work) }
         last = loop.makeSucceededVoidFuture()
     }

@@ -101,7 +101,7 @@ extension PoolCore {
         // A time the server claims: kept only if it is one (years 1970–9999 in seconds; a server
         // answering in milliseconds, or with garbage, shows no start time rather than a wrong one).
         call(FB303.AliveSince.self, on: connection, node) { $0.aliveSince = (0...253_402_300_799).contains($1) ? $1 : nil }
-        call(FB303.GetStatusDetails.self, on: connection, node) { $0.statusDetails = TextSanitizer.clean($1) }
+        fetchStatusDetails(node)
         call(FB303.GetCounters.self, on: connection, node) { details, counters in
             // Bounded and sanitized: counters come from the server.
             var clean: [String: Int64] = [:]

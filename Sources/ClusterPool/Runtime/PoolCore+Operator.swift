@@ -104,7 +104,7 @@ extension PoolCore {
                 continue
             }
             guard range.contains(weight) else {
-                log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(range.lowerBound)–\(range.upperBound); ignored")
+                log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(OperatorCommand.weightRangeText); ignored")
                 continue
             }
             apply(nodes[index].state.apply(.weight(weight), at: now), to: nodes[index])

@@ -84,9 +84,7 @@ final class PoolCore {
     /// Carries out what a node's state machine said changed: its events go to the log, its
     /// follow-up work is started.
     func apply(_ change: NodeChange, to node: NodeLink) {
-        for event in change.events {
-            events.append(time: options.wallClock(), node: node.config.name, severity: event.severity, kind: event.kind, message: event.message)
-        }
+        for event in change.events { log(event.severity, event.kind, node: node, event.message) }
         if change.fetchStatusDetails { fetchStatusDetails(node) }
     }
 
@@ -147,11 +145,13 @@ final class PoolCore {
         if ticks % ticksPerMaintenance == 0 { maintain() }
     }
 
-    /// Pause detection, suspicion, rates and snapshots run every 100 ms whatever the tick.
+    /// Maintenance (pause detection, snapshots; every tenth pass rates and suspicion) runs every
+    /// 100 ms whatever the tick.
     static let maintenanceInterval = TimeAmount.milliseconds(100)
     var ticksPerMaintenance: Int { max(1, Int(Self.maintenanceInterval.nanoseconds / max(1, options.tick.nanoseconds))) }
 
-    /// Every 100 ms: pause detection and snapshots; every second: rates, suspicion, ejection expiry.
+    /// Every 100 ms: pause detection and snapshots; every second: rates, suspicion, φ and the
+    /// latency windows' rotation (`NodeState.evaluate`).
     func maintain() {
         let now = self.now
         if let pause = policies.pause.tick(at: now) {

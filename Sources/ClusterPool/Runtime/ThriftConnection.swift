@@ -72,8 +72,9 @@ public final class ThriftConnection: Sendable {
             }
     }
 
-    /// Makes a Thrift client of a connected channel: adds the framing decoder and the client
-    /// handler. Call on the channel's loop. (Tests use it on in-memory channels.)
+    /// Makes a Thrift client of a connected channel: adds the client handler (which frames framed
+    /// input and output itself) and, for unframed transport, the decoder that finds where each
+    /// message ends. Call on the channel's loop. (Tests use it on in-memory channels.)
     public static func attach(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
                               limits: ThriftLimits = .default) throws -> ThriftConnection {
         let sync = channel.pipeline.syncOperations

@@ -32,7 +32,7 @@ struct HelpOverlay {
                 ("d  u", "drain / undrain the selected node"),
                 ("+  -", "weight +10 / −10"),
                 (">  <", "weight +1 / −1"),
-                ("w", "set the weight (\(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound))…"),
+                ("w", "set the weight (\(OperatorCommand.weightRangeText))…"),
                 ("=", "reset the weight to the configured one"),
                 ("z", "undo the last operator action"),
                 (":", "command line: drain, undrain, weight, reset, undo (Tab completes)"),

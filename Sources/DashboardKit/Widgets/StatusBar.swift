@@ -41,7 +41,7 @@ struct StatusBar {
         let label: String = switch prompt.kind {
         case .filter: "/"
         case .command: ":"
-        case let .weight(node): "weight of \(node) (\(OperatorCommand.weightRange.lowerBound)–\(OperatorCommand.weightRange.upperBound)): "
+        case let .weight(node): "weight of \(node) (\(OperatorCommand.weightRangeText)): "
         }
         screen.fill(row, with: Cell(" ", style: CellStyle(.input)))
         var x = row.x + screen.put(label + prompt.text, x: row.x, y: row.y, style: CellStyle(.input))
