@@ -2,7 +2,7 @@
 //
 // Module stack (one-way, see DESIGN.md; `make test` checks the imports against it):
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
-//   → ClusterPool → DemoCluster
+//   → ClusterPool → ThriftProxy, DemoCluster
 //   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
 //   → thrifttop
 import PackageDescription
@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ThriftWire", targets: ["ThriftWire"]),
         .library(name: "ClusterModel", targets: ["ClusterModel"]),
         .library(name: "ClusterPool", targets: ["ClusterPool"]),
+        .library(name: "ThriftProxy", targets: ["ThriftProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
@@ -52,6 +53,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Listeners: client connections, header-only parsing, seqid rewriting, per-call routing.
+        .target(
+            name: "ThriftProxy",
+            dependencies: [
+                "ThriftWire", "ClusterModel", "ClusterPool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "DemoCluster",
             dependencies: [
@@ -71,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -9,7 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
-        case panicMode = "panic_mode", balancer, undoDescription = "undo"
+        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,7 +29,8 @@ extension ClusterSnapshot: Codable {
             availability: try c.decodeIfPresent(Double.self, forKey: .availability) ?? 0,
             panicMode: try c.decodeIfPresent(Bool.self, forKey: .panicMode) ?? false,
             balancer: try c.decodeIfPresent(String.self, forKey: .balancer) ?? "",
-            undoDescription: try c.decodeIfPresent(String.self, forKey: .undoDescription))
+            undoDescription: try c.decodeIfPresent(String.self, forKey: .undoDescription),
+            listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -45,6 +46,7 @@ extension ClusterSnapshot: Codable {
         try c.encode(panicMode, forKey: .panicMode)
         try c.encode(balancer, forKey: .balancer)
         try c.encodeIfPresent(undoDescription, forKey: .undoDescription)
+        try c.encode(listeners, forKey: .listeners)
     }
 }
 

@@ -21,11 +21,14 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var balancer: String
     /// The operator action `undo` would revert, described; nil when there is none.
     public var undoDescription: String?
+    /// Where the pool's listeners take client calls (`HOST:PORT`), if it has any.
+    public var listeners: [String]
 
     public init(
         clusterName: String, wallTime: Double, nodes: [NodeSnapshot], events: [PoolEvent],
         callsPerSecond: Double = 0, retriesPerSecond: Double = 0, availability: Double = 0,
-        panicMode: Bool = false, balancer: String = "p2c-peak-ewma", undoDescription: String? = nil
+        panicMode: Bool = false, balancer: String = "p2c-peak-ewma", undoDescription: String? = nil,
+        listeners: [String] = []
     ) {
         self.clusterName = clusterName
         self.wallTime = wallTime
@@ -37,6 +40,7 @@ public struct ClusterSnapshot: Sendable, Equatable {
         self.panicMode = panicMode
         self.balancer = balancer
         self.undoDescription = undoDescription
+        self.listeners = listeners
     }
 
     public func node(named name: String) -> NodeSnapshot? { nodes.first { $0.name == name } }
@@ -311,6 +315,8 @@ public struct PoolEvent: Sendable, Equatable, Identifiable {
         case applicationException = "application_exception", transportMismatch = "transport_mismatch"
         case protocolError = "protocol_error", timeout, connection, retry, ejection
         case operatorAction = "operator_action", config
+        /// A listener's client connections: refused, closed for bad input or idleness.
+        case proxy
     }
 
     public init(id: UInt64, time: Double, node: String?, severity: EventSeverity, kind: Kind, message: String) {

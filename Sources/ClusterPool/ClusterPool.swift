@@ -18,7 +18,7 @@ import ThriftWire
 public final class ClusterPool: Sendable {
     public let config: ClusterConfig
     public let eventLoop: any EventLoop
-    private let core: NIOLoopBoundBox<PoolCore?>
+    let core: NIOLoopBoundBox<PoolCore?>
     private let shared: NIOLockedValueBox<Shared>
     private let options: PoolOptions
     private let operatorStore: any OperatorStore
@@ -113,8 +113,9 @@ public final class ClusterPool: Sendable {
     /// its type, protocol error, no routable node).
     public func call<M: ThriftMethod>(_ method: M.Type, _ args: M.Args, options: CallOptions = CallOptions()) async throws -> M.Success {
         let reply = try await send(method: M.name, options: options) { kind in ThriftMessage.encodeStruct(args, protocolKind: kind) }
+        guard let message = reply.message else { throw PoolCallError.protocolError(node: reply.node, reason: "no reply to a two-way call") }
         do {
-            return try M.success(from: try reply.message.result(as: M.Result.self))
+            return try M.success(from: try message.result(as: M.Result.self))
         } catch let exception as TApplicationException {
             throw PoolCallError.application(node: reply.node, exception)
         } catch let error as ThriftWireError {

@@ -215,7 +215,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
                 if abandoned.remove(message.header.sequenceID) != nil { return }  // late reply to a timed-out call
                 throw ThriftClientError.unexpectedSequenceID(message.header.sequenceID)
             }
-            guard call.method == message.header.name else {
+            guard Self.replyName(message.header.name, answers: call.method) else {
                 call.promise.fail(ThriftClientError.wrongMethodName(expected: call.method, received: message.header.name))
                 throw ThriftClientError.wrongMethodName(expected: call.method, received: message.header.name)
             }
@@ -223,6 +223,14 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         } catch {
             fail(context: context, error: error)
         }
+    }
+
+    /// A reply names the method it answers: as called, or, for a multiplexed `Service:method`
+    /// call, without the service (Apache Thrift's multiplexed processors answer that way).
+    static func replyName(_ name: String, answers method: String) -> Bool {
+        if name == method { return true }
+        guard let colon = method.lastIndex(of: ":") else { return false }
+        return method[method.index(after: colon)...] == name
     }
 
     /// A wrong method name fails the connection (the stream cannot be trusted); a body that does

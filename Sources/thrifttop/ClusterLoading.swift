@@ -40,6 +40,10 @@ enum ClusterLoading {
             return NodeConfig(name: server.spec.name, address: NodeAddress(host: "127.0.0.1", port: server.port), settings: settings)
         })
         config.minRoutable = 2
+        // A real listener on a port the OS picks: the demo's traffic goes through it, and any
+        // Thrift client can too (the header shows where).
+        config.listeners = [ListenerConfig(address: NodeAddress(host: "127.0.0.1", port: 0))]
+        config.proxy.idempotentMethods = [MethodPattern("work")]
         return config
     }
 }

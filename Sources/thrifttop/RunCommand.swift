@@ -5,6 +5,7 @@ import DashboardKit
 import DemoCluster
 import Foundation
 import NIOPosix
+import ThriftProxy
 
 /// `thrifttop [CLUSTER.toml]` and `thrifttop --demo`: the live dashboard.
 struct RunCommand: AsyncParsableCommand {
@@ -91,9 +92,23 @@ struct RunCommand: AsyncParsableCommand {
             config = try ClusterLoading.config(cluster!)
         }
         let pool = try ClusterPool(config: config, eventLoop: poolGroup.next(), options: options)
+        // The config's listeners run here too, so the dashboard's keys act on their traffic.
+        let proxy: ProxyServer
+        do {
+            proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
+        } catch {
+            await demoCluster?.stop()
+            throw CLIError(description: "\(error)")
+        }
         try await pool.start()
-        let traffic = demo ? DemoTraffic(pool: pool, callsPerSecond: trafficRate) : nil
-        traffic?.start(seed: options.seed)
+        await pool.setListeners(proxy.boundAddresses)
+        for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
+        // The demo's traffic goes through its listener, as any client's would.
+        var traffic: DemoTraffic?
+        if demo, let address = proxy.boundAddresses.first, let port = Int(address.split(separator: ":").last ?? "") {
+            traffic = DemoTraffic(host: "127.0.0.1", port: port, group: serverGroup, callsPerSecond: trafficRate)
+            traffic?.start(seed: options.seed)
+        }
 
         if let exitAfter {
             Task.detached {
@@ -113,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Shut down in order whatever ended the dashboard: traffic, pool, servers, threads.
         traffic?.stop()
+        await proxy.shutdown(grace: .seconds(1))
         await pool.stop()
         await demoCluster?.stop()
         try? await poolGroup.shutdownGracefully()

@@ -10,7 +10,12 @@ itself after --max-seconds (default 600; 0 = never).
 
 work(costMicros, payload) answers the payload; costMicros < 0 raises the declared WorkFailed;
 payload b"raise-internal" raises TApplicationException(INTERNAL_ERROR); b"raise-other" raises a
-plain Python error, which the library turns into INTERNAL_ERROR "Internal error".
+plain Python error, which the library turns into INTERNAL_ERROR "Internal error". The oneway
+note(text) is only counted. Every call is counted in getCounters as py.calls.METHOD.
+
+With --multiplexed, a TMultiplexedProcessor serves "DemoService" and "Billing"
+(charge(cents) answers "NAME charged CENTS"); plain, unprefixed calls (heartbeats) go to
+DemoService.
 """
 
 import argparse
@@ -29,7 +34,8 @@ from thrift.protocol import TBinaryProtocol, TCompactProtocol  # noqa: E402
 from thrift.server import TServer  # noqa: E402
 from thrift.transport import TSocket, TTransport  # noqa: E402
 
-from demo import DemoService  # noqa: E402
+from demo import Billing, DemoService  # noqa: E402
+from thrift.TMultiplexedProcessor import TMultiplexedProcessor  # noqa: E402
 from demo.ttypes import WorkFailed  # noqa: E402
 from fb303.ttypes import fb_status  # noqa: E402
 
@@ -92,6 +98,18 @@ class Handler(DemoService.Iface):
         time.sleep(costMicros / 1e6)
         return payload
 
+    def note(self, text):
+        self._count("note")
+
+
+class BillingHandler(Billing.Iface):
+    def __init__(self, demo):
+        self.demo = demo
+
+    def charge(self, cents):
+        self.demo._count("Billing.charge")
+        return f"{self.demo.name} charged {cents}"
+
 
 class OnceServerSocket(TSocket.TServerSocket):
     """Binds in listen() once, so the port chosen by the OS is known before serve() starts."""
@@ -111,12 +129,20 @@ def main():
     parser.add_argument("--details", default="reference server, all good")
     parser.add_argument("--status-error", default=None,
                         help="getStatus raises TApplicationException INTERNAL_ERROR with this text (a hostile or broken server)")
+    parser.add_argument("--multiplexed", action="store_true",
+                        help="serve DemoService and Billing through a TMultiplexedProcessor")
     parser.add_argument("--max-seconds", type=float, default=600)
     args = parser.parse_args()
 
     handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
     handler.status_error = args.status_error
     processor = DemoService.Processor(handler)
+    if args.multiplexed:
+        multiplexed = TMultiplexedProcessor()
+        multiplexed.registerDefault(processor)
+        multiplexed.registerProcessor("DemoService", processor)
+        multiplexed.registerProcessor("Billing", Billing.Processor(BillingHandler(handler)))
+        processor = multiplexed
     socket = OnceServerSocket(host="127.0.0.1", port=args.port)
     socket.listen()
     port = socket.handle.getsockname()[1]

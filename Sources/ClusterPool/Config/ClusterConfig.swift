@@ -21,6 +21,10 @@ public struct NodeSettings: Sendable, Equatable {
     public var heartbeat: HeartbeatKind = .fb303
     /// How often fb303 details (name, version, counters…) are fetched.
     public var detailsInterval: TimeAmount = .seconds(30)
+    /// Connections for balanced calls (the heartbeat connection is separate), opened on demand.
+    public var maxConnections = 8
+    /// Calls waiting for a free call connection; beyond it the node takes no more.
+    public var maxPending = 1000
 
     public init() {}
 }
@@ -91,6 +95,11 @@ public struct ClusterConfig: Sendable, Equatable {
     public var stateFile: String?
     /// Where every operator action is appended (JSONL); nil: not written.
     public var auditLog: String?
+    /// Where clients send calls for the pool to route (`thrifttop serve`).
+    public var listeners: [ListenerConfig] = []
+    public var proxy = ProxySettings()
+    /// Calls routed to node groups, first match wins; unmatched calls go to every node.
+    public var routes: [RouteConfig] = []
 
     public init(name: String, nodes: [NodeConfig]) {
         self.name = name

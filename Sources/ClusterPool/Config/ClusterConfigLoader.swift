@@ -5,9 +5,9 @@ import ThriftWire
 
 extension ClusterConfig {
     static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
-                          "audit_log", "defaults", "health", "retry", "outlier", "node"]
+                          "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
-                              "heartbeat_method", "details_interval_s"]
+                              "heartbeat_method", "details_interval_s", "max_connections", "max_pending"]
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
 
     /// Parses and validates `cluster.toml` text. Every problem is a `ConfigError` naming the
@@ -67,6 +67,9 @@ extension ClusterConfig {
         eventLogCapacity = try root.int("event_log_capacity", range: 100...1_000_000) ?? 10_000
         stateFile = try root.string("state_file")
         auditLog = try root.string("audit_log")
+        listeners = try Self.listeners(root)
+        proxy = try Self.proxySettings(root)
+        routes = try Self.routes(root, nodes: nodes)
         if let table = try root.table("health") {
             try table.checkKeys(allowed: ["fall", "rise", "phi_threshold"])
             health.fall = try table.int("fall", range: 1...100) ?? health.fall
@@ -95,6 +98,8 @@ extension ClusterConfig {
         if let ms = try table.int("call_timeout_ms", range: 1...3_600_000) { s.callTimeout = .milliseconds(Int64(ms)) }
         if let ms = try table.int("connect_timeout_ms", range: 1...600_000) { s.connectTimeout = .milliseconds(Int64(ms)) }
         if let seconds = try seconds(table, "details_interval_s", range: 1...86400) { s.detailsInterval = seconds }
+        s.maxConnections = try table.int("max_connections", range: 1...10_000) ?? s.maxConnections
+        s.maxPending = try table.int("max_pending", range: 0...1_000_000) ?? s.maxPending
         let wire = try table.wireFormat()
         s.protocolKind = wire.protocolKind ?? s.protocolKind
         s.transport = wire.transport ?? s.transport

@@ -37,6 +37,8 @@ enum ConnectionFailure {
     case badReply(String)
     /// The bytes did not frame or decode: a transport mismatch, or a broken server.
     case wire(ThriftWireError)
+    /// A call connection could not be opened: nothing was written.
+    case notConnected(String)
     case other(String)
 
     init(_ error: any Error) {
@@ -47,6 +49,7 @@ enum ConnectionFailure {
         case let ThriftClientError.undecodableReply(detail): self = .undecodable(detail)
         case let error as ThriftClientError: self = .badReply(error.description)
         case let error as ThriftWireError: self = .wire(error)
+        case let error as CallConnectError: self = .notConnected(error.description)
         // A reset or a read error: the connection is gone, and its close reports why.
         case is IOError, is ChannelError: self = .connectionGone(written: true)
         default: self = .other(ErrorText.describe(error))
@@ -56,7 +59,7 @@ enum ConnectionFailure {
     /// What this failure means for a heartbeat; nil when the connection's close reports it.
     func heartbeatFailure(timeout: TimeAmount) -> HeartbeatFailure? {
         switch self {
-        case .connectionGone:
+        case .connectionGone, .notConnected:
             return nil
         case .timedOut:
             let millis = timeout.nanoseconds / 1_000_000
@@ -90,6 +93,8 @@ enum ConnectionFailure {
             (.protocolError, .protocolError(node: node, reason: text))
         case let .wire(error):
             (.protocolError, .protocolError(node: node, reason: error.description))
+        case let .notConnected(text):
+            (.notWritten, .connection(node: node, reason: text))
         case let .other(text):
             (.connectionLost, .connection(node: node, reason: text))
         }

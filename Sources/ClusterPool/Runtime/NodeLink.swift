@@ -16,6 +16,8 @@ final class NodeLink {
     let config: NodeConfig
     var settings: NodeSettings { config.settings }
     let state: NodeState
+    /// Connections for balanced calls; `connection` is the heartbeat's.
+    let calls: CallConnections
 
     var connection = Connection.idle
     var backoff: any ReconnectRule
@@ -31,6 +33,7 @@ final class NodeLink {
         self.config = config
         state = NodeState(config: config, detector: policies.detector(), index: index, changes: changes)
         backoff = policies.reconnect()
+        calls = CallConnections(maxConnections: config.settings.maxConnections, maxPending: config.settings.maxPending)
     }
 
     var liveConnection: ThriftConnection? {

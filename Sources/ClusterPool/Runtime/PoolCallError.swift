@@ -8,6 +8,8 @@ import ThriftWire
 public enum PoolCallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No node may take calls now (all down, drained, ejected, or weight 0).
     case noRoutableNode
+    /// Every node that could take it has all its call connections busy and its queue full.
+    case overloaded
     /// No reply before the call's deadline.
     case timeout(node: String, after: TimeAmount)
     /// The connection failed (refused, reset, closed) and the call could not be retried.
@@ -20,6 +22,7 @@ public enum PoolCallError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noRoutableNode: "no routable node"
+        case .overloaded: "overloaded: every routable node's call queue is full"
         case let .timeout(node, after): "\(node): timed out after \(after.nanoseconds / 1_000_000) ms"
         case let .connection(node, reason): "\(node): connection failed: \(reason)"
         case let .application(node, exception): "\(node): \(exception)"

@@ -2,22 +2,31 @@ import ClusterModel
 import NIOCore
 import ThriftWire
 
-/// One call on its way through the pool, across its attempts.
+/// One call on its way through the pool, across its attempts: an embedded typed call, or one a
+/// proxy forwards.
 struct PendingCall {
     var method: String
-    /// Encodes the args in a node's protocol (nodes may differ).
-    var encode: @Sendable (ThriftProtocolKind) -> ByteBuffer
+    /// Oneway: forwarded, and done once written.
+    var oneway = false
+    /// The args struct in a node's protocol (nodes may differ); throws when it cannot be
+    /// translated to that protocol.
+    var encode: @Sendable (ThriftProtocolKind) throws -> ByteBuffer
     var idempotent: Bool
     var deadline: NIODeadline
+    /// Each attempt's timeout; nil: the node's `call_timeout_ms`.
+    var attemptTimeout: TimeAmount? = nil
+    /// Only nodes of this group may take it (a `[[route]]`); nil: any node.
+    var group: String? = nil
     var promise: EventLoopPromise<PoolReply>
     var attempt = 1
     var tried: Set<Int> = []
 }
 
 /// A reply and the node that gave it.
-struct PoolReply: Sendable {
-    var message: ThriftMessage
-    var node: String
+public struct PoolReply: Sendable {
+    /// In the node's protocol; nil for a oneway call.
+    public var message: ThriftMessage?
+    public var node: String
 }
 
 extension PoolCore {
@@ -28,11 +37,12 @@ extension PoolCore {
     }
 
     /// The nodes new calls may go to; in panic mode, every connected node that is not drained.
-    func candidates(excluding tried: Set<Int>) -> [BalancerNode] {
+    func candidates(excluding tried: Set<Int>, group: String? = nil) -> [BalancerNode] {
         let now = self.now, ejection = policies.ejection
-        let routable = nodes.filter { $0.state.isRoutable && !ejection.isEjected($0.index, at: now) }
-        var pool = isPanic(routableCount: routable.count)
-            ? nodes.filter { $0.liveConnection != nil && !$0.state.drained && $0.state.weight > 0 } : routable
+        let members = group.map { group in nodes.filter { $0.config.group == group } } ?? nodes
+        let routable = members.filter { $0.state.isRoutable && !ejection.isEjected($0.index, at: now) }
+        var pool = isPanic(routableCount: routable.count, of: members.count)
+            ? members.filter { $0.liveConnection != nil && !$0.state.drained && $0.state.weight > 0 } : routable
         if !tried.isEmpty {
             let untried = pool.filter { !tried.contains($0.index) }
             if !untried.isEmpty { pool = untried }
@@ -41,8 +51,29 @@ extension PoolCore {
     }
 
     /// Panic mode: too few routable nodes, so calls spread over every connected one instead.
-    func isPanic(routableCount: Int) -> Bool {
-        Double(routableCount) < config.panicThreshold * Double(nodes.count)
+    func isPanic(routableCount: Int, of total: Int? = nil) -> Bool {
+        Double(routableCount) < config.panicThreshold * Double(total ?? nodes.count)
+    }
+
+    /// Why no node of `group` (nil: the cluster) can take a call: "2 down, 1 drained".
+    func unroutableSummary(group: String?) -> String {
+        let now = self.now
+        let members = nodes.filter { group == nil || $0.config.group == group }
+        guard !members.isEmpty else { return "it has no node" }
+        var counts: [String: Int] = [:]
+        for node in members {
+            let state = node.state
+            let reason = state.drained ? "drained"
+                : state.health == .down ? "down"
+                : policies.ejection.isEjected(node.index, at: now) ? "ejected"
+                : state.weight == 0 ? "at weight 0"
+                : !state.isRoutable ? state.health.rawValue
+                : node.calls.isFull ? "overloaded" : "routable"
+            counts[reason, default: 0] += 1
+        }
+        let order = ["down", "drained", "ejected", "at weight 0", "overloaded", "routable"]
+        return counts.sorted { (order.firstIndex(of: $0.key) ?? 3, $0.key) < (order.firstIndex(of: $1.key) ?? 3, $1.key) }
+            .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     }
 
     private func attempt(_ call: PendingCall) {
@@ -51,35 +82,109 @@ extension PoolCore {
             call.promise.fail(PoolCallError.timeout(node: "-", after: .zero))
             return
         }
-        guard let index = policies.balancer.pick(candidates(excluding: call.tried), using: &random),
-              let connection = nodes[index].liveConnection else {
-            call.promise.fail(PoolCallError.noRoutableNode)
+        let all = candidates(excluding: call.tried, group: call.group)
+        let open = all.filter { !nodes[$0.index].calls.isFull }
+        guard let index = policies.balancer.pick(open, using: &random) else {
+            call.promise.fail(all.isEmpty ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
             return
         }
         let node = nodes[index]
         node.state.callSent()
         let sentAt = now
-        // Each attempt gets the node's call timeout, so a retry still has time within the deadline.
-        let attemptTimeout = min(remaining, node.settings.callTimeout)
-        send(node, on: connection, method: call.method, args: call.encode(connection.protocolKind), timeout: attemptTimeout)
-            .assumeIsolated().whenComplete { [self] result in
-                switch result {
-                case let .success(message):
-                    let millis = Double((now - sentAt).nanoseconds) / 1e6
-                    if message.header.type == .exception {
-                        let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
-                        node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
-                        ejectionFailure(node)
-                    } else {
-                        node.state.record(call: .answered(millis: millis, exception: nil), at: now)
-                        policies.ejection.recordSuccess(node.index)
-                    }
-                    call.promise.succeed(PoolReply(message: message, node: node.config.name))
-                case let .failure(error):
-                    attemptFailed(call, node: node, error: error, timeout: attemptTimeout)
-                }
+        // Each attempt gets its own timeout, so a retry still has time within the deadline.
+        let attemptTimeout = min(remaining, call.attemptTimeout ?? node.settings.callTimeout)
+        let deadline = sentAt + attemptTimeout
+        wheel.schedule(.expire(node.index), at: deadline + options.tick)
+        withCallConnection(node, deadline: deadline) { [self] result in
+            switch result {
+            case let .failure(error):
+                attemptFailed(call, node: node, error: error, timeout: attemptTimeout)
+            case let .success(connection):
+                send(call, to: node, on: connection, sentAt: sentAt, deadline: deadline, timeout: attemptTimeout)
             }
+        }
     }
+
+    private func send(_ call: PendingCall, to node: NodeLink, on connection: ThriftConnection, sentAt: NIODeadline,
+                      deadline: NIODeadline, timeout: TimeAmount) {
+        let args: ByteBuffer
+        do {
+            args = try call.encode(connection.protocolKind)
+        } catch {
+            // The client's bytes, not the node: nothing is held against it.
+            node.calls.release(connection, at: now)
+            node.state.record(call: .answered(millis: 0, exception: nil), at: now)
+            call.promise.fail(PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
+            return
+        }
+        if call.oneway {
+            let written = connection.sendOneway(method: call.method, args: args)
+            node.calls.release(connection, at: now)
+            guard written else {
+                attemptFailed(call, node: node, error: ThriftClientError.notSent, timeout: timeout)
+                return
+            }
+            node.state.record(call: .answered(millis: 0, exception: nil), at: now)
+            call.promise.succeed(PoolReply(message: nil, node: node.config.name))
+            return
+        }
+        connection.send(method: call.method, args: args, deadline: deadline).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case let .success(message):
+                node.calls.release(connection, at: now)
+                let millis = Double((now - sentAt).nanoseconds) / 1e6
+                if message.header.type == .exception {
+                    let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
+                    node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
+                    ejectionFailure(node)
+                } else {
+                    node.state.record(call: .answered(millis: millis, exception: nil), at: now)
+                    policies.ejection.recordSuccess(node.index)
+                }
+                call.promise.succeed(PoolReply(message: message, node: node.config.name))
+            case let .failure(error):
+                // A timed-out call's connection would answer it before any other: it goes.
+                node.calls.discard(connection)
+                attemptFailed(call, node: node, error: error, timeout: timeout)
+            }
+        }
+    }
+
+    /// Hands `body` a call connection of `node`: a free one, or, when all are busy, the first to
+    /// come free or be opened (the call waits in the node's queue until `deadline`).
+    func withCallConnection(_ node: NodeLink, deadline: NIODeadline, _ body: @escaping CallConnections.Handoff) {
+        if let connection = node.calls.takeIdle() {
+            body(.success(connection))
+            return
+        }
+        node.calls.enqueue(deadline: deadline, body)
+        if node.calls.wantsAnotherConnection { openCallConnection(node) }
+    }
+
+    private func openCallConnection(_ node: NodeLink) {
+        guard !stopped else { return }
+        node.calls.connectStarted()
+        connector(node.config, loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case let .success(connection):
+                node.calls.connectEnded(failedWith: nil)
+                guard !stopped else {
+                    connection.channel.close(promise: nil)
+                    return
+                }
+                connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in
+                    node.calls.discard(connection)
+                    if node.calls.wantsAnotherConnection { openCallConnection(node) }
+                }
+                node.calls.release(connection, at: now)
+            case let .failure(error):
+                node.calls.connectEnded(failedWith: CallConnectError(reason: ErrorText.describe(error)))
+            }
+        }
+    }
+
+    /// Call connections unused for this long are closed.
+    static let callConnectionIdleLimit = TimeAmount.seconds(60)
 
     private func attemptFailed(_ call: PendingCall, node: NodeLink, error: any Error, timeout: TimeAmount) {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
@@ -111,4 +216,10 @@ extension PoolCore {
             log(.warning, .ejection, node: node, "ejected for \(length.nanoseconds / 1_000_000_000) s after \(config.outlier.consecutiveFailures) consecutive call failures")
         }
     }
+}
+
+/// A call connection to the node could not be opened: the call was never written.
+struct CallConnectError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "cannot connect: \(reason)" }
 }

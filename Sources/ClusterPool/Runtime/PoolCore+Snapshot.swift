@@ -52,7 +52,7 @@ extension PoolCore {
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
-            undoDescription: undoStack.last?.description)
+            undoDescription: undoStack.last?.description, listeners: listeners)
     }
 
     func publishSnapshotIfWanted() {

@@ -45,6 +45,8 @@ final class PoolCore {
     var heartbeatsSent = 0
 
     var snapshots: SnapshotPublisher
+    /// Where a proxy over this pool listens, for snapshots to show.
+    var listeners: [String] = []
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
 
@@ -117,6 +119,7 @@ final class PoolCore {
                 closing.append(connection.channel.close().recover { _ in })
             }
             node.connection = .idle
+            closing += node.calls.closeAll(failing: ThriftClientError.notSent)
         }
         closing.append(operatorLog.flushed())
         return EventLoopFuture.andAllComplete(closing, on: loop)
@@ -139,7 +142,10 @@ final class PoolCore {
         let due = wheel.takeDue(at: now)
         // Expiries first: a heartbeat that just timed out must not make the next one look
         // outstanding and be skipped.
-        for case let .expire(index) in due { nodes[index].liveConnection?.expire(now: now) }
+        for case let .expire(index) in due {
+            nodes[index].liveConnection?.expire(now: now)
+            nodes[index].calls.expire(now: now)
+        }
         for case let .heartbeat(index) in due { heartbeatDue(nodes[index]) }
         ticks += 1
         if ticks % ticksPerMaintenance == 0 { maintain() }
@@ -164,7 +170,11 @@ final class PoolCore {
         }
         if ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
-            for node in nodes { apply(node.state.evaluate(at: now), to: node) }
+            let idleCutoff = now - Self.callConnectionIdleLimit
+            for node in nodes {
+                apply(node.state.evaluate(at: now), to: node)
+                node.calls.closeIdle(before: idleCutoff)
+            }
         }
         publishSnapshotIfWanted()
     }

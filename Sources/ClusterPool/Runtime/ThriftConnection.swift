@@ -122,6 +122,14 @@ public final class ThriftConnection: Sendable {
         return promise.futureResult
     }
 
+    /// Sends a oneway call: nothing comes back. False, having sent nothing, when the connection
+    /// has already failed. Call on the loop.
+    public func sendOneway(method: String, args: ByteBuffer) -> Bool {
+        guard channel.isActive else { return false }
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: nil), promise: nil)
+        return true
+    }
+
     public func send(method: String, args: ByteBuffer, timeout: TimeAmount) async throws -> ThriftMessage {
         try await send(method: method, args: args, timeout: timeout).get()
     }

@@ -41,7 +41,9 @@ struct HeaderWidget {
         let tiers = [countParts(words: true, gap: 2), countParts(words: true, gap: 1), countParts(words: false, gap: 2)]
         let counts = tiers.first { $0.reduce(0) { $0 + $1.width } <= area.width } ?? tiers[2]
         let balancer = Line([Span(" │ ", .border), Span("balancer ", .dim), Span(snapshot.balancer, .dim)])
-        Self.putFitting(counts + [balancer], x: area.x, y: area.y + 1, width: area.width, into: &screen)
+        let listeners = snapshot.listeners.isEmpty ? [] : [Line([Span(" │ ", .border), Span("clients → ", .dim),
+                                                                Span(snapshot.listeners.joined(separator: " "), .text)])]
+        Self.putFitting(counts + [balancer] + listeners, x: area.x, y: area.y + 1, width: area.width, into: &screen)
     }
 
     /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says

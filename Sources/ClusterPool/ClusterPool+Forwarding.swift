@@ -1,0 +1,80 @@
+import ClusterModel
+import NIOCore
+import ThriftWire
+
+/// A call a proxy received from a client, to be routed through the pool: its name and type as
+/// the client sent them, and its args struct undecoded, in the client's protocol.
+public struct ForwardedCall: Sendable {
+    public var name: String
+    public var oneway: Bool
+    public var body: ByteBuffer
+    public var protocolKind: ThriftProtocolKind
+    public var limits: ThriftLimits
+
+    public init(name: String, oneway: Bool, body: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
+        self.name = name
+        self.oneway = oneway
+        self.body = body
+        self.protocolKind = protocolKind
+        self.limits = limits
+    }
+}
+
+extension ClusterPool {
+    /// Routes one forwarded call: the config's `[[route]]` picks the node group, `[proxy]` the
+    /// timeout and whether it may be retried after a write. The reply is the node's, in the
+    /// node's protocol. Call on the pool's loop (a proxy's connections live there: no hop).
+    public func forward(_ call: ForwardedCall) -> EventLoopFuture<PoolReply> {
+        guard eventLoop.inEventLoop else { return eventLoop.flatSubmit { self.forward(call) } }
+        let promise = eventLoop.makePromise(of: PoolReply.self)
+        guard let core = core.value else {
+            promise.fail(PoolCallError.noRoutableNode)
+            return promise.futureResult
+        }
+        let attemptTimeout = config.proxy.callTimeout
+        let longest = attemptTimeout ?? config.nodes.map(\.settings.callTimeout).max() ?? .seconds(1)
+        let body = call.body, source = call.protocolKind, limits = call.limits
+        core.startCall(PendingCall(
+            method: call.name, oneway: call.oneway,
+            encode: { target in try ThriftTranslation.translateStruct(body, from: source, to: target, limits: limits) },
+            idempotent: config.proxy.isIdempotent(Self.methodName(call.name)),
+            deadline: eventLoop.now + .nanoseconds(longest.nanoseconds * Int64(config.retry.maxAttempts)),
+            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), promise: promise))
+        return promise.futureResult
+    }
+
+    /// The events logged after the one with id `after` (0: all kept), oldest first: for a
+    /// headless process that prints them as they come.
+    public func events(after id: UInt64) async -> [PoolEvent] {
+        (try? await eventLoop.submit { [self] () -> [PoolEvent] in
+            guard let core = core.value, core.events.nextID > id + 1 else { return [] }
+            return core.events.events(limit: Int(core.events.nextID - id - 1))
+        }.get()) ?? []
+    }
+
+    /// Tells snapshots where a proxy over this pool listens.
+    public func setListeners(_ addresses: [String]) async {
+        try? await eventLoop.submit { [self] in core.value?.listeners = addresses }.get()
+    }
+
+    /// Why `group` (nil: the whole cluster) has no node for a call now: "2 down, 1 drained".
+    /// Call on the pool's loop.
+    public func unroutableSummary(group: String?) -> String {
+        core.value?.unroutableSummary(group: group) ?? "the pool is not running"
+    }
+
+    /// Adds an event to the pool's log (shown by the dashboard), from any thread.
+    public func logEvent(_ severity: EventSeverity, _ kind: PoolEvent.Kind, node: String? = nil, _ message: String) {
+        guard eventLoop.inEventLoop else {
+            eventLoop.execute { self.logEvent(severity, kind, node: node, message) }
+            return
+        }
+        guard let core = core.value else { return }
+        core.events.append(time: core.options.wallClock(), node: node, severity: severity, kind: kind, message: message)
+    }
+
+    /// The method part of a possibly multiplexed name (`Service:method` → `method`).
+    static func methodName(_ name: String) -> Substring {
+        name.lastIndex(of: ":").map { name[name.index(after: $0)...] } ?? name[...]
+    }
+}

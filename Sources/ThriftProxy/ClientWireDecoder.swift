@@ -1,0 +1,123 @@
+import ClusterPool
+import NIOCore
+import ThriftWire
+
+/// One message from a client, whole, with the wire form its connection speaks (replies go back
+/// in the same form).
+struct ClientMessage {
+    var message: ThriftMessage
+    var transport: ThriftTransportKind
+}
+
+/// Cuts a client connection's bytes into messages. With `auto` protocol or transport, the form
+/// is detected once, from the first bytes: `80 01` strict binary, `82 x1` compact, and either
+/// of those after a 4-byte length for framed. The old non-strict binary form starts with a name
+/// length, which looks like a frame length, so it is taken only where the listener says
+/// `protocol = "binary"` and `transport = "unframed"`.
+///
+/// Never buffers more than the frame limit for a client: a frame length is checked before its
+/// body is read, an unframed message is bounded as it grows.
+struct ClientWireDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ClientMessage
+
+    private enum State {
+        case detecting
+        case framed(ThriftFrameDecoder, ThriftProtocolKind)
+        case unframed(ThriftUnframedDecoder)
+    }
+
+    private var state = State.detecting
+    let protocolSetting: ListenerConfig.Detect<ThriftProtocolKind>
+    let transportSetting: ListenerConfig.Detect<ThriftTransportKind>
+    let limits: ThriftLimits
+
+    init(listener: ListenerConfig, limits: ThriftLimits) {
+        protocolSetting = listener.protocolKind
+        transportSetting = listener.transport
+        self.limits = limits
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if case .detecting = state {
+            guard let detected = try detect(buffer) else { return .needMoreData }
+            state = detected
+        }
+        switch state {
+        case .detecting:
+            return .needMoreData
+        case let .framed(framer, protocolKind):
+            guard let frame = try framer.nextFrame(&buffer) else { return .needMoreData }
+            let message = try ThriftMessage(decoding: frame, protocolKind: protocolKind, limits: limits)
+            context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .framed)))
+        case let .unframed(splitter):
+            guard let bytes = try splitter.nextMessage(&buffer) else { return .needMoreData }
+            let message = try ThriftMessage(decoding: bytes, protocolKind: splitter.protocolKind, limits: limits)
+            context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .unframed)))
+        }
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        // A client that hangs up half-way through a message: nothing to answer.
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        return .needMoreData
+    }
+
+    /// The connection's form from its first bytes; nil while too few have come.
+    private func detect(_ buffer: ByteBuffer) throws -> State? {
+        let bytes = buffer.readableBytesView
+        func byte(_ i: Int) -> UInt8? { i < bytes.count ? bytes[bytes.startIndex + i] : nil }
+        guard let b0 = byte(0), let b1 = byte(1) else { return nil }
+        func make(_ kind: ThriftProtocolKind, _ transport: ThriftTransportKind) throws -> State {
+            if case let .fixed(wanted) = protocolSetting, wanted != kind {
+                throw ProxyInputError("the client speaks \(kind), but this listener is set to protocol = \"\(wanted)\"")
+            }
+            if case let .fixed(wanted) = transportSetting, wanted != transport {
+                throw ProxyInputError("the client sends \(transport) messages, but this listener is set to transport = \"\(wanted)\"")
+            }
+            return transport == .framed
+                ? .framed(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize), kind)
+                : .unframed(ThriftUnframedDecoder(protocolKind: kind, limits: limits))
+        }
+        if case .fixed(.binary) = protocolSetting, case .fixed(.unframed) = transportSetting {
+            // Strict or the old non-strict form: the binary reader takes both.
+            return .unframed(ThriftUnframedDecoder(protocolKind: .binary, limits: limits))
+        }
+        if case let .fixed(transport) = transportSetting, case .framed = transport, case let .fixed(kind) = protocolSetting {
+            return .framed(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize), kind)
+        }
+        if b0 == 0x80 && b1 == 0x01 { return try make(.binary, .unframed) }
+        if b0 == 0x82 && b1 & 0x1F == 1 { return try make(.compact, .unframed) }
+        guard let b4 = byte(4) else { return nil }
+        let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
+        if length < 0 || Int(length) > limits.maxFrameSize {
+            throw ThriftWireError(.frameTooLarge(size: Int(length), limit: limits.maxFrameSize), at: 0, "frame header")
+        }
+        if b4 == 0x80 {
+            guard let b5 = byte(5) else { return nil }
+            if b5 == 0x01 { return try make(.binary, .framed) }
+        }
+        if b4 == 0x82 {
+            guard let b5 = byte(5) else { return nil }
+            if b5 & 0x1F == 1 { return try make(.compact, .framed) }
+        }
+        throw ProxyInputError(
+            "the first bytes (\(bytes.prefix(6).map(Self.hex).joined(separator: " "))) are not a Thrift message "
+            + "in strict binary or compact, framed or unframed (an old non-strict binary client needs protocol = \"binary\" "
+            + "and transport = \"unframed\" on the listener)")
+    }
+}
+
+extension ClientWireDecoder {
+    static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}
+
+/// Bytes from a client that are not what the listener takes.
+struct ProxyInputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

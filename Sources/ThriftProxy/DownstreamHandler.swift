@@ -1,0 +1,124 @@
+import ClusterModel
+import ClusterPool
+import NIOCore
+import ThriftWire
+
+/// One client connection of a listener: every call it sends is routed through the pool on its
+/// own, and the replies go back in the order the calls came (generated clients that pipeline do
+/// not match seqids), each under the client's seqid. Oneway calls are forwarded and not waited
+/// for. Lives on the pool's loop, as the pool does: no hop per call.
+final class DownstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ClientMessage
+    typealias OutboundOut = ByteBuffer
+
+    private let listener: ListenerState
+    private let peer: String
+    private var context: ChannelHandlerContext?
+    /// Replies not yet written, in call order; nil while a call is still out.
+    private var replies = CircularBuffer<ByteBuffer?>()
+    /// The slot number of `replies.first`.
+    private var firstSlot: UInt64 = 0
+    private var closing = false
+
+    init(listener: ListenerState, peer: String) {
+        self.listener = listener
+        self.peer = peer
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let incoming = unwrapInboundIn(data)
+        let header = incoming.message.header
+        let encoder = ReplyEncoder(protocolKind: incoming.message.protocolKind, transport: incoming.transport,
+                                   allocator: context.channel.allocator)
+        let call = ForwardedCall(name: header.name, oneway: header.type == .oneway, body: incoming.message.body,
+                                 protocolKind: incoming.message.protocolKind, limits: incoming.message.limits)
+        switch header.type {
+        case .oneway:
+            _ = listener.pool.forward(call)
+        case .call:
+            let slot = firstSlot + UInt64(replies.count)
+            replies.append(nil)
+            listener.callStarted()
+            listener.pool.forward(call).assumeIsolated().whenComplete { [self] result in
+                listener.callEnded()
+                let bytes: ByteBuffer
+                switch result {
+                case let .success(reply):
+                    if let message = reply.message {
+                        do {
+                            bytes = try encoder.relay(message, sequenceID: header.sequenceID)
+                        } catch {
+                            bytes = encoder.internalError("thrifttop: cannot translate the reply of node \(reply.node) to \(encoder.protocolKind): \(error)",
+                                                          method: header.name, sequenceID: header.sequenceID)
+                        }
+                    } else {
+                        bytes = encoder.internalError("thrifttop: no reply from node \(reply.node)", method: header.name, sequenceID: header.sequenceID)
+                    }
+                case let .failure(error):
+                    bytes = encoder.internalError(listener.explain(error, method: header.name), method: header.name, sequenceID: header.sequenceID)
+                }
+                complete(slot: slot, with: bytes)
+            }
+        case .reply, .exception:
+            close(context, because: "sent a \(header.type) message, which only servers send")
+        }
+    }
+
+    /// Fills a reply's slot and writes every reply now ready in order.
+    private func complete(slot: UInt64, with bytes: ByteBuffer) {
+        guard let context, slot >= firstSlot else { return }
+        replies[replies.index(replies.startIndex, offsetBy: Int(slot - firstSlot))] = bytes
+        var wrote = false
+        while let first = replies.first, let ready = first {
+            replies.removeFirst()
+            firstSlot += 1
+            context.write(wrapOutboundOut(ready), promise: nil)
+            wrote = true
+        }
+        if wrote { context.flush() }
+        if closing && replies.isEmpty { context.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            // Idle only if nothing is pending either: a client waiting for a slow reply is not idle.
+            if replies.isEmpty {
+                listener.log(.info, "closed client \(peer): sent nothing for \(listener.config.idleTimeout.nanoseconds / 1_000_000_000) s (idle_timeout_s)")
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case is IOError, is ChannelError:
+            context.close(promise: nil)
+        default:
+            let reason = (error as? ByteToMessageDecoderError).map { "\($0)" } ?? "\(error)"
+            close(context, because: "sent bytes that are not a Thrift call: \(reason)")
+        }
+    }
+
+    /// Closes this one connection for what the client did, and says so in an event. Replies
+    /// already due are not waited for: the stream cannot be trusted.
+    private func close(_ context: ChannelHandlerContext, because reason: String) {
+        guard !closing else { return }
+        closing = true
+        listener.log(.warning, "closed client \(peer): \(reason)")
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension DownstreamHandler: Sendable {}

@@ -1,0 +1,95 @@
+import ClusterModel
+import ClusterPool
+import NIOCore
+
+/// What one listener's client connections share, on the pool's loop: the pool, the listener's
+/// settings, its open connections and the calls they have in flight (a graceful shutdown waits
+/// for those).
+final class ListenerState {
+    let pool: ClusterPool
+    let config: ListenerConfig
+    /// The address it is bound to (the real port when the config said 0).
+    var boundAddress: String
+    private(set) var connections: [ObjectIdentifier: any Channel] = [:]
+    private(set) var callsInFlight = 0
+    private var quietWaiters: [EventLoopPromise<Void>] = []
+    private var refusedSinceLog = 0
+    private var lastRefusalLog: NIODeadline?
+
+    init(pool: ClusterPool, config: ListenerConfig) {
+        self.pool = pool
+        self.config = config
+        boundAddress = config.address.description
+    }
+
+    /// Takes a new client connection, or refuses it (false) over `max_connections`.
+    func admit(_ channel: any Channel) -> Bool {
+        guard connections.count < config.maxConnections else {
+            refusedSinceLog += 1
+            let now = NIODeadline.now()
+            // One event a second at most: a flood of refusals must not flood the log.
+            if lastRefusalLog.map({ now - $0 >= .seconds(1) }) ?? true {
+                log(.warning, "refused \(refusedSinceLog) client connection(s): \(config.maxConnections) already open (max_connections)")
+                refusedSinceLog = 0
+                lastRefusalLog = now
+            }
+            return false
+        }
+        let id = ObjectIdentifier(channel)
+        connections[id] = channel
+        channel.closeFuture.assumeIsolated().whenComplete { [self] _ in connections[id] = nil }
+        return true
+    }
+
+    func callStarted() { callsInFlight += 1 }
+
+    func callEnded() {
+        callsInFlight -= 1
+        if callsInFlight == 0 {
+            let waiters = quietWaiters
+            quietWaiters.removeAll()
+            for waiter in waiters { waiter.succeed(()) }
+        }
+    }
+
+    /// Completes once no call of this listener is in flight.
+    func whenQuiet() -> EventLoopFuture<Void> {
+        if callsInFlight == 0 { return pool.eventLoop.makeSucceededVoidFuture() }
+        let promise = pool.eventLoop.makePromise(of: Void.self)
+        quietWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    func closeAll() -> EventLoopFuture<Void> {
+        let closing = connections.values.map { $0.close().recover { _ in } }
+        return EventLoopFuture.andAllComplete(closing, on: pool.eventLoop)
+    }
+
+    func log(_ severity: EventSeverity, _ message: String) {
+        pool.logEvent(severity, .proxy, "listener \(boundAddress): \(message)")
+    }
+
+    /// What the client is told when its call could not be answered by a node.
+    func explain(_ error: any Error, method: String) -> String {
+        let cluster = "cluster \"\(pool.config.name)\""
+        let group = pool.config.routes.group(for: method)
+        let scope = group.map { "group \"\($0)\" of \(cluster)" } ?? cluster
+        switch error {
+        case PoolCallError.noRoutableNode:
+            return "thrifttop: no routable node for \(method) in \(scope): \(pool.unroutableSummary(group: group))"
+        case PoolCallError.overloaded:
+            return "thrifttop: \(cluster) overloaded: every node that could take \(method)\(group.map { " (group \"\($0)\")" } ?? "") has all its connections busy and its queue full (max_connections, max_pending)"
+        case let PoolCallError.timeout(node, after):
+            return "thrifttop: \(method) timed out after \(after.nanoseconds / 1_000_000) ms on node \(node)"
+        case let PoolCallError.connection(node, reason):
+            return "thrifttop: \(method) failed on node \(node): \(reason)"
+        case let PoolCallError.protocolError(node, reason):
+            return "thrifttop: \(method) failed on node \(node): protocol error: \(reason)"
+        default:
+            return "thrifttop: \(method) failed: \(error)"
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ListenerState: Sendable {}

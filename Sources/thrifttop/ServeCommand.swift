@@ -1,0 +1,81 @@
+import ArgumentParser
+import ClusterModel
+import ClusterPool
+import Foundation
+import NIOCore
+import NIOPosix
+import ThriftProxy
+
+/// `thrifttop serve CLUSTER.toml`: the pool and its listeners, headless, until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "A Thrift-aware load balancer: route every client call through the pool (headless).",
+        discussion: """
+        Runs the pool and every [[listener]] of the config. Clients in any language connect to a listener; each call is routed on its own to a routable node (drains and weights act at once, even on persistent connections). Events go to stderr, one line each. On SIGTERM or SIGINT: stop accepting, let calls in flight finish for up to [proxy] shutdown_grace_s, close, exit 0.
+
+        Examples:
+          thrifttop serve cluster.toml
+          thrifttop serve cluster.toml --seed 7
+        """
+    )
+
+    @Argument(help: "The cluster config (TOML), with at least one [[listener]].")
+    var cluster: String
+
+    @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
+    var seed: UInt64?
+
+    func run() async throws {
+        var standardError = StandardError()
+        let config: ClusterConfig
+        do {
+            config = try ClusterLoading.config(cluster)
+        } catch let error as CLIError {
+            throw Self.fail(error.description, code: error.exitCode)
+        }
+        guard !config.listeners.isEmpty else {
+            throw Self.fail("\(cluster) has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")")
+        }
+        let stop = StopSignal()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
+        let proxy: ProxyServer
+        do {
+            // Listeners first: a port that cannot be bound stops everything before it starts.
+            proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
+            try await pool.start()
+        } catch {
+            await pool.stop()
+            try? await group.shutdownGracefully()
+            throw Self.fail(error is ProxyStartError ? "\(error)" : ErrorText.describe(error))
+        }
+        await pool.setListeners(proxy.boundAddresses)
+        for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
+        for address in proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
+
+        let printer = Task { await Self.printEvents(of: pool) }
+        let signal = await stop.wait(timeout: nil) ?? "stop"
+        print("thrifttop serve: \(signal): no new connections; waiting up to \(config.proxy.shutdownGrace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
+        let cutOff = await proxy.shutdown(grace: config.proxy.shutdownGrace)
+        if cutOff > 0 { print("thrifttop serve: \(cutOff) call(s) still in flight at the end of the grace period were cut off", to: &standardError) }
+        printer.cancel()
+        await pool.stop()
+        try? await group.shutdownGracefully()
+        print("thrifttop serve: stopped", to: &standardError)
+    }
+
+    /// Prints the pool's events to stderr as they come, one line each (already sanitized).
+    static func printEvents(of pool: ClusterPool) async {
+        var standardError = StandardError()
+        var last: UInt64 = 0
+        while !Task.isCancelled {
+            for event in await pool.events(after: last) {
+                last = event.id
+                let node = event.node.map { " \($0):" } ?? ""
+                print("\(RFC3339.string(fromUnixSeconds: event.time)) \(event.severity)\(node) \(event.kind.rawValue): \(event.message)", to: &standardError)
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}

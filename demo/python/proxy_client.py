@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Calls through a thrifttop listener with Apache Thrift's generated Python clients, and prints
+what happened as one JSON object per line. The proxy tests use it; it is also a way to try a
+listener by hand.
+
+    /usr/bin/python3 demo/python/proxy_client.py --port 9090 basic
+    /usr/bin/python3 demo/python/proxy_client.py --port 9090 --protocol compact --transport unframed basic
+    /usr/bin/python3 demo/python/proxy_client.py --port 9090 load --connections 8 --seconds 5
+    /usr/bin/python3 demo/python/proxy_client.py --port 9090 multiplexed
+
+basic: work echoes, the declared WorkFailed, a TApplicationException, oneway note, getName.
+load: CONNECTIONS threads, each on its own persistent connection, calling work (COST_MICROS)
+until --seconds or --calls (per connection) or until a line "stop" on stdin; prints per-second
+progress lines ({"progress": n}) and a summary with the outcome of every failure by message.
+multiplexed: Billing:charge and DemoService:work over TMultiplexedProtocol.
+"""
+
+import argparse
+import json
+import os
+import select
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import thriftgen  # noqa: E402
+
+thriftgen.ensure()
+
+from thrift.Thrift import TApplicationException  # noqa: E402
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, TMultiplexedProtocol  # noqa: E402
+from thrift.transport import TSocket, TTransport  # noqa: E402
+
+from demo import Billing, DemoService  # noqa: E402
+from demo.ttypes import WorkFailed  # noqa: E402
+
+
+def connect(args):
+    socket = TSocket.TSocket("127.0.0.1", args.port)
+    socket.setTimeout(args.timeout_ms)
+    transport = TTransport.TFramedTransport(socket) if args.transport == "framed" else TTransport.TBufferedTransport(socket)
+    protocol = TBinaryProtocol.TBinaryProtocol(transport) if args.protocol == "binary" else TCompactProtocol.TCompactProtocol(transport)
+    transport.open()
+    return transport, protocol
+
+
+def outcome(call):
+    try:
+        return {"ok": call()}
+    except WorkFailed as e:
+        return {"declared": e.reason, "code": e.code}
+    except TApplicationException as e:
+        return {"application": e.type, "message": e.message}
+    except Exception as e:  # noqa: BLE001 — a transport failure is an outcome too
+        return {"transport": f"{type(e).__name__}: {e}"}
+
+
+def basic(args):
+    transport, protocol = connect(args)
+    client = DemoService.Client(protocol)
+    result = {
+        "echo": outcome(lambda: client.work(100, b"hello").decode()),
+        "declared": outcome(lambda: client.work(-5, b"")),
+        "application": outcome(lambda: client.work(0, b"raise-internal")),
+        "oneway": outcome(lambda: client.note("hi") or "sent"),
+        "after_oneway": outcome(lambda: client.getName()),
+        "name": outcome(lambda: client.getName()),
+    }
+    transport.close()
+    print(json.dumps(result), flush=True)
+
+
+def multiplexed(args):
+    transport, protocol = connect(args)
+    billing = Billing.Client(TMultiplexedProtocol.TMultiplexedProtocol(protocol, "Billing"))
+    demo = DemoService.Client(TMultiplexedProtocol.TMultiplexedProtocol(protocol, "DemoService"))
+    result = {
+        "charges": [outcome(lambda: billing.charge(i)) for i in range(args.calls)],
+        "work": outcome(lambda: demo.work(0, b"mux").decode()),
+    }
+    transport.close()
+    print(json.dumps(result), flush=True)
+
+
+def load(args):
+    lock = threading.Lock()
+    stats = {"ok": 0, "failed": 0, "errors": {}}
+    stop = threading.Event()
+    method = args.method
+
+    def worker(index):
+        try:
+            transport, protocol = connect(args)
+        except Exception as e:  # noqa: BLE001
+            with lock:
+                stats["failed"] += 1
+                stats["errors"][f"connect: {e}"] = stats["errors"].get(f"connect: {e}", 0) + 1
+            return
+        client = DemoService.Client(protocol)
+        done = 0
+        while not stop.is_set() and (args.calls == 0 or done < args.calls):
+            if method == "getName":
+                result = outcome(lambda: client.getName())
+            else:
+                result = outcome(lambda: client.work(args.cost_micros, b"load"))
+            done += 1
+            with lock:
+                if "ok" in result or "declared" in result:
+                    stats["ok"] += 1
+                else:
+                    stats["failed"] += 1
+                    key = result.get("message") or result.get("transport") or json.dumps(result)
+                    stats["errors"][key] = stats["errors"].get(key, 0) + 1
+            if "transport" in result:
+                try:
+                    transport.close()
+                    transport, protocol = connect(args)
+                    client = DemoService.Client(protocol)
+                except Exception:  # noqa: BLE001
+                    time.sleep(0.05)
+        transport.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.connections)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + args.seconds
+    while any(t.is_alive() for t in threads) and time.time() < deadline:
+        readable, _, _ = select.select([sys.stdin], [], [], 0.2)
+        if readable and sys.stdin.readline().strip() == "stop":
+            break
+        with lock:
+            print(json.dumps({"progress": stats["ok"] + stats["failed"]}), flush=True)
+    stop.set()
+    for t in threads:
+        t.join(args.timeout_ms / 1000 + 1)
+    print(json.dumps({"summary": stats}), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
+    parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--timeout-ms", type=int, default=10000)
+    parser.add_argument("mode", choices=["basic", "load", "multiplexed"])
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--calls", type=int, default=0, help="load: calls per connection (0: until --seconds); multiplexed: charges")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--cost-micros", type=int, default=500)
+    parser.add_argument("--method", choices=["work", "getName"], default="work")
+    args = parser.parse_args()
+    {"basic": basic, "load": load, "multiplexed": multiplexed}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
