@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -89,18 +89,15 @@ struct ClientWireDecoder: ByteToMessageDecoder {
         }
         if b0 == 0x80 && b1 == 0x01 { return try make(.binary, .unframed) }
         if b0 == 0x82 && b1 & 0x1F == 1 { return try make(.compact, .unframed) }
-        guard let b4 = byte(4) else { return nil }
-        let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
-        if length < 0 || Int(length) > limits.maxFrameSize {
-            throw ThriftWireError(.frameTooLarge(size: Int(length), limit: limits.maxFrameSize), at: 0, "frame header")
-        }
-        if b4 == 0x80 {
-            guard let b5 = byte(5) else { return nil }
-            if b5 == 0x01 { return try make(.binary, .framed) }
-        }
-        if b4 == 0x82 {
-            guard let b5 = byte(5) else { return nil }
-            if b5 & 0x1F == 1 { return try make(.compact, .framed) }
+        guard let b4 = byte(4), let b5 = byte(5) else { return nil }
+        let framed: ThriftProtocolKind? = b4 == 0x80 && b5 == 0x01 ? .binary : b4 == 0x82 && b5 & 0x1F == 1 ? .compact : nil
+        if let framed {
+            // A frame length beyond the limit is refused before a byte of its body is buffered.
+            let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
+            if length < 0 || Int(length) > limits.maxFrameSize {
+                throw ThriftWireError(.frameTooLarge(size: Int(length), limit: limits.maxFrameSize), at: 0, "frame header")
+            }
+            return try make(framed, .framed)
         }
         throw ProxyInputError(
             "the first bytes (\(bytes.prefix(6).map(Self.hex).joined(separator: " "))) are not a Thrift message "

@@ -105,8 +105,7 @@ final class DownstreamHandler: ChannelInboundHandler {
         case is IOError, is ChannelError:
             context.close(promise: nil)
         default:
-            let reason = (error as? ByteToMessageDecoderError).map { "\($0)" } ?? "\(error)"
-            close(context, because: "sent bytes that are not a Thrift call: \(reason)")
+            close(context, because: "bad input: \(error)")
         }
     }
 

@@ -40,14 +40,20 @@ def connect(args):
     socket = TSocket.TSocket("127.0.0.1", args.port)
     socket.setTimeout(args.timeout_ms)
     transport = TTransport.TFramedTransport(socket) if args.transport == "framed" else TTransport.TBufferedTransport(socket)
-    protocol = TBinaryProtocol.TBinaryProtocol(transport) if args.protocol == "binary" else TCompactProtocol.TCompactProtocol(transport)
+    if args.protocol == "compact":
+        protocol = TCompactProtocol.TCompactProtocol(transport)
+    else:
+        # --non-strict: the old binary form (no version word), as very old clients write it.
+        strict = not args.non_strict
+        protocol = TBinaryProtocol.TBinaryProtocol(transport, strictRead=strict, strictWrite=strict)
     transport.open()
     return transport, protocol
 
 
 def outcome(call):
     try:
-        return {"ok": call()}
+        value = call()
+        return {"ok": value.decode("utf-8", "replace") if isinstance(value, bytes) else value}
     except WorkFailed as e:
         return {"declared": e.reason, "code": e.code}
     except TApplicationException as e:
@@ -60,7 +66,7 @@ def basic(args):
     transport, protocol = connect(args)
     client = DemoService.Client(protocol)
     result = {
-        "echo": outcome(lambda: client.work(100, b"hello").decode()),
+        "echo": outcome(lambda: client.work(100, b"hello")),
         "declared": outcome(lambda: client.work(-5, b"")),
         "application": outcome(lambda: client.work(0, b"raise-internal")),
         "oneway": outcome(lambda: client.note("hi") or "sent"),
@@ -77,7 +83,7 @@ def multiplexed(args):
     demo = DemoService.Client(TMultiplexedProtocol.TMultiplexedProtocol(protocol, "DemoService"))
     result = {
         "charges": [outcome(lambda: billing.charge(i)) for i in range(args.calls)],
-        "work": outcome(lambda: demo.work(0, b"mux").decode()),
+        "work": outcome(lambda: demo.work(0, b"mux")),
     }
     transport.close()
     print(json.dumps(result), flush=True)
@@ -125,12 +131,22 @@ def load(args):
     for t in threads:
         t.start()
     deadline = time.time() + args.seconds
+    stdin_open = True
+    next_progress = time.time() + 1
     while any(t.is_alive() for t in threads) and time.time() < deadline:
-        readable, _, _ = select.select([sys.stdin], [], [], 0.2)
-        if readable and sys.stdin.readline().strip() == "stop":
-            break
-        with lock:
-            print(json.dumps({"progress": stats["ok"] + stats["failed"]}), flush=True)
+        if stdin_open:
+            readable, _, _ = select.select([sys.stdin], [], [], 0.2)
+            if readable:
+                line = sys.stdin.readline()
+                stdin_open = line != ""  # at EOF (/dev/null) select would say readable forever
+                if line.strip() == "stop":
+                    break
+        else:
+            time.sleep(0.2)
+        if time.time() >= next_progress:
+            next_progress += 1
+            with lock:
+                print(json.dumps({"progress": stats["ok"] + stats["failed"]}), flush=True)
     stop.set()
     for t in threads:
         t.join(args.timeout_ms / 1000 + 1)
@@ -142,6 +158,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
     parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--non-strict", action="store_true", help="binary without the version word (old clients)")
     parser.add_argument("--timeout-ms", type=int, default=10000)
     parser.add_argument("mode", choices=["basic", "load", "multiplexed"])
     parser.add_argument("--connections", type=int, default=8)
