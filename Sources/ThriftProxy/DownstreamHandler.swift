@@ -92,7 +92,9 @@ final class DownstreamHandler: ChannelInboundHandler {
         if event is IdleStateHandler.IdleStateEvent {
             // Idle only if nothing is pending either: a client waiting for a slow reply is not idle.
             if replies.isEmpty {
-                listener.log(.info, "closed client \(peer): sent nothing for \(listener.config.idleTimeout.nanoseconds / 1_000_000_000) s (idle_timeout_s)")
+                let seconds = Double(listener.config.idleTimeout.nanoseconds) / 1e9
+                let text = seconds == seconds.rounded() ? "\(Int(seconds))" : "\((seconds * 10).rounded() / 10)"
+                listener.log(.info, "closed client \(peer): sent nothing for \(text) s (idle_timeout_s)")
                 context.close(promise: nil)
             }
             return

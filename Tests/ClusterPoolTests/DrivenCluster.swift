@@ -91,10 +91,10 @@ final class DrivenCluster {
     }
 
     /// Sends a call through the balancer; the future completes as the clock moves.
-    func call(_ method: String = "work", idempotent: Bool = false, timeout: TimeAmount = .seconds(1)) -> EventLoopFuture<PoolReply> {
+    func call(_ method: String = "work", idempotent: Bool = false, timeout: TimeAmount = .seconds(1), group: String? = nil) -> EventLoopFuture<PoolReply> {
         let promise = loop.makePromise(of: PoolReply.self)
         core.startCall(PendingCall(method: method, encode: { ThriftMessage.encodeStruct(ThriftEmptyStruct(), protocolKind: $0) },
-                                   idempotent: idempotent, deadline: loop.now + timeout, promise: promise))
+                                   idempotent: idempotent, deadline: loop.now + timeout, group: group, promise: promise))
         return promise.futureResult
     }
 

@@ -318,3 +318,70 @@ enum RawClient {
         return result
     }
 }
+
+/// Shares and limits through the proxy, with our demo servers (fast enough for 10,000 calls).
+@Suite("Proxy shares and limits", .serialized)
+struct ProxySharesTests {
+    @Test(arguments: [BalancerKind.smoothWeightedRoundRobin, .weightedRandom])
+    func weightsSetTheShareOfCallsThroughTheListener(_ balancer: BalancerKind) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let servers = (0..<3).map { DemoServer(spec: DemoNodeSpec(name: "w\($0)"), group: group) }
+        for server in servers { try await server.start() }
+        defer { Task { for server in servers { await server.stop() } } }
+        let nodes = servers.enumerated().map { ProxyFixture.node($1.spec.name, port: $1.port, weight: 100 * ($0 + 1)) }
+        try await ProxyFixture.run(nodes, configure: { $0.balancer = balancer }) { proxy in
+            // 8 persistent client connections, 1,250 calls each.
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for _ in 0..<8 {
+                    tasks.addTask {
+                        let client = try await proxy.client()
+                        for _ in 0..<1250 { _ = try await client.call(FB303.GetName.self) }
+                        await client.close()
+                    }
+                }
+                try await tasks.waitForAll()
+            }
+            let calls = try await proxy.pool.currentSnapshot().nodes.map(\.calls)
+            #expect(calls.reduce(0, +) == 10_000)
+            for (index, count) in calls.enumerated() {
+                let share = Double(count) / 10_000, expected = Double(index + 1) / 6
+                #expect(abs(share - expected) <= 0.03, "\(balancer): node \(index) got \(share), expected \(expected)")
+            }
+        }
+    }
+
+    @Test func anIdleClientIsClosedAndSaidSoButOneWaitingForAReplyIsNot() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "i"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        try await ProxyFixture.run([ProxyFixture.node("i", port: server.port)], listener: { $0.idleTimeout = .milliseconds(300) }) { proxy in
+            let idle = try await proxy.client()
+            let busy = try await proxy.client()
+            // A call that takes longer than the idle timeout: its connection sent nothing since, but waits.
+            #expect(try await busy.call(DemoService.Work.self, .init(costMicros: 700_000, payload: [1]), timeout: .seconds(5)) == [1])
+            try await idle.channel.closeFuture.get()
+            let messages = try await proxy.events().filter { $0.kind == .proxy }.map(\.message)
+            #expect(messages.contains { $0.contains("closed client 127.0.0.1:") && $0.hasSuffix("sent nothing for 0.3 s (idle_timeout_s)") }, "\(messages)")
+            #expect(messages.filter { $0.contains("idle_timeout_s") }.count == 1, "the client waiting for its reply stays")
+        }
+    }
+
+    @Test func connectionsOverTheListenersLimitAreRefusedAndLogged() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "m"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        try await ProxyFixture.run([ProxyFixture.node("m", port: server.port)], listener: { $0.maxConnections = 2 }) { proxy in
+            let first = try await proxy.client(), second = try await proxy.client()
+            let third = try await proxy.client()
+            try await third.channel.closeFuture.get()
+            #expect(try await first.call(FB303.GetName.self) == "m")
+            #expect(try await second.call(FB303.GetName.self) == "m")
+            let messages = try await proxy.events().filter { $0.kind == .proxy }.map(\.message)
+            #expect(messages.contains { $0.contains("refused 1 client connection(s): 2 already open (max_connections)") }, "\(messages)")
+            await first.close()
+            await second.close()
+        }
+    }
+}

@@ -77,6 +77,10 @@ extension PoolCore {
     }
 
     private func attempt(_ call: PendingCall) {
+        guard !stopped else {
+            call.promise.fail(PoolCallError.noRoutableNode)
+            return
+        }
         let remaining = call.deadline - now
         guard remaining > .zero else {
             call.promise.fail(PoolCallError.timeout(node: "-", after: .zero))
@@ -191,7 +195,8 @@ extension PoolCore {
         node.state.record(call: .failed("\(call.method): \(finalError)"), at: now)
         ejectionFailure(node)
         let now = self.now
-        guard policies.retry.isRetryable(failure, idempotent: call.idempotent, attempt: call.attempt), call.deadline > now else {
+        // A stopped pool retries nothing: the call fails with what happened to it.
+        guard !stopped, policies.retry.isRetryable(failure, idempotent: call.idempotent, attempt: call.attempt), call.deadline > now else {
             call.promise.fail(finalError)
             return
         }
