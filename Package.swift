@@ -137,7 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["thrifttop"],
+            dependencies: [
+                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -19,6 +19,8 @@ final class DownstreamHandler: ChannelInboundHandler {
     /// The slot number of `replies.first`.
     private var firstSlot: UInt64 = 0
     private var closing = false
+    /// Shutting down: calls in flight finish, new ones are refused by name, then it closes.
+    private var draining = false
 
     init(listener: ListenerState, peer: String) {
         self.listener = listener
@@ -41,6 +43,14 @@ final class DownstreamHandler: ChannelInboundHandler {
                                    allocator: context.channel.allocator)
         let call = ForwardedCall(name: header.name, oneway: header.type == .oneway, body: incoming.message.body,
                                  protocolKind: incoming.message.protocolKind, limits: incoming.message.limits)
+        if draining {
+            guard header.type == .call else { return }
+            replies.append(nil)
+            complete(slot: firstSlot + UInt64(replies.count - 1),
+                     with: encoder.internalError("thrifttop: shutting down: \(header.name) was not sent to any node", method: header.name,
+                                                 sequenceID: header.sequenceID))
+            return
+        }
         switch header.type {
         case .oneway:
             _ = listener.pool.forward(call)
@@ -49,7 +59,9 @@ final class DownstreamHandler: ChannelInboundHandler {
             replies.append(nil)
             listener.callStarted()
             listener.pool.forward(call).assumeIsolated().whenComplete { [self] result in
-                listener.callEnded()
+                // Counted as ended once its reply is written: a shutdown waiting for the last
+                // call would otherwise close the connection before the reply goes out.
+                defer { listener.callEnded() }
                 let bytes: ByteBuffer
                 switch result {
                 case let .success(reply):
@@ -85,10 +97,15 @@ final class DownstreamHandler: ChannelInboundHandler {
             wrote = true
         }
         if wrote { context.flush() }
-        if closing && replies.isEmpty { context.close(promise: nil) }
+        if (closing || draining) && replies.isEmpty { context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyDrain {
+            draining = true
+            if replies.isEmpty { context.close(promise: nil) }
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent {
             // Idle only if nothing is pending either: a client waiting for a slow reply is not idle.
             if replies.isEmpty {

@@ -60,6 +60,11 @@ final class ListenerState {
         return promise.futureResult
     }
 
+    /// Shutdown begins: each connection closes once its calls in flight are answered.
+    func drain() {
+        for channel in connections.values { channel.pipeline.fireUserInboundEventTriggered(ProxyDrain()) }
+    }
+
     func closeAll() -> EventLoopFuture<Void> {
         let closing = connections.values.map { $0.close().recover { _ in } }
         return EventLoopFuture.andAllComplete(closing, on: pool.eventLoop)
@@ -93,3 +98,6 @@ final class ListenerState {
 
 @available(*, unavailable)
 extension ListenerState: Sendable {}
+
+/// Tells a client connection that the listener shuts down.
+struct ProxyDrain {}

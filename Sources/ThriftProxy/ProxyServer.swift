@@ -82,14 +82,16 @@ public final class ProxyServer: Sendable {
             }
     }
 
-    /// Stops accepting, lets calls in flight finish for up to `grace`, then closes every client
-    /// connection. Returns how many calls were still in flight when the grace ran out.
+    /// Stops accepting, lets calls in flight finish for up to `grace` (each client connection
+    /// closes once its own are answered; calls that arrive meanwhile are refused by name), then
+    /// closes every client connection left. Returns how many calls were still in flight when the grace ran out.
     @discardableResult
     public func shutdown(grace: TimeAmount) async -> Int {
         for server in servers { try? await server.close() }
         let loop = pool.eventLoop
         let cutOff = try? await loop.flatSubmit { [states] () -> EventLoopFuture<Int> in
             let listeners = states.map(\.value)
+            for listener in listeners { listener.drain() }
             let done = loop.makePromise(of: Void.self)
             let timer = loop.scheduleTask(in: grace) { done.succeed(()) }
             EventLoopFuture.andAllComplete(listeners.map { $0.whenQuiet() }, on: loop).whenComplete { _ in

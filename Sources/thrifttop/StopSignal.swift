@@ -13,9 +13,20 @@ final class StopSignal {
         }
     }
 
-    /// The name of the signal that arrived, or nil when `timeout` seconds passed first.
+    /// Whether `wait` resumed the sources: libdispatch traps on releasing a suspended one.
+    private var resumed = false
+
+    deinit {
+        for source in sources {
+            source.cancel()
+            if !resumed { source.resume() }
+        }
+    }
+
+    /// The name of the signal that arrived, or nil when `timeout` seconds passed first. Once.
     func wait(timeout: Double?) async -> String? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+        resumed = true
+        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             let once = OnceBox(continuation)
             for source in sources {
                 let number = Int32(source.handle)

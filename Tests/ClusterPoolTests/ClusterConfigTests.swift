@@ -67,6 +67,77 @@ struct ClusterConfigTests {
         #expect(config.nodes.count >= 8)
     }
 
+    @Test func listenersProxySettingsAndRoutesParse() throws {
+        let config = try ClusterConfig(parsing: """
+            [defaults]
+            max_connections = 4
+
+            [proxy]
+            idempotent_methods = ["get*", "ping"]
+            call_timeout_ms = 750
+            shutdown_grace_s = 2.5
+
+            [[listener]]
+            address = "127.0.0.1:9090"
+
+            [[listener]]
+            address = "[::1]:0"
+            protocol = "binary"
+            transport = "unframed"
+            max_connections = 50
+            idle_timeout_s = 30
+
+            [[route]]
+            service = "Billing"
+            group = "billing"
+
+            [[route]]
+            method = "charge*"
+            group = "billing"
+
+            [[node]]
+            name = "a"
+            address = "127.0.0.1:1"
+            max_pending = 10
+
+            [[node]]
+            name = "b"
+            address = "127.0.0.1:2"
+            group = "billing"
+            """, file: "c.toml")
+        #expect(config.listeners.count == 2)
+        #expect(config.listeners[0].address == NodeAddress(host: "127.0.0.1", port: 9090))
+        #expect(config.listeners[0].protocolKind == .auto && config.listeners[0].transport == .auto)
+        #expect(config.listeners[0].maxConnections == 10_000 && config.listeners[0].idleTimeout == .seconds(300))
+        #expect(config.listeners[1].address == NodeAddress(host: "::1", port: 0))
+        #expect(config.listeners[1].protocolKind == .fixed(.binary) && config.listeners[1].transport == .fixed(.unframed))
+        #expect(config.listeners[1].maxConnections == 50 && config.listeners[1].idleTimeout == .seconds(30))
+        #expect(config.proxy.isIdempotent("getUser") && config.proxy.isIdempotent("ping") && !config.proxy.isIdempotent("pingAll"))
+        #expect(config.proxy.callTimeout == .milliseconds(750) && config.proxy.shutdownGrace == .milliseconds(2500))
+        #expect(config.nodes.map(\.settings.maxConnections) == [4, 4])
+        #expect(config.nodes.map(\.settings.maxPending) == [10, 1000])
+        #expect(config.routes.group(for: "Billing:refund") == "billing")
+        #expect(config.routes.group(for: "Users:chargeback") == "billing", "method routes match the name after Service:")
+        #expect(config.routes.group(for: "getUser") == nil, "unmatched calls go to every node")
+        #expect(config.routes.group(for: "BillingX:get") == nil)
+    }
+
+    @Test func proxyConfigErrorsNameTheKey() {
+        let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\ngroup = \"billing\"\n"
+        #expect(error(node + "[[listener]]\nport = 9090") == "c.toml:6: listener[0].port: unknown key")
+        #expect(error(node + "[[listener]]\nprotocol = \"binary\"")
+                == "c.toml:5: listener[0]: every [[listener]] needs an address (HOST:PORT, e.g. \"127.0.0.1:9090\")")
+        #expect(error(node + "[[listener]]\naddress = \"127.0.0.1:9090\"\ntransport = \"zlib\"")
+                == "c.toml:7: listener[0].transport: must be one of auto, framed, unframed (got \"zlib\")")
+        #expect(error(node + "[[route]]\nservice = \"Billing\"\ngroup = \"biling\"")
+                == "c.toml:7: route[0].group: no node has group \"biling\" (did you mean \"billing\"?)")
+        #expect(error(node + "[[route]]\nservice = \"Billing\"\nmethod = \"x\"\ngroup = \"billing\"")
+                == "c.toml:5: route[0]: a [[route]] matches a service or a method, not both")
+        #expect(error(node + "[proxy]\nidempotent_methods = [\"g*t\"]")
+                == "c.toml:6: proxy.idempotent_methods: \"g*t\": an exact method name, or a prefix ending in * (e.g. \"get*\")")
+        #expect(error(node + "max_connections = 0") == "c.toml:5: node[0].max_connections: must be from 1 to 10000 (got 0)")
+    }
+
     @Test func validationErrorsNameFileLineAndField() {
         let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
         #expect(error(node + "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:2\"")

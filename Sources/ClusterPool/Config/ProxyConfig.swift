@@ -128,8 +128,11 @@ extension ClusterConfig {
     private static func detect<T: RawRepresentable & CaseIterable & Sendable & Equatable>(
         _ table: ConfigTable, _ key: String
     ) throws -> ListenerConfig.Detect<T> where T.RawValue == String {
-        if try table.string(key) == "auto" { return .auto }
-        return try table.choice(key, as: T.self).map { .fixed($0) } ?? .auto
+        guard let text = try table.string(key), text != "auto" else { return .auto }
+        guard let kind = T(rawValue: text) else {
+            throw table.error(key, "must be one of auto, \(T.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(text)\")")
+        }
+        return .fixed(kind)
     }
 
     static func proxySettings(_ root: ConfigTable) throws -> ProxySettings {

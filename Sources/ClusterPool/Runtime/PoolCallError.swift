@@ -62,6 +62,9 @@ public enum ErrorText {
             case ETIMEDOUT: return "connection timed out"
             case EHOSTUNREACH: return "host unreachable"
             case ENETUNREACH: return "network unreachable"
+            case EADDRINUSE: return "address already in use"
+            case EADDRNOTAVAIL: return "address not available on this host"
+            case EACCES: return "permission denied"
             default: return "\(error)"
             }
         case ChannelError.connectTimeout(let amount):

@@ -1,0 +1,139 @@
+import ClusterPool
+import DemoCluster
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+import ThriftWire
+
+/// `thrifttop serve` as a process: its listener, SIGTERM with calls in flight, startup errors.
+@Suite("thrifttop serve", .serialized)
+struct ServeCommandTests {
+    /// A `thrifttop serve` process over `config`; stderr is collected. Killed by PID at the end.
+    final class Serve: @unchecked Sendable {
+        let process = Process()
+        let directory: URL
+        private let errors = Pipe()
+        private var collected = ""
+
+        init(config: String) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-serve-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let file = directory.appendingPathComponent("cluster.toml")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
+            process.arguments = ["serve", file.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+        }
+
+        /// stderr so far (all of it once the process has exited).
+        func stderr(waitingFor text: String? = nil, seconds: Double = 10) -> String {
+            let deadline = Date().addingTimeInterval(seconds)
+            let handle = errors.fileHandleForReading
+            repeat {
+                if let text, collected.contains(text) { break }
+                if !process.isRunning {
+                    collected += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    break
+                }
+                let fd = handle.fileDescriptor
+                var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if Glibc.poll(&poll, 1, 50) > 0 {
+                    let chunk = handle.availableData
+                    collected += String(decoding: chunk, as: UTF8.self)
+                }
+            } while text != nil && Date() < deadline
+            return collected
+        }
+
+        func port() throws -> Int {
+            let text = stderr(waitingFor: "listening on 127.0.0.1:")
+            let line = try #require(text.split(separator: "\n").first { $0.contains("listening on 127.0.0.1:") })
+            return try #require(Int(line.split(separator: ":").last!))
+        }
+
+        func waitForExit(seconds: Double = 15) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            return process.isRunning ? nil : process.terminationStatus
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    static func config(listener: String, nodePort: Int) -> String {
+        """
+        name = "served"
+        [proxy]
+        shutdown_grace_s = 5
+        [[listener]]
+        address = "\(listener)"
+        [[node]]
+        name = "only"
+        address = "127.0.0.1:\(nodePort)"
+        heartbeat_interval_ms = 100
+        call_timeout_ms = 5000
+        """
+    }
+
+    @Test func sigtermLetsCallsInFlightFinishThenExitsZero() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "only"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let serve = try Serve(config: Self.config(listener: "127.0.0.1:0", nodePort: server.port))
+        let port = try serve.port()
+        _ = serve.stderr(waitingFor: "state_change: unknown → up")
+        let clients = try await (0..<4).asyncMap { _ in
+            try await ThriftConnection.connect(host: "127.0.0.1", port: port, protocolKind: .binary, transport: .framed, group: group)
+        }
+        let calls = clients.map { client in
+            Task { try await client.call(DemoService.Work.self, .init(costMicros: 1_000_000, payload: [7]), timeout: .seconds(10)) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(serve.process.processIdentifier, SIGTERM)
+        for call in calls { #expect(try await call.value == [7], "a call in flight at SIGTERM finishes") }
+        #expect(serve.waitForExit() == 0)
+        let text = serve.stderr()
+        #expect(text.contains("SIGTERM: no new connections; waiting up to 5000 ms for calls in flight"))
+        #expect(text.contains("thrifttop serve: stopped"))
+        await #expect(throws: (any Error).self, "nobody listens any more") {
+            _ = try await ThriftConnection.connect(host: "127.0.0.1", port: port, protocolKind: .binary, transport: .framed, group: group)
+        }
+    }
+
+    @Test func aPortInUseIsNamedBeforeAnythingStarts() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "only"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        // The node's own port is taken, by the node.
+        let serve = try Serve(config: Self.config(listener: "127.0.0.1:\(server.port)", nodePort: server.port))
+        #expect(serve.waitForExit() == 1)
+        let text = serve.stderr()
+        #expect(text.contains("error: cannot listen on 127.0.0.1:\(server.port): address already in use"), "\(text)")
+        #expect(!text.contains("pool started"), "nothing starts")
+    }
+
+    @Test func aConfigWithoutListenersIsRefusedWithTheKeyToAdd() throws {
+        let serve = try Serve(config: "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n")
+        #expect(serve.waitForExit() == 1)
+        #expect(serve.stderr().contains("has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")"))
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
