@@ -30,6 +30,15 @@ struct WidgetTests {
         #expect(screen.rows[0].hasSuffix("12:34:56 UTC "))
     }
 
+    @Test func theHeaderShowsWhereClientsConnect() {
+        var snapshot = Fixture.snapshot
+        snapshot.listeners = ["127.0.0.1:43123"]
+        let screen = Dashboard.render(snapshot, DashboardState(width: 160, height: 30), width: 160, height: 30)
+        #expect(screen.rows[1].contains("│ clients → 127.0.0.1:43123"))
+        let plain = Dashboard.render(Fixture.snapshot, DashboardState(width: 160, height: 30), width: 160, height: 30)
+        #expect(!plain.rows[1].contains("clients"), "no listener, nothing said")
+    }
+
     @Test func theDrainDialogWarnsWhenNoOtherNodeIsRoutable() {
         var snapshot = Fixture.snapshot
         snapshot.nodes = snapshot.nodes.map { node in
