@@ -4,9 +4,11 @@ import NIOCore
 import NIOPosix
 import ThriftWire
 
-/// The embedded Thrift client pool: one persistent connection per node, heartbeats and failure
-/// detection, a client-side load balancer with retries, drain and weights, and an immutable
-/// `ClusterSnapshot` for readers on any thread.
+/// The embedded Thrift client pool: a persistent heartbeat connection per node and failure
+/// detection, a client-side load balancer with retries over each node's call connections
+/// (opened on demand, one call at a time each), drain and weights, and an immutable
+/// `ClusterSnapshot` for readers on any thread. A `ProxyServer` (module ThriftProxy) routes
+/// other programs' calls through it.
 ///
 /// All state lives on one event loop (one is enough for thousands of nodes); every method here
 /// hops onto it. The pool never knows whether a terminal, a script or a service reads it.
