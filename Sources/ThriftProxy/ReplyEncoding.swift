@@ -22,20 +22,6 @@ struct ReplyEncoder {
     }
 
     private func encode(_ header: ThriftMessageHeader, body: ByteBuffer) -> ByteBuffer {
-        var out = allocator.buffer(capacity: body.readableBytes + header.name.utf8.count + 24)
-        if transport == .framed { out.writeInteger(Int32(0)) }
-        switch protocolKind {
-        case .binary:
-            var writer = BinaryProtocolWriter(buffer: out)
-            writer.writeMessageBegin(header)
-            out = writer.buffer
-        case .compact:
-            var writer = CompactProtocolWriter(buffer: out)
-            writer.writeMessageBegin(header)
-            out = writer.buffer
-        }
-        out.writeImmutableBuffer(body)
-        if transport == .framed { out.setInteger(Int32(out.readableBytes - 4), at: out.readerIndex) }
-        return out
+        ThriftMessage.wireBytes(header, body: body, protocolKind: protocolKind, framed: transport == .framed, allocator: allocator)
     }
 }

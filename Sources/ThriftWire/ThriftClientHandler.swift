@@ -158,24 +158,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         return nextSequenceID
     }
 
-    /// The whole message as it goes on the wire, frame length included when framing.
     private func encode(_ method: String, type: ThriftMessageType, sequenceID: Int32, args: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let header = ThriftMessageHeader(name: method, type: type, sequenceID: sequenceID)
-        var message = allocator.buffer(capacity: args.readableBytes + method.utf8.count + 20)
-        if framesOutput { message.writeInteger(Int32(0)) }
-        switch protocolKind {
-        case .binary:
-            var writer = BinaryProtocolWriter(buffer: message)
-            writer.writeMessageBegin(header)
-            message = writer.buffer
-        case .compact:
-            var writer = CompactProtocolWriter(buffer: message)
-            writer.writeMessageBegin(header)
-            message = writer.buffer
-        }
-        message.writeImmutableBuffer(args)
-        if framesOutput { message.setInteger(Int32(message.readableBytes - 4), at: message.readerIndex) }
-        return message
+        ThriftMessage.wireBytes(ThriftMessageHeader(name: method, type: type, sequenceID: sequenceID), body: args,
+                                protocolKind: protocolKind, framed: framesOutput, allocator: allocator)
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {

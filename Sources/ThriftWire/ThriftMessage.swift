@@ -64,6 +64,27 @@ public struct ThriftMessage: Sendable {
         }
     }
 
+    /// A whole message as it goes on the wire: the envelope, the body bytes as they are, and,
+    /// when `framed`, the frame length in front. One buffer, one copy of the body.
+    public static func wireBytes(_ header: ThriftMessageHeader, body: ByteBuffer, protocolKind: ThriftProtocolKind, framed: Bool,
+                                 allocator: ByteBufferAllocator) -> ByteBuffer {
+        var message = allocator.buffer(capacity: body.readableBytes + header.name.utf8.count + 24)
+        if framed { message.writeInteger(Int32(0)) }
+        switch protocolKind {
+        case .binary:
+            var writer = BinaryProtocolWriter(buffer: message)
+            writer.writeMessageBegin(header)
+            message = writer.buffer
+        case .compact:
+            var writer = CompactProtocolWriter(buffer: message)
+            writer.writeMessageBegin(header)
+            message = writer.buffer
+        }
+        message.writeImmutableBuffer(body)
+        if framed { message.setInteger(Int32(message.readableBytes - 4), at: message.readerIndex) }
+        return message
+    }
+
     /// Encodes a struct alone (no envelope).
     public static func encodeStruct(_ value: some ThriftStruct, protocolKind: ThriftProtocolKind) -> ByteBuffer {
         switch protocolKind {
