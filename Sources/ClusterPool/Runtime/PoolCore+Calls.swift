@@ -36,18 +36,38 @@ extension PoolCore {
         attempt(call)
     }
 
-    /// The nodes new calls may go to; in panic mode, every connected node that is not drained.
-    func candidates(excluding tried: Set<Int>, group: String? = nil) -> [BalancerNode] {
+    /// The nodes a new call may go to, and how many more could but have their queue full. In
+    /// panic mode, every connected node that is not drained. One pass per call in the usual case:
+    /// this runs for every call the pool routes.
+    func candidates(excluding tried: Set<Int>, group: String? = nil) -> (open: [BalancerNode], full: Int) {
         let now = self.now, ejection = policies.ejection
-        let members = group.map { group in nodes.filter { $0.config.group == group } } ?? nodes
-        let routable = members.filter { $0.state.isRoutable && !ejection.isEjected($0.index, at: now) }
-        var pool = isPanic(routableCount: routable.count, of: members.count)
-            ? members.filter { $0.liveConnection != nil && !$0.state.drained && $0.state.weight > 0 } : routable
-        if !tried.isEmpty {
-            let untried = pool.filter { !tried.contains($0.index) }
-            if !untried.isEmpty { pool = untried }
+        let members = group.map { groupMembers[$0] ?? [] } ?? allIndices
+        var open: [BalancerNode] = [], full = 0, routableCount = 0
+        open.reserveCapacity(members.count)
+        func offer(_ node: NodeLink) {
+            if node.calls.isFull {
+                full += 1
+            } else {
+                open.append(BalancerNode(index: node.index, weight: node.state.weight, outstanding: node.state.inFlight, cost: node.state.peak.cost))
+            }
         }
-        return pool.map { BalancerNode(index: $0.index, weight: $0.state.weight, outstanding: $0.state.inFlight, cost: $0.state.peak.cost) }
+        for index in members {
+            let node = nodes[index]
+            guard node.state.isRoutable, !ejection.isEjected(index, at: now) else { continue }
+            routableCount += 1
+            if !tried.contains(index) { offer(node) }
+        }
+        if isPanic(routableCount: routableCount, of: members.count) {
+            open.removeAll(keepingCapacity: true)
+            full = 0
+            for index in members where !tried.contains(index) {
+                let node = nodes[index]
+                if node.liveConnection != nil && !node.state.drained && node.state.weight > 0 { offer(node) }
+            }
+        }
+        // Every candidate tried already: any of them again rather than none.
+        if open.isEmpty && full == 0 && !tried.isEmpty { return candidates(excluding: [], group: group) }
+        return (open, full)
     }
 
     /// Panic mode: too few routable nodes, so calls spread over every connected one instead.
@@ -86,10 +106,9 @@ extension PoolCore {
             call.promise.fail(PoolCallError.timeout(node: "-", after: .zero))
             return
         }
-        let all = candidates(excluding: call.tried, group: call.group)
-        let open = all.filter { !nodes[$0.index].calls.isFull }
+        let (open, full) = candidates(excluding: call.tried, group: call.group)
         guard let index = policies.balancer.pick(open, using: &random) else {
-            call.promise.fail(all.isEmpty ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
+            call.promise.fail(full == 0 ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
             return
         }
         let node = nodes[index]

@@ -18,6 +18,9 @@ final class PoolCore {
     let options: PoolOptions
     let nodes: [NodeLink]
     let nodeIndex: [String: Int]
+    /// 0..<nodes.count, and the nodes of each group: who a call may go to, without a filter per call.
+    let allIndices: [Int]
+    let groupMembers: [String: [Int]]
     let connector: Connector
     var policies: PoolPolicies
     var random: SeededGenerator
@@ -64,6 +67,8 @@ final class PoolCore {
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
         nodeIndex = Dictionary(uniqueKeysWithValues: config.nodes.enumerated().map { ($1.name, $0) })
+        allIndices = Array(config.nodes.indices)
+        groupMembers = Dictionary(grouping: config.nodes.indices.filter { config.nodes[$0].group != nil }) { config.nodes[$0].group! }
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
         wheel = TimerWheel(tick: options.tick)
