@@ -7,6 +7,8 @@
 #  C with nothing decoded — what the kernel alone charges for them on this machine.
 #  3. The dashboard: render + diff time of a 200x50 frame of 1,000 nodes, and the UI loop's own
 #     CPU share over 60 s of `thrifttop --demo` in a real terminal (tmux).
+# Knobs (environment): PROXY_ONLY=1 skips sections 1-3; ROUNDS, COMPARE_SECONDS, BENCH_SECONDS,
+# RENDER_FRAMES, UI_SECONDS shorten them.
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
 # scripts and for comparing runs. Each section appends its keys to $summary as it goes; keep the
 # block last (new keys: append them in their section).
@@ -29,16 +31,33 @@ summary="$out/summary"
 : >"$summary"
 "$cc" -O2 -Wall -Werror -o "$out/floor" bench/floor_heartbeater.c
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -rf "$out"; }
+# Everything else a section starts in the background (proxies, demo servers, idle clients): killed
+# by PID on exit, as the servers are; and the tmux server of a --demo run, by its socket name.
+bg_pids=""
+tmux_sock=""
+cleanup() {
+  for pid in $server_pid $bg_pids; do kill "$pid" 2>/dev/null || true; done
+  [ -n "$tmux_sock" ] && tmux -L "$tmux_sock" kill-server 2>/dev/null || true
+  rm -rf "$out"
+}
 trap cleanup EXIT
+# `launch CPU CMD...`: CMD in the background, pinned to CPU ("any": not pinned), its PID in
+# $launched (the command's own: taskset execs it, and `&` is inside, not on, the function call).
+launch() {
+  if [ "$1" = any ] || ! command -v taskset >/dev/null; then "${@:2}" & else taskset -c "$1" "${@:2}" & fi
+  launched=$!
+  bg_pids="$bg_pids $launched"
+}
 
+# `start_servers N [CPU]`: N fb303 listeners in one process, pinned to CPU (default 1; "any":
+# not pinned); their ports in $ports.
 start_servers() {
   # Not through `pin`: a backgrounded shell function is a subshell, and $! would be its PID,
   # not the server's (a kill would then leave the servers running).
-  if command -v taskset >/dev/null; then
-    taskset -c 1 "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
-  else
+  if [ "${2:-1}" = any ] || ! command -v taskset >/dev/null; then
     "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
+  else
+    taskset -c "${2:-1}" "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
   fi
   server_pid=$!
   for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/servers" && break; sleep 0.05; done
@@ -49,6 +68,8 @@ stop_servers() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; ser
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
 
 echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
+# Sections 1-3 (not indented: their Python heredocs end at column 0).
+if [ "${PROXY_ONLY:-0}" != 1 ]; then
 start_servers 100
 # This machine's noise moves single figures by 20 % or more: take the three heartbeaters in
 # turn, ROUNDS times, and report medians.
@@ -155,6 +176,7 @@ r = json.load(open(sys.argv[1]))
 share = r["ui_cpu_s"] / r["wall_s"] * 100
 print(f"   UI loop: {r['ui_cpu_s']:.2f} s CPU in {r['wall_s']:.1f} s = {share:.2f} % of one core, {r['frames']} frames   (target < 3 %: {'met' if share < 3 else 'NOT met'})")
 PY
+fi  # PROXY_ONLY
 
 # Last, so that a script can read everything after this line.
 echo "== summary =="
