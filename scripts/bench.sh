@@ -60,6 +60,16 @@ launch() {
   launched=$!
   bg_pids="$bg_pids $launched"
 }
+# `stop PID`: SIGTERM, wait for it, and forget it (cleanup must not kill a PID reused since).
+# Returns the process's exit status.
+stop() {
+  local rc=0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || rc=$?
+  bg_pids=" $bg_pids "
+  bg_pids=${bg_pids// $1 / }
+  return "$rc"
+}
 
 # `start_servers N [CPU]`: N fb303 listeners in one process, pinned to CPU (default 1; "any":
 # not pinned); their ports in $ports.
@@ -227,8 +237,7 @@ start_proxy() {
 # SIGTERM, as a supervisor would; serve exits 0 on it.
 stop_proxy() {
   local rc=0
-  kill "$proxy_pid"
-  wait "$proxy_pid" || rc=$?
+  stop "$proxy_pid" || rc=$?
   [ "$rc" = 0 ] || { echo "   thrifttop serve exited $rc on SIGTERM (expected 0):"; tail -5 "$out/serve.log"; }
   proxy_pid=""
 }
@@ -240,7 +249,7 @@ start_relay() {
   relay_port=$(sed -n 's/^PORT //p' "$out/relay.log")
   [ -n "$relay_port" ] || { echo "relay floor did not start:"; cat "$out/relay.log"; exit 1; }
 }
-stop_relay() { kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || true; }
+stop_relay() { stop "$relay_pid" || true; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
@@ -329,7 +338,7 @@ for round in $(seq 1 "$PROXY_ROUNDS"); do
     done
   done
 done
-kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true
+stop "$demo_pid" || true
 /usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
 import json, statistics, sys
 out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -378,7 +387,7 @@ else
   t1=$(date +%s.%N); c1=$(cpu_ticks "$proxy_pid")
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$proxy_pid/status")
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$proxy_pid/status")
-  kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true
+  stop "$idle_pid" || true
   stop_proxy
   stop_servers
   /usr/bin/python3 - "$out/idle.out" "$summary" "$rss_before" "$rss" "$hwm" "$c0" "$c1" "$t0" "$t1" "$hz" "$PROXY_IDLE_CONNECTIONS" <<'PY'
