@@ -211,7 +211,8 @@ PROXY_IDLE_SECONDS=${PROXY_IDLE_SECONDS:-10}
 DEMO_CPU_SECONDS=${DEMO_CPU_SECONDS:-30}
 proxy_pid=""
 # `cluster_config FILE BALANCER [LISTENER-KEYS] -- NAME=PORT...`: a cluster config with one
-# listener on an OS-chosen port of 127.0.0.1 and one node per NAME=PORT (defaults elsewhere).
+# listener on an OS-chosen port of 127.0.0.1 and one node per NAME=PORT, the rest left at the
+# defaults (a node takes 8 call connections; LISTENER-KEYS e.g. "max_connections = 20000").
 cluster_config() {
   local file=$1 balancer=$2 listener_keys=$3
   shift 4
