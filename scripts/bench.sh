@@ -7,11 +7,23 @@
 #  C with nothing decoded — what the kernel alone charges for them on this machine.
 #  3. The dashboard: render + diff time of a 200x50 frame of 1,000 nodes, and the UI loop's own
 #     CPU share over 60 s of `thrifttop --demo` in a real terminal (tmux).
+#  4. The proxy (`thrifttop serve`), driven by bench/proxy_load_client.c (framed binary fb303
+#     calls from raw sockets, each round trip timed): the latency one hop adds (client, proxy and
+#     server pinned to CPU 0), throughput over 16 connections through / direct, the slow node's
+#     share of calls with p2c-peak-ewma (one node of four 10x slower; round-robin beside it),
+#     RSS and idle CPU with 10,000 idle client connections, and `thrifttop --demo`'s whole-process
+#     CPU at its default traffic (tmux). Latency and throughput beside a floor, bench/relay_floor.c:
+#     a bare C epoll relay in the proxy's place, what the kernel alone charges for one more hop.
+# Knobs (environment): PROXY_ONLY=1 runs section 4 alone; ROUNDS, COMPARE_SECONDS, BENCH_SECONDS,
+# RENDER_FRAMES, UI_SECONDS shorten 1-3; PROXY_ROUNDS (3), PROXY_LATENCY_CALLS (40000),
+# PROXY_SECONDS (5, each throughput run), PROXY_SLOW_SECONDS (4, each balancer run),
+# PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4.
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
 # scripts and for comparing runs. Each section appends its keys to $summary as it goes; keep the
 # block last (new keys: append them in their section).
 # Servers run in their own process pinned to CPU 1, the client under test pinned to CPU 0
-# (loopback cost depends on CPU placement: compare only figures taken the same way).
+# (loopback cost depends on CPU placement: compare only figures taken the same way); section 4
+# says its own placement in each heading.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COMPARE_NODES=${COMPARE_NODES:-500}
@@ -28,17 +40,46 @@ out=$(mktemp -d)
 summary="$out/summary"
 : >"$summary"
 "$cc" -O2 -Wall -Werror -o "$out/floor" bench/floor_heartbeater.c
+"$cc" -O2 -Wall -Werror -pthread -o "$out/load" bench/proxy_load_client.c
+"$cc" -O2 -Wall -Werror -o "$out/relay" bench/relay_floor.c
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -rf "$out"; }
+# Everything else a section starts in the background (proxies, demo servers, idle clients): killed
+# by PID on exit, as the servers are; and the tmux server of a --demo run, by its socket name.
+bg_pids=""
+tmux_sock=""
+cleanup() {
+  for pid in $server_pid $bg_pids; do kill "$pid" 2>/dev/null || true; done
+  [ -n "$tmux_sock" ] && tmux -L "$tmux_sock" kill-server 2>/dev/null || true
+  rm -rf "$out"
+}
 trap cleanup EXIT
+# `launch CPU CMD...`: CMD in the background, pinned to CPU ("any": not pinned), its PID in
+# $launched (the command's own: taskset execs it, and `&` is inside, not on, the function call).
+launch() {
+  if [ "$1" = any ] || ! command -v taskset >/dev/null; then "${@:2}" & else taskset -c "$1" "${@:2}" & fi
+  launched=$!
+  bg_pids="$bg_pids $launched"
+}
+# `stop PID`: SIGTERM, wait for it, and forget it (cleanup must not kill a PID reused since).
+# Returns the process's exit status.
+stop() {
+  local rc=0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || rc=$?
+  bg_pids=" $bg_pids "
+  bg_pids=${bg_pids// $1 / }
+  return "$rc"
+}
 
+# `start_servers N [CPU]`: N fb303 listeners in one process, pinned to CPU (default 1; "any":
+# not pinned); their ports in $ports.
 start_servers() {
   # Not through `pin`: a backgrounded shell function is a subshell, and $! would be its PID,
   # not the server's (a kill would then leave the servers running).
-  if command -v taskset >/dev/null; then
-    taskset -c 1 "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
-  else
+  if [ "${2:-1}" = any ] || ! command -v taskset >/dev/null; then
     "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
+  else
+    taskset -c "${2:-1}" "$bin" bench-servers --listeners "$1" --duration 3600 >"$out/servers" 2>&1 &
   fi
   server_pid=$!
   for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/servers" && break; sleep 0.05; done
@@ -49,6 +90,8 @@ stop_servers() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; ser
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
 
 echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
+# Sections 1-3 (not indented: their Python heredocs end at column 0).
+if [ "${PROXY_ONLY:-0}" != 1 ]; then
 start_servers 100
 # This machine's noise moves single figures by 20 % or more: take the three heartbeaters in
 # turn, ROUNDS times, and report medians.
@@ -155,6 +198,240 @@ r = json.load(open(sys.argv[1]))
 share = r["ui_cpu_s"] / r["wall_s"] * 100
 print(f"   UI loop: {r['ui_cpu_s']:.2f} s CPU in {r['wall_s']:.1f} s = {share:.2f} % of one core, {r['frames']} frames   (target < 3 %: {'met' if share < 3 else 'NOT met'})")
 PY
+fi  # PROXY_ONLY
+
+# ---- 4. the proxy: `thrifttop serve` ----
+proxy_section_started=$SECONDS
+PROXY_ROUNDS=${PROXY_ROUNDS:-3}
+PROXY_LATENCY_CALLS=${PROXY_LATENCY_CALLS:-40000}
+PROXY_SECONDS=${PROXY_SECONDS:-5}
+PROXY_SLOW_SECONDS=${PROXY_SLOW_SECONDS:-4}
+PROXY_IDLE_CONNECTIONS=${PROXY_IDLE_CONNECTIONS:-10000}
+PROXY_IDLE_SECONDS=${PROXY_IDLE_SECONDS:-10}
+DEMO_CPU_SECONDS=${DEMO_CPU_SECONDS:-30}
+proxy_pid=""
+# `cluster_config FILE BALANCER [LISTENER-KEYS] -- NAME=PORT...`: a cluster config with one
+# listener on an OS-chosen port of 127.0.0.1 and one node per NAME=PORT, the rest left at the
+# defaults (a node takes 8 call connections; LISTENER-KEYS e.g. "max_connections = 20000").
+cluster_config() {
+  local file=$1 balancer=$2 listener_keys=$3
+  shift 4
+  { printf 'name = "bench"\nbalancer = "%s"\n\n[[listener]]\naddress = "127.0.0.1:0"\n%s\n' "$balancer" "$listener_keys"
+    for node in "$@"; do printf '\n[[node]]\nname = "%s"\naddress = "127.0.0.1:%s"\n' "${node%%=*}" "${node#*=}"; done
+  } >"$file"
+}
+# `start_proxy CPU CONFIG`: `thrifttop serve CONFIG`; its PID in $proxy_pid, its port in $proxy_port.
+start_proxy() {
+  launch "$1" "$bin" serve "$2" --seed 7 >"$out/serve.log" 2>&1
+  proxy_pid=$launched
+  proxy_port=""
+  for _ in $(seq 1 200); do
+    proxy_port=$(sed -n 's/^thrifttop serve: cluster ".*" listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/serve.log")
+    [ -n "$proxy_port" ] && break
+    kill -0 "$proxy_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$proxy_port" ] || { echo "thrifttop serve did not start:"; cat "$out/serve.log"; exit 1; }
+  # The node's first heartbeat makes it routable (a few ms); the clients warm up besides.
+  sleep 0.3
+}
+# SIGTERM, as a supervisor would; serve exits 0 on it.
+stop_proxy() {
+  local rc=0
+  stop "$proxy_pid" || rc=$?
+  [ "$rc" = 0 ] || { echo "   thrifttop serve exited $rc on SIGTERM (expected 0):"; tail -5 "$out/serve.log"; }
+  proxy_pid=""
+}
+# `start_relay CPU`: the floor, bench/relay_floor.c, in front of $ports; its port in $relay_port.
+start_relay() {
+  launch "$1" "$out/relay" --upstream "$ports" --duration 3600 >"$out/relay.log" 2>&1
+  relay_pid=$launched
+  for _ in $(seq 1 100); do grep -q '^PORT ' "$out/relay.log" && break; sleep 0.05; done
+  relay_port=$(sed -n 's/^PORT //p' "$out/relay.log")
+  [ -n "$relay_port" ] || { echo "relay floor did not start:"; cat "$out/relay.log"; exit 1; }
+}
+stop_relay() { stop "$relay_pid" || true; }
+# utime + stime of a process, in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
+start_servers 1 0
+cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
+start_proxy 0 "$out/one.toml"
+start_relay 0
+for round in $(seq 1 "$PROXY_ROUNDS"); do
+  pin 0 "$out/load" --port "$ports" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-direct-r$round.json"
+  pin 0 "$out/load" --port "$proxy_port" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-proxy-r$round.json"
+  pin 0 "$out/load" --port "$relay_port" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-relay-r$round.json"
+done
+stop_relay
+stop_proxy
+stop_servers
+/usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
+import json, statistics, sys
+out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+load = lambda name: [json.load(open(f"{out}/hop-{name}-r{i}.json")) for i in range(1, rounds + 1)]
+direct, proxy, relay = load("direct"), load("proxy"), load("relay")
+for name, runs in (("direct       ", direct), ("through proxy", proxy), ("through floor", relay)):
+    print(f"   {name}: p50 " + ", ".join(f"{r['p50_us']:.1f}" for r in runs) + " µs;  p99 " + ", ".join(f"{r['p99_us']:.1f}" for r in runs)
+          + f" µs  (rounds; {sum(r['calls'] for r in runs)} calls, {sum(r['errors'] for r in runs)} errors)")
+added = lambda runs, key: statistics.median(p[key] - d[key] for d, p in zip(direct, runs))
+p50, p99 = added(proxy, "p50_us"), added(proxy, "p99_us")
+print(f"   added p50: {p50:.1f} µs  (median of rounds; target <= 20 µs: {'met' if p50 <= 20 else 'NOT met'}; HAProxy 2.6 TCP mode ~24 µs)")
+print(f"   added p99: {p99:.1f} µs  (median of rounds; target <= 60 µs: {'met' if p99 <= 60 else 'NOT met'})")
+print(f"   the floor (bench/relay_floor.c, a bare C epoll relay) adds p50 {added(relay, 'p50_us'):.1f} µs, p99 {added(relay, 'p99_us'):.1f} µs: the kernel's part of a hop here")
+with open(summary, "a") as f:
+    f.write(f"proxy_added_p50_us={p50:.1f}\nproxy_added_p99_us={p99:.1f}\n")
+PY
+
+echo "-- proxy: throughput over 16 connections, getStatus back to back, ${PROXY_SECONDS}s a run, not pinned, $PROXY_ROUNDS rounds"
+start_servers 1 any
+cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
+start_proxy any "$out/one.toml"
+start_relay any
+for round in $(seq 1 "$PROXY_ROUNDS"); do
+  "$out/load" --port "$ports" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-direct-r$round.json"
+  "$out/load" --port "$proxy_port" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-proxy-r$round.json"
+  "$out/load" --port "$relay_port" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-relay-r$round.json"
+done
+stop_relay
+stop_proxy
+stop_servers
+/usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
+import json, statistics, sys
+out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+load = lambda name: [json.load(open(f"{out}/tput-{name}-r{i}.json")) for i in range(1, rounds + 1)]
+direct, proxy, relay = load("direct"), load("proxy"), load("relay")
+for name, runs in (("direct       ", direct), ("through proxy", proxy), ("through floor", relay)):
+    print(f"   {name}: " + ", ".join(f"{r['calls_per_s']:.0f}" for r in runs) + " calls/s  (rounds; p99 "
+          + ", ".join(f"{r['p99_us']:.0f}" for r in runs) + f" µs; {sum(r['errors'] for r in runs)} errors)")
+ratio_of = lambda runs: statistics.median(p["calls_per_s"] / d["calls_per_s"] for d, p in zip(direct, runs))
+ratio = ratio_of(proxy)
+print(f"   through / direct: {ratio:.2f}  (median of rounds; target >= 0.55: {'met' if ratio >= 0.55 else 'NOT met'})")
+print(f"   the floor (C relay) / direct: {ratio_of(relay):.2f}  (what one more hop leaves on these {__import__('os').cpu_count()} cores)")
+with open(summary, "a") as f:
+    f.write(f"proxy_throughput_ratio_16={ratio:.3f}\n")
+PY
+
+echo "-- proxy: one node of four 10x slower (1 ms vs 10 ms a call), getName over 8 connections, ${PROXY_SLOW_SECONDS}s a run, $PROXY_ROUNDS rounds"
+# Demo servers: four healthy nodes and one slow, all on 127.0.0.1; the healthy cluster takes
+# h1-h4, the slow one h1-h3 and slow. Replies are counted by the node name getName returns.
+{ printf 'name = "bench-slow"\nseed = 1\n\n[defaults]\nlatency_ms = 1\n'
+  for n in h1 h2 h3 h4; do printf '\n[[node]]\nname = "%s"\n' "$n"; done
+  printf '\n[[node]]\nname = "slow"\nlatency_ms = 10\n'
+} >"$out/slow-scenario.toml"
+launch any "$bin" demo-servers --scenario "$out/slow-scenario.toml" --base-port 0 --duration 3600 >"$out/demo-servers.log" 2>&1
+demo_pid=$launched
+for _ in $(seq 1 200); do grep -q '^press Ctrl-C' "$out/demo-servers.log" && break; sleep 0.05; done
+demo_port() { sed -n "s/^  $1 *127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$out/demo-servers.log"; }
+for n in h1 h2 h3 h4 slow; do [ -n "$(demo_port $n)" ] || { echo "demo servers did not start:"; cat "$out/demo-servers.log"; exit 1; }; done
+healthy_nodes=(h1="$(demo_port h1)" h2="$(demo_port h2)" h3="$(demo_port h3)" h4="$(demo_port h4)")
+slow_nodes=(h1="$(demo_port h1)" h2="$(demo_port h2)" h3="$(demo_port h3)" slow="$(demo_port slow)")
+# The four runs in turn, each round: machine noise then hits them alike.
+for round in $(seq 1 "$PROXY_ROUNDS"); do
+  for balancer in p2c-peak-ewma round-robin; do
+    for cluster in healthy slow; do
+      if [ "$cluster" = healthy ]; then cluster_config "$out/$cluster.toml" "$balancer" "" -- "${healthy_nodes[@]}"
+      else cluster_config "$out/$cluster.toml" "$balancer" "" -- "${slow_nodes[@]}"; fi
+      start_proxy any "$out/$cluster.toml"
+      "$out/load" --port "$proxy_port" --connections 8 --method getName --seconds "$PROXY_SLOW_SECONDS" --warmup 1 >"$out/slow-$balancer-$cluster-r$round.json"
+      stop_proxy
+    done
+  done
+done
+stop "$demo_pid" || true
+/usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
+import json, statistics, sys
+out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+balancers = ("p2c-peak-ewma", "round-robin")
+runs = {(b, c): [json.load(open(f"{out}/slow-{b}-{c}-r{i}.json")) for i in range(1, rounds + 1)] for b in balancers for c in ("healthy", "slow")}
+share = {}
+for (b, c), rs in runs.items():
+    names = {}
+    for r in rs:
+        for k, v in r["names"].items(): names[k] = names.get(k, 0) + v
+    share[b, c] = names.get("slow", 0) / max(1, sum(names.values())) * 100
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(names.items()))
+    print(f"   {b:13s} {c:7s}: p50 " + ", ".join(f"{r['p50_us'] / 1000:.2f}" for r in rs) + " ms; p99 " + ", ".join(f"{r['p99_us'] / 1000:.2f}" for r in rs)
+          + f" ms (rounds); {sum(r['calls'] for r in rs) / sum(r['wall_s'] for r in rs):.0f} calls/s, {sum(r['errors'] for r in rs)} errors; replies: {counts}")
+ratios = {}
+for b in balancers:
+    # Medians of each cluster's p99s, then their ratio: one noisy run moves neither much.
+    p99 = lambda c: statistics.median(r["p99_us"] for r in runs[b, c])
+    ratios[b] = p99("slow") / p99("healthy")
+    target = f"target <= 1.5: {'met' if ratios[b] <= 1.5 else 'NOT met'}" if b == "p2c-peak-ewma" else "for comparison"
+    print(f"   {b}: slow node's share {share[b, 'slow']:.2f} % (all rounds), p99 with it / all healthy {ratios[b]:.2f}x (medians of rounds; {target})")
+p2c = share["p2c-peak-ewma", "slow"]
+print(f"   slow node's share with p2c-peak-ewma: {p2c:.2f} %  (target < 1 %: {'met' if p2c < 1 else 'NOT met'})")
+with open(summary, "a") as f:
+    f.write(f"proxy_slow_node_share_pct={p2c:.3f}\n")
+PY
+
+echo "-- proxy: $PROXY_IDLE_CONNECTIONS idle client connections (one getStatus each, then nothing), RSS and CPU over ${PROXY_IDLE_SECONDS}s"
+# Each end holds one descriptor per connection: raise the soft limit as far as the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PROXY_IDLE_CONNECTIONS + 100)) ]; then
+  echo "   skipped: ulimit -n is $(ulimit -n) (hard limit), $PROXY_IDLE_CONNECTIONS connections need more"
+else
+  start_servers 1 any
+  cluster_config "$out/idle.toml" round-robin "max_connections = 20000" -- "node0=$ports"
+  start_proxy any "$out/idle.toml"
+  rss_before=$(awk '/^VmRSS/ {print $2}' "/proc/$proxy_pid/status")
+  launch any "$out/load" --port "$proxy_port" --idle "$PROXY_IDLE_CONNECTIONS" --hold $((PROXY_IDLE_SECONDS + 120)) >"$out/idle.out" 2>&1
+  idle_pid=$launched
+  for _ in $(seq 1 1200); do grep -q '^READY' "$out/idle.out" && break; kill -0 "$idle_pid" 2>/dev/null || break; sleep 0.1; done
+  grep -q '^READY' "$out/idle.out" || { echo "idle client did not get ready:"; cat "$out/idle.out"; exit 1; }
+  sleep 2  # let the connection storm's aftermath (allocator, timers) settle
+  hz=$(getconf CLK_TCK)
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$proxy_pid")
+  sleep "$PROXY_IDLE_SECONDS"
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$proxy_pid")
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$proxy_pid/status")
+  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$proxy_pid/status")
+  stop "$idle_pid" || true
+  stop_proxy
+  stop_servers
+  /usr/bin/python3 - "$out/idle.out" "$summary" "$rss_before" "$rss" "$hwm" "$c0" "$c1" "$t0" "$t1" "$hz" "$PROXY_IDLE_CONNECTIONS" <<'PY'
+import json, sys
+ready = json.loads(open(sys.argv[1]).read().split("READY ", 1)[1].splitlines()[0])
+summary = sys.argv[2]
+before, rss, hwm = (int(x) / 1024 for x in sys.argv[3:6])
+c0, c1, t0, t1, hz = (float(x) for x in sys.argv[6:11])
+n = int(sys.argv[11])
+cpu = (c1 - c0) / hz / (t1 - t0) * 100
+print(f"   connections: {ready['answered']} answered of {ready['connections']} ({ready['refused']} refused, {ready['errors']} errors); "
+      f"opened and called one by one in {ready['open_s']:.2f} s")
+print(f"   RSS of serve: {rss:.1f} MB (peak {hwm:.1f} MB; {before:.1f} MB before; {(rss - before) * 1024 / n:.1f} KB a connection)   (target < 300 MB: {'met' if rss < 300 else 'NOT met'})")
+print(f"   CPU of serve at idle: {cpu:.2f} % of one core over {t1 - t0:.1f} s   (target < 2 %: {'met' if cpu < 2 else 'NOT met'})")
+with open(summary, "a") as f:
+    f.write(f"proxy_rss_mb_{n}_idle={rss:.1f}\n")
+PY
+fi
+
+echo "-- thrifttop --demo, whole process: CPU over ${DEMO_CPU_SECONDS}s at its default traffic (tmux, 150x42)"
+tmux_sock="thrifttop-bench-demo-$$"
+tmux -L "$tmux_sock" new-session -d -s d -x 150 -y 42 "exec env LANG=C.UTF-8 TERM=tmux-256color $bin --demo --exit-after $((DEMO_CPU_SECONDS + 60))"
+demo_ui_pid=$(tmux -L "$tmux_sock" list-panes -t d -F '#{pane_pid}')
+sleep 5  # start-up: servers, pool, the first frames
+[ "$(cat "/proc/$demo_ui_pid/comm" 2>/dev/null)" = thrifttop ] || { echo "thrifttop --demo is not running in tmux"; exit 1; }
+hz=$(getconf CLK_TCK)
+t0=$(date +%s.%N); c0=$(cpu_ticks "$demo_ui_pid")
+sleep "$DEMO_CPU_SECONDS"
+t1=$(date +%s.%N); c1=$(cpu_ticks "$demo_ui_pid")
+threads=$(awk '/^Threads/ {print $2}' "/proc/$demo_ui_pid/status")
+tmux -L "$tmux_sock" kill-server 2>/dev/null || true
+tmux_sock=""
+/usr/bin/python3 - "$summary" "$c0" "$c1" "$t0" "$t1" "$hz" "$threads" <<'PY'
+import sys
+summary = sys.argv[1]
+c0, c1, t0, t1, hz = (float(x) for x in sys.argv[2:7])
+cpu = (c1 - c0) / hz / (t1 - t0) * 100
+print(f"   thrifttop --demo: {(c1 - c0) / hz:.2f} s CPU in {t1 - t0:.1f} s = {cpu:.2f} % of one core ({sys.argv[7]} threads)   (target < 5 %: {'met' if cpu < 5 else 'NOT met'})")
+with open(summary, "a") as f:
+    f.write(f"demo_cpu_pct={cpu:.2f}\n")
+PY
+
+echo "-- (proxy section: $((SECONDS - proxy_section_started)) s)"
 
 # Last, so that a script can read everything after this line.
 echo "== summary =="
