@@ -224,6 +224,17 @@ struct LoadBalancerTests {
         for i in 2...60 { ewma.observe(millis: 1, at: t0 + .seconds(Int64(i))) }
         #expect(ewma.cost < 2)
     }
+
+    @Test func aBusyNodesOneSlowReplyFadesWithinSamplesNotSeconds() {
+        var busy = PeakEWMA(tau: .seconds(10)), slow = PeakEWMA(tau: .seconds(10))
+        busy.observe(millis: 1.3, at: t0)
+        busy.observe(millis: 13, at: t0 + .milliseconds(1))
+        // 30 fast replies, one a millisecond: by time alone the spike would still count ~99 %.
+        for i in 2...31 { busy.observe(millis: 1.3, at: t0 + .milliseconds(Int64(i))) }
+        #expect(busy.cost < 1.8)
+        for i in 0...31 { slow.observe(millis: 10, at: t0 + .milliseconds(Int64(i * 10))) }
+        #expect(slow.cost == 10, "a node slow on every call keeps its cost")
+    }
 }
 
 @Suite("Records: latency, availability, events, sanitizing")
