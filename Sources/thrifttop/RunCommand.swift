@@ -79,19 +79,21 @@ struct RunCommand: AsyncParsableCommand {
         let themeChoice = try ThemeLocator.resolve(theme)
         let options = PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max))
 
-        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // One loop for the pool, its listeners and (with --demo) the servers and their traffic:
+        // a demo call then crosses no thread (it cost ~3× the CPU when it woke three).
         let poolGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = poolGroup.next()
         var demoCluster: DemoCluster?
         let config: ClusterConfig
         if demo {
-            let cluster = DemoCluster(scenario: try ClusterLoading.scenario(scenario), group: serverGroup)
+            let cluster = DemoCluster(scenario: try ClusterLoading.scenario(scenario), group: loop)
             try await cluster.start()
             demoCluster = cluster
             config = ClusterLoading.config(for: cluster)
         } else {
             config = try ClusterLoading.config(cluster!)
         }
-        let pool = try ClusterPool(config: config, eventLoop: poolGroup.next(), options: options)
+        let pool = try ClusterPool(config: config, eventLoop: loop, options: options)
         // The config's listeners run here too, so the dashboard's keys act on their traffic.
         let proxy: ProxyServer
         do {
@@ -106,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         // The demo's traffic goes through its listener, as any client's would.
         var traffic: DemoTraffic?
         if demo, let address = proxy.boundAddresses.first, let port = Int(address.split(separator: ":").last ?? "") {
-            traffic = DemoTraffic(host: "127.0.0.1", port: port, group: serverGroup, callsPerSecond: trafficRate)
+            traffic = DemoTraffic(host: "127.0.0.1", port: port, loop: loop, callsPerSecond: trafficRate)
             traffic?.start(seed: options.seed)
         }
 
@@ -132,7 +134,6 @@ struct RunCommand: AsyncParsableCommand {
         await pool.stop()
         await demoCluster?.stop()
         try? await poolGroup.shutdownGracefully()
-        try? await serverGroup.shutdownGracefully()
         if case let .failure(error) = outcome {
             guard case let DashboardExit.signal(exitSignal) = error else { throw error }
             // Everything is shut down in order; now die of the signal, as the caller expects.
