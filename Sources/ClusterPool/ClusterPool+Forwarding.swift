@@ -23,24 +23,36 @@ public struct ForwardedCall: Sendable {
 extension ClusterPool {
     /// Routes one forwarded call: the config's `[[route]]` picks the node group, `[proxy]` the
     /// timeout and whether it may be retried after a write. The reply is the node's, in the
-    /// node's protocol. Call on the pool's loop (a proxy's connections live there: no hop).
+    /// node's protocol.
     public func forward(_ call: ForwardedCall) -> EventLoopFuture<PoolReply> {
         guard eventLoop.inEventLoop else { return eventLoop.flatSubmit { self.forward(call) } }
         let promise = eventLoop.makePromise(of: PoolReply.self)
+        forward(call, completion: promise.completeWith)
+        return promise.futureResult
+    }
+
+    /// `forward` for a caller on the pool's loop (a proxy's connections live there): no hop,
+    /// no future; `completion` runs on the loop.
+    public func forward(_ call: ForwardedCall, completion: @escaping (Result<PoolReply, any Error>) -> Void) {
+        eventLoop.preconditionInEventLoop()
         guard let core = core.value else {
-            promise.fail(PoolCallError.noRoutableNode)
-            return promise.futureResult
+            completion(.failure(PoolCallError.noRoutableNode))
+            return
         }
         let attemptTimeout = config.proxy.callTimeout
-        let longest = attemptTimeout ?? config.nodes.map(\.settings.callTimeout).max() ?? .seconds(1)
         let body = call.body, source = call.protocolKind, limits = call.limits
         core.startCall(PendingCall(
             method: call.name, oneway: call.oneway,
             encode: { target in try ThriftTranslation.translateStruct(body, from: source, to: target, limits: limits) },
             idempotent: config.proxy.isIdempotent(Self.methodName(call.name)),
-            deadline: eventLoop.now + .nanoseconds(longest.nanoseconds * Int64(config.retry.maxAttempts)),
-            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), promise: promise))
-        return promise.futureResult
+            deadline: eventLoop.now + forwardedCallBudget,
+            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), finish: completion))
+    }
+
+    /// How long a forwarded call may take, retries included: every attempt its full timeout.
+    static func forwardedCallBudget(_ config: ClusterConfig) -> TimeAmount {
+        let longest = config.proxy.callTimeout ?? config.nodes.map(\.settings.callTimeout).max() ?? .seconds(1)
+        return .nanoseconds(longest.nanoseconds * Int64(config.retry.maxAttempts))
     }
 
     /// The events logged after the one with id `after` (0: all kept), oldest first: for a

@@ -24,6 +24,8 @@ public final class ClusterPool: Sendable {
     private let shared: NIOLockedValueBox<Shared>
     private let options: PoolOptions
     private let operatorStore: any OperatorStore
+    /// Computed once: it is read for every forwarded call.
+    let forwardedCallBudget: TimeAmount
 
     private struct Shared {
         var snapshot: ClusterSnapshot
@@ -40,6 +42,7 @@ public final class ClusterPool: Sendable {
         self.eventLoop = eventLoop
         self.options = options
         self.operatorStore = operatorStore ?? FileOperatorStore(stateFile: config.stateFile, auditLog: config.auditLog)
+        forwardedCallBudget = Self.forwardedCallBudget(config)
         core = NIOLoopBoundBox.makeEmptyBox(valueType: PoolCore.self, eventLoop: eventLoop)
         shared = NIOLockedValueBox(Shared(snapshot: ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(),
@@ -137,7 +140,7 @@ public final class ClusterPool: Sendable {
                 return promise.futureResult
             }
             core.startCall(PendingCall(method: method, encode: encode, idempotent: options.idempotent,
-                                       deadline: eventLoop.now + options.timeout, promise: promise))
+                                       deadline: eventLoop.now + options.timeout, finish: promise.completeWith))
             return promise.futureResult
         }.get()
     }

@@ -53,12 +53,12 @@ final class DownstreamHandler: ChannelInboundHandler {
         }
         switch header.type {
         case .oneway:
-            _ = listener.pool.forward(call)
+            listener.pool.forward(call) { _ in }
         case .call:
             let slot = firstSlot + UInt64(replies.count)
             replies.append(nil)
             listener.callStarted()
-            listener.pool.forward(call).assumeIsolated().whenComplete { [self] result in
+            listener.pool.forward(call) { [self] result in
                 // Counted as ended once its reply is written: a shutdown waiting for the last
                 // call would otherwise close the connection before the reply goes out.
                 defer { listener.callEnded() }

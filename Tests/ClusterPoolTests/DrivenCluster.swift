@@ -94,7 +94,7 @@ final class DrivenCluster {
     func call(_ method: String = "work", idempotent: Bool = false, timeout: TimeAmount = .seconds(1), group: String? = nil) -> EventLoopFuture<PoolReply> {
         let promise = loop.makePromise(of: PoolReply.self)
         core.startCall(PendingCall(method: method, encode: { ThriftMessage.encodeStruct(ThriftEmptyStruct(), protocolKind: $0) },
-                                   idempotent: idempotent, deadline: loop.now + timeout, group: group, promise: promise))
+                                   idempotent: idempotent, deadline: loop.now + timeout, group: group, finish: promise.completeWith))
         return promise.futureResult
     }
 

@@ -17,9 +17,14 @@ struct PendingCall {
     var attemptTimeout: TimeAmount? = nil
     /// Only nodes of this group may take it (a `[[route]]`); nil: any node.
     var group: String? = nil
-    var promise: EventLoopPromise<PoolReply>
+    /// Where the outcome goes, on the loop: a callback, not a promise, as a proxy routes every
+    /// call through here (a promise and its future are allocations and generic lookups per call).
+    var finish: (Result<PoolReply, any Error>) -> Void
     var attempt = 1
     var tried: Set<Int> = []
+
+    func fail(_ error: any Error) { finish(.failure(error)) }
+    func succeed(_ reply: PoolReply) { finish(.success(reply)) }
 }
 
 /// A reply and the node that gave it.
@@ -98,17 +103,17 @@ extension PoolCore {
 
     private func attempt(_ call: PendingCall) {
         guard !stopped else {
-            call.promise.fail(PoolCallError.noRoutableNode)
+            call.fail(PoolCallError.noRoutableNode)
             return
         }
         let remaining = call.deadline - now
         guard remaining > .zero else {
-            call.promise.fail(PoolCallError.timeout(node: "-", after: .zero))
+            call.fail(PoolCallError.timeout(node: "-", after: .zero))
             return
         }
         let (open, full) = candidates(excluding: call.tried, group: call.group)
         guard let index = policies.balancer.pick(open, using: &random) else {
-            call.promise.fail(full == 0 ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
+            call.fail(full == 0 ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
             return
         }
         let node = nodes[index]
@@ -137,7 +142,7 @@ extension PoolCore {
             // The client's bytes, not the node: nothing is held against it.
             node.calls.release(connection, at: now)
             node.state.record(call: .answered(millis: 0, exception: nil), at: now)
-            call.promise.fail(PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
+            call.fail(PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
             return
         }
         if call.oneway {
@@ -148,7 +153,7 @@ extension PoolCore {
                 return
             }
             node.state.record(call: .answered(millis: 0, exception: nil), at: now)
-            call.promise.succeed(PoolReply(message: nil, node: node.config.name))
+            call.succeed(PoolReply(message: nil, node: node.config.name))
             return
         }
         connection.send(method: call.method, args: args, deadline: deadline).assumeIsolated().whenComplete { [self] result in
@@ -164,7 +169,7 @@ extension PoolCore {
                     node.state.record(call: .answered(millis: millis, exception: nil), at: now)
                     policies.ejection.recordSuccess(node.index)
                 }
-                call.promise.succeed(PoolReply(message: message, node: node.config.name))
+                call.succeed(PoolReply(message: message, node: node.config.name))
             case let .failure(error):
                 // A timed-out call's connection would answer it before any other: it goes.
                 node.calls.discard(connection)
@@ -216,12 +221,12 @@ extension PoolCore {
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.
         guard !stopped, policies.retry.isRetryable(failure, idempotent: call.idempotent, attempt: call.attempt), call.deadline > now else {
-            call.promise.fail(finalError)
+            call.fail(finalError)
             return
         }
         guard policies.budget.tryWithdraw(at: now) else {
             log(.warning, .retry, node: node, "not retrying \(call.method): retry budget exhausted")
-            call.promise.fail(finalError)
+            call.fail(finalError)
             return
         }
         node.state.retried()
