@@ -2,7 +2,7 @@
 //
 // Module stack (one-way, see DESIGN.md; `make test` checks the imports against it):
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
-//   → ClusterPool → ThriftProxy, DemoCluster
+//   → ClusterPool → ThriftProxy, AdminServer, DemoCluster
 //   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
 //   → thrifttop
 import PackageDescription
@@ -63,6 +63,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The admin endpoint (HTTP/1.1 over a Unix socket or loopback TCP with tokens).
+        .target(
+            name: "AdminServer",
+            dependencies: [
+                "ClusterModel", "ClusterPool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "DemoCluster",
             dependencies: [
@@ -82,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -133,6 +144,15 @@ let package = Package(
         .testTarget(
             name: "DashboardKitTests",
             dependencies: ["ClusterModel", "ConfigFormat", "DashboardKit", "CursesTerminal", "ClusterPool"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AdminServerTests",
+            dependencies: [
+                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -100,6 +100,9 @@ public struct ClusterConfig: Sendable, Equatable {
     public var proxy = ProxySettings()
     /// Calls routed to node groups, first match wins; unmatched calls go to every node.
     public var routes: [RouteConfig] = []
+    /// Names this instance in the audit log and in events; nil: the host name.
+    public var instance: String?
+    public var admin = AdminSettings()
 
     public init(name: String, nodes: [NodeConfig]) {
         self.name = name

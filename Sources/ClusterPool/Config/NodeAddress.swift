@@ -47,5 +47,13 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// An address to listen on: as `init(parsing:)`, and port 0 lets the OS pick one (`serve`
+    /// says which), for tests and throwaway setups.
+    public init(listening text: String) throws {
+        let anyPort = text.hasSuffix(":0")
+        self = try NodeAddress(parsing: anyPort ? String(text.dropLast()) + "1" : text)
+        if anyPort { port = 0 }
+    }
+
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

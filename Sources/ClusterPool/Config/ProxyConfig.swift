@@ -104,12 +104,9 @@ extension ClusterConfig {
             guard let text = try table.string("address") else {
                 throw table.error(nil, "every [[listener]] needs an address (HOST:PORT, e.g. \"127.0.0.1:9090\")")
             }
-            var address: NodeAddress
+            let address: NodeAddress
             do {
-                // Port 0: the OS picks one (`serve` says which), for tests and throwaway setups.
-                let anyPort = text.hasSuffix(":0")
-                address = try NodeAddress(parsing: anyPort ? String(text.dropLast()) + "1" : text)
-                if anyPort { address.port = 0 }
+                address = try NodeAddress(listening: text)
             } catch let error as NodeAddress.ParseError {
                 throw table.error("address", error.reason + " (got \"\(text)\")")
             }

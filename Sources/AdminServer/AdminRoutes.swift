@@ -1,0 +1,120 @@
+import ClusterModel
+import ClusterPool
+import Foundation
+import NIOHTTP1
+
+/// One answer of the admin endpoint.
+struct AdminResponse: Sendable {
+    var status: HTTPResponseStatus
+    var contentType = "application/json"
+    var body: Data
+    var headers: [(String, String)] = []
+
+    static func json(_ status: HTTPResponseStatus, _ object: [String: Any]) -> AdminResponse {
+        AdminResponse(status: status, body: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+    }
+
+    static func error(_ status: HTTPResponseStatus, _ message: String) -> AdminResponse {
+        json(status, ["error": message])
+    }
+}
+
+/// What each path does. Authorization has been decided before (see `AdminRequestHandler`).
+struct AdminRoutes: Sendable {
+    let pool: ClusterPool
+
+    func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
+        switch (method, path) {
+        case (.GET, "/healthz"):
+            return AdminResponse(status: .ok, contentType: "text/plain; charset=utf-8", body: Data("ok\n".utf8))
+        case (.GET, "/v1/snapshot"):
+            do {
+                let snapshot = try await pool.currentSnapshot()
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return AdminResponse(status: .ok, body: try encoder.encode(snapshot))
+            } catch {
+                return .error(.serviceUnavailable, "the pool is not running: \(error)")
+            }
+        case (.POST, "/v1/commands"):
+            guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: actions need a token of token_file") }
+            let command: OperatorCommand
+            switch Self.command(from: body) {
+            case let .success(parsed): command = parsed
+            case let .failure(problem): return .error(.badRequest, problem.description)
+            }
+            switch await pool.execute(command, user: caller.name) {
+            case let .done(message): return .json(.ok, ["outcome": "done", "message": message])
+            case let .refused(reason): return .json(.conflict, ["outcome": "refused", "reason": reason])
+            }
+        case (_, "/healthz"), (_, "/v1/snapshot"):
+            return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")])
+        case (_, "/v1/commands"):
+            return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use POST"}"#.utf8), headers: [("Allow", "POST")])
+        default:
+            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/commands or /healthz)")
+        }
+    }
+
+    struct BodyProblem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A JSON value with its type told apart (true is not 1).
+    enum Field: Decodable {
+        case bool(Bool), number(Double), string(String), other
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let v = try? c.decode(Bool.self) { self = .bool(v) }
+            else if let v = try? c.decode(Double.self) { self = .number(v) }
+            else if let v = try? c.decode(String.self) { self = .string(v) }
+            else { self = .other }
+        }
+    }
+
+    /// `{"command": "drain"|"undrain"|"weight"|"reset_weight"|"undo", "node": "NAME", "weight": N,
+    /// "force": false}`, each mistake named.
+    static func command(from body: Data) -> Result<OperatorCommand, BodyProblem> {
+        func fail(_ text: String) -> Result<OperatorCommand, BodyProblem> { .failure(BodyProblem(description: text)) }
+        guard !body.isEmpty else { return fail("empty body: send {\"command\": \"drain\", \"node\": \"NAME\"}") }
+        let object: [String: Field]
+        do {
+            object = try JSONDecoder().decode([String: Field].self, from: body)
+        } catch DecodingError.typeMismatch {
+            return fail("the body must be a JSON object")
+        } catch {
+            return fail("malformed JSON: the body does not parse as JSON")
+        }
+        let known: Set = ["command", "node", "weight", "force"]
+        if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
+            return fail("unknown field \"\(extra)\" (command, node, weight, force)")
+        }
+        guard let nameField = object["command"] else { return fail("missing \"command\" (drain, undrain, weight, reset_weight or undo)") }
+        guard case let .string(name) = nameField else { return fail("\"command\" must be a string") }
+        func node() -> Result<String, BodyProblem> {
+            guard let value = object["node"] else { return .failure(BodyProblem(description: "\"\(name)\" needs \"node\"")) }
+            guard case let .string(text) = value, !text.isEmpty else { return .failure(BodyProblem(description: "\"node\" must be a node's name")) }
+            return .success(text)
+        }
+        var force = false
+        if let value = object["force"] {
+            guard case let .bool(flag) = value else { return fail("\"force\" must be true or false") }
+            force = flag
+        }
+        switch name {
+        case "drain": return node().map { .drain(node: $0, force: force) }
+        case "undrain": return node().map { .undrain(node: $0) }
+        case "reset_weight": return node().map { .resetWeight(node: $0) }
+        case "undo": return .success(.undo)
+        case "weight":
+            guard let value = object["weight"] else { return fail("\"weight\" needs \"weight\": a number \(OperatorCommand.weightRangeText)") }
+            guard case let .number(number) = value, number == number.rounded(), let weight = Int(exactly: number) else {
+                return fail("\"weight\" must be a whole number \(OperatorCommand.weightRangeText)")
+            }
+            return node().map { .setWeight(node: $0, weight: weight) }
+        default:
+            return fail("unknown command \"\(name)\" (drain, undrain, weight, reset_weight or undo)")
+        }
+    }
+}
