@@ -22,6 +22,8 @@ final class AdminRequestHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    /// Set once the connection serves `GET /v1/stream`: then it only streams.
+    private var stream: AdminStream?
 
     init(routes: AdminRoutes, identity: Identity) {
         self.routes = routes
@@ -37,7 +39,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
         case var .body(chunk):
             if body.readableBytes + chunk.readableBytes > Self.bodyLimit { tooLarge = true } else { body.writeBuffer(&chunk) }
         case .end:
-            guard let request = head else { return }
+            guard let request = head, stream == nil else { return }
             head = nil
             handle(request, context: context)
         }
@@ -56,6 +58,16 @@ final class AdminRequestHandler: ChannelInboundHandler {
             write(refusal.response, for: request, context: context)
             return
         }
+        if path == "/v1/stream" {
+            guard request.method == .GET else {
+                write(AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")]), for: request, context: context)
+                return
+            }
+            let stream = AdminStream(pool: routes.pool, context: context)
+            self.stream = stream
+            stream.start(head: request, handler: self)
+            return
+        }
         let routes = routes, data = Data(body.readableBytesView)
         let promise = context.eventLoop.makePromise(of: AdminResponse.self)
         promise.completeWithTask { await routes.respond(method: request.method, path: path, body: data, caller: caller) }
@@ -64,6 +76,11 @@ final class AdminRequestHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             handler.write(response, for: request, context: context)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stream?.stop()
+        context.fireChannelInactive()
     }
 
     struct Refusal: Error {

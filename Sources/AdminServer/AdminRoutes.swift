@@ -52,7 +52,7 @@ struct AdminRoutes: Sendable {
         case (_, "/v1/commands"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use POST"}"#.utf8), headers: [("Allow", "POST")])
         default:
-            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/commands or /healthz)")
+            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands or /healthz)")
         }
     }
 

@@ -9,7 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
-        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners
+        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners, version
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +31,7 @@ extension ClusterSnapshot: Codable {
             balancer: try c.decodeIfPresent(String.self, forKey: .balancer) ?? "",
             undoDescription: try c.decodeIfPresent(String.self, forKey: .undoDescription),
             listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
+        self.version = try c.decodeIfPresent(UInt64.self, forKey: .version) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -47,6 +48,7 @@ extension ClusterSnapshot: Codable {
         try c.encode(balancer, forKey: .balancer)
         try c.encodeIfPresent(undoDescription, forKey: .undoDescription)
         try c.encode(listeners, forKey: .listeners)
+        try c.encode(version, forKey: .version)
     }
 }
 

@@ -23,6 +23,9 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var undoDescription: String?
     /// Where the pool's listeners take client calls (`HOST:PORT`), if it has any.
     public var listeners: [String]
+    /// Counts the pool's snapshot builds: a newer snapshot has a larger one (the admin stream's
+    /// event ids).
+    public var version: UInt64 = 0
 
     public init(
         clusterName: String, wallTime: Double, nodes: [NodeSnapshot], events: [PoolEvent],

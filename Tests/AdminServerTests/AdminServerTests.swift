@@ -50,9 +50,19 @@ struct AdminServerTests {
         try? await group.shutdownGracefully()
     }
 
-    /// `curl` with `arguments`; the body and the HTTP status.
+    /// `curl` with `arguments`; the body and the HTTP status. It waits on a Dispatch thread, not
+    /// on one of Swift's few cooperative threads: two curls blocking those would starve the
+    /// endpoint's own tasks until one ends.
     static func curl(_ arguments: [String]) async throws -> (status: Int, body: String) {
-        try await Task.detached {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runCurl(arguments) })
+            }
+        }
+    }
+
+    static func runCurl(_ arguments: [String]) throws -> (status: Int, body: String) {
+        do {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
             process.arguments = ["-s", "-m", "10", "-w", "\n%{http_code}"] + arguments
@@ -64,7 +74,7 @@ struct AdminServerTests {
             let text = String(decoding: data, as: UTF8.self)
             let status = Int(text.split(separator: "\n").last ?? "") ?? 0
             return (status, String(text.dropLast(text.split(separator: "\n").last?.count ?? 0)).trimmingCharacters(in: .newlines))
-        }.value
+        }
     }
 
     static func json(_ text: String) throws -> [String: Any] {
@@ -122,6 +132,45 @@ struct AdminServerTests {
             let audit = try String(contentsOf: directory.appendingPathComponent("audit.jsonl"), encoding: .utf8)
             let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
             #expect(audit.contains(#""user":"\#(user) (uid \#(getuid()))""#), "\(audit)")
+        }
+    }
+
+    /// The server-sent events of a stream read for `seconds`: (event, id, data) each.
+    static func events(_ text: String) -> [(event: String, id: UInt64, data: [String: Any])] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            var event = "", id: UInt64 = 0, data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                if line.hasPrefix("id: ") { id = UInt64(line.dropFirst(4)) ?? 0 }
+                if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+            }
+            guard !event.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return nil }
+            return (event, id, object)
+        }
+    }
+
+    @Test func theStreamSendsASnapshotThenDeltasOfWhatChanged() async throws {
+        try await Self.run({ _, _ in }) { admin, _ in
+            let path = try #require(admin.socketPath)
+            let reading = Task { try await Self.curl(["-N", "-m", "3", "--unix-socket", path, "http://local/v1/stream"]) }
+            // curl writes what it read only as it ends: give it a generous second to connect
+            // and get the first snapshot, so the drain can only come as a delta.
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await Self.curl(["--unix-socket", path, "-d", #"{"command":"drain","node":"a","force":true}"#, "http://local/v1/commands"]).status == 200)
+            let events = Self.events(try await reading.value.body)
+            let first = try #require(events.first)
+            #expect(first.event == "snapshot")
+            #expect((first.data["nodes"] as? [[String: Any]])?.count == 2)
+            let deltas = events.dropFirst()
+            #expect(!deltas.isEmpty && deltas.allSatisfy { $0.event == "delta" })
+            #expect(deltas.count <= 31, "at most 10 a second")
+            #expect(zip(events, events.dropFirst()).allSatisfy { $0.id < $1.id }, "ids are the snapshots' versions, increasing")
+            let drain = try #require(deltas.first { ($0.data["nodes"] as? [[String: Any]])?.contains { $0["name"] as? String == "a" && $0["drained"] as? Bool == true } == true })
+            #expect((drain.data["events"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("drained a") == true } == true)
+            #expect(drain.data["cluster"] as? String == "adm", "the header figures come whole")
+            // Back with an id the server cannot continue from: a full snapshot again.
+            let again = Self.events(try await Self.curl(["-N", "-m", "0.5", "-H", "Last-Event-ID: 1", "--unix-socket", path, "http://local/v1/stream"]).body)
+            #expect(again.first?.event == "snapshot")
         }
     }
 

@@ -65,7 +65,7 @@ struct SnapshotJSONTests {
             + #""connected":false,"counters":{},"drained":false,"health":"unknown","heartbeats_failed":0,"heartbeats_ok":0,"histogram":[],"#
             + #""in_flight":0,"name":"db-2","phi":0,"recent_ms":[],"retries":0,"routable":false,"status_details":"","tags":[],"#
             + #""traffic_share":0,"weight":100}],"panic_mode":false,"retries_per_second":0.5,"schema_version":1,"#
-            + #""time":"2027-01-15T08:02:03.456Z","undo":"drain db-1"}"#
+            + #""time":"2027-01-15T08:02:03.456Z","undo":"drain db-1","version":0}"#
         #expect(try Self.encode(Self.fixture()) == expected)
     }
 

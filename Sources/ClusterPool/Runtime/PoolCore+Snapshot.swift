@@ -48,11 +48,14 @@ extension PoolCore {
         if snapshots.events.nextID != events.nextID {
             snapshots.events = (events.nextID, events.events(limit: Self.snapshotEventLimit))
         }
-        return ClusterSnapshot(
+        snapshotsBuilt += 1
+        var snapshot = ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
             undoDescription: undoStack.last?.description, listeners: listeners)
+        snapshot.version = snapshotsBuilt
+        return snapshot
     }
 
     func publishSnapshotIfWanted() {

@@ -50,6 +50,7 @@ final class PoolCore {
     var snapshots: SnapshotPublisher
     /// Where a proxy over this pool listens, for snapshots to show.
     var listeners: [String] = []
+    var snapshotsBuilt: UInt64 = 0
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
 
