@@ -98,8 +98,8 @@ final class DrivenCluster {
         return promise.futureResult
     }
 
-    func execute(_ command: OperatorCommand) throws -> OperatorResult {
-        let future = core.execute(command, user: "tester")
+    func execute(_ command: OperatorCommand, user: String = "tester") throws -> OperatorResult {
+        let future = core.execute(command, user: user)
         loop.run()
         return try future.wait()
     }

@@ -117,7 +117,7 @@ struct PoolTrafficTests {
         #expect(try await cluster.node("b").weight == 100)
         #expect(await pool.execute(.undo) == .done("undid drain a"))
         #expect(try await cluster.node("a").operatorDrained == false)
-        #expect(await pool.execute(.undo) == .refused("nothing to undo"))
+        #expect(await pool.execute(.undo) == .refused("nothing of yours to undo"))
         #expect(await pool.execute(.drain(node: "b", force: true)).isDone)
         let events = try await pool.currentSnapshot().events.filter { $0.kind == .operatorAction }.map(\.message)
         #expect(events.contains("tester: drain b refused: draining b would leave 0 routable nodes, fewer than min_routable 1"))

@@ -8,8 +8,8 @@ extension PoolCore {
     func execute(_ command: OperatorCommand, user: String) -> EventLoopFuture<OperatorResult> {
         let before = operatorState()
         // The node the command acts on; for an undo, the one the undone action changed.
-        let target = command.node ?? (command == .undo ? undoStack.last?.inverse.node : nil)
-        let result = apply(command, recordUndo: true)
+        let target = command.node ?? (command == .undo ? undoStack.last(where: { $0.user == user })?.node : nil)
+        let result = command == .undo ? undo(for: user) : apply(command, user: user, recordUndo: true)
         let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         switch result {
         case let .done(text): log(.notice, .operatorAction, node: node, "\(user): \(text)")
@@ -31,11 +31,33 @@ extension PoolCore {
         }.nonisolated()
     }
 
-    private func apply(_ command: OperatorCommand, recordUndo: Bool) -> OperatorResult {
-        if case .undo = command {
-            guard let last = undoStack.popLast() else { return .refused("nothing to undo") }
-            let result = apply(last.inverse, recordUndo: false)
-            return result.isDone ? .done("undid \(last.description)") : result
+    /// Reverts `user`'s own last action, unless someone else changed that node since.
+    private func undo(for user: String) -> OperatorResult {
+        guard let index = undoStack.lastIndex(where: { $0.user == user }) else {
+            let other = undoStack.last.map { " (the last action, \"\($0.description)\", is \($0.user)'s)" } ?? ""
+            return .refused("nothing of yours to undo\(other)")
+        }
+        let entry = undoStack[index]
+        if let latest = operatorChanges[entry.node], latest.count != entry.change {
+            return .refused("cannot undo \"\(entry.description)\": \(latest.user) changed \(entry.node) since (\(latest.action))")
+        }
+        let result = apply(entry.inverse, user: user, recordUndo: false)
+        guard result.isDone else { return result }
+        undoStack.remove(at: index)
+        return .done("undid \(entry.description)")
+    }
+
+    /// Counts a change of `node` by `user`; the count lets an undo see whether anyone came after.
+    private func changed(_ node: String, by user: String, _ action: String) -> UInt64 {
+        let count = (operatorChanges[node]?.count ?? 0) + 1
+        operatorChanges[node] = (count, user, action)
+        return count
+    }
+
+    private func apply(_ command: OperatorCommand, user: String, recordUndo: Bool) -> OperatorResult {
+        func record(_ description: String, _ inverse: OperatorCommand, _ name: String) {
+            let change = changed(name, by: user, description)
+            if recordUndo { undoStack.append(UndoEntry(description: description, inverse: inverse, user: user, node: name, change: change)) }
         }
         guard let name = command.node, let index = nodeIndex[name] else {
             let hint = command.node.flatMap { NameSuggestion.closest(to: $0, in: Array(nodeIndex.keys)) }.map { " (did you mean \($0)?)" } ?? ""
@@ -51,12 +73,12 @@ extension PoolCore {
                 return .refused("draining \(name) would leave \(left) routable node\(left == 1 ? "" : "s"), fewer than min_routable \(config.minRoutable)")
             }
             apply(node.state.apply(.drain, at: now), to: node)
-            if recordUndo { undoStack.append(("drain \(name)", .undrain(node: name))) }
+            record("drain \(name)", .undrain(node: name), name)
             return .done("drained \(name); \(state.inFlight) call\(state.inFlight == 1 ? "" : "s") in flight will finish")
         case .undrain:
             guard state.drained else { return .refused("\(name) is not drained") }
             apply(node.state.apply(.undrain, at: now), to: node)
-            if recordUndo { undoStack.append(("undrain \(name)", .drain(node: name, force: true))) }
+            record("undrain \(name)", .drain(node: name, force: true), name)
             return .done("undrained \(name)")
         case let .setWeight(_, weight):
             let range = OperatorCommand.weightRange
@@ -64,12 +86,12 @@ extension PoolCore {
             let old = state.weight
             guard old != weight else { return .refused("\(name) already has weight \(weight)") }
             apply(node.state.apply(.weight(weight), at: now), to: node)
-            if recordUndo { undoStack.append(("weight \(name) \(old) → \(weight)", .setWeight(node: name, weight: old))) }
+            record("weight \(name) \(old) → \(weight)", .setWeight(node: name, weight: old), name)
             return .done("weight of \(name) \(old) → \(weight)" + (weight == 0 ? " (no new traffic; not drained)" : ""))
         case .resetWeight:
-            return apply(.setWeight(node: name, weight: node.config.weight), recordUndo: recordUndo)
+            return apply(.setWeight(node: name, weight: node.config.weight), user: user, recordUndo: recordUndo)
         case .undo:
-            preconditionFailure("handled above")
+            return undo(for: user)
         }
     }
 

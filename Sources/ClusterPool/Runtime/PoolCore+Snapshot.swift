@@ -53,7 +53,7 @@ extension PoolCore {
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
-            undoDescription: undoStack.last?.description, listeners: listeners)
+            undoDescription: undoStack.last(where: { $0.user == options.user })?.description, listeners: listeners)
         snapshot.version = snapshotsBuilt
         return snapshot
     }

@@ -34,7 +34,9 @@ final class PoolCore {
     var ticks = 0
 
     var operatorLog: OperatorLog
-    var undoStack: [(description: String, inverse: OperatorCommand)] = []
+    var undoStack: [UndoEntry] = []
+    /// Per node: how many operator changes it has had, and the last one (who, what).
+    var operatorChanges: [String: (count: UInt64, user: String, action: String)] = [:]
     var callsTotal = 0
     var retriesTotal = 0
     var callRate = 0.0
@@ -203,6 +205,17 @@ final class PoolCore {
             snapshots.pickRates[node.index] = node.state.pickRate
         }
     }
+}
+
+/// An operator action that `undo` can revert: only by the one who did it, and only while nobody
+/// else changed that node since.
+struct UndoEntry {
+    var description: String
+    var inverse: OperatorCommand
+    var user: String
+    var node: String
+    /// The node's change count right after the action.
+    var change: UInt64
 }
 
 /// What the pool's timer wheel holds.
