@@ -20,6 +20,7 @@ struct OperatorStateTests {
         let configure: (inout ClusterConfig) -> Void = {
             $0.stateFile = stateFile
             $0.auditLog = auditLog
+            $0.instance = "east-1"
         }
         let first = try await LiveCluster(specs, configure: configure)
         try await first.allUp()
@@ -36,6 +37,7 @@ struct OperatorStateTests {
         let records = try lines.map { try JSONDecoder().decode(AuditRecord.self, from: Data($0.utf8)) }
         #expect(records.map(\.action) == ["drain b", "weight c 300", "weight zz 3"])
         #expect(records.allSatisfy { $0.user == "tester" && $0.time.hasSuffix("Z") })
+        #expect(records.allSatisfy { $0.instance == "east-1" }, "the config's instance names where it was done")
         #expect(records[0].before == "serving, configured weight" && records[0].after == "drained, configured weight")
         #expect(records[1].after == "serving, weight 300")
         #expect(records[2].result == "refused: no node named \"zz\"")

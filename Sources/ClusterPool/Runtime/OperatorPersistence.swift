@@ -23,15 +23,18 @@ public struct OperatorState: Codable, Sendable, Equatable {
 public struct AuditRecord: Codable, Sendable, Equatable {
     public var time: String
     public var user: String
+    /// The thrifttop instance it was done on (config `instance`, default the host name).
+    public var instance: String?
     public var action: String
     public var node: String?
     public var before: String?
     public var after: String?
     public var result: String
 
-    init(time: Double, user: String, action: String, node: String?, before: String?, after: String?, result: String) {
+    init(time: Double, user: String, instance: String, action: String, node: String?, before: String?, after: String?, result: String) {
         self.time = RFC3339.string(fromUnixSeconds: time)
         self.user = user
+        self.instance = instance
         self.action = action
         self.node = node
         self.before = before

@@ -17,7 +17,7 @@ extension PoolCore {
         }
         let after = operatorState()
         let known = node != nil
-        let audit = AuditRecord(time: options.wallClock(), user: user, action: command.description, node: target,
+        let audit = AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: command.description, node: target,
                                 before: known ? before.describe(target) : nil, after: known ? after.describe(target) : nil,
                                 result: result.description)
         return operatorLog.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in

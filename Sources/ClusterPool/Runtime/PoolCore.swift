@@ -53,6 +53,8 @@ final class PoolCore {
     /// Where a proxy over this pool listens, for snapshots to show.
     var listeners: [String] = []
     var snapshotsBuilt: UInt64 = 0
+    /// Names this instance in the audit log: config `instance`, else the host name.
+    lazy var instanceName: String = config.instance ?? PoolOptions.hostName()
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
 

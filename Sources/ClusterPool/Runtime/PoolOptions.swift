@@ -31,6 +31,13 @@ public struct PoolOptions: Sendable {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
+    /// This machine's host name: the default `instance` name.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func currentUser() -> String {
         if let name = getenv("USER") ?? getenv("LOGNAME") { return String(cString: name) }
         return "uid-\(getuid())"
