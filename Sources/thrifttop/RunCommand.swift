@@ -1,3 +1,4 @@
+import AdminServer
 import ArgumentParser
 import ClusterPool
 import CursesTerminal
@@ -96,8 +97,19 @@ struct RunCommand: AsyncParsableCommand {
         let pool = try ClusterPool(config: config, eventLoop: loop, options: options)
         // The config's listeners run here too, so the dashboard's keys act on their traffic.
         let proxy: ProxyServer
+        // Over a config, the dashboard's pool answers on the admin endpoint as `serve` does.
+        // (Not with --demo: two demos at once would fight over one socket, for a toy cluster.)
+        var admin: AdminServer?
         do {
             proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
+            if !demo {
+                do {
+                    admin = try await AdminServer.start(pool: pool, settings: config.admin, group: poolGroup)
+                } catch {
+                    await proxy.shutdown(grace: .zero)
+                    throw error
+                }
+            }
         } catch {
             await demoCluster?.stop()
             throw CLIError(description: "\(error)")
@@ -131,6 +143,7 @@ struct RunCommand: AsyncParsableCommand {
         // Shut down in order whatever ended the dashboard: traffic, pool, servers, threads.
         traffic?.stop()
         await proxy.shutdown(grace: .seconds(1))
+        await admin?.stop()
         await pool.stop()
         await demoCluster?.stop()
         try? await poolGroup.shutdownGracefully()

@@ -137,3 +137,46 @@ extension Sequence {
         return out
     }
 }
+
+/// The dashboard over a config answers on the admin endpoint too: an action over the wire acts
+/// on the pool the screen shows.
+@Suite("Dashboard's admin endpoint (tmux)", .serialized)
+struct DashboardAdminEndpointTests {
+    @Test func aDrainOverTheSocketShowsOnTheDashboard() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let servers = [DemoServer(spec: DemoNodeSpec(name: "one"), group: group), DemoServer(spec: DemoNodeSpec(name: "two"), group: group)]
+        for server in servers { try await server.start() }
+        defer { Task { for server in servers { await server.stop() } } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-dash-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socket = directory.appendingPathComponent("run/dash.sock").path
+        let config = directory.appendingPathComponent("cluster.toml")
+        try """
+            name = "dash"
+            [admin]
+            socket = "\(socket)"
+            [[node]]
+            name = "one"
+            address = "127.0.0.1:\(servers[0].port)"
+            [[node]]
+            name = "two"
+            address = "127.0.0.1:\(servers[1].port)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let t = try TmuxSession(command: "\(TmuxSession.thrifttop) \(config.path) --exit-after 60")
+        try await t.waitFor("both up") { TmuxSession.row($0, "one")?.contains("up") == true && TmuxSession.row($0, "two")?.contains("up") == true }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-m", "10", "--unix-socket", socket, "-d", #"{"command": "drain", "node": "two"}"#, "http://local/v1/commands"]
+        let out = Pipe()
+        curl.standardOutput = out
+        try curl.run()
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        #expect(answer.contains(#""outcome":"done""#), "\(answer)")
+        try await t.waitFor("two drained on the screen") { TmuxSession.row($0, "two")?.contains("drain") == true }
+        try t.keys("q")
+        #expect(try await t.waitForFile("exit")?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(!FileManager.default.fileExists(atPath: socket), "the socket goes with the dashboard")
+    }
+}
