@@ -23,16 +23,8 @@ public struct ForwardedCall: Sendable {
 extension ClusterPool {
     /// Routes one forwarded call: the config's `[[route]]` picks the node group, `[proxy]` the
     /// timeout and whether it may be retried after a write. The reply is the node's, in the
-    /// node's protocol.
-    public func forward(_ call: ForwardedCall) -> EventLoopFuture<PoolReply> {
-        guard eventLoop.inEventLoop else { return eventLoop.flatSubmit { self.forward(call) } }
-        let promise = eventLoop.makePromise(of: PoolReply.self)
-        forward(call, completion: promise.completeWith)
-        return promise.futureResult
-    }
-
-    /// `forward` for a caller on the pool's loop (a proxy's connections live there): no hop,
-    /// no future; `completion` runs on the loop.
+    /// node's protocol. Call on the pool's loop (a proxy's connections live there): no hop, no
+    /// future; `completion` runs on the loop.
     public func forward(_ call: ForwardedCall, completion: @escaping (Result<PoolReply, any Error>) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard let core = core.value else {

@@ -33,7 +33,6 @@ final class CallConnections {
 
     var waitingCount: Int { waiting.count - waitingHead }
     var openCount: Int { idle.count + busy.count }
-    var busyCount: Int { busy.count }
     /// No connection free, none may be opened, and the queue is full: the node takes no more calls.
     var isFull: Bool { idle.isEmpty && openCount + opening >= maxConnections && waitingCount >= maxPending }
     /// Whether another connection should be opened for the calls waiting.
