@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         Examples:
           thrifttop serve cluster.toml
-          thrifttop serve cluster.toml --seed 7
+          thrifttop serve cluster.toml --log-format json 2>>events.jsonl
         """
     )
 
@@ -26,6 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
     var seed: UInt64?
+
+    @Option(help: "How events are written to stderr: text (a line each) or json (a JSON object a line, the snapshot's event form).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     func run() async throws {
         var standardError = StandardError()
@@ -65,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         if let path = admin.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
         if let address = admin.tcpAddress { print("thrifttop serve: admin endpoint on http://\(address)", to: &standardError) }
-        let printer = Task { await Self.printEvents(of: pool) }
+        let printer = Task { [logFormat] in await Self.printEvents(of: pool, format: logFormat) }
         let signal = await stop.wait(timeout: nil) ?? "stop"
         print("thrifttop serve: \(signal): no new connections; waiting up to \(config.proxy.shutdownGrace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
         let cutOff = await proxy.shutdown(grace: config.proxy.shutdownGrace)
@@ -78,14 +85,22 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Prints the pool's events to stderr as they come, one line each (already sanitized).
-    static func printEvents(of pool: ClusterPool) async {
+    static func printEvents(of pool: ClusterPool, format: LogFormat) async {
         var standardError = StandardError()
         var last: UInt64 = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         while !Task.isCancelled {
             for event in await pool.events(after: last) {
                 last = event.id
-                let node = event.node.map { " \($0):" } ?? ""
-                print("\(RFC3339.string(fromUnixSeconds: event.time)) \(event.severity)\(node) \(event.kind.rawValue): \(event.message)", to: &standardError)
+                switch format {
+                case .text:
+                    let node = event.node.map { " \($0):" } ?? ""
+                    print("\(RFC3339.string(fromUnixSeconds: event.time)) \(event.severity)\(node) \(event.kind.rawValue): \(event.message)", to: &standardError)
+                case .json:
+                    guard let line = try? encoder.encode(event) else { continue }
+                    print(String(decoding: line, as: UTF8.self), to: &standardError)
+                }
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

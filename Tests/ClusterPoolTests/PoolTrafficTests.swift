@@ -120,7 +120,7 @@ struct PoolTrafficTests {
         #expect(await pool.execute(.undo) == .refused("nothing of yours to undo"))
         #expect(await pool.execute(.drain(node: "b", force: true)).isDone)
         let events = try await pool.currentSnapshot().events.filter { $0.kind == .operatorAction }.map(\.message)
-        #expect(events.contains("tester: drain b refused: draining b would leave 0 routable nodes, fewer than min_routable 1"))
+        #expect(events.contains("tester on \(PoolOptions.hostName()): drain b refused: draining b would leave 0 routable nodes, fewer than min_routable 1"))
         await cluster.stop()
     }
 

@@ -16,13 +16,13 @@ struct ServeCommandTests {
         private let errors = Pipe()
         private var collected = ""
 
-        init(config: String) throws {
+        init(config: String, arguments: [String] = []) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-serve-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let file = directory.appendingPathComponent("cluster.toml")
             try config.write(to: file, atomically: true, encoding: .utf8)
             process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-            process.arguments = ["serve", file.path]
+            process.arguments = ["serve", file.path] + arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = errors
             try process.run()
@@ -108,6 +108,22 @@ struct ServeCommandTests {
         await #expect(throws: (any Error).self, "nobody listens any more") {
             _ = try await ThriftConnection.connect(host: "127.0.0.1", port: port, protocolKind: .binary, transport: .framed, group: group)
         }
+    }
+
+    @Test func eventsAreJSONLinesWithLogFormatJSON() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "only"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let serve = try Serve(config: Self.config(listener: "127.0.0.1:0", nodePort: server.port), arguments: ["--log-format", "json"])
+        let text = serve.stderr(waitingFor: #""kind":"state_change""#)
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("{") }
+        let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.count == lines.count && !events.isEmpty, "every event line is a JSON object: \(text)")
+        #expect(events.contains { $0["kind"] as? String == "config" && ($0["message"] as? String)?.hasPrefix("pool started") == true })
+        #expect(events.contains { $0["node"] as? String == "only" && $0["kind"] as? String == "state_change" && ($0["time"] as? String)?.hasSuffix("Z") == true })
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(serve.waitForExit() == 0)
     }
 
     @Test func aPortInUseIsNamedBeforeAnythingStarts() async throws {

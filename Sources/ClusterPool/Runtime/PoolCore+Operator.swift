@@ -12,8 +12,10 @@ extension PoolCore {
         let result = command == .undo ? undo(for: user) : apply(command, user: user, recordUndo: true)
         let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         switch result {
-        case let .done(text): log(.notice, .operatorAction, node: node, "\(user): \(text)")
-        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user): \(command) refused: \(reason)")
+        // Who, and on which instance: with several instances (serve beside each client group,
+        // dashboards attached), the place an action came from matters.
+        case let .done(text): log(.notice, .operatorAction, node: node, "\(user) on \(instanceName): \(text)")
+        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user) on \(instanceName): \(command) refused: \(reason)")
         }
         let after = operatorState()
         let known = node != nil
