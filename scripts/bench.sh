@@ -254,15 +254,24 @@ stop_relay() { stop "$relay_pid" || true; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
+# The load client with ARGS against the server directly, through the proxy and through the C
+# relay, in turn, into $out/NAME-{direct,proxy,relay}-rROUND.json; CPU 0 or "any".
+three_ways() {
+  local name=$1 round=$2 cpu=$3 target
+  shift 3
+  for target in "direct:$ports" "proxy:$proxy_port" "relay:$relay_port"; do
+    if [ "$cpu" = any ]; then "$out/load" --port "${target#*:}" "$@" >"$out/$name-${target%%:*}-r$round.json"
+    else pin "$cpu" "$out/load" --port "${target#*:}" "$@" >"$out/$name-${target%%:*}-r$round.json"; fi
+  done
+}
+
 echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
 start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy 0 "$out/one.toml"
 start_relay 0
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  pin 0 "$out/load" --port "$ports" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-direct-r$round.json"
-  pin 0 "$out/load" --port "$proxy_port" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-proxy-r$round.json"
-  pin 0 "$out/load" --port "$relay_port" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/hop-relay-r$round.json"
+  three_ways hop "$round" 0 --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
 done
 stop_relay
 stop_proxy
@@ -290,9 +299,7 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy any "$out/one.toml"
 start_relay any
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  "$out/load" --port "$ports" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-direct-r$round.json"
-  "$out/load" --port "$proxy_port" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-proxy-r$round.json"
-  "$out/load" --port "$relay_port" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/tput-relay-r$round.json"
+  three_ways tput "$round" any --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
 done
 stop_relay
 stop_proxy

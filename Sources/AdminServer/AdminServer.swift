@@ -15,11 +15,11 @@ import NIOPosix
 ///     await admin.stop()
 public final class AdminServer: Sendable {
     public let socketPath: String?
-    /// `HOST:PORT` of the TCP endpoint (the real port when the config said 0).
-    public let tcpAddress: String?
+    /// The TCP endpoint (the real port when the config said 0).
+    public let tcpAddress: NodeAddress?
     private let channels: [any Channel]
 
-    private init(socketPath: String?, tcpAddress: String?, channels: [any Channel]) {
+    private init(socketPath: String?, tcpAddress: NodeAddress?, channels: [any Channel]) {
         self.socketPath = socketPath
         self.tcpAddress = tcpAddress
         self.channels = channels
@@ -29,7 +29,7 @@ public final class AdminServer: Sendable {
     public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup) async throws -> AdminServer {
         let routes = AdminRoutes(pool: pool)
         var channels: [any Channel] = []
-        var socketPath: String?, tcpAddress: String?
+        var socketPath: String?, tcpAddress: NodeAddress?
         do {
             if settings.socketEnabled {
                 let path = settings.socket ?? AdminSettings.defaultSocketPath(cluster: pool.config.name)
@@ -62,7 +62,7 @@ public final class AdminServer: Sendable {
                     throw AdminStartError(where: address.description, reason: ErrorText.describe(error))
                 }
                 channels.append(channel)
-                tcpAddress = channel.localAddress.flatMap { a in a.port.map { "\(address.host):\($0)" } } ?? address.description
+                tcpAddress = NodeAddress(channel.localAddress) ?? address
             }
         } catch {
             for channel in channels { try? await channel.close() }

@@ -45,44 +45,31 @@ final class DownstreamHandler: ChannelInboundHandler {
                                  protocolKind: incoming.message.protocolKind, limits: incoming.message.limits)
         if draining {
             guard header.type == .call else { return }
-            replies.append(nil)
-            complete(slot: firstSlot + UInt64(replies.count - 1),
-                     with: encoder.internalError("thrifttop: shutting down: \(header.name) was not sent to any node", method: header.name,
-                                                 sequenceID: header.sequenceID))
+            complete(slot: openSlot(), with: encoder.internalError("thrifttop: shutting down: \(header.name) was not sent to any node",
+                                                                   method: header.name, sequenceID: header.sequenceID))
             return
         }
         switch header.type {
         case .oneway:
             listener.pool.forward(call) { _ in }
         case .call:
-            let slot = firstSlot + UInt64(replies.count)
-            replies.append(nil)
+            let slot = openSlot()
             listener.callStarted()
             listener.pool.forward(call) { [self] result in
                 // Counted as ended once its reply is written: a shutdown waiting for the last
                 // call would otherwise close the connection before the reply goes out.
                 defer { listener.callEnded() }
-                let bytes: ByteBuffer
-                switch result {
-                case let .success(reply):
-                    if let message = reply.message {
-                        do {
-                            bytes = try encoder.relay(message, sequenceID: header.sequenceID)
-                        } catch {
-                            bytes = encoder.internalError("thrifttop: cannot translate the reply of node \(reply.node) to \(encoder.protocolKind): \(error)",
-                                                          method: header.name, sequenceID: header.sequenceID)
-                        }
-                    } else {
-                        bytes = encoder.internalError("thrifttop: no reply from node \(reply.node)", method: header.name, sequenceID: header.sequenceID)
-                    }
-                case let .failure(error):
-                    bytes = encoder.internalError(listener.explain(error, method: header.name), method: header.name, sequenceID: header.sequenceID)
-                }
-                complete(slot: slot, with: bytes)
+                complete(slot: slot, with: encoder.answer(result, to: header) { listener.explain($0, method: header.name) })
             }
         case .reply, .exception:
             close(context, because: "sent a \(header.type) message, which only servers send")
         }
+    }
+
+    /// A place in line for the next call's reply.
+    private func openSlot() -> UInt64 {
+        replies.append(nil)
+        return firstSlot + UInt64(replies.count - 1)
     }
 
     /// Fills a reply's slot and writes every reply now ready in order.

@@ -16,9 +16,9 @@ public final class ProxyServer: Sendable {
     private let servers: [any Channel]
     private let states: [NIOLoopBound<ListenerState>]
     /// Where each listener listens, in config order (the real port when the config said 0).
-    public let boundAddresses: [String]
+    public let boundAddresses: [NodeAddress]
 
-    private init(pool: ClusterPool, servers: [any Channel], states: [NIOLoopBound<ListenerState>], boundAddresses: [String]) {
+    private init(pool: ClusterPool, servers: [any Channel], states: [NIOLoopBound<ListenerState>], boundAddresses: [NodeAddress]) {
         self.pool = pool
         self.servers = servers
         self.states = states
@@ -32,7 +32,7 @@ public final class ProxyServer: Sendable {
     public static func start(pool: ClusterPool, listeners: [ListenerConfig], limits: ThriftLimits = .default) async throws -> ProxyServer {
         var servers: [any Channel] = []
         var states: [NIOLoopBound<ListenerState>] = []
-        var addresses: [String] = []
+        var addresses: [NodeAddress] = []
         do {
             for config in listeners {
                 let bound = try await pool.eventLoop.submit {
@@ -45,8 +45,8 @@ public final class ProxyServer: Sendable {
                 } catch {
                     throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
                 }
-                let address = Self.describe(channel.localAddress) ?? config.address.description
-                try await pool.eventLoop.submit { bound.value.boundAddress = address }.get()
+                let address = NodeAddress(channel.localAddress) ?? config.address
+                try await pool.eventLoop.submit { bound.value.boundAddress = address.description }.get()
                 servers.append(channel)
                 states.append(bound)
                 addresses.append(address)
@@ -73,7 +73,7 @@ public final class ProxyServer: Sendable {
                         channel.close(promise: nil)
                         return
                     }
-                    let peer = describe(channel.remoteAddress) ?? "?"
+                    let peer = NodeAddress(channel.remoteAddress)?.description ?? "?"
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: config.idleTimeout))
                     try sync.addHandler(ByteToMessageHandler(ClientWireDecoder(listener: config, limits: limits)))
@@ -105,11 +105,6 @@ public final class ProxyServer: Sendable {
             }
         }.get()
         return cutOff ?? 0
-    }
-
-    static func describe(_ address: SocketAddress?) -> String? {
-        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }
 

@@ -1,3 +1,4 @@
+import ClusterPool
 import NIOCore
 import ThriftWire
 
@@ -13,6 +14,25 @@ struct ReplyEncoder {
     func relay(_ reply: ThriftMessage, sequenceID: Int32) throws -> ByteBuffer {
         let body = try ThriftTranslation.translateStruct(reply.body, from: reply.protocolKind, to: protocolKind, limits: reply.limits)
         return encode(ThriftMessageHeader(name: reply.header.name, type: reply.header.type, sequenceID: sequenceID), body: body)
+    }
+
+    /// What the client gets for its call `header`: the node's reply, or an INTERNAL_ERROR that
+    /// says why there is none (`explain` words a pool error).
+    func answer(_ result: Result<PoolReply, any Error>, to header: ThriftMessageHeader, explain: (any Error) -> String) -> ByteBuffer {
+        switch result {
+        case let .success(reply):
+            guard let message = reply.message else {
+                return internalError("thrifttop: no reply from node \(reply.node)", method: header.name, sequenceID: header.sequenceID)
+            }
+            do {
+                return try relay(message, sequenceID: header.sequenceID)
+            } catch {
+                return internalError("thrifttop: cannot translate the reply of node \(reply.node) to \(protocolKind): \(error)",
+                                     method: header.name, sequenceID: header.sequenceID)
+            }
+        case let .failure(error):
+            return internalError(explain(error), method: header.name, sequenceID: header.sequenceID)
+        }
     }
 
     /// An INTERNAL_ERROR TApplicationException for the client's call.

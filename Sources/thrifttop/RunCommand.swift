@@ -95,32 +95,23 @@ struct RunCommand: AsyncParsableCommand {
             config = try ClusterLoading.config(cluster!)
         }
         let pool = try ClusterPool(config: config, eventLoop: loop, options: options)
-        // The config's listeners run here too, so the dashboard's keys act on their traffic.
-        let proxy: ProxyServer
-        // Over a config, the dashboard's pool answers on the admin endpoint as `serve` does.
-        // (Not with --demo: two demos at once would fight over one socket, for a toy cluster.)
-        var admin: AdminServer?
+        // The config's listeners run here too, so the dashboard's keys act on their traffic; over
+        // a config the pool answers on the admin endpoint as `serve` does (not with --demo: two
+        // demos at once would fight over one socket, for a toy cluster).
+        let endpoints: PoolEndpoints
         do {
-            proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
-            if !demo {
-                do {
-                    admin = try await AdminServer.start(pool: pool, settings: config.admin, group: poolGroup)
-                } catch {
-                    await proxy.shutdown(grace: .zero)
-                    throw error
-                }
-            }
-        } catch {
+            endpoints = try await PoolEndpoints.start(pool, admin: !demo, group: poolGroup)
+        } catch let error as ProxyStartError {
+            await demoCluster?.stop()
+            throw CLIError(description: "\(error)")
+        } catch let error as AdminStartError {
             await demoCluster?.stop()
             throw CLIError(description: "\(error)")
         }
-        try await pool.start()
-        await pool.setListeners(proxy.boundAddresses)
-        for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
         // The demo's traffic goes through its listener, as any client's would.
         var traffic: DemoTraffic?
-        if demo, let address = proxy.boundAddresses.first, let port = Int(address.split(separator: ":").last ?? "") {
-            traffic = DemoTraffic(host: "127.0.0.1", port: port, loop: loop, callsPerSecond: trafficRate)
+        if demo, let address = endpoints.proxy.boundAddresses.first {
+            traffic = DemoTraffic(host: address.host, port: address.port, loop: loop, callsPerSecond: trafficRate)
             traffic?.start(seed: options.seed)
         }
 
@@ -142,8 +133,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Shut down in order whatever ended the dashboard: traffic, pool, servers, threads.
         traffic?.stop()
-        await proxy.shutdown(grace: .seconds(1))
-        await admin?.stop()
+        await endpoints.stop(grace: .seconds(1))
         await pool.stop()
         await demoCluster?.stop()
         try? await poolGroup.shutdownGracefully()

@@ -48,37 +48,23 @@ struct ServeCommand: AsyncParsableCommand {
         let stop = StopSignal()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
-        let proxy: ProxyServer
-        let admin: AdminServer
+        let endpoints: PoolEndpoints
         do {
-            // Listeners and the admin endpoint first: a port or socket that cannot be bound
-            // stops everything before a node is contacted.
-            proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
-            do {
-                admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group)
-            } catch {
-                await proxy.shutdown(grace: .zero)
-                throw error
-            }
-            try await pool.start()
+            endpoints = try await PoolEndpoints.start(pool, admin: true, group: group)
         } catch {
             await pool.stop()
             try? await group.shutdownGracefully()
             throw Self.fail(error is ProxyStartError || error is AdminStartError ? "\(error)" : ErrorText.describe(error))
         }
-        await pool.setListeners(proxy.boundAddresses)
-        for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
-        for address in proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
-
-        if let path = admin.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
-        if let address = admin.tcpAddress { print("thrifttop serve: admin endpoint on http://\(address)", to: &standardError) }
+        for address in endpoints.proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
+        if let path = endpoints.admin?.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
+        if let address = endpoints.admin?.tcpAddress { print("thrifttop serve: admin endpoint on http://\(address)", to: &standardError) }
         let printer = Task { [logFormat] in await Self.printEvents(of: pool, format: logFormat) }
         let signal = await stop.wait(timeout: nil) ?? "stop"
         print("thrifttop serve: \(signal): no new connections; waiting up to \(config.proxy.shutdownGrace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
-        let cutOff = await proxy.shutdown(grace: config.proxy.shutdownGrace)
+        let cutOff = await endpoints.stop(grace: config.proxy.shutdownGrace)
         if cutOff > 0 { print("thrifttop serve: \(cutOff) call(s) still in flight at the end of the grace period were cut off", to: &standardError) }
         printer.cancel()
-        await admin.stop()
         await pool.stop()
         try? await group.shutdownGracefully()
         print("thrifttop serve: stopped", to: &standardError)

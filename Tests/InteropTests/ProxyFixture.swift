@@ -20,7 +20,7 @@ final class ProxyFixture: Sendable {
         self.group = group
         self.pool = pool
         self.proxy = proxy
-        port = Int(proxy.boundAddresses[0].split(separator: ":").last!)!
+        port = proxy.boundAddresses[0].port
     }
 
     static func node(_ name: String, port: Int, _ kind: ThriftProtocolKind = .binary, _ transport: ThriftTransportKind = .framed,

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A node's `host:port`, parsed from operator input: IPv4 (`10.0.0.1:9090`), bracketed IPv6
 /// (`[::1]:9090`) or a hostname (`thrift-3.internal:9090`).
 ///
@@ -53,6 +55,13 @@ public struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
         let anyPort = text.hasSuffix(":0")
         self = try NodeAddress(parsing: anyPort ? String(text.dropLast()) + "1" : text)
         if anyPort { port = 0 }
+    }
+
+    /// The IP address and port of a socket (a bound listener, a connected peer); nil for a Unix
+    /// socket or none.
+    public init?(_ address: SocketAddress?) {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
+        self.init(host: ip, port: port)
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -1,0 +1,39 @@
+import AdminServer
+import ClusterModel
+import ClusterPool
+import NIOCore
+import ThriftProxy
+
+/// What a running pool answers on besides its nodes: the config's listeners and, when wanted,
+/// the admin endpoint. `serve` and the dashboard start them the same way, in the same order.
+struct PoolEndpoints {
+    let proxy: ProxyServer
+    let admin: AdminServer?
+
+    /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
+    /// cannot be bound stops everything before a node is contacted (and what was bound is
+    /// closed again).
+    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, group: any EventLoopGroup) async throws -> PoolEndpoints {
+        let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
+        var admin: AdminServer?
+        do {
+            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group) }
+            try await pool.start()
+        } catch {
+            await admin?.stop()
+            await proxy.shutdown(grace: .zero)
+            throw error
+        }
+        await pool.setListeners(proxy.boundAddresses.map(\.description))
+        for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
+        return PoolEndpoints(proxy: proxy, admin: admin)
+    }
+
+    /// Stops accepting; calls in flight get up to `grace` to finish. Returns how many were cut off.
+    @discardableResult
+    func stop(grace: TimeAmount) async -> Int {
+        let cutOff = await proxy.shutdown(grace: grace)
+        await admin?.stop()
+        return cutOff
+    }
+}
