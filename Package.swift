@@ -3,6 +3,7 @@
 // Module stack (one-way, see DESIGN.md; `make test` checks the imports against it):
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
 //   → ClusterPool → ThriftProxy, AdminServer, DemoCluster
+//   ClusterModel → RemoteCluster (AsyncHTTPClient: attach to a daemon's admin endpoint)
 //   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
 //   → thrifttop
 import PackageDescription
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -71,6 +73,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // `thrifttop attach`: a daemon's admin endpoint as a live feed of snapshots (the stream's
+        // deltas applied by node name), its commands, and how reachable it is. No pool runtime.
+        .target(
+            name: "RemoteCluster",
+            dependencies: [
+                "ClusterModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -93,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -150,6 +164,16 @@ let package = Package(
             name: "AdminServerTests",
             dependencies: [
                 "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RemoteClusterTests",
+            dependencies: [
+                "RemoteCluster", "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -23,7 +23,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
     private var body = ByteBuffer()
     private var tooLarge = false
     /// Set once the connection serves `GET /v1/stream`: then it only streams.
-    private var stream: AdminStream?
+    private var streaming = false
 
     init(routes: AdminRoutes, identity: Identity) {
         self.routes = routes
@@ -39,7 +39,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
         case var .body(chunk):
             if body.readableBytes + chunk.readableBytes > Self.bodyLimit { tooLarge = true } else { body.writeBuffer(&chunk) }
         case .end:
-            guard let request = head, stream == nil else { return }
+            guard let request = head, !streaming else { return }
             head = nil
             handle(request, context: context)
         }
@@ -63,9 +63,12 @@ final class AdminRequestHandler: ChannelInboundHandler {
                 write(AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")]), for: request, context: context)
                 return
             }
-            let stream = AdminStream(pool: routes.pool, context: context)
-            self.stream = stream
-            stream.start(head: request, handler: self)
+            streaming = true
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/event-stream")
+            headers.add(name: "Cache-Control", value: "no-cache")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))), promise: nil)
+            routes.streams.subscribe(context.channel, lastEventID: request.headers.first(name: "Last-Event-ID").flatMap(UInt64.init))
             return
         }
         let routes = routes, data = Data(body.readableBytesView)
@@ -76,11 +79,6 @@ final class AdminRequestHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             handler.write(response, for: request, context: context)
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        stream?.stop()
-        context.fireChannelInactive()
     }
 
     struct Refusal: Error {

@@ -22,6 +22,8 @@ struct AdminResponse: Sendable {
 /// What each path does. Authorization has been decided before (see `AdminRequestHandler`).
 struct AdminRoutes: Sendable {
     let pool: ClusterPool
+    /// `GET /v1/stream`'s clients, served by the request handler.
+    let streams: AdminStreamHub
 
     func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
         switch (method, path) {

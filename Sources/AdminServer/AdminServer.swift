@@ -1,6 +1,7 @@
 import ClusterModel
 import ClusterPool
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -18,23 +19,28 @@ public final class AdminServer: Sendable {
     /// The TCP endpoint (the real port when the config said 0).
     public let tcpAddress: NodeAddress?
     private let channels: [any Channel]
+    private let connections: AdminConnections
 
-    private init(socketPath: String?, tcpAddress: NodeAddress?, channels: [any Channel]) {
+    private init(socketPath: String?, tcpAddress: NodeAddress?, channels: [any Channel], connections: AdminConnections) {
         self.socketPath = socketPath
         self.tcpAddress = tcpAddress
         self.channels = channels
+        self.connections = connections
     }
 
     /// Binds what `settings` asks for, or nothing: any failure names the path or address and why.
-    public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup) async throws -> AdminServer {
-        let routes = AdminRoutes(pool: pool)
+    /// `streamKeepAlive`: how often an idle `/v1/stream` gets a comment line (tests shorten it).
+    public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup,
+                             streamKeepAlive: TimeAmount = .seconds(5)) async throws -> AdminServer {
+        let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive))
+        let connections = AdminConnections()
         var channels: [any Channel] = []
         var socketPath: String?, tcpAddress: NodeAddress?
         do {
             if settings.socketEnabled {
                 let path = settings.socket ?? AdminSettings.defaultSocketPath(cluster: pool.config.name)
                 try prepareSocket(path)
-                let channel = try await bootstrap(group: group) { channel in
+                let channel = try await bootstrap(group: group, connections) { channel in
                     peerCaller(of: channel).flatMapThrowing { caller in
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(AdminRequestHandler(routes: routes, identity: .peer(caller)))
@@ -52,7 +58,7 @@ public final class AdminServer: Sendable {
                     + (settings.readOnlyTokenFile.map { try AdminTokens.load($0, readOnly: true) } ?? [])
                 let channel: any Channel
                 do {
-                    channel = try await bootstrap(group: group) { channel in
+                    channel = try await bootstrap(group: group, connections) { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                             try channel.pipeline.syncOperations.addHandler(AdminRequestHandler(routes: routes, identity: .tokens(tokens)))
@@ -70,19 +76,25 @@ public final class AdminServer: Sendable {
             if let error = error as? AdminTokens.FileError { throw AdminStartError(where: "token_file", reason: error.description) }
             throw error
         }
-        return AdminServer(socketPath: socketPath, tcpAddress: tcpAddress, channels: channels)
+        return AdminServer(socketPath: socketPath, tcpAddress: tcpAddress, channels: channels, connections: connections)
     }
 
-    /// Closes the endpoints and removes the socket file.
+    /// Closes the endpoints and every connection on them (attached dashboards see the daemon
+    /// go), and removes the socket file.
     public func stop() async {
         for channel in channels { try? await channel.close() }
+        for connection in connections.all { try? await connection.close() }
         if let socketPath { unlink(socketPath) }
     }
 
-    private static func bootstrap(group: any EventLoopGroup, _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) -> ServerBootstrap {
+    private static func bootstrap(group: any EventLoopGroup, _ connections: AdminConnections,
+                                  _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
-            .childChannelInitializer(initializer)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return initializer(channel)
+            }
     }
 
     /// The Unix socket's directory (0700, created if missing), and no other live instance on it:
@@ -141,6 +153,20 @@ struct PeerCredentials: Sendable {
     var pid: Int32 = 0
     var uid: UInt32 = 0
     var gid: UInt32 = 0
+}
+
+/// The open connections of an endpoint, so that stopping it closes them too.
+final class AdminConnections: Sendable {
+    private let open = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        open.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [open] _ in
+            _ = open.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+    }
+
+    var all: [any Channel] { open.withLockedValue { Array($0.values) } }
 }
 
 /// The admin endpoint could not start.

@@ -27,6 +27,16 @@ public enum DashboardLoop {
         execute: @escaping @Sendable (OperatorCommand) async -> OperatorResult,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
+        try await run(feeds: { [ClusterFeed(snapshot: snapshot())] }, execute: { command, _ in await execute(command) }, options: options)
+    }
+
+    /// The dashboard over several clusters (`thrifttop attach`): `feeds` gives each one's newest
+    /// snapshot and whether it is live; `execute` sends a command to the cluster at an index.
+    public static func run(
+        feeds: @escaping @Sendable () -> [ClusterFeed],
+        execute: @escaping @Sendable (OperatorCommand, Int) async -> OperatorResult,
+        options: DashboardOptions = DashboardOptions()
+    ) async throws {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
         SignalTrap.install()
         defer { SignalTrap.uninstall() }
@@ -34,16 +44,17 @@ public enum DashboardLoop {
         let terminal = try CursesBackend(theme: options.theme, mouse: options.mouse)
         defer { terminal.restore() }
 
-        var live = snapshot()
+        var all = feeds()
         var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
-        Dashboard.update(state: &state, snapshot: live)
+        Dashboard.update(state: &state, feeds: all)
+        var live = Dashboard.selected(all, state).snapshot
         let inbox = ResultInbox()
         let clock = ContinuousClock()
         let frameInterval = Duration.seconds(1) / options.maxFramesPerSecond
         let keyFrameInterval = frameInterval / 3
         var lastFrame = clock.now - .seconds(1)
         var lastPoll = clock.now
-        var shown: (state: DashboardState, snapshot: ClusterSnapshot)?
+        var shown: (state: DashboardState, feeds: [ClusterFeed])?
         var keyPressed = false
         var usage = LoopUsage(startedAt: clock.now)
         defer { usage.write(to: options.statsFile, endedAt: clock.now) }
@@ -60,13 +71,22 @@ public enum DashboardLoop {
             }
             while let key = terminal.readKey() {
                 keyPressed = true
+                let cluster = state.selectedCluster
+                defer {
+                    // A key that switched clusters: the next key acts on the new one.
+                    if state.selectedCluster != cluster {
+                        live = Dashboard.selected(all, state).snapshot
+                        Dashboard.update(state: &state, snapshot: live)
+                    }
+                }
                 for effect in Dashboard.handle(key, state: &state, snapshot: live) {
                     switch effect {
                     case .quit: return
                     case .repaint: terminal.invalidate()
                     case let .execute(command):
+                        let target = state.selectedCluster
                         Task {
-                            let result = await execute(command)
+                            let result = await execute(command, target)
                             inbox.post(command, result)
                         }
                     }
@@ -78,17 +98,18 @@ public enum DashboardLoop {
             let now = clock.now
             if now - lastPoll >= frameInterval {
                 lastPoll = now
-                let next = snapshot()
-                if next != live {
-                    live = next
-                    Dashboard.update(state: &state, snapshot: live)
+                let next = feeds()
+                if next != all {
+                    all = next
+                    Dashboard.update(state: &state, feeds: all)
                 }
             }
-            let changed = shown.map { $0.state != state || (!state.isPaused && $0.snapshot != live) } ?? true
+            live = Dashboard.selected(all, state).snapshot
+            let changed = shown.map { $0.state != state || (!state.isPaused && $0.feeds != all) } ?? true
             if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {
-                terminal.draw(Dashboard.render(live, state, width: terminal.width, height: terminal.height))
+                terminal.draw(Dashboard.render(feeds: all, state, width: terminal.width, height: terminal.height))
                 usage.frames += 1
-                shown = (state, live)
+                shown = (state, all)
                 lastFrame = now
                 keyPressed = false
             }

@@ -147,7 +147,14 @@ extension Dashboard {
         case .filter:
             state.filter = prompt.text
         case .command:
-            switch OperatorCommandLine.parse(prompt.text, nodes: snapshot.nodes.map(\.name)) {
+            var parsed = OperatorCommandLine.parse(prompt.text, nodes: snapshot.nodes.map(\.name))
+            switch clusterCommand(prompt.text, &state) {
+            case .success?: return
+            case let .failure(error)?: parsed = .failure(error)
+            case nil where state.readOnly: parsed = .failure(.init(message: readOnlyNote.text))
+            case nil: break
+            }
+            switch parsed {
             case let .success(command): propose(command, &state, snapshot)
             case let .failure(error):
                 // The line stays open with its text, so a typo is fixed, not retyped.

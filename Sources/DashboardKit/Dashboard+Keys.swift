@@ -29,6 +29,7 @@ extension Dashboard {
         }
         // A key ends the previous message, as in vi: the status row is about the last thing done.
         state.status = nil
+        if let effects = handleClusterKey(key, &state) { return effects }
 
         switch key {
         case .character("q"), .function(10): return [.quit]
@@ -51,7 +52,8 @@ extension Dashboard {
             state.logOffset = 0
             return []
         case .character(":"):
-            if state.readOnly {
+            // Read-only, the line still switches clusters when there are several.
+            if state.readOnly && state.clusterNames.count < 2 {
                 state.status = readOnlyNote
             } else {
                 state.overlay = .prompt(Prompt(.command))
@@ -185,7 +187,7 @@ extension Dashboard {
     }
 
     private static func handleHelp(_ key: Key, _ state: inout DashboardState) {
-        let count = HelpOverlay(readOnly: state.readOnly, scroll: 0).lines.count
+        let count = HelpOverlay(readOnly: state.readOnly, scroll: 0, clusters: state.clusterNames.count > 1).lines.count
         let visible = max(1, state.height - 4)
         let maxScroll = max(0, count - visible)
         func scroll(_ delta: Int) {

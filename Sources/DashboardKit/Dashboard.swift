@@ -7,6 +7,13 @@ public enum Dashboard {
     /// The whole frame at `width`×`height`. While paused it shows the frozen snapshot, whatever
     /// `live` says.
     public static func render(_ live: ClusterSnapshot, _ state: DashboardState, width: Int, height: Int) -> Screen {
+        frame(ClusterFeed(snapshot: live), bar: [], state, width: width, height: height)
+    }
+
+    /// The frame for `feed`, under the cluster bar of `bar` when it has several clusters; a feed
+    /// that is not live is greyed under a notice (overlays drawn on top stay in colour).
+    static func frame(_ feed: ClusterFeed, bar: [ClusterFeed], _ state: DashboardState, width: Int, height: Int) -> Screen {
+        let live = feed.snapshot
         var state = state
         state.width = width
         state.height = height
@@ -14,7 +21,7 @@ public enum Dashboard {
         let rows = reconcile(&state, snapshot)
 
         var screen = Screen(width: width, height: height)
-        let layout = DashboardLayout(width: width, height: height, nodeRows: rows.count)
+        let layout = DashboardLayout(width: width, height: height, nodeRows: rows.count, clusterRows: state.clusterRows)
         guard !layout.isTooSmall else {
             TooSmallNotice().render(screen.area, into: &screen)
             return screen
@@ -34,9 +41,16 @@ public enum Dashboard {
                 screen.put("\(name) is no longer in the cluster.", x: 1, y: layout.body.y + 1, maxWidth: width - 2, style: CellStyle(.warning))
             }
         }
+        if bar.count > 1 {
+            ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
+        }
+        if !feed.isLive {
+            screen.restyle(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), role: .dim)
+            StaleNotice(feed: feed).render(layout.header.row(1), into: &screen)
+        }
         StatusBar(state: state).render(layout.status, into: &screen)
         switch state.overlay {
-        case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll).render(layout.screen, into: &screen)
+        case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen)
         case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot).render(layout.screen, into: &screen)
         case .prompt, nil: break
         }
@@ -64,7 +78,7 @@ public enum Dashboard {
     @discardableResult
     static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [NodeSnapshot] {
         let rows = NodeFilter.rows(snapshot, state)
-        let layout = DashboardLayout(width: state.width, height: state.height, nodeRows: rows.count)
+        let layout = DashboardLayout(width: state.width, height: state.height, nodeRows: rows.count, clusterRows: state.clusterRows)
         let visible = max(1, layout.tableRows.height)
         if rows.isEmpty {
             state.selectedIndex = 0
@@ -95,6 +109,6 @@ extension DashboardState {
     /// The layout at the state's terminal size with `snapshot`'s rows after the filter (the
     /// remembered rows: no filtering again per key).
     func layout(_ snapshot: ClusterSnapshot) -> DashboardLayout {
-        DashboardLayout(width: width, height: height, nodeRows: NodeFilter.rows(snapshot, self).count)
+        DashboardLayout(width: width, height: height, nodeRows: NodeFilter.rows(snapshot, self).count, clusterRows: clusterRows)
     }
 }

@@ -11,10 +11,11 @@ struct Thrifttop: AsyncParsableCommand {
           thrifttop --demo                       the bundled demo cluster, live
           thrifttop cluster.toml                 the dashboard over your servers
           thrifttop serve cluster.toml           a Thrift-aware load balancer for your clients
+          thrifttop attach                       the dashboard over a running serve
           thrifttop check cluster.toml --json    one round of heartbeats, for scripts
           thrifttop demo-servers --base-port 9100
         """,
-        subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, DemoServersCommand.self,
+        subcommands: [RunCommand.self, ServeCommand.self, AttachCommand.self, CheckCommand.self, DemoServersCommand.self,
                       BenchServersCommand.self, BenchPoolCommand.self, BenchRenderCommand.self, StateStressCommand.self],
         defaultSubcommand: RunCommand.self
     )

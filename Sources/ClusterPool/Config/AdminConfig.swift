@@ -1,3 +1,4 @@
+import ClusterModel
 import ConfigFormat
 import Foundation
 
@@ -20,11 +21,7 @@ public struct AdminSettings: Sendable, Equatable {
 
     /// `$XDG_RUNTIME_DIR/thrifttop/CLUSTER.sock`, else `/tmp/thrifttop-UID/CLUSTER.sock`.
     public static func defaultSocketPath(cluster: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let safe = String(cluster.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-            return "\(runtime)/thrifttop/\(safe).sock"
-        }
-        return "/tmp/thrifttop-\(getuid())/\(safe).sock"
+        AdminSocketLocation.path(cluster: cluster, environment: environment)
     }
 }
 

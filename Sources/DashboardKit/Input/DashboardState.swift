@@ -53,6 +53,12 @@ public struct DashboardState: Sendable, Equatable {
     public var detailScroll = 0
     public var helpScroll = 0
 
+    /// The clusters attached to, in bar order (`thrifttop attach` with several endpoints); empty
+    /// or one name: no cluster bar.
+    public var clusterNames: [String] = []
+    /// The cluster shown and acted on (index into `clusterNames`).
+    public var selectedCluster = 0
+
     /// The snapshot on screen while paused (`p`); nil when live.
     public var frozen: ClusterSnapshot?
     public var status: StatusMessage?
@@ -64,6 +70,9 @@ public struct DashboardState: Sendable, Equatable {
     }
 
     public var isPaused: Bool { frozen != nil }
+
+    /// Rows of the cluster bar: one per cluster when there are several.
+    public var clusterRows: Int { clusterNames.count > 1 ? min(clusterNames.count, DashboardLayout.maxClusterRows) : 0 }
 
     /// The snapshot to show and act on: the frozen one while paused.
     public func displayed(_ live: ClusterSnapshot) -> ClusterSnapshot { frozen ?? live }
@@ -96,7 +105,7 @@ public struct Prompt: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// `/`: the table filter, applied while typing.
         case filter(previous: String)
-        /// `:`: drain/undrain/weight/undo.
+        /// `:`: drain/undrain/weight/undo, and `cluster NAME` when attached to several.
         case command
         /// `w`: a new weight for the captured node.
         case weight(node: String)

@@ -79,6 +79,14 @@ public struct Screen: Sendable, Equatable {
         }
     }
 
+    /// Draws what is in `rect` in `role` (colours only; text and attributes stay): how figures
+    /// that are no longer live are greyed.
+    public mutating func restyle(_ rect: Rect, role: ThemeRole) {
+        for y in max(0, rect.y)..<min(height, rect.maxY) {
+            for x in max(0, rect.x)..<min(width, rect.maxX) { cells[y * width + x].style.role = role }
+        }
+    }
+
     /// The rows as plain text (a wide character once, its continuation nothing), for tests and
     /// text captures.
     public var rows: [String] {

@@ -2,6 +2,7 @@
 /// layout as rendering (page sizes, mouse hit-testing), so they can never disagree.
 ///
 /// ```
+/// clusters (1 row each, only when attached to several; at most `maxClusterRows`)
 /// header   (2 rows)  cluster, time, markers / counts, availability, rates
 /// ─ Nodes ─ title
 /// column headings
@@ -15,7 +16,12 @@ public struct DashboardLayout: Sendable, Equatable {
     public static let minimumWidth = 60
     public static let minimumHeight = 15
 
+    /// The most rows the cluster bar takes; with more clusters it shows those around the selected.
+    public static let maxClusterRows = 6
+
     public let screen: Rect
+    /// One row per cluster when there are several (`clusterRows`), else empty.
+    public let clusterBar: Rect
     public let header: Rect
     /// Everything between the header and the status row (the detail view uses all of it).
     public let body: Rect
@@ -27,10 +33,13 @@ public struct DashboardLayout: Sendable, Equatable {
     public let status: Rect
 
     /// The layout for a table of `nodeRows` rows (after the filter): the table takes no more
-    /// rows than it has nodes, so a small cluster leaves the room to the event log.
-    public init(width: Int, height: Int, nodeRows: Int) {
+    /// rows than it has nodes, so a small cluster leaves the room to the event log. `clusterRows`
+    /// rows on top are the cluster bar.
+    public init(width: Int, height: Int, nodeRows: Int, clusterRows: Int = 0) {
         screen = Rect(x: 0, y: 0, width: width, height: height)
-        header = Rect(x: 0, y: 0, width: width, height: min(2, height))
+        let bar = min(max(0, clusterRows), Self.maxClusterRows)
+        clusterBar = Rect(x: 0, y: 0, width: width, height: min(bar, height))
+        header = Rect(x: 0, y: clusterBar.maxY, width: width, height: min(2, max(0, height - clusterBar.height)))
         status = Rect(x: 0, y: max(0, height - 1), width: width, height: height > 2 ? 1 : 0)
         body = Rect(x: 0, y: header.maxY, width: width, height: height - header.height - status.height)
         let available = max(0, body.height - 3)
@@ -45,6 +54,6 @@ public struct DashboardLayout: Sendable, Equatable {
     }
 
     public var isTooSmall: Bool {
-        screen.width < Self.minimumWidth || screen.height < Self.minimumHeight
+        screen.width < Self.minimumWidth || screen.height < Self.minimumHeight + clusterBar.height
     }
 }

@@ -6,8 +6,10 @@ import ClusterModel
 struct HelpOverlay {
     var readOnly: Bool
     var scroll: Int
+    /// Attached to several clusters: the keys that switch between them are listed.
+    var clusters = false
 
-    static func entries(readOnly: Bool) -> [(section: String, keys: [(String, String)])] {
+    static func entries(readOnly: Bool, clusters: Bool = false) -> [(section: String, keys: [(String, String)])] {
         var sections: [(String, [(String, String)])] = [
             ("Move", [
                 ("↑ k  ↓ j", "select the previous / next row, or scroll"),
@@ -27,6 +29,13 @@ struct HelpOverlay {
                 ("q  F10", "quit"),
             ]),
         ]
+        if clusters {
+            sections.append(("Clusters (one line each at the top)", [
+                ("1 … 9", "show that cluster"),
+                ("[  ]", "the previous / next cluster"),
+                (":cluster NAME", "show the cluster named NAME (a unique prefix will do)"),
+            ]))
+        }
         if !readOnly {
             sections.append(("Act (each asks for confirmation)", [
                 ("d  u", "drain / undrain the selected node"),
@@ -49,7 +58,7 @@ struct HelpOverlay {
     var lines: [Line] {
         var out: [Line] = []
         if readOnly { out.append(Line("Read-only: operator actions are disabled (--read-only).", .warning)) }
-        for (section, keys) in Self.entries(readOnly: readOnly) {
+        for (section, keys) in Self.entries(readOnly: readOnly, clusters: clusters) {
             if !out.isEmpty { out.append(Line()) }
             out.append(Line(section, .title, bold: true))
             for (key, meaning) in keys {

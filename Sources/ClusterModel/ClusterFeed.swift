@@ -1,0 +1,35 @@
+import Foundation
+
+/// One cluster as a dashboard shows it: the newest snapshot it has and whether those figures
+/// are live. A dashboard over its own pool has one `.live` feed; `thrifttop attach` has one per
+/// daemon, and a daemon that went away keeps its last snapshot, marked `.unreachable`, so a
+/// stale screen is never shown as live.
+public struct ClusterFeed: Equatable, Sendable {
+    public enum Link: Equatable, Sendable {
+        /// The figures are current.
+        case live
+        /// No snapshot yet: the first connection is being made.
+        case connecting
+        /// The last connection failed or ended at `since` (first failure of this outage);
+        /// `reason` says how; `retryAt` is the next attempt.
+        case unreachable(since: Date, reason: String, retryAt: Date?)
+    }
+
+    /// Where the figures come from (`unix:PATH`, `http://HOST:PORT`), nil for this process's pool.
+    public var source: String?
+    public var snapshot: ClusterSnapshot
+    public var link: Link
+
+    public init(source: String? = nil, snapshot: ClusterSnapshot, link: Link = .live) {
+        self.source = source
+        self.snapshot = snapshot
+        self.link = link
+    }
+
+    public var isLive: Bool { link == .live }
+
+    /// The cluster's name, or where it is attached while no snapshot has come.
+    public var name: String {
+        snapshot.clusterName.isEmpty ? (source ?? "?") : snapshot.clusterName
+    }
+}

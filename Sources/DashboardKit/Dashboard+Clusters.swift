@@ -1,0 +1,163 @@
+import ClusterModel
+
+/// Several clusters on one screen (`thrifttop attach` to several daemons), and figures that are
+/// not live: the selected cluster is drawn as any other, under a bar with a line per cluster;
+/// a cluster whose daemon went away keeps its last figures, greyed, under a line saying since
+/// when, so a stale screen is never taken for a live one.
+extension Dashboard {
+    /// The frame for the selected feed of `feeds`.
+    public static func render(feeds: [ClusterFeed], _ state: DashboardState, width: Int, height: Int) -> Screen {
+        frame(selected(feeds, state), bar: feeds, state, width: width, height: height)
+    }
+
+    /// Folds new feeds into the state: the cluster names for the bar and the selected cluster's
+    /// snapshot as `update(state:snapshot:)` does. The selection stays on its cluster by name.
+    public static func update(state: inout DashboardState, feeds: [ClusterFeed]) {
+        let names = feeds.map(\.name)
+        if names != state.clusterNames {
+            let current = state.clusterNames.indices.contains(state.selectedCluster) ? state.clusterNames[state.selectedCluster] : nil
+            state.clusterNames = names
+            if let current, let i = names.firstIndex(of: current) { state.selectedCluster = i }
+            state.selectedCluster = min(max(0, state.selectedCluster), max(0, names.count - 1))
+        }
+        update(state: &state, snapshot: selected(feeds, state).snapshot)
+    }
+
+    /// The feed the state shows.
+    public static func selected(_ feeds: [ClusterFeed], _ state: DashboardState) -> ClusterFeed {
+        guard !feeds.isEmpty else { return .none }
+        return feeds[min(max(0, state.selectedCluster), feeds.count - 1)]
+    }
+
+    /// `1`…`9`, `[` and `]`: switch cluster (only when there are several). Nil: not such a key.
+    static func handleClusterKey(_ key: Key, _ state: inout DashboardState) -> [DashboardEffect]? {
+        guard state.clusterNames.count > 1, case let .character(c) = key else { return nil }
+        let count = state.clusterNames.count
+        switch c {
+        case "[": select(cluster: (state.selectedCluster + count - 1) % count, &state)
+        case "]": select(cluster: (state.selectedCluster + 1) % count, &state)
+        case "1"..."9":
+            let i = Int(String(c))! - 1
+            guard i < count else {
+                state.status = StatusMessage("there are \(count) clusters: 1–\(min(count, 9)), or [ and ]", .failure)
+                return []
+            }
+            select(cluster: i, &state)
+        default: return nil
+        }
+        return []
+    }
+
+    /// `:cluster NAME` (prefix or near miss suggested). Nil: the line is not a cluster command.
+    static func clusterCommand(_ text: String, _ state: inout DashboardState) -> Result<Void, OperatorCommandLine.ParseError>? {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard words.first?.lowercased() == "cluster" else { return nil }
+        guard state.clusterNames.count > 1 else {
+            return .failure(.init(message: "only one cluster is attached (thrifttop attach ENDPOINT ENDPOINT… for several)"))
+        }
+        guard words.count == 2 else { return .failure(.init(message: "cluster NAME: one of \(state.clusterNames.joined(separator: ", "))")) }
+        let name = words[1]
+        if let i = state.clusterNames.firstIndex(of: name) ?? uniquePrefixMatch(name, state.clusterNames) {
+            select(cluster: i, &state)
+            return .success(())
+        }
+        let hint = NameSuggestion.closest(to: name, in: state.clusterNames).map { " (did you mean \"\($0)\"?)" } ?? ""
+        return .failure(.init(message: "no cluster named \"\(name)\"\(hint)"))
+    }
+
+    private static func uniquePrefixMatch(_ prefix: String, _ names: [String]) -> Int? {
+        let matches = names.indices.filter { names[$0].hasPrefix(prefix) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    /// Another cluster is another table: its own rows from the top, nothing paused or open.
+    private static func select(cluster index: Int, _ state: inout DashboardState) {
+        guard index != state.selectedCluster else { return }
+        state.selectedCluster = index
+        state.view = .main
+        state.selectedNode = nil
+        state.selectedIndex = 0
+        state.tableOffset = 0
+        state.logAnchor = nil
+        state.logOffset = 0
+        state.frozen = nil
+        state.status = StatusMessage("cluster \(state.clusterNames[index])")
+    }
+}
+
+extension ClusterFeed {
+    /// What is shown with no feed at all.
+    static let none = ClusterFeed(snapshot: ClusterSnapshot(clusterName: "", wallTime: 0, nodes: [], events: []), link: .connecting)
+}
+
+/// The line that replaces the node counts while a cluster's figures are not live.
+struct StaleNotice {
+    var feed: ClusterFeed
+
+    var text: String {
+        let source = feed.source ?? "the pool"
+        switch feed.link {
+        case .live: return ""
+        case .connecting: return " connecting to \(source)…"
+        case let .unreachable(since, reason, retryAt):
+            let retry = retryAt.map { "; next try \(Format.clock($0.timeIntervalSince1970)) UTC" } ?? ""
+            let figures = feed.snapshot.nodes.isEmpty ? "" : " — figures below are from then"
+            return " daemon unreachable since \(Format.clock(since.timeIntervalSince1970)) UTC: \(reason)\(retry)\(figures)"
+        }
+    }
+
+    func render(_ row: Rect, into screen: inout Screen) {
+        guard !row.isEmpty else { return }
+        screen.fill(row, with: Cell(" ", style: CellStyle(.panic)))
+        screen.put(text, x: row.x, y: row.y, maxWidth: row.width, style: CellStyle(.panic, bold: true))
+    }
+}
+
+/// One line per cluster: number, name, nodes up of all, availability, calls/s, alerts (nodes
+/// down or suspect), and whether its daemon answers. The selected cluster is highlighted.
+struct ClusterBarWidget {
+    var feeds: [ClusterFeed]
+    var selected: Int
+
+    func render(_ area: Rect, into screen: inout Screen) {
+        guard !area.isEmpty else { return }
+        // With more clusters than rows, the window keeps the selected one in view.
+        let first = min(max(0, selected - area.height + 1), max(0, feeds.count - area.height))
+        let nameWidth = min(16, feeds.map { DisplayWidth.of($0.name) }.max() ?? 4)
+        for row in 0 ..< area.height {
+            let index = first + row
+            guard index < feeds.count else { break }
+            let y = area.y + row
+            let isSelected = index == selected
+            let base = isSelected ? CellStyle(.selected, bold: true) : CellStyle(.header)
+            screen.fill(Rect(x: area.x, y: y, width: area.width, height: 1), with: Cell(" ", style: base))
+            screen.put(line(feeds[index], number: index + 1, nameWidth: nameWidth, selected: isSelected), x: area.x, y: y, maxWidth: area.width)
+        }
+    }
+
+    func line(_ feed: ClusterFeed, number: Int, nameWidth: Int, selected: Bool) -> Line {
+        let base: ThemeRole = selected ? .selected : .header
+        let key = number <= 9 ? "\(number)" : " "
+        var spans = [Span(selected ? "▶" : " ", base, bold: true), Span(key, selected ? .selected : .key, bold: true), Span(" " + Box.pad(Box.clip(feed.name, nameWidth), nameWidth), base, bold: true)]
+        let nodes = feed.snapshot.nodes
+        let up = nodes.filter { $0.health == .up || $0.health == .degraded }.count
+        let alerts = nodes.filter { $0.health == .down || $0.health == .suspect }.count
+        let figures = feed.isLive ? base : .dim
+        switch feed.link {
+        case .connecting:
+            spans.append(Span("  connecting…", .dim))
+        case .live, .unreachable:
+            spans += [
+                Span("  ● \(up)/\(nodes.count) up", figures),
+                Span("  avail \(Format.percent(feed.snapshot.availability, digits: 3))", figures),
+                Span("  \(Format.rate(feed.snapshot.callsPerSecond)) calls/s", figures),
+                Span(alerts == 0 ? "  no alerts" : "  \(alerts) alert\(alerts == 1 ? "" : "s")", alerts == 0 ? figures : (feed.isLive ? .down : .dim), bold: alerts > 0),
+            ]
+            if case let .unreachable(since, _, _) = feed.link {
+                spans.append(Span("  unreachable since \(Format.clock(since.timeIntervalSince1970)) UTC", .panic, bold: true))
+            }
+        }
+        if let source = feed.source, source != feed.name { spans.append(Span("  " + source, .dim)) }
+        return Line(spans)
+    }
+}

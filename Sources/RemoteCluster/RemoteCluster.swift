@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import ClusterModel
+import Foundation
+import NIOCore
+import Synchronization
+
+/// One daemon's admin endpoint as a live cluster for the dashboard: follows `/v1/stream`
+/// (reconnecting with `AttachBackoff`, resuming from the last event id), keeps the newest
+/// snapshot with how live it is, and sends operator commands to `POST /v1/commands`, returning
+/// the daemon's answer. The daemon keeps running whatever happens here.
+///
+///     let remote = RemoteCluster(endpoint: try AdminEndpoint(parsing: "unix:/run/user/1000/thrifttop/prod.sock"), http: client)
+///     remote.start()
+///     remote.feed.link          // .live, .connecting or .unreachable(since:…)
+///     await remote.execute(.drain(node: "db-3"))
+///     await remote.stop()
+public final class RemoteCluster: Sendable {
+    public let endpoint: AdminEndpoint
+    private let http: HTTPClient
+    private let token: String?
+    private let state: Mutex<ClusterFeed>
+    private let runner = Mutex<Task<Void, Never>?>(nil)
+
+    /// Idle streams carry a comment every 5 s: this much silence means the daemon is gone
+    /// (or hung), even when no TCP reset says so.
+    public static let silenceLimit = TimeAmount.seconds(12)
+
+    public init(endpoint: AdminEndpoint, http: HTTPClient, token: String? = nil) {
+        self.endpoint = endpoint
+        self.http = http
+        self.token = token
+        state = Mutex(ClusterFeed(source: endpoint.description, snapshot: Self.empty, link: .connecting))
+    }
+
+    /// The newest figures and whether they are live.
+    public var feed: ClusterFeed { state.withLock { $0 } }
+
+    public func start() {
+        runner.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.follow() }
+        }
+    }
+
+    public func stop() async {
+        let task = runner.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    // MARK: - The stream
+
+    private func follow() async {
+        var streamed = StreamedSnapshot()
+        var failures = 0
+        while !Task.isCancelled {
+            let reason: String
+            do {
+                try await followOnce(&streamed) { failures = 0 }
+                reason = "the daemon closed the stream"
+            } catch is CancellationError {
+                return
+            } catch let error as StreamedSnapshot.Malformed {
+                streamed = StreamedSnapshot()  // start again from a full snapshot
+                reason = error.description
+            } catch {
+                if Task.isCancelled { return }
+                reason = Self.describe(error)
+            }
+            failures += 1
+            let delay = AttachBackoff.delay(afterFailures: failures)
+            let now = Date()
+            state.withLock { feed in
+                var since = now
+                if case let .unreachable(was, _, _) = feed.link { since = was }
+                feed.link = .unreachable(since: since, reason: reason, retryAt: now.addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18))
+            }
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    /// One connection to `/v1/stream`, until it ends or fails. `connected` runs at the first
+    /// byte the daemon sends (a snapshot, or the comment that it continues from our id).
+    private func followOnce(_ streamed: inout StreamedSnapshot, connected: () -> Void) async throws {
+        var request = request("/v1/stream")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        if let id = streamed.lastEventID, streamed.snapshot != nil { request.headers.add(name: "Last-Event-ID", value: id) }
+        let response = try await http.execute(request, deadline: .distantFuture)
+        guard response.status == .ok else {
+            throw RemoteError.refused(status: response.status.code, detail: try await Self.errorText(response))
+        }
+        var parser = ServerSentEventParser()
+        var heard = false
+        for try await buffer in response.body {
+            let commentsBefore = parser.comments
+            let events = try parser.feed(buffer.readableBytesView)
+            var changed = false
+            for event in events where try streamed.apply(event) { changed = true }
+            if !heard, changed || parser.comments != commentsBefore, let snapshot = streamed.snapshot {
+                heard = true
+                connected()
+                state.withLock { feed in
+                    feed.snapshot = snapshot
+                    feed.link = .live
+                }
+            } else if changed, let snapshot = streamed.snapshot {
+                state.withLock { $0.snapshot = snapshot }
+            }
+        }
+    }
+
+    // MARK: - Commands
+
+    /// Sends `command` to the daemon; its answer (done, or refused and why), or why it could
+    /// not be asked.
+    public func execute(_ command: OperatorCommand) async -> OperatorResult {
+        var request = request("/v1/commands")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: Self.body(of: command)))
+        do {
+            let response = try await http.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let answer = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            switch response.status.code {
+            case 200: return .done(answer["message"] as? String ?? "done")
+            case 409: return .refused(answer["reason"] as? String ?? "refused by the daemon")
+            default:
+                return .refused(RemoteError.refused(status: response.status.code, detail: answer["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self)).description)
+            }
+        } catch {
+            return .refused("the daemon at \(endpoint) did not answer: \(Self.describe(error))")
+        }
+    }
+
+    /// The admin API's body form: `{"command": "drain", "node": "db-3", "force": false}`.
+    static func body(of command: OperatorCommand) -> Data {
+        let object: [String: Any] = switch command {
+        case let .drain(node, force): ["command": "drain", "node": node, "force": force]
+        case let .undrain(node): ["command": "undrain", "node": node]
+        case let .setWeight(node, weight): ["command": "weight", "node": node, "weight": weight]
+        case let .resetWeight(node): ["command": "reset_weight", "node": node]
+        case .undo: ["command": "undo"]
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    }
+
+    // MARK: - Helpers
+
+    private func request(_ path: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: endpoint.url(path))
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    private static func errorText(_ response: HTTPClientResponse) async throws -> String {
+        let body = try await response.body.collect(upTo: 64 << 10)
+        let answer = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        return answer?["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self)
+    }
+
+    /// A connection failure in an operator's words.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? RemoteError { return error.description }
+        if let error = error as? ServerSentEventParser.TooLarge { return error.description }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .readTimeout: return "no data for \(silenceLimit.nanoseconds / 1_000_000_000) s (the daemon sends a keep-alive every 5 s)"
+            case .connectTimeout: return "connect timed out"
+            case .remoteConnectionClosed: return "the daemon closed the connection"
+            default: return "\(error)"
+            }
+        }
+        let text = "\(error)"
+        if text.contains("Connection refused") || text.contains("connection refused") { return "connection refused" }
+        if text.contains("No such file") { return "no socket there (the daemon is not running)" }
+        return text
+    }
+
+    static let empty = ClusterSnapshot(clusterName: "", wallTime: 0, nodes: [], events: [])
+}
+
+/// Why the daemon would not serve a request, in its own words (401 without a valid token, 403
+/// for a read-only token acting, …).
+enum RemoteError: Error, CustomStringConvertible {
+    case refused(status: UInt, detail: String)
+
+    var description: String {
+        switch self {
+        case let .refused(401, detail): "the daemon wants a valid token (401: \(detail)); give --token-file"
+        case let .refused(status, detail): "the daemon answered \(status): \(detail)"
+        }
+    }
+}

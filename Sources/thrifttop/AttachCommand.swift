@@ -1,0 +1,133 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ClusterModel
+import CursesTerminal
+import DashboardKit
+import Foundation
+import NIOPosix
+import RemoteCluster
+
+/// `thrifttop attach ENDPOINT…`: the dashboard over running daemons (`serve`, or a dashboard or
+/// embedder with an admin endpoint). Same screens and keys; actions go to the daemon, which
+/// keeps running when the dashboard quits.
+struct AttachCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "The dashboard over running pools (thrifttop serve), through their admin endpoints.",
+        discussion: """
+        ENDPOINT is unix:PATH (a daemon's admin socket) or http://HOST:PORT (its loopback TCP endpoint, with --token-file). With no ENDPOINT, the sockets in the default directory ($XDG_RUNTIME_DIR/thrifttop, else /tmp/thrifttop-UID) are listed: the only one is attached to, else you are asked which.
+
+        With several endpoints, a bar shows one line per cluster; 1…9, [ and ] or :cluster NAME switch between them. When a daemon goes away its figures are greyed under "daemon unreachable since HH:MM:SS", and the dashboard reconnects by itself.
+
+        Examples:
+          thrifttop attach
+          thrifttop attach unix:/run/user/1000/thrifttop/prod.sock
+          thrifttop attach http://127.0.0.1:9901 --token-file ~/.config/thrifttop/token
+          thrifttop attach unix:/run/user/1000/thrifttop/eu.sock unix:/run/user/1000/thrifttop/us.sock --read-only
+        """
+    )
+
+    @Argument(help: "unix:PATH or http://HOST:PORT, one or more (none: look in the default socket directory).")
+    var endpoints: [String] = []
+
+    @Option(help: "A file with the token for http:// endpoints (its first token line; NAME:TOKEN is understood).")
+    var tokenFile: String?
+
+    @Flag(help: "Hide every action: look, don't touch.")
+    var readOnly = false
+
+    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
+    var theme: String?
+
+    @Flag(help: "Do not use the mouse.")
+    var noMouse = false
+
+    func run() async throws {
+        let parsed: [AdminEndpoint]
+        let token: String?
+        do {
+            parsed = try chooseEndpoints()
+            token = try tokenFile.map(Self.readToken)
+        } catch let error as AdminEndpointError {
+            throw Self.fail(error.description)
+        } catch let error as CLIError {
+            throw Self.fail(error.description, code: error.exitCode)
+        }
+        if token == nil, let tcp = parsed.first(where: { if case .http = $0 { true } else { false } }) {
+            throw Self.fail("\(tcp) needs --token-file: every path but /healthz of a TCP admin endpoint asks for a token (one of the daemon's [admin] token_file, or read_only_token_file to look only)")
+        }
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw Self.fail(TerminalError.notATerminal.description) }
+        let themeChoice: Theme
+        do {
+            themeChoice = try ThemeLocator.resolve(theme)
+        } catch let error as TerminalError {
+            throw Self.fail(error.description)
+        }
+
+        let http = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: RemoteCluster.silenceLimit)))
+        let remotes = parsed.map { RemoteCluster(endpoint: $0, http: http, token: $0.isTCP ? token : nil) }
+        for remote in remotes { remote.start() }
+        let outcome: Result<Void, any Error>
+        do {
+            try await DashboardLoop.run(
+                feeds: { remotes.map(\.feed) },
+                execute: { command, index in await remotes[index].execute(command) },
+                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false))
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for remote in remotes { await remote.stop() }
+        try? await http.shutdown()
+        switch outcome {
+        case .success: return
+        case let .failure(DashboardExit.signal(number)): throw ExitCode(128 + number)
+        case let .failure(error as TerminalError): throw Self.fail(error.description)
+        case let .failure(error): throw error
+        }
+    }
+
+    /// The endpoints given, or the sockets of the default directory (asking when several).
+    private func chooseEndpoints() throws -> [AdminEndpoint] {
+        if !endpoints.isEmpty { return try endpoints.map(AdminEndpoint.init(parsing:)) }
+        let sockets = AdminSocketLocation.sockets()
+        let directory = AdminSocketLocation.directory()
+        switch sockets.count {
+        case 0:
+            throw CLIError(description: "no admin sockets in \(directory): start one with `thrifttop serve CLUSTER.toml`, or give unix:PATH or http://HOST:PORT")
+        case 1:
+            return [.unix(path: sockets[0])]
+        default:
+            guard isatty(STDIN_FILENO) == 1 else {
+                throw CLIError(description: "several admin sockets in \(directory) (\(sockets.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))): name one, e.g. thrifttop attach unix:\(sockets[0])")
+            }
+            print("Admin sockets in \(directory):")
+            for (i, path) in sockets.enumerated() { print("  \(i + 1)  \((path as NSString).lastPathComponent)") }
+            while true {
+                print("Attach to which? (1–\(sockets.count), a for all, q to quit) ", terminator: "")
+                fflush(nil)  // the prompt before the answer
+                guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), answer != "q" else { throw ExitCode(1) }
+                if answer == "a" { return sockets.map { .unix(path: $0) } }
+                if let n = Int(answer), (1 ... sockets.count).contains(n) { return [.unix(path: sockets[n - 1])] }
+            }
+        }
+    }
+
+    /// The first token line of `path` (`NAME:TOKEN` gives TOKEN; `#` comments skipped).
+    static func readToken(_ path: String) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: (path as NSString).expandingTildeInPath, encoding: .utf8)
+        } catch {
+            throw CLIError(description: "cannot read the token file \(path): \(error.localizedDescription)")
+        }
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            return line.split(separator: ":", maxSplits: 1).last.map(String.init) ?? line
+        }
+        throw CLIError(description: "the token file \(path) holds no token (one per line, NAME:TOKEN or TOKEN)")
+    }
+}
