@@ -83,7 +83,11 @@ final class AdminStreamHub: Sendable {
             state.value.last = nil  // a later client starts from the newest snapshot
             return
         }
-        let current = pool.snapshot
+        var current = pool.snapshot
+        // A publish that only moved the clock is not news: the clients keep the version they
+        // have (attached dashboards show their own clock while the stream is live), and an
+        // idle stream gets its keep-alive comments.
+        if current.version != last.version, Self.onlyTheTimeMoved(from: last, to: current) { current = last }
         let changed = current.version != last.version
         var delta: ByteBuffer?
         var full: ByteBuffer?
@@ -113,6 +117,20 @@ final class AdminStreamHub: Sendable {
         }
         state.value.last = current
         schedule()
+    }
+
+    static func onlyTheTimeMoved(from last: ClusterSnapshot, to current: ClusterSnapshot) -> Bool {
+        guard current.events.last?.id == last.events.last?.id, current.nodes == last.nodes else { return false }
+        return headerFigures(last) == headerFigures(current)
+    }
+
+    private static func headerFigures(_ snapshot: ClusterSnapshot) -> ClusterSnapshot {
+        var figures = snapshot
+        figures.wallTime = 0
+        figures.version = 0
+        figures.nodes = []
+        figures.events = []
+        return figures
     }
 
     /// The delta from `last` to `current`: nodes compared by position while the names line up

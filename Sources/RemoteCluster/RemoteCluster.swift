@@ -25,6 +25,12 @@ public final class RemoteCluster: Sendable {
     /// (or hung), even when no TCP reset says so.
     public static let silenceLimit = TimeAmount.seconds(12)
 
+    /// The client settings attach uses: a connect that takes over 2 s is a failure (AsyncHTTPClient
+    /// retries a refused connect until then), and `silenceLimit` between reads.
+    public static var httpConfiguration: HTTPClient.Configuration {
+        HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: silenceLimit))
+    }
+
     public init(endpoint: AdminEndpoint, http: HTTPClient, token: String? = nil) {
         self.endpoint = endpoint
         self.http = http

@@ -66,13 +66,13 @@ struct AttachCommand: AsyncParsableCommand {
 
         let http = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: RemoteCluster.silenceLimit)))
+            configuration: RemoteCluster.httpConfiguration)
         let remotes = parsed.map { RemoteCluster(endpoint: $0, http: http, token: $0.isTCP ? token : nil) }
         for remote in remotes { remote.start() }
         let outcome: Result<Void, any Error>
         do {
             try await DashboardLoop.run(
-                feeds: { remotes.map(\.feed) },
+                feeds: { Self.withLocalClock(remotes.map(\.feed)) },
                 execute: { command, index in await remotes[index].execute(command) },
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false))
             outcome = .success(())
@@ -86,6 +86,18 @@ struct AttachCommand: AsyncParsableCommand {
         case let .failure(DashboardExit.signal(number)): throw ExitCode(128 + number)
         case let .failure(error as TerminalError): throw Self.fail(error.description)
         case let .failure(error): throw error
+        }
+    }
+
+    /// A live feed shows this machine's clock (to the second): the daemon sends no delta when
+    /// only its clock moved, and a stale feed keeps the time its figures are from.
+    static func withLocalClock(_ feeds: [ClusterFeed]) -> [ClusterFeed] {
+        let now = Date().timeIntervalSince1970.rounded(.down)
+        return feeds.map { feed in
+            guard feed.isLive else { return feed }
+            var feed = feed
+            feed.snapshot.wallTime = max(feed.snapshot.wallTime, now)
+            return feed
         }
     }
 

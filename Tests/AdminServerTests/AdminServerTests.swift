@@ -12,7 +12,8 @@ import Testing
 @Suite("Admin endpoint", .serialized)
 struct AdminServerTests {
     /// A pool over two demo servers with an admin endpoint; everything stopped at the end.
-    static func run(_ configure: (inout AdminSettings, URL) throws -> Void,
+    static func run(heartbeat: TimeAmount = .milliseconds(100), keepAlive: TimeAmount = .seconds(5),
+                    _ configure: (inout AdminSettings, URL) throws -> Void,
                     _ body: (AdminServer, URL) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-admin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -22,7 +23,7 @@ struct AdminServerTests {
         for server in servers { try await server.start() }
         var config = ClusterConfig(name: "adm", nodes: servers.map {
             var settings = NodeSettings()
-            settings.heartbeatInterval = .milliseconds(100)
+            settings.heartbeatInterval = heartbeat
             return NodeConfig(name: $0.spec.name, address: NodeAddress(host: "127.0.0.1", port: $0.port), settings: settings)
         })
         config.auditLog = directory.appendingPathComponent("audit.jsonl").path
@@ -31,7 +32,7 @@ struct AdminServerTests {
         let pool = try ClusterPool(config: config, eventLoop: group.next())
         try await pool.start()
         do {
-            let admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group)
+            let admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group, streamKeepAlive: keepAlive)
             do {
                 try await body(admin, directory)
             } catch {
@@ -171,6 +172,28 @@ struct AdminServerTests {
             // Back with an id the server cannot continue from: a full snapshot again.
             let again = Self.events(try await Self.curl(["-N", "-m", "0.5", "-H", "Last-Event-ID: 1", "--unix-socket", path, "http://local/v1/stream"]).body)
             #expect(again.first?.event == "snapshot")
+        }
+    }
+
+    @Test func anIdleStreamGetsAKeepAliveCommentEachPeriodAndClientsGetTheSameDeltas() async throws {
+        // Heartbeats every 30 s: after the first, nothing changes, and only keep-alives flow.
+        try await Self.run(heartbeat: .seconds(30), keepAlive: .milliseconds(300), { _, _ in }) { admin, _ in
+            let path = try #require(admin.socketPath)
+            try await Task.sleep(for: .milliseconds(500))  // the first heartbeats
+            let first = Task { try await Self.curl(["-N", "-m", "2.5", "--unix-socket", path, "http://local/v1/stream"]) }
+            let second = Task { try await Self.curl(["-N", "-m", "2.5", "--unix-socket", path, "http://local/v1/stream"]) }
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await Self.curl(["--unix-socket", path, "-d", #"{"command":"drain","node":"b"}"#, "http://local/v1/commands"]).status == 200)
+            let (one, two) = (try await first.value.body, try await second.value.body)
+            for text in [one, two] {
+                let comments = text.split(separator: "\n").filter { $0 == ": keep-alive" }.count
+                // 2.5 s with one change at 1.2 s: about 6 periods of 300 ms, minus the ones the
+                // delta stood in for; generous for a busy machine.
+                #expect((3 ... 9).contains(comments), "\(comments) keep-alives in 2.5 s at 300 ms:\n\(text)")
+            }
+            // The drain's delta is the same bytes for both clients (encoded once).
+            let delta = { (text: String) in text.components(separatedBy: "\n\n").first { $0.hasPrefix("event: delta") } }
+            #expect(delta(one) != nil && delta(one) == delta(two))
         }
     }
 

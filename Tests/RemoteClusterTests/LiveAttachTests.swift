@@ -63,8 +63,7 @@ struct LiveAttachTests {
 
     static func withAttached(_ body: (Daemon, RemoteCluster) async throws -> Void) async throws {
         let daemon = try Daemon()
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                              configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: RemoteCluster.silenceLimit)))
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: RemoteCluster.httpConfiguration)
         var remote: RemoteCluster?
         do {
             try await daemon.start()
@@ -153,7 +152,8 @@ struct LiveAttachTests {
     }
 
     @Test func aSocketWithNothingBehindItIsUnreachableFromTheStart() async throws {
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: RemoteCluster.httpConfiguration)
+        let started = Date()
         let remote = RemoteCluster(endpoint: .unix(path: "/tmp/thrifttop-no-such-\(UUID().uuidString).sock"), http: http)
         remote.start()
         let seen = await Self.eventually {
@@ -161,9 +161,11 @@ struct LiveAttachTests {
             return false
         }
         let link = remote.feed.link
+        let shownAfter = Date().timeIntervalSince(started)
         await remote.stop()
         try? await http.shutdown()
         #expect(seen)
+        #expect(shownAfter < 5, "a missing socket is shown unreachable after the 2 s connect limit at most")
         guard case let .unreachable(_, reason, _) = link else { return }
         #expect(reason == "no socket there (the daemon is not running)")
     }
