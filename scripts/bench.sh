@@ -14,10 +14,13 @@
 #     RSS and idle CPU with 10,000 idle client connections, and `thrifttop --demo`'s whole-process
 #     CPU at its default traffic (tmux). Latency and throughput beside a floor, bench/relay_floor.c:
 #     a bare C epoll relay in the proxy's place, what the kernel alone charges for one more hop.
+#  5. The admin endpoint: what each client of /v1/stream (an attached dashboard) costs `serve`
+#     at 1,000 nodes, and the stream's bytes per second.
 # Knobs (environment): PROXY_ONLY=1 runs section 4 alone; ROUNDS, COMPARE_SECONDS, BENCH_SECONDS,
 # RENDER_FRAMES, UI_SECONDS shorten 1-3; PROXY_ROUNDS (3), PROXY_LATENCY_CALLS (40000),
 # PROXY_SECONDS (5, each throughput run), PROXY_SLOW_SECONDS (4, each balancer run),
-# PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4.
+# PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4;
+# ADMIN_ONLY=1 runs section 5 alone, ADMIN_NODES (1000) and ADMIN_SECONDS (20) shorten it.
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
 # scripts and for comparing runs. Each section appends its keys to $summary as it goes; keep the
 # block last (new keys: append them in their section).
@@ -91,7 +94,7 @@ field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'
 
 echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
 # Sections 1-3 (not indented: their Python heredocs end at column 0).
-if [ "${PROXY_ONLY:-0}" != 1 ]; then
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ]; then
 start_servers 100
 # This machine's noise moves single figures by 20 % or more: take the three heartbeaters in
 # turn, ROUNDS times, and report medians.
@@ -265,6 +268,7 @@ three_ways() {
   done
 }
 
+if [ "${ADMIN_ONLY:-0}" != 1 ]; then
 echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
 start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
@@ -439,6 +443,67 @@ with open(summary, "a") as f:
 PY
 
 echo "-- (proxy section: $((SECONDS - proxy_section_started)) s)"
+fi  # ADMIN_ONLY
+
+# ---- 5. the admin endpoint: what each attached dashboard costs the daemon ----
+# `thrifttop serve` over ADMIN_NODES nodes at 1 s heartbeats (serve on CPU 0, servers on CPU 1);
+# its CPU over ADMIN_SECONDS with no stream client, then with three. The clients are curl
+# reading /v1/stream on the Unix socket: the bytes an attached dashboard reads, without three
+# terminals' drawing competing for the two cores.
+ADMIN_NODES=${ADMIN_NODES:-1000}
+ADMIN_SECONDS=${ADMIN_SECONDS:-20}
+echo "-- admin endpoint: serve at $ADMIN_NODES nodes, 1 s heartbeats; CPU over ${ADMIN_SECONDS}s with 0 and with 3 /v1/stream clients"
+start_servers "$ADMIN_NODES"
+{ printf 'name = "bench-admin"\n\n[admin]\nsocket = "%s"\n\n[[listener]]\naddress = "127.0.0.1:0"\n' "$out/admin.sock"
+  i=0
+  for port in ${ports//,/ }; do printf '\n[[node]]\nname = "node%s"\naddress = "127.0.0.1:%s"\n' "$i" "$port"; i=$((i + 1)); done
+} >"$out/admin.toml"
+start_proxy 0 "$out/admin.toml"
+sleep 5  # every node up, the first snapshots published
+hz=$(getconf CLK_TCK)
+t0=$(date +%s.%N); c0=$(cpu_ticks "$proxy_pid")
+sleep "$ADMIN_SECONDS"
+t1=$(date +%s.%N); c1=$(cpu_ticks "$proxy_pid")
+stream_pids=""
+# `stream N`: one more /v1/stream client, reading into $out/streamN.
+stream() {
+  launch 1 curl -sN --unix-socket "$out/admin.sock" -o "$out/stream$1" http://local/v1/stream
+  stream_pids="$stream_pids $launched"
+}
+stream 1
+sleep 3  # connected, the first full snapshot read
+t4=$(date +%s.%N); c4=$(cpu_ticks "$proxy_pid")
+sleep "$ADMIN_SECONDS"
+t5=$(date +%s.%N); c5=$(cpu_ticks "$proxy_pid")
+stream 2
+stream 3
+sleep 3
+bytes_before=$(cat "$out"/stream1 "$out"/stream2 "$out"/stream3 | wc -c)
+t2=$(date +%s.%N); c2=$(cpu_ticks "$proxy_pid")
+sleep "$ADMIN_SECONDS"
+t3=$(date +%s.%N); c3=$(cpu_ticks "$proxy_pid")
+bytes_after=$(cat "$out"/stream1 "$out"/stream2 "$out"/stream3 | wc -c)
+for pid in $stream_pids; do stop "$pid" || true; done
+stop_proxy
+stop_servers
+/usr/bin/python3 - "$summary" "$hz" "$c0" "$c1" "$t0" "$t1" "$c2" "$c3" "$t2" "$t3" "$bytes_before" "$bytes_after" "$c4" "$c5" "$t4" "$t5" "$ADMIN_NODES" <<'PY'
+import sys
+summary = sys.argv[1]
+hz, c0, c1, t0, t1, c2, c3, t2, t3, b0, b1, c4, c5, t4, t5 = (float(x) for x in sys.argv[2:17])
+nodes = sys.argv[17]
+none = (c1 - c0) / hz / (t1 - t0) * 100
+one = (c5 - c4) / hz / (t5 - t4) * 100
+three = (c3 - c2) / hz / (t3 - t2) * 100
+each = (three - none) / 3
+kbps = (b1 - b0) / 3 / 1024 / (t3 - t2)
+print(f"   serve: {none:.2f} % of one core with no stream client, {one:.2f} % with 1, {three:.2f} % with 3")
+print(f"   the first client: {one - none:.2f} % (it makes the pool publish snapshots at 10 Hz, and each delta is encoded); each further one: {(three - one) / 2:.2f} %")
+print(f"   each attached dashboard costs {each:.2f} % of one core   (target < 1 %: {'met' if each < 1 else 'NOT met'})")
+print(f"   each stream: {kbps:.1f} KB/s")
+with open(summary, "a") as f:
+    f.write(f"admin_attach_cpu_pct_each_{nodes}={each:.2f}\n")
+    f.write(f"admin_stream_kbps_{nodes}={kbps:.1f}\n")
+PY
 
 # Last, so that a script can read everything after this line.
 echo "== summary =="
