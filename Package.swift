@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
