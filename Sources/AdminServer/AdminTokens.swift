@@ -21,6 +21,11 @@ enum AdminTokens {
     }
 
     static func load(_ path: String, readOnly: Bool) throws -> [AdminToken] {
+        // As ssh does with a private key: secrets others can read are refused, not used.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw FileError(description: "token file \(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)

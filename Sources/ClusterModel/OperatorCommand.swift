@@ -51,23 +51,24 @@ public enum OperatorResult: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-// JSON: `{"action": "drain", "node": "db-3", "force": false}`, `{"action": "set_weight", "node":
-// "db-3", "weight": 50}`, `{"action": "undo"}`; results `{"outcome": "done" | "refused", "message": …}`.
+// JSON, the admin API's body (`POST /v1/commands`): `{"command": "drain", "node": "db-3", "force":
+// false}`, `{"command": "weight", "node": "db-3", "weight": 50}`, `{"command": "reset_weight", …}`,
+// `{"command": "undo"}`; results `{"outcome": "done" | "refused", "message": …}`.
 extension OperatorCommand: Codable {
-    enum CodingKeys: String, CodingKey { case action, node, force, weight }
+    enum CodingKeys: String, CodingKey { case command, node, force, weight }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let action = try c.decode(String.self, forKey: .action)
-        switch action {
+        let command = try c.decode(String.self, forKey: .command)
+        switch command {
         case "drain": self = .drain(node: try c.decode(String.self, forKey: .node), force: try c.decodeIfPresent(Bool.self, forKey: .force) ?? false)
         case "undrain": self = .undrain(node: try c.decode(String.self, forKey: .node))
-        case "set_weight": self = .setWeight(node: try c.decode(String.self, forKey: .node), weight: try c.decode(Int.self, forKey: .weight))
+        case "weight": self = .setWeight(node: try c.decode(String.self, forKey: .node), weight: try c.decode(Int.self, forKey: .weight))
         case "reset_weight": self = .resetWeight(node: try c.decode(String.self, forKey: .node))
         case "undo": self = .undo
         default:
-            throw DecodingError.dataCorruptedError(forKey: .action, in: c,
-                debugDescription: "unknown action \"\(action)\" (drain, undrain, set_weight, reset_weight or undo)")
+            throw DecodingError.dataCorruptedError(forKey: .command, in: c,
+                debugDescription: "unknown command \"\(command)\" (drain, undrain, weight, reset_weight or undo)")
         }
     }
 
@@ -75,21 +76,21 @@ extension OperatorCommand: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case let .drain(node, force):
-            try c.encode("drain", forKey: .action)
+            try c.encode("drain", forKey: .command)
             try c.encode(node, forKey: .node)
             try c.encode(force, forKey: .force)
         case let .undrain(node):
-            try c.encode("undrain", forKey: .action)
+            try c.encode("undrain", forKey: .command)
             try c.encode(node, forKey: .node)
         case let .setWeight(node, weight):
-            try c.encode("set_weight", forKey: .action)
+            try c.encode("weight", forKey: .command)
             try c.encode(node, forKey: .node)
             try c.encode(weight, forKey: .weight)
         case let .resetWeight(node):
-            try c.encode("reset_weight", forKey: .action)
+            try c.encode("reset_weight", forKey: .command)
             try c.encode(node, forKey: .node)
         case .undo:
-            try c.encode("undo", forKey: .action)
+            try c.encode("undo", forKey: .command)
         }
     }
 }

@@ -142,16 +142,11 @@ public final class RemoteCluster: Sendable {
         }
     }
 
-    /// The admin API's body form: `{"command": "drain", "node": "db-3", "force": false}`.
+    /// The admin API's body form (`OperatorCommand`'s JSON): `{"command": "drain", "node": "db-3", "force": false}`.
     static func body(of command: OperatorCommand) -> Data {
-        let object: [String: Any] = switch command {
-        case let .drain(node, force): ["command": "drain", "node": node, "force": force]
-        case let .undrain(node): ["command": "undrain", "node": node]
-        case let .setWeight(node, weight): ["command": "weight", "node": node, "weight": weight]
-        case let .resetWeight(node): ["command": "reset_weight", "node": node]
-        case .undo: ["command": "undo"]
-        }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(command)) ?? Data()
     }
 
     // MARK: - Helpers

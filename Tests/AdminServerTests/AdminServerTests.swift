@@ -197,11 +197,30 @@ struct AdminServerTests {
         }
     }
 
+    @Test func aTokenFileOthersCanReadIsRefusedByName() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-tokens-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokens = directory.appendingPathComponent("tokens")
+        try "alice:alice-0123456789abcdef\n".write(to: tokens, atomically: true, encoding: .utf8)
+        chmod(tokens.path, 0o644)
+        do {
+            try await Self.run({ settings, _ in
+                settings.socketEnabled = false
+                settings.address = NodeAddress(host: "127.0.0.1", port: 0)
+                settings.tokenFile = tokens.path
+            }) { _, _ in Issue.record("the endpoint started with a readable token file") }
+        } catch let error as AdminStartError {
+            #expect(error.description == "admin endpoint token_file: token file \(tokens.path) can be read by others (mode 644): chmod 600 \(tokens.path)")
+        }
+    }
+
     @Test func tcpNeedsATokenAndAReadOnlyTokenMayNotAct() async throws {
         try await Self.run({ settings, directory in
             let tokens = directory.appendingPathComponent("tokens"), readOnly = directory.appendingPathComponent("ro-tokens")
             try "# operators\nalice:alice-0123456789abcdef\n".write(to: tokens, atomically: true, encoding: .utf8)
             try "viewer:viewer-0123456789abcdef\n".write(to: readOnly, atomically: true, encoding: .utf8)
+            for file in [tokens, readOnly] { chmod(file.path, 0o600) }
             settings.socketEnabled = false
             settings.address = NodeAddress(host: "127.0.0.1", port: 0)
             settings.tokenFile = tokens.path

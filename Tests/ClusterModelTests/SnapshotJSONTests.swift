@@ -95,16 +95,16 @@ struct SnapshotJSONTests {
     }
 
     @Test func operatorCommandsAndResultsHaveAStableForm() throws {
-        #expect(try Self.encode(OperatorCommand.drain(node: "a", force: true)) == #"{"action":"drain","force":true,"node":"a"}"#)
-        #expect(try Self.encode(OperatorCommand.setWeight(node: "a", weight: 5)) == #"{"action":"set_weight","node":"a","weight":5}"#)
+        #expect(try Self.encode(OperatorCommand.drain(node: "a", force: true)) == #"{"command":"drain","force":true,"node":"a"}"#)
+        #expect(try Self.encode(OperatorCommand.setWeight(node: "a", weight: 5)) == #"{"command":"weight","node":"a","weight":5}"#)
         #expect(try Self.encode(OperatorResult.refused("nothing to undo")) == #"{"message":"nothing to undo","outcome":"refused"}"#)
         for command in [OperatorCommand.drain(node: "a"), .undrain(node: "b"), .setWeight(node: "c", weight: 0), .resetWeight(node: "d"), .undo] {
             #expect(try JSONDecoder().decode(OperatorCommand.self, from: JSONEncoder().encode(command)) == command)
         }
         let unknown = try #require(throws: DecodingError.self) {
-            try JSONDecoder().decode(OperatorCommand.self, from: Data(#"{"action":"explode"}"#.utf8))
+            try JSONDecoder().decode(OperatorCommand.self, from: Data(#"{"command":"explode"}"#.utf8))
         }
-        #expect("\(unknown)".contains("unknown action \"explode\""))
+        #expect("\(unknown)".contains("unknown command \"explode\""))
     }
 
     @Test(arguments: [
