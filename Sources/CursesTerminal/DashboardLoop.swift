@@ -36,6 +36,7 @@ public enum DashboardLoop {
 
         var live = snapshot()
         var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
+        if options.bell { state.bell = BellWatch() }
         Dashboard.update(state: &state, snapshot: live)
         let inbox = ResultInbox()
         let clock = ContinuousClock()
@@ -84,6 +85,7 @@ public enum DashboardLoop {
                     Dashboard.update(state: &state, snapshot: live)
                 }
             }
+            if state.bell?.takeRing(at: (now - usage.startedAt) / .seconds(1)) == true { terminal.ringBell() }
             let changed = shown.map { $0.state != state || (!state.isPaused && $0.snapshot != live) } ?? true
             if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {
                 terminal.draw(Dashboard.render(live, state, width: terminal.width, height: terminal.height))

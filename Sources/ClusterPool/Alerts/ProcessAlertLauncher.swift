@@ -47,7 +47,7 @@ struct ProcessAlertLauncher: AlertLauncher {
         let tail = readTail(readEnd)
         close(readEnd)
         let status = watch.reap()
-        let text = TextSanitizer.clean(String(decoding: tail, as: UTF8.self), maximumLength: 300)
+        let text = TextSanitizer.clean(String(decoding: tail, as: UTF8.self), maximumLength: 300).trimmingCharacters(in: .whitespaces)
         if watch.timedOut { return .timedOut(stderr: text) }
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros: decoded by hand.
         if status & 0x7F == 0 { return .exited(status: (status >> 8) & 0xFF, stderr: text) }

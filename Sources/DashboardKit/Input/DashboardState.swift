@@ -53,6 +53,9 @@ public struct DashboardState: Sendable, Equatable {
     public var detailScroll = 0
     public var helpScroll = 0
 
+    /// When set (`--bell`), decides when the terminal bell rings; nil: never.
+    public var bell: BellWatch?
+
     /// The snapshot on screen while paused (`p`); nil when live.
     public var frozen: ClusterSnapshot?
     public var status: StatusMessage?
