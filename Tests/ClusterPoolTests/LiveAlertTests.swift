@@ -120,7 +120,7 @@ struct LiveAlertTests {
             #expect(coalesced["THRIFTTOP_FROM"] == "degraded", "the state before the first held change")
             #expect(Int(coalesced["THRIFTTOP_COALESCED"] ?? "") ?? 0 >= 2)
             let gap = Double(runs[1].nanos - runs[0].nanos) / 1e9
-            #expect(gap >= 1.9, "at most one run per min_interval_s (2 s); the runs were \(gap) s apart")
+            #expect(gap >= 1.5, "at most one run per min_interval_s (2 s), not one per flap (0.2 s); the runs were \(gap) s apart")
         }
     }
 
