@@ -320,6 +320,10 @@ public struct PoolEvent: Sendable, Equatable, Identifiable {
         case operatorAction = "operator_action", config
         /// A listener's client connections: refused, closed for bad input or idleness.
         case proxy
+        /// The cluster's routable count fell below `min_routable`, or is back at it.
+        case capacity
+        /// The `[alerts]` command: what it was run for, and how it failed.
+        case alert
     }
 
     public init(id: UInt64, time: Double, node: String?, severity: EventSeverity, kind: Kind, message: String) {

@@ -80,6 +80,11 @@ final class CursesBackend {
         previous = screen
     }
 
+    /// The audible bell, or a flash of the screen where the terminal has none (ncurses decides).
+    func ringBell() {
+        _ = beep()
+    }
+
     /// The next input event, or nil when none is waiting.
     func readKey() -> Key? {
         var character: wint_t = 0

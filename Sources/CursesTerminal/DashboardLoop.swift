@@ -46,6 +46,7 @@ public enum DashboardLoop {
 
         var all = feeds()
         var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
+        if options.bell { state.bell = BellWatch() }
         Dashboard.update(state: &state, feeds: all)
         var live = Dashboard.selected(all, state).snapshot
         let inbox = ResultInbox()
@@ -104,6 +105,7 @@ public enum DashboardLoop {
                     Dashboard.update(state: &state, feeds: all)
                 }
             }
+            if state.bell?.takeRing(at: (now - usage.startedAt) / .seconds(1)) == true { terminal.ringBell() }
             live = Dashboard.selected(all, state).snapshot
             let changed = shown.map { $0.state != state || (!state.isPaused && $0.feeds != all) } ?? true
             if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {

@@ -17,9 +17,13 @@ public struct DashboardOptions: Sendable {
     /// When set, the loop writes its own CPU use (thread CPU time of its frames and key
     /// handling, frames drawn, wall time) to this file as JSON on exit, for `make bench`.
     public var statsFile: String?
+    /// Ring the terminal bell (or flash) when a node gets worse or the cluster falls below
+    /// `min_routable` (`--bell`), at most once a second.
+    public var bell: Bool
 
     public init(theme: Theme = .defaultDark, mouse: Bool = true, readOnly: Bool = false, maxFramesPerSecond: Int = 10,
-                reraiseSignals: Bool = true, statsFile: String? = nil) {
+                reraiseSignals: Bool = true, statsFile: String? = nil, bell: Bool = false) {
+        self.bell = bell
         self.statsFile = statsFile
         self.theme = theme
         self.mouse = mouse

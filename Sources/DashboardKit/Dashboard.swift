@@ -61,6 +61,8 @@ public enum Dashboard {
     /// if the node is gone, stays at the same row), scroll offsets stay in range, and a log
     /// scrolled back stays on the event it showed. The loop calls it for every new snapshot.
     public static func update(state: inout DashboardState, snapshot live: ClusterSnapshot) {
+        // The bell follows the live cluster, paused screen or not.
+        state.bell?.observe(live)
         reconcile(&state, state.displayed(live))
     }
 

@@ -36,6 +36,9 @@ struct AttachCommand: AsyncParsableCommand {
     @Flag(help: "Hide every action: look, don't touch.")
     var readOnly = false
 
+    @Flag(help: "Ring the terminal bell (or flash) when a node gets worse or a cluster falls below min_routable.")
+    var bell = false
+
     @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
     var theme: String?
 
@@ -74,7 +77,7 @@ struct AttachCommand: AsyncParsableCommand {
             try await DashboardLoop.run(
                 feeds: { Self.withLocalClock(remotes.map(\.feed)) },
                 execute: { command, index in await remotes[index].execute(command) },
-                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false))
+                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, bell: bell))
             outcome = .success(())
         } catch {
             outcome = .failure(error)

@@ -45,6 +45,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Hide every action: look, don't touch.")
     var readOnly = false
 
+    @Flag(help: "Ring the terminal bell (or flash) when a node gets worse or the cluster falls below min_routable.")
+    var bell = false
+
     @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
     var seed: UInt64?
 
@@ -126,7 +129,7 @@ struct RunCommand: AsyncParsableCommand {
             try await DashboardLoop.run(
                 snapshot: { pool.snapshot },
                 execute: { await pool.execute($0) },
-                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats))
+                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats, bell: bell))
             outcome = .success(())
         } catch {
             outcome = .failure(error)

@@ -155,4 +155,26 @@ struct ClusterConfigTests {
         #expect(error("[[node]]\nname = \"a b\"\naddress = \"h:1\"") == "c.toml:2: node[0].name: must be 1–64 printable characters without spaces")
         #expect(error("[retry]\nmax_attempts = 0\n" + node) == "c.toml:2: retry.max_attempts: must be from 1 to 10 (got 0)")
     }
+
+    @Test func alertsParseWithTheirDefaults() throws {
+        let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
+        let none = try ClusterConfig(parsing: node, file: "c.toml")
+        #expect(none.alerts.command == nil)
+        let config = try ClusterConfig(parsing: node + "[alerts]\ncommand = [\"/usr/local/bin/page\", \"--team\", \"db\"]\n", file: "c.toml")
+        #expect(config.alerts.command == ["/usr/local/bin/page", "--team", "db"])
+        #expect(config.alerts.minInterval == .seconds(30))
+        #expect(config.alerts.timeout == .seconds(10))
+        let set = try ClusterConfig(parsing: node + "[alerts]\ncommand = [\"page\"]\nmin_interval_s = 5\ntimeout_s = 1.5\n", file: "c.toml")
+        #expect(set.alerts.minInterval == .seconds(5) && set.alerts.timeout == .milliseconds(1500))
+    }
+
+    @Test func alertConfigErrorsNameTheKey() {
+        let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[alerts]\n"
+        #expect(error(node + "command = []") == "c.toml:5: alerts.command: must name a program: [\"PROGRAM\", \"ARG\", …] (got an empty array)")
+        #expect(error(node + "command = [\"page\", 3]")
+                == "c.toml:5: alerts.command: must be an array of strings: the program and its arguments, run without a shell (e.g. [\"/usr/local/bin/page\", \"--team\", \"db\"])")
+        #expect(error(node + "command = \"page --team db\"")?.hasPrefix("c.toml:5: alerts.command: must be an array of strings") == true)
+        #expect(error(node + "command = [\"page\"]\ntimeout_s = 0") == "c.toml:6: alerts.timeout_s: must be from 0.1 to 3600.0 (got 0.0)")
+        #expect(error(node + "command = [\"page\"]\nmin_interval = 3") == "c.toml:6: alerts.min_interval: unknown key (did you mean \"min_interval_s\"?)")
+    }
 }

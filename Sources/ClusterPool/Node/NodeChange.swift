@@ -7,6 +7,8 @@ struct NodeChange {
     var events: [NodeEvent] = []
     /// The fb303 status changed: fetch the status details again.
     var fetchStatusDetails = false
+    /// The node's health moved, and why: what `[alerts]` and the capacity watch act on.
+    var transition: HealthTransition?
 
     static let none = NodeChange()
 }
@@ -16,4 +18,11 @@ struct NodeEvent: Equatable {
     var severity: EventSeverity
     var kind: PoolEvent.Kind
     var message: String
+}
+
+/// A node's health moving from one state to another, with the evidence that moved it.
+struct HealthTransition: Equatable {
+    var from: NodeHealth
+    var to: NodeHealth
+    var reason: String
 }

@@ -282,6 +282,11 @@ final class NodeState {
         case .up, .unknown: .info
         }
         change.events.append(NodeEvent(severity: severity, kind: .stateChange, message: "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? "")))
+        // Without a reason of its own, the evidence is the event that came with the input (an
+        // fb303 status change), else the detector's verdict on time passing.
+        let why = reason ?? change.events.dropLast().last?.message 
+            ?? "heartbeat arrival φ \((detector.second.phi(at: now) * 10).rounded() / 10) (threshold \(detector.second.threshold))"
+        change.transition = HealthTransition(from: old, to: new, reason: why)
         return change
     }
 

@@ -57,6 +57,8 @@ final class PoolCore {
     lazy var instanceName: String = config.instance ?? PoolOptions.hostName()
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
+    /// `[alerts]` and the capacity floor's watch.
+    var alerts: AlertState
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
          connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
@@ -79,6 +81,7 @@ final class PoolCore {
         wheel = TimerWheel(tick: options.tick)
         operatorLog = OperatorLog(store: operatorStore, loop: loop)
         snapshots = SnapshotPublisher(nodes: config.nodes)
+        alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
     }
 
     /// Connects over TCP with the node's protocol, transport and connect timeout.
@@ -98,6 +101,7 @@ final class PoolCore {
     func apply(_ change: NodeChange, to node: NodeLink) {
         for event in change.events { log(event.severity, event.kind, node: node, event.message) }
         if change.fetchStatusDetails { fetchStatusDetails(node) }
+        noteForAlerts(change, of: node)
     }
 
     // MARK: lifecycle
@@ -122,6 +126,7 @@ final class PoolCore {
     func stop() -> EventLoopFuture<Void> {
         stopped = true
         tickTask?.cancel()
+        alerts.wakeUp?.cancel()
         var closing: [EventLoopFuture<Void>] = []
         for node in nodes {
             node.reconnectTask?.cancel()
@@ -186,6 +191,7 @@ final class PoolCore {
                 node.calls.closeIdle(before: idleCutoff)
             }
         }
+        collectAlertOutcomes()
         publishSnapshotIfWanted()
     }
 

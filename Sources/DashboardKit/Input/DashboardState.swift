@@ -58,6 +58,8 @@ public struct DashboardState: Sendable, Equatable {
     public var clusterNames: [String] = []
     /// The cluster shown and acted on (index into `clusterNames`).
     public var selectedCluster = 0
+    /// When set (`--bell`), decides when the terminal bell rings; nil: never.
+    public var bell: BellWatch?
 
     /// The snapshot on screen while paused (`p`); nil when live.
     public var frozen: ClusterSnapshot?

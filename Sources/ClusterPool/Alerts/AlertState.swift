@@ -1,0 +1,51 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The pool's alert bookkeeping, owned by `PoolCore` on its loop: which nodes count as routable
+/// for the floor, the throttle, the runs waiting for a slot and the ones under way. Outcomes
+/// come back through `finished`, the one part other threads touch, and are taken on the loop.
+struct AlertState {
+    /// What an alert is about: a node by name, or the cluster (the floor).
+    enum Subject: Hashable, Sendable {
+        case node(String)
+        case cluster
+    }
+
+    /// A run waiting for a free slot.
+    struct Waiting: Sendable {
+        var subject: Subject
+        var payload: AlertPayload
+    }
+
+    /// At most this many commands run at once; more wait, in order.
+    static let maxConcurrentRuns = 4
+    /// Beyond this many waiting runs, new ones are dropped (and that is said once).
+    static let maxWaitingRuns = 1000
+
+    let settings: AlertSettings
+    var launcher: any AlertLauncher = ProcessAlertLauncher()
+    var throttle: AlertThrottle<Subject>
+    var floor: CapacityFloorWatch
+    /// Per node: routable as the floor last counted it.
+    var routable: [Bool]
+    var waiting: [Waiting] = []
+    var running = 0
+    var dropping = false
+    var wakeUp: Scheduled<Void>?
+    var wakeUpAt: NIODeadline?
+    /// Outcomes posted from the launcher's threads, taken by the pool's maintenance pass.
+    let finished = NIOLockedValueBox<[(Waiting, AlertOutcome)]>([])
+
+    init(settings: AlertSettings, minRoutable: Int, nodeCount: Int) {
+        self.settings = settings
+        throttle = AlertThrottle(minInterval: settings.minInterval)
+        floor = CapacityFloorWatch(minRoutable: minRoutable)
+        routable = Array(repeating: false, count: nodeCount)
+    }
+}
+
+/// What a node alert is sent for: every health change except a node's first verdict being a
+/// serving one (a pool starting would otherwise run the command once per node).
+extension HealthTransition {
+    var isAlerted: Bool { from != .unknown || to == .down }
+}

@@ -1,0 +1,128 @@
+import ClusterModel
+import NIOCore
+
+extension PoolCore {
+    /// After every change to a node: the floor's count, and the node's alert if its health moved.
+    func noteForAlerts(_ change: NodeChange, of node: NodeLink) {
+        let routable = node.state.isRoutable
+        if routable != alerts.routable[node.index] {
+            alerts.routable[node.index] = routable
+            if let crossing = alerts.floor.update(by: routable ? 1 : -1) { capacityCrossed(crossing) }
+        }
+        guard let transition = change.transition, transition.isAlerted else { return }
+        alert(.node(node.config.name), AlertChange(from: transition.from.rawValue, to: transition.to.rawValue, reason: transition.reason))
+    }
+
+    /// The floor is an event whether or not an alert command is set: the dashboard rings on it.
+    private func capacityCrossed(_ crossing: CapacityFloorWatch.Crossing) {
+        let floor = config.minRoutable
+        let reason = crossing.below
+            ? "\(crossing.to) routable node\(crossing.to == 1 ? "" : "s"), fewer than min_routable \(floor)"
+            : "\(crossing.to) routable nodes again, min_routable \(floor)"
+        log(crossing.below ? .error : .notice, .capacity, node: nil, "cluster \(config.name): " + reason)
+        alert(.cluster, AlertChange(from: String(crossing.from), to: String(crossing.to), reason: reason))
+    }
+
+    private func alert(_ subject: AlertState.Subject, _ change: AlertChange) {
+        guard alerts.settings.command != nil, !stopped else { return }
+        switch alerts.throttle.record(change, for: subject, at: now) {
+        case let .run(payload): enqueueAlert(AlertState.Waiting(subject: subject, payload: payload))
+        case .held: scheduleAlertWakeUp()
+        }
+    }
+
+    /// One wake-up at the earliest held run's time; runs due then go out together.
+    private func scheduleAlertWakeUp() {
+        guard let due = alerts.throttle.nextDue, !stopped else { return }
+        if let current = alerts.wakeUpAt, current <= due { return }
+        alerts.wakeUp?.cancel()
+        alerts.wakeUpAt = due
+        alerts.wakeUp = loop.assumeIsolated().scheduleTask(deadline: due) { [self] in
+            alerts.wakeUpAt = nil
+            alerts.wakeUp = nil
+            for (subject, payload) in alerts.throttle.takeDue(at: now) {
+                enqueueAlert(AlertState.Waiting(subject: subject, payload: payload))
+            }
+            scheduleAlertWakeUp()
+        }
+    }
+
+    private func enqueueAlert(_ run: AlertState.Waiting) {
+        guard alerts.waiting.count < AlertState.maxWaitingRuns else {
+            if !alerts.dropping {
+                alerts.dropping = true
+                log(.warning, .alert, node: nil, "\(AlertState.maxWaitingRuns) alert runs are waiting for the command; dropping new ones until they are through")
+            }
+            return
+        }
+        alerts.waiting.append(run)
+        startWaitingAlerts()
+    }
+
+    private func startWaitingAlerts() {
+        guard let command = alerts.settings.command else { return }
+        while alerts.running < AlertState.maxConcurrentRuns, !alerts.waiting.isEmpty {
+            let next = alerts.waiting.removeFirst()
+            if alerts.waiting.isEmpty { alerts.dropping = false }
+            alerts.running += 1
+            let run = AlertRun(command: command, environment: environment(for: next), timeout: alerts.settings.timeout)
+            alerts.launcher.launch(run) { [finished = alerts.finished] outcome in
+                finished.withLockedValue { $0.append((next, outcome)) }
+            }
+        }
+    }
+
+    /// The fixed `THRIFTTOP_*` names of issue 10.
+    private func environment(for run: AlertState.Waiting) -> [String: String] {
+        var environment = [
+            "THRIFTTOP_CLUSTER": config.name,
+            "THRIFTTOP_FROM": run.payload.change.from,
+            "THRIFTTOP_TO": run.payload.change.to,
+            "THRIFTTOP_REASON": run.payload.change.reason,
+        ]
+        if case let .node(name) = run.subject { environment["THRIFTTOP_NODE"] = name } else { environment["THRIFTTOP_NODE"] = "" }
+        if let count = run.payload.coalesced { environment["THRIFTTOP_COALESCED"] = String(count) }
+        return environment
+    }
+
+    /// Maintenance: the outcomes of finished runs become events, and their slots go to waiting runs.
+    func collectAlertOutcomes() {
+        let outcomes = alerts.finished.withLockedValue { taken in
+            defer { taken.removeAll() }
+            return taken
+        }
+        guard !outcomes.isEmpty else { return }
+        for (run, outcome) in outcomes {
+            alerts.running -= 1
+            logOutcome(outcome, of: run)
+        }
+        if !stopped { startWaitingAlerts() }
+    }
+
+    private func logOutcome(_ outcome: AlertOutcome, of run: AlertState.Waiting) {
+        let program = alerts.settings.command?.first ?? ""
+        let change = run.payload.change
+        var about = "\(change.from) → \(change.to)"
+        if let count = run.payload.coalesced { about += ", \(count) change\(count == 1 ? "" : "s") coalesced" }
+        let node: NodeLink? = if case let .node(name) = run.subject { nodeIndex[name].map { nodes[$0] } } else { nil }
+        func tail(_ text: String) -> String { text.isEmpty ? "" : ": \(text)" }
+        switch outcome {
+        case .exited(0, _):
+            log(.info, .alert, node: node, "alert command \(program) ran (\(about))")
+        case let .exited(status, stderr):
+            log(.warning, .alert, node: node, "alert command \(program) (\(about)) exited with status \(status)\(tail(stderr))")
+        case let .signalled(signal, stderr):
+            log(.warning, .alert, node: node, "alert command \(program) (\(about)) was killed by signal \(signal)\(tail(stderr))")
+        case let .timedOut(stderr):
+            log(.warning, .alert, node: node, "alert command \(program) (\(about)) timed out after \(Self.secondsText(alerts.settings.timeout)) and was killed\(tail(stderr))")
+        case let .failedToStart(reason):
+            log(.warning, .alert, node: node, "alert command (\(about)) did not run: \(reason)")
+        }
+    }
+
+    /// `10 s`, `1.5 s`.
+    static func secondsText(_ amount: TimeAmount) -> String {
+        let milliseconds = amount.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+}
