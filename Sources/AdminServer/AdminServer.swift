@@ -25,9 +25,15 @@ public final class AdminServer: Sendable {
         self.channels = channels
     }
 
+    /// Re-reads the cluster file for the operator named and applies it (`POST /v1/reload`): the
+    /// server does not know the file, its starter does.
+    public typealias Reload = @Sendable (_ user: String) async -> ReloadOutcome
+
     /// Binds what `settings` asks for, or nothing: any failure names the path or address and why.
-    public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup) async throws -> AdminServer {
-        let routes = AdminRoutes(pool: pool)
+    /// Without `reload`, `POST /v1/reload` is refused (nothing to re-read).
+    public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup,
+                             reload: Reload? = nil) async throws -> AdminServer {
+        let routes = AdminRoutes(pool: pool, reload: reload)
         var channels: [any Channel] = []
         var socketPath: String?, tcpAddress: NodeAddress?
         do {

@@ -10,6 +10,9 @@ import NIOHTTP1
 /// `id:` the snapshot's version; a comment line every 5 s keeps an idle stream alive. A client
 /// coming back with `Last-Event-ID` gets deltas from there if that is still the newest version,
 /// else a fresh full snapshot (no history is kept per client).
+///
+/// Nodes are keyed by name: a delta after a reload that removed nodes carries
+/// `"removed_nodes": ["NAME", …]` (absent otherwise), and a reader drops those.
 final class AdminStream {
     static let period = TimeAmount.milliseconds(100)
     static let keepAlive = TimeAmount.seconds(5)
@@ -69,7 +72,9 @@ final class AdminStream {
             delta.nodes = current.nodes.filter { before[$0.name] != $0 }
             let lastEvent = last.events.last?.id ?? 0
             delta.events = current.events.filter { $0.id > lastEvent }
-            send(event: "delta", delta, handler: handler)
+            let now = Set(current.nodes.map(\.name))
+            let removed = last.nodes.map(\.name).filter { !now.contains($0) }
+            send(event: "delta", delta, removedNodes: removed, handler: handler)
             self.last = current
         } else if NIODeadline.now() - lastWrite >= Self.keepAlive {
             send(": keep-alive\n\n", handler: handler)
@@ -77,8 +82,13 @@ final class AdminStream {
         schedule(handler)
     }
 
-    private func send(event: String, _ snapshot: ClusterSnapshot, handler: AdminRequestHandler) {
-        guard let json = try? encoder.encode(snapshot) else { return }
+    private func send(event: String, _ snapshot: ClusterSnapshot, removedNodes: [String] = [], handler: AdminRequestHandler) {
+        guard var json = try? encoder.encode(snapshot) else { return }
+        if !removedNodes.isEmpty, var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] {
+            // Only after a reload: not worth a field in every snapshot.
+            object["removed_nodes"] = removedNodes
+            json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? json
+        }
         send("event: \(event)\nid: \(snapshot.version)\ndata: \(String(decoding: json, as: UTF8.self))\n\n", handler: handler)
     }
 

@@ -25,6 +25,7 @@ public enum DashboardLoop {
     public static func run(
         snapshot: @escaping @Sendable () -> ClusterSnapshot,
         execute: @escaping @Sendable (OperatorCommand) async -> OperatorResult,
+        reload: (@Sendable () async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
@@ -69,11 +70,17 @@ public enum DashboardLoop {
                             let result = await execute(command)
                             inbox.post(command, result)
                         }
+                    case .reload:
+                        guard let reload else {
+                            Dashboard.recordReload(.refused("reload needs a cluster file; this dashboard has none"), state: &state)
+                            continue
+                        }
+                        Task { inbox.post(nil, await reload()) }
                     }
                 }
             }
             for (command, result) in inbox.take() {
-                Dashboard.record(result, of: command, state: &state)
+                if let command { Dashboard.record(result, of: command, state: &state) } else { Dashboard.recordReload(result, state: &state) }
             }
             let now = clock.now
             if now - lastPoll >= frameInterval {
@@ -118,15 +125,16 @@ struct LoopUsage {
     }
 }
 
-/// Results of commands running in their own tasks, picked up by the loop on its next tick.
+/// Results of commands running in their own tasks, picked up by the loop on its next tick (a
+/// nil command: a reload's).
 final class ResultInbox: Sendable {
-    private let results = Mutex<[(OperatorCommand, OperatorResult)]>([])
+    private let results = Mutex<[(OperatorCommand?, OperatorResult)]>([])
 
-    func post(_ command: OperatorCommand, _ result: OperatorResult) {
+    func post(_ command: OperatorCommand?, _ result: OperatorResult) {
         results.withLock { $0.append((command, result)) }
     }
 
-    func take() -> [(OperatorCommand, OperatorResult)] {
+    func take() -> [(OperatorCommand?, OperatorResult)] {
         results.withLock { taken in
             defer { taken.removeAll() }
             return taken
