@@ -62,6 +62,9 @@ public enum OperatorCommandLine {
         case "undo":
             if !args.isEmpty { return .failure(ParseError(message: "undo takes no arguments")) }
             return .success(.undo)
+        case "reload":
+            // A bare `reload` never gets here (`isReload`): it is the loop's, not the pool's.
+            return .failure(ParseError(message: "reload takes no arguments"))
         default:
             let hint = NameSuggestion.closest(to: verb, in: verbs).map { " (did you mean \"\($0)\"?)" } ?? ""
             return .failure(ParseError(message: "unknown command \"\(verb)\"\(hint); commands: \(usage)"))
