@@ -149,8 +149,9 @@ extension ProxyServer: ReloadParticipant {
         }
         var next: [Listener] = []
         for wanted in config.listeners {
-            if let listener = kept.first(where: { $0.config == wanted }) {
-                next.append(listener)
+            // Each kept listener stands for one entry (two alike on port 0 are two listeners).
+            if let index = kept.firstIndex(where: { $0.config == wanted }) {
+                next.append(kept.remove(at: index))
                 continue
             }
             do {

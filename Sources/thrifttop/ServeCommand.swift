@@ -46,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw Self.fail("\(cluster) has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")")
         }
         let stop = StopSignal()
+        // SIGHUP is a reload, never a stop: one that comes while starting is ignored, not fatal.
+        signal(SIGHUP, SIG_IGN)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
         let endpoints: PoolEndpoints
@@ -63,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         let reloader = endpoints.reloader
         let hangup = HangupSignal {
             Task {
-                guard let outcome = await reloader?.reload() else { return }
+                guard let outcome = await reloader?.reload(user: "\(PoolOptions.currentUser()) (SIGHUP)") else { return }
                 var standardError = StandardError()
                 print("thrifttop serve: SIGHUP: \(outcome.message)", to: &standardError)
             }

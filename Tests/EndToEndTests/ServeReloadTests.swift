@@ -13,19 +13,18 @@ import ThriftWire
 @Suite("thrifttop serve reload", .serialized)
 struct ServeReloadTests {
     /// Round robin: sequential calls reach every node, so each one's share shows at its server.
-    static func config(socket: String, listeners: [Int], nodes: [DemoServer]) -> String {
+    /// Listeners on ports the OS picks (a port found free and bound later may be taken in
+    /// between by a test running alongside), told apart by their settings.
+    static let firstListener = "address = \"127.0.0.1:0\""
+    static let secondListener = "address = \"127.0.0.1:0\"\nmax_connections = 50"
+
+    static func config(socket: String, listeners: [String], nodes: [DemoServer]) -> String {
         var text = "name = \"reloaded\"\nbalancer = \"round-robin\"\n[admin]\nsocket = \"\(socket)\"\n"
-        for port in listeners { text += "[[listener]]\naddress = \"127.0.0.1:\(port)\"\n" }
+        for listener in listeners { text += "[[listener]]\n\(listener)\n" }
         for node in nodes {
             text += "[[node]]\nname = \"\(node.spec.name)\"\naddress = \"\(node.address)\"\nheartbeat_interval_ms = 100\n"
         }
         return text
-    }
-
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        return try #require(channel.localAddress?.port)
     }
 
     /// `count` calls one after another on one client connection to `port`.
@@ -74,8 +73,8 @@ struct ServeReloadTests {
         try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: socketDirectory) }
         let socket = socketDirectory.appendingPathComponent("run/r.sock").path
-        let first = try Self.freePort()
-        let serve = try ServeCommandTests.Serve(config: Self.config(socket: socket, listeners: [first], nodes: [a, b]))
+        let serve = try ServeCommandTests.Serve(config: Self.config(socket: socket, listeners: [Self.firstListener], nodes: [a, b]))
+        let first = try serve.port()
         let file = serve.directory.appendingPathComponent("cluster.toml")
         _ = serve.stderr(waitingFor: "b: state_change: unknown → up")
         let started = serve.stderr(waitingFor: "a: state_change: unknown → up")
@@ -85,11 +84,12 @@ struct ServeReloadTests {
         let acceptedByA = Self.accepted(a)
 
         // A good file: b out, c in, a second listener.
-        let second = try Self.freePort()
-        try Self.config(socket: socket, listeners: [first, second], nodes: [a, c]).write(to: file, atomically: true, encoding: .utf8)
+        try Self.config(socket: socket, listeners: [Self.firstListener, Self.secondListener], nodes: [a, c]).write(to: file, atomically: true, encoding: .utf8)
         kill(serve.process.processIdentifier, SIGHUP)
         let done = serve.stderr(waitingFor: "SIGHUP: reloaded")
-        #expect(done.contains("thrifttop serve: SIGHUP: reloaded: added c; removed b; listening on 127.0.0.1:\(second)"), "\(done)")
+        let prefix = "thrifttop serve: SIGHUP: reloaded: added c; removed b; listening on 127.0.0.1:"
+        let line = try #require(done.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(done)")
+        let second = try #require(Int(line.dropFirst(prefix.count)), "\(line)")
         _ = serve.stderr(waitingFor: "c: state_change: unknown → up")
         let (bWork, bBeats) = (Self.work(b), Self.heartbeats(b))
         try await Self.calls(40, port: second)
@@ -102,7 +102,7 @@ struct ServeReloadTests {
         #expect(serve.process.isRunning, "SIGHUP does not stop serve")
 
         // A bad file: refused with file, line and key; the old config still routes.
-        try (Self.config(socket: socket, listeners: [first], nodes: [a]) + "colour = \"red\"\n").write(to: file, atomically: true, encoding: .utf8)
+        try (Self.config(socket: socket, listeners: [Self.firstListener], nodes: [a]) + "colour = \"red\"\n").write(to: file, atomically: true, encoding: .utf8)
         kill(serve.process.processIdentifier, SIGHUP)
         let refused = serve.stderr(waitingFor: "SIGHUP: reload refused")
         #expect(refused.contains("SIGHUP: reload refused: \(file.path):"), "\(refused)")
@@ -113,7 +113,7 @@ struct ServeReloadTests {
         #expect(Self.work(c) > cWork, "c is still in the pool, the second listener still there")
 
         // POST /v1/reload: the same, over the admin socket.
-        try (Self.config(socket: socket, listeners: [first], nodes: [a, c]) + "[defaults]\nweight = 7\n").write(to: file, atomically: true, encoding: .utf8)
+        try (Self.config(socket: socket, listeners: [Self.firstListener], nodes: [a, c]) + "[defaults]\nweight = 7\n").write(to: file, atomically: true, encoding: .utf8)
         let post = try await Self.curl(["--unix-socket", socket, "-X", "POST", "http://local/v1/reload"])
         #expect(post.status == 200, "\(post)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(post.body.utf8)) as? [String: Any])
@@ -130,6 +130,7 @@ struct ServeReloadTests {
         let events = serve.stderr(waitingFor: "reload refused: \(file.path):3")
         #expect(events.contains("stopped listening on 127.0.0.1:\(second) (reload)"), "\(events)")
         #expect(events.contains("(uid \(getuid())) on "), "the outcomes are events naming the operator on the socket")
+        #expect(events.contains("(SIGHUP) on "), "and the one who sent SIGHUP")
         kill(serve.process.processIdentifier, SIGTERM)
         #expect(serve.waitForExit() == 0)
     }
@@ -159,6 +160,11 @@ struct DashboardReloadTests {
         try t.keys(":", "reload", "Enter")
         try await t.waitFor("the refusal on the status row") { $0.contains("reload refused: \(file.path):1") }
         #expect(TmuxSession.row(try t.screen(), "two") != nil, "the old config stays")
+        try ServeReloadTests.config(socket: socket, listeners: [], nodes: [servers[1]]).write(to: file, atomically: true, encoding: .utf8)
+        try t.keys(":", "reload", "Enter")
+        // (The event line names "one" too: the table's count says it is gone.)
+        let after = try await t.waitFor("one gone from the table") { $0.contains("Nodes 1/1") && $0.contains("reloaded: removed one") }
+        #expect(TmuxSession.row(after, "two")?.contains("up") == true)
         try t.keys("q")
         #expect(try await t.waitForFile("exit")?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }

@@ -44,7 +44,8 @@ struct ProxyReloadTests {
             try await fixture.waitUntil("the snapshot shows both listeners") { $0.listeners == [first.description, second.description] }
 
             // The first listener goes while a call is in flight on it: the call is answered,
-            // then its connection closes, and nobody connects there any more.
+            // then its connection closes. (Whether its port still answers is not checked: a test
+            // alongside may bind that port as soon as it is free.)
             let slow = Task { try await Self.work(client, cost: 600_000, 10) }
             try await Task.sleep(for: .milliseconds(200))
             config.listeners = [extra]
@@ -52,9 +53,6 @@ struct ProxyReloadTests {
             #expect(removal.listenersRemoved == [first.description] && removal.notApplied.isEmpty, "\(removal)")
             #expect(try await slow.value == [10], "the call in flight on the removed listener is answered")
             try await client.channel.closeFuture.get()
-            await #expect(throws: (any Error).self) {
-                _ = try await ThriftConnection.connect(host: "127.0.0.1", port: first.port, protocolKind: .binary, transport: .framed, group: fixture.group)
-            }
             #expect(try await Self.work(other, 11) == [11], "the listener that stays is untouched")
             #expect(fixture.proxy.boundAddresses == [second])
         }
