@@ -124,4 +124,24 @@ struct DrivenReloadTests {
         let audit = try #require(store.audits.last)
         #expect(audit.action == "reload" && audit.user == "tester" && audit.result == outcome.message)
     }
+
+    @Test func aRenumberedNodesCallStillTimesOutOnTime() throws {
+        let cluster = try DrivenCluster(["a", "b", "c"])
+        cluster.at(ms: 250)
+        cluster["c"].callBehaviour = .hang
+        #expect(try cluster.execute(.drain(node: "a", force: true)).isDone)
+        #expect(try cluster.execute(.drain(node: "b", force: true)).isDone)
+        let call = cluster.call(timeout: .seconds(5))
+        cluster.at(ms: 251)
+        #expect(cluster.node("c").state.inFlight == 1)
+        // c moves from place 2 to 0; its call's deadline (200 ms, enforced by the tick after it at the
+        // latest) moves with it.
+        let outcome = try reload(cluster) { $0.nodes = [$0.nodes[2], $0.nodes[1]] }
+        #expect(outcome.removed == ["a"])
+        cluster.at(ms: 250 + 199)
+        #expect(cluster.node("c").state.inFlight == 1, "not before its deadline")
+        cluster.at(ms: 250 + 200 + 10)
+        #expect(throws: PoolCallError.timeout(node: "c", after: .milliseconds(200))) { try call.wait() }
+        #expect(cluster.node("c").state.inFlight == 0)
+    }
 }
