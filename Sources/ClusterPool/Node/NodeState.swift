@@ -244,12 +244,9 @@ final class NodeState {
     }
 
     /// The one place a change is recorded: the version moves on and the pool hears of it.
-    /// A reload renumbered the pool's nodes: this one is now at `index` (its next snapshot is
-    /// rebuilt whole).
-    func moved(to index: Int) {
-        self.index = index
-        changed()
-    }
+    /// A reload renumbered the pool's nodes: this one is now at `index`. (Its snapshot moves with
+    /// it: nothing it shows changed.)
+    func moved(to index: Int) { self.index = index }
 
     /// A reload removed the node (or replaced it): what still happens to it (calls in flight
     /// finishing) no longer marks a place in the pool's tables.

@@ -16,6 +16,8 @@ extension PoolCore {
         var outcome = ReloadOutcome()
         outcome.notApplied = Self.needingRestart(config, new)
         let oldNodes = nodes
+        // Nodes whose snapshot was out of date stay so at their new places.
+        let pending = changes.take()
         changes.reset(count: new.nodes.count)
         var links: [NodeLink] = []
         var fresh: [NodeLink] = []
@@ -43,16 +45,17 @@ extension PoolCore {
                 oldIndices.append(nil)
                 continue
             }
+            oldIndices.append(was.index)
+            was.index = index
+            was.state.moved(to: index)
             if was.config != nodeConfig {
                 // Weight, group or tags: nothing a connection depends on.
                 outcome.changed.append(name)
                 if was.config.weight != nodeConfig.weight { was.state.reconfigure(weight: nodeConfig.weight) }
                 was.config = nodeConfig
+                was.snapshotVersion = 0
+                changes.mark(index)
             }
-            oldIndices.append(was.index)
-            was.index = index
-            was.state.moved(to: index)
-            was.snapshotVersion = 0
             links.append(was)
         }
         let staying = Set(new.nodes.map(\.name))
@@ -91,8 +94,9 @@ extension PoolCore {
         applied.eventLogCapacity = config.eventLogCapacity
         config = applied
         instanceName = new.instance ?? PoolOptions.hostName()
-        snapshots.renumber(links)
-        for index in links.indices { changes.mark(index) }
+        snapshots.renumber(links, from: oldIndices)
+        for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
+        for old in pending { if let index = newIndexOfOld[old] { changes.mark(index) } }
 
         let start = now
         for (k, node) in fresh.enumerated() {
@@ -140,12 +144,16 @@ extension PoolCore {
 }
 
 extension SnapshotPublisher {
-    /// After a reload: placeholders at the new places (every node is rebuilt by the next build),
-    /// the call rates kept.
-    mutating func renumber(_ links: [NodeLink]) {
-        nodes = links.map { NodeSnapshot(name: $0.config.name, address: $0.config.address.description) }
-        ownRoutable = Array(repeating: false, count: links.count)
-        availability = Array(repeating: 0, count: links.count)
+    /// After a reload: a node that stayed keeps its snapshot and figures at its new place (at
+    /// 10,000 nodes, rebuilding them all would hold the loop up); a new one has a placeholder
+    /// until the next build.
+    mutating func renumber(_ links: [NodeLink], from oldIndices: [Int?]) {
+        let old = self
+        nodes = links.indices.map { i in
+            oldIndices[i].map { old.nodes[$0] } ?? NodeSnapshot(name: links[i].config.name, address: links[i].config.address.description)
+        }
+        ownRoutable = oldIndices.map { $0.map { old.ownRoutable[$0] } ?? false }
+        availability = oldIndices.map { $0.map { old.availability[$0] } ?? 0 }
         pickRates = links.map(\.state.pickRate)
     }
 }
