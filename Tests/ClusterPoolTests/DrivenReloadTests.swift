@@ -144,4 +144,24 @@ struct DrivenReloadTests {
         #expect(throws: PoolCallError.timeout(node: "c", after: .milliseconds(200))) { try call.wait() }
         #expect(cluster.node("c").state.inFlight == 0)
     }
+
+    @Test func snapshotsMoveWithTheirNodesAndChangesNotYetShownAreNotLost() throws {
+        let cluster = try DrivenCluster(["a", "b", "c"])
+        cluster.at(ms: 250)
+        let before = cluster.core.buildSnapshot()
+        #expect(try cluster.execute(.drain(node: "b")).isDone)
+        let outcome = try reload(cluster) { config in
+            config.nodes.removeFirst()
+            config.nodes[1].group = "east"
+        }
+        #expect(outcome.removed == ["a"] && outcome.changed == ["c"])
+        let after = cluster.core.buildSnapshot()
+        #expect(after.nodes.map(\.name) == ["b", "c"])
+        #expect(after.node(named: "b")?.operatorDrained == true && after.node(named: "b")?.routable == false,
+                "b's drain came after the last build: its snapshot is rebuilt at its new place")
+        #expect(after.node(named: "c")?.group == "east")
+        #expect(after.node(named: "c")?.heartbeatsOK == before.node(named: "c")?.heartbeatsOK)
+        #expect(after.version > before.version)
+    }
 }
+
