@@ -24,6 +24,8 @@ struct AdminRoutes: Sendable {
     let pool: ClusterPool
     /// `GET /v1/stream`'s clients, served by the request handler.
     let streams: AdminStreamHub
+    /// Re-reads the cluster file for the caller named (see `AdminServer.start`); nil: none.
+    var reload: AdminServer.Reload?
 
     func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
         switch (method, path) {
@@ -49,12 +51,20 @@ struct AdminRoutes: Sendable {
             case let .done(message): return .json(.ok, ["outcome": "done", "message": message])
             case let .refused(reason): return .json(.conflict, ["outcome": "refused", "reason": reason])
             }
+        case (.POST, "/v1/reload"):
+            guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: a reload needs a token of token_file") }
+            guard let reload else { return .json(.conflict, ["outcome": "refused", "reason": "this pool runs without a cluster file to re-read"]) }
+            let outcome = await reload(caller.name)
+            guard outcome.isDone else { return .json(.conflict, ["outcome": "refused", "reason": outcome.refusal ?? outcome.message]) }
+            return .json(.ok, ["outcome": "done", "message": outcome.message, "added": outcome.added, "removed": outcome.removed,
+                               "changed": outcome.changed, "listeners_added": outcome.listenersAdded,
+                               "listeners_removed": outcome.listenersRemoved, "not_applied": outcome.notApplied])
         case (_, "/healthz"), (_, "/v1/snapshot"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")])
-        case (_, "/v1/commands"):
+        case (_, "/v1/commands"), (_, "/v1/reload"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use POST"}"#.utf8), headers: [("Allow", "POST")])
         default:
-            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands or /healthz)")
+            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands, /v1/reload or /healthz)")
         }
     }
 

@@ -28,11 +28,16 @@ public final class AdminServer: Sendable {
         self.connections = connections
     }
 
+    /// Re-reads the cluster file for the operator named and applies it (`POST /v1/reload`): the
+    /// server does not know the file, its starter does.
+    public typealias Reload = @Sendable (_ user: String) async -> ReloadOutcome
+
     /// Binds what `settings` asks for, or nothing: any failure names the path or address and why.
     /// `streamKeepAlive`: how often an idle `/v1/stream` gets a comment line (tests shorten it).
+    /// Without `reload`, `POST /v1/reload` is refused (nothing to re-read).
     public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup,
-                             streamKeepAlive: TimeAmount = .seconds(5)) async throws -> AdminServer {
-        let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive))
+                             reload: Reload? = nil, streamKeepAlive: TimeAmount = .seconds(5)) async throws -> AdminServer {
+        let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive), reload: reload)
         let connections = AdminConnections()
         var channels: [any Channel] = []
         var socketPath: String?, tcpAddress: NodeAddress?

@@ -31,13 +31,15 @@ extension ClusterPool {
             completion(.failure(PoolCallError.noRoutableNode))
             return
         }
+        // The loop's own copy of the config (a reload replaces it there): no lock per call.
+        let config = core.config
         let attemptTimeout = config.proxy.callTimeout
         let body = call.body, source = call.protocolKind, limits = call.limits
         core.startCall(PendingCall(
             method: call.name, oneway: call.oneway,
             encode: { target in try ThriftTranslation.translateStruct(body, from: source, to: target, limits: limits) },
             idempotent: config.proxy.isIdempotent(Self.methodName(call.name)),
-            deadline: eventLoop.now + forwardedCallBudget,
+            deadline: eventLoop.now + core.forwardedCallBudget,
             attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), finish: completion))
     }
 

@@ -18,18 +18,20 @@ import ThriftWire
 ///     let status = try await pool.call(FB303.GetStatus.self)
 ///     let result = await pool.execute(.drain(node: "db-3"))
 public final class ClusterPool: Sendable {
-    public let config: ClusterConfig
+    /// The config in force: the one given at init, or the last one `reload` took.
+    public var config: ClusterConfig { shared.withLockedValue { $0.config } }
     public let eventLoop: any EventLoop
     let core: NIOLoopBoundBox<PoolCore?>
-    private let shared: NIOLockedValueBox<Shared>
-    private let options: PoolOptions
+    let shared: NIOLockedValueBox<Shared>
+    let options: PoolOptions
     private let operatorStore: any OperatorStore
-    /// Computed once: it is read for every forwarded call.
-    let forwardedCallBudget: TimeAmount
 
-    private struct Shared {
+    struct Shared {
+        var config: ClusterConfig
         var snapshot: ClusterSnapshot
         var wanted = true
+        /// One reload at a time (SIGHUP and `POST /v1/reload` may meet).
+        var reloading = false
     }
 
     /// `operatorStore` keeps drains and weights across restarts and audits every action; by
@@ -38,13 +40,11 @@ public final class ClusterPool: Sendable {
                 operatorStore: (any OperatorStore)? = nil) throws {
         // Validate policy parameters now, so a bad config fails before anything starts.
         _ = try PoolPolicies.make(config, maintenanceInterval: PoolCore.maintenanceInterval)
-        self.config = config
         self.eventLoop = eventLoop
         self.options = options
         self.operatorStore = operatorStore ?? FileOperatorStore(stateFile: config.stateFile, auditLog: config.auditLog)
-        forwardedCallBudget = Self.forwardedCallBudget(config)
         core = NIOLoopBoundBox.makeEmptyBox(valueType: PoolCore.self, eventLoop: eventLoop)
-        shared = NIOLockedValueBox(Shared(snapshot: ClusterSnapshot(
+        shared = NIOLockedValueBox(Shared(config: config, snapshot: ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(),
             nodes: config.nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }, events: [],
             balancer: config.balancer.rawValue)))
@@ -61,7 +61,7 @@ public final class ClusterPool: Sendable {
             loaded = .failure(error)
         }
         try await eventLoop.submit { [self] in
-            let core = try PoolCore(config: config, loop: eventLoop, options: options, operatorStore: store)
+            let core = try PoolCore(config: shared.withLockedValue { $0.config }, loop: eventLoop, options: options, operatorStore: store)
             core.snapshots.wanted = { [shared] in shared.withLockedValue { $0.wanted } }
             core.snapshots.publish = { [shared] snapshot in
                 shared.withLockedValue {
@@ -74,7 +74,7 @@ public final class ClusterPool: Sendable {
         }.get()
     }
 
-    /// Closes every connection. Calls in flight fail.
+    /// Closes every connection (also of nodes a reload removed). Calls in flight fail.
     public func stop() async {
         let closing = try? await eventLoop.submit { [self] in core.value?.stop() ?? eventLoop.makeSucceededVoidFuture() }.get()
         try? await closing?.get()

@@ -25,16 +25,22 @@ public enum DashboardLoop {
     public static func run(
         snapshot: @escaping @Sendable () -> ClusterSnapshot,
         execute: @escaping @Sendable (OperatorCommand) async -> OperatorResult,
+        reload: (@Sendable () async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
-        try await run(feeds: { [ClusterFeed(snapshot: snapshot())] }, execute: { command, _ in await execute(command) }, options: options)
+        var perCluster: (@Sendable (Int) async -> OperatorResult)?
+        if let reload { perCluster = { @Sendable _ in await reload() } }
+        try await run(feeds: { [ClusterFeed(snapshot: snapshot())] }, execute: { command, _ in await execute(command) },
+                      reload: perCluster, options: options)
     }
 
     /// The dashboard over several clusters (`thrifttop attach`): `feeds` gives each one's newest
-    /// snapshot and whether it is live; `execute` sends a command to the cluster at an index.
+    /// snapshot and whether it is live; `execute` sends a command to the cluster at an index,
+    /// `reload` asks that cluster to re-read its file (`:reload`).
     public static func run(
         feeds: @escaping @Sendable () -> [ClusterFeed],
         execute: @escaping @Sendable (OperatorCommand, Int) async -> OperatorResult,
+        reload: (@Sendable (Int) async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
@@ -90,11 +96,18 @@ public enum DashboardLoop {
                             let result = await execute(command, target)
                             inbox.post(command, result)
                         }
+                    case .reload:
+                        guard let reload else {
+                            Dashboard.recordReload(.refused("reload needs a cluster file; this dashboard has none"), state: &state)
+                            continue
+                        }
+                        let target = state.selectedCluster
+                        Task { inbox.post(nil, await reload(target)) }
                     }
                 }
             }
             for (command, result) in inbox.take() {
-                Dashboard.record(result, of: command, state: &state)
+                if let command { Dashboard.record(result, of: command, state: &state) } else { Dashboard.recordReload(result, state: &state) }
             }
             let now = clock.now
             if now - lastPoll >= frameInterval {
@@ -141,15 +154,16 @@ struct LoopUsage {
     }
 }
 
-/// Results of commands running in their own tasks, picked up by the loop on its next tick.
+/// Results of commands running in their own tasks, picked up by the loop on its next tick (a
+/// nil command: a reload's).
 final class ResultInbox: Sendable {
-    private let results = Mutex<[(OperatorCommand, OperatorResult)]>([])
+    private let results = Mutex<[(OperatorCommand?, OperatorResult)]>([])
 
-    func post(_ command: OperatorCommand, _ result: OperatorResult) {
+    func post(_ command: OperatorCommand?, _ result: OperatorResult) {
         results.withLock { $0.append((command, result)) }
     }
 
-    func take() -> [(OperatorCommand, OperatorResult)] {
+    func take() -> [(OperatorCommand?, OperatorResult)] {
         results.withLock { taken in
             defer { taken.removeAll() }
             return taken

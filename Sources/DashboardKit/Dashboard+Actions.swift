@@ -104,6 +104,14 @@ extension Dashboard {
             return []
         case .enter:
             state.overlay = nil
+            if case .command = prompt.kind, OperatorCommandLine.isReload(prompt.text) {
+                guard !state.readOnly else {
+                    state.status = readOnlyNote
+                    return []
+                }
+                state.status = StatusMessage("reloading the cluster file…", .info)
+                return [.reload]
+            }
             submit(prompt, &state, snapshot)
             return []
         case .tab:

@@ -76,6 +76,14 @@ public enum Dashboard {
         }
     }
 
+    /// Shows what `:reload` did, or why it did nothing.
+    public static func recordReload(_ result: OperatorResult, state: inout DashboardState) {
+        switch result {
+        case let .done(text): state.status = StatusMessage(text, .success)
+        case let .refused(reason): state.status = StatusMessage(reason, .failure)
+        }
+    }
+
     /// Returns the table rows (filtered and sorted) it computed, so a frame sorts only once.
     @discardableResult
     static func reconcile(_ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [NodeSnapshot] {

@@ -233,6 +233,8 @@ public final class DemoServer: Sendable {
                 "demo.calls.getStatus": Int64(s.heartbeatCalls),
                 "demo.errors.injected": Int64(s.injectedErrors),
                 "demo.connections": Int64(s.connections.count),
+                // Every connection ever accepted: shows whether a client reconnected.
+                "demo.connections.accepted": Int64(s.nextConnectionID),
                 "demo.restarts": Int64(s.restarts),
                 "demo.heartbeat.clients": Int64(s.heartbeats.activeCount(at: now)),
                 "demo.heartbeat.silent_clients": Int64(s.heartbeats.silentCount(at: now)),

@@ -123,10 +123,21 @@ public final class RemoteCluster: Sendable {
     /// Sends `command` to the daemon; its answer (done, or refused and why), or why it could
     /// not be asked.
     public func execute(_ command: OperatorCommand) async -> OperatorResult {
-        var request = request("/v1/commands")
+        await post("/v1/commands", body: Self.body(of: command))
+    }
+
+    /// Asks the daemon to re-read its cluster file (`POST /v1/reload`, as SIGHUP does).
+    public func reload() async -> OperatorResult {
+        await post("/v1/reload", body: Data())
+    }
+
+    /// 200 is done with the answer's `message`, 409 refused with its `reason`; anything else is
+    /// refused naming the status and the daemon's `error`.
+    private func post(_ path: String, body: Data) async -> OperatorResult {
+        var request = request(path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: Self.body(of: command)))
+        request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await http.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)

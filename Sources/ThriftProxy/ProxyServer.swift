@@ -2,6 +2,7 @@ import ClusterModel
 import ClusterPool
 import NIOCore
 import NIOPosix
+import Synchronization
 import ThriftWire
 
 /// The listeners of a cluster config over a running pool: Thrift clients connect to them, and
@@ -11,18 +12,29 @@ import ThriftWire
 ///     let proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
 ///     print(proxy.boundAddresses)          // ["127.0.0.1:9090"]
 ///     await proxy.shutdown(grace: .seconds(10))
+///
+/// A reload (`ClusterPool.reload(_:also:)` with the proxy as participant) binds the listeners
+/// added and closes the ones removed, leaving the others untouched.
 public final class ProxyServer: Sendable {
     private let pool: ClusterPool
-    private let servers: [any Channel]
-    private let states: [NIOLoopBound<ListenerState>]
-    /// Where each listener listens, in config order (the real port when the config said 0).
-    public let boundAddresses: [NodeAddress]
+    private let limits: ThriftLimits
+    private let listeners: Mutex<[Listener]>
 
-    private init(pool: ClusterPool, servers: [any Channel], states: [NIOLoopBound<ListenerState>], boundAddresses: [NodeAddress]) {
+    /// One bound listener.
+    private struct Listener: Sendable {
+        var config: ListenerConfig
+        var server: any Channel
+        var state: NIOLoopBound<ListenerState>
+        var address: NodeAddress
+    }
+
+    /// Where each listener listens, in config order (the real port when the config said 0).
+    public var boundAddresses: [NodeAddress] { listeners.withLock { $0.map(\.address) } }
+
+    private init(pool: ClusterPool, limits: ThriftLimits, listeners: [Listener]) {
         self.pool = pool
-        self.servers = servers
-        self.states = states
-        self.boundAddresses = boundAddresses
+        self.limits = limits
+        self.listeners = Mutex(listeners)
     }
 
     /// Binds every listener, or none: a port that cannot be bound fails the start with an error
@@ -30,32 +42,30 @@ public final class ProxyServer: Sendable {
     /// `pool.start()`, so a bad port stops everything before a node is contacted (calls that
     /// arrive before the pool runs are answered "no routable node").
     public static func start(pool: ClusterPool, listeners: [ListenerConfig], limits: ThriftLimits = .default) async throws -> ProxyServer {
-        var servers: [any Channel] = []
-        var states: [NIOLoopBound<ListenerState>] = []
-        var addresses: [NodeAddress] = []
+        var bound: [Listener] = []
         do {
-            for config in listeners {
-                let bound = try await pool.eventLoop.submit {
-                    NIOLoopBound(ListenerState(pool: pool, config: config), eventLoop: pool.eventLoop)
-                }.get()
-                let channel: any Channel
-                do {
-                    channel = try await bootstrap(pool: pool, config: config, state: bound, limits: limits)
-                        .bind(host: config.address.host, port: config.address.port).get()
-                } catch {
-                    throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
-                }
-                let address = NodeAddress(channel.localAddress) ?? config.address
-                try await pool.eventLoop.submit { bound.value.boundAddress = address.description }.get()
-                servers.append(channel)
-                states.append(bound)
-                addresses.append(address)
-            }
+            for config in listeners { bound.append(try await bind(config, pool: pool, limits: limits)) }
         } catch {
-            for server in servers { try? await server.close() }
+            for listener in bound { try? await listener.server.close() }
             throw error
         }
-        return ProxyServer(pool: pool, servers: servers, states: states, boundAddresses: addresses)
+        return ProxyServer(pool: pool, limits: limits, listeners: bound)
+    }
+
+    private static func bind(_ config: ListenerConfig, pool: ClusterPool, limits: ThriftLimits) async throws -> Listener {
+        let state = try await pool.eventLoop.submit {
+            NIOLoopBound(ListenerState(pool: pool, config: config), eventLoop: pool.eventLoop)
+        }.get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap(pool: pool, config: config, state: state, limits: limits)
+                .bind(host: config.address.host, port: config.address.port).get()
+        } catch {
+            throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
+        }
+        let address = NodeAddress(channel.localAddress) ?? config.address
+        try await pool.eventLoop.submit { state.value.boundAddress = address.description }.get()
+        return Listener(config: config, server: channel, state: state, address: address)
     }
 
     private static func bootstrap(pool: ClusterPool, config: ListenerConfig, state: NIOLoopBound<ListenerState>,
@@ -87,7 +97,9 @@ public final class ProxyServer: Sendable {
     /// closes every client connection left. Returns how many calls were still in flight when the grace ran out.
     @discardableResult
     public func shutdown(grace: TimeAmount) async -> Int {
-        for server in servers { try? await server.close() }
+        let all = listeners.withLock { $0 }
+        for listener in all { try? await listener.server.close() }
+        let states = all.map(\.state)
         let loop = pool.eventLoop
         let cutOff = try? await loop.flatSubmit { [states] () -> EventLoopFuture<Int> in
             let listeners = states.map(\.value)
@@ -113,4 +125,55 @@ public struct ProxyStartError: Error, Sendable, CustomStringConvertible {
     public var address: String
     public var reason: String
     public var description: String { "cannot listen on \(address): \(reason)" }
+}
+
+extension ProxyServer: ReloadParticipant {
+    /// Binds the config's listeners that are not bound yet (one that cannot be is left out,
+    /// named in the outcome, and tried again at the next reload) and closes the ones no longer
+    /// in it: they stop accepting at once, their client connections close once their calls in
+    /// flight are answered (cut off after `[proxy] shutdown_grace_s`). Unchanged ones are
+    /// untouched.
+    public func reload(_ config: ClusterConfig, into outcome: inout ReloadOutcome) async {
+        let current = listeners.withLock { $0 }
+        var kept: [Listener] = []
+        for listener in current {
+            if config.listeners.contains(listener.config) {
+                kept.append(listener)
+                continue
+            }
+            // Closed before the new ones bind: a listener whose settings changed keeps its port.
+            try? await listener.server.close()
+            retire(listener.state, grace: config.proxy.shutdownGrace)
+            outcome.listenersRemoved.append(listener.address.description)
+            pool.logEvent(.info, .proxy, "stopped listening on \(listener.address) (reload)")
+        }
+        var next: [Listener] = []
+        for wanted in config.listeners {
+            // Each kept listener stands for one entry (two alike on port 0 are two listeners).
+            if let index = kept.firstIndex(where: { $0.config == wanted }) {
+                next.append(kept.remove(at: index))
+                continue
+            }
+            do {
+                let listener = try await Self.bind(wanted, pool: pool, limits: limits)
+                next.append(listener)
+                outcome.listenersAdded.append(listener.address.description)
+                pool.logEvent(.info, .proxy, "listening on \(listener.address) (reload)")
+            } catch {
+                outcome.notApplied.append("\(error)")
+            }
+        }
+        listeners.withLock { $0 = next }
+        await pool.setListeners(next.map(\.address.description))
+    }
+
+    /// A removed listener's client connections: each closes once its calls are answered; any
+    /// left after `grace` are closed.
+    private func retire(_ state: NIOLoopBound<ListenerState>, grace: TimeAmount) {
+        let loop = pool.eventLoop
+        loop.execute {
+            state.value.drain()
+            loop.scheduleTask(in: grace) { _ = state.value.closeAll() }
+        }
+    }
 }

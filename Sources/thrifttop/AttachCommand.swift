@@ -77,6 +77,7 @@ struct AttachCommand: AsyncParsableCommand {
             try await DashboardLoop.run(
                 feeds: { Self.withLocalClock(remotes.map(\.feed)) },
                 execute: { command, index in await remotes[index].execute(command) },
+                reload: { index in await remotes[index].reload() },
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, bell: bell))
             outcome = .success(())
         } catch {

@@ -9,15 +9,22 @@ import ThriftProxy
 struct PoolEndpoints {
     let proxy: ProxyServer
     let admin: AdminServer?
+    /// Re-reads the cluster file (nil when the pool has none, as with --demo).
+    let reloader: ConfigReloader?
 
     /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
     /// cannot be bound stops everything before a node is contacted (and what was bound is
     /// closed again).
-    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, group: any EventLoopGroup) async throws -> PoolEndpoints {
+    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup) async throws -> PoolEndpoints {
         let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
+        let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
         var admin: AdminServer?
         do {
-            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group) }
+            if wantsAdmin {
+                var reload: AdminServer.Reload?
+                if let reloader { reload = { user in await reloader.reload(user: user) } }
+                admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload)
+            }
             try await pool.start()
         } catch {
             await admin?.stop()
@@ -26,7 +33,7 @@ struct PoolEndpoints {
         }
         await pool.setListeners(proxy.boundAddresses.map(\.description))
         for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
-        return PoolEndpoints(proxy: proxy, admin: admin)
+        return PoolEndpoints(proxy: proxy, admin: admin, reloader: reloader)
     }
 
     /// Stops accepting; calls in flight get up to `grace` to finish. Returns how many were cut off.

@@ -14,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "The live dashboard over a cluster (the default command).",
         discussion: """
-        Keys: arrows/j/k move, Enter details, d drain, u undrain, +/- weight, z undo, / filter, s/S sort, e errors only, p pause, ? help (every key), q quit.
+        Keys: arrows/j/k move, Enter details, d drain, u undrain, +/- weight, z undo, / filter, s/S sort, e errors only, p pause, ? help (every key), q quit. :reload re-reads the cluster file (SIGHUP restores the terminal and exits).
 
         Examples:
           thrifttop demo/cluster.toml
@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         // demos at once would fight over one socket, for a toy cluster).
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: !demo, group: poolGroup)
+            endpoints = try await PoolEndpoints.start(pool, admin: !demo, configFile: cluster, group: poolGroup)
         } catch let error as ProxyStartError {
             await demoCluster?.stop()
             throw CLIError(description: "\(error)")
@@ -129,6 +129,10 @@ struct RunCommand: AsyncParsableCommand {
             try await DashboardLoop.run(
                 snapshot: { pool.snapshot },
                 execute: { await pool.execute($0) },
+                reload: { [reloader = endpoints.reloader] in
+                    guard let outcome = await reloader?.reload() else { return .refused("reload needs a config file: this dashboard runs --demo") }
+                    return outcome.isDone ? .done(outcome.message) : .refused(outcome.message)
+                },
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats, bell: bell))
             outcome = .success(())
         } catch {

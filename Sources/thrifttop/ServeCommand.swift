@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "A Thrift-aware load balancer: route every client call through the pool (headless).",
         discussion: """
-        Runs the pool and every [[listener]] of the config. Clients in any language connect to a listener; each call is routed on its own to a routable node (drains and weights act at once, even on persistent connections). Events go to stderr, one line each. On SIGTERM or SIGINT: stop accepting, let calls in flight finish for up to [proxy] shutdown_grace_s, close, exit 0.
+        Runs the pool and every [[listener]] of the config. Clients in any language connect to a listener; each call is routed on its own to a routable node (drains and weights act at once, even on persistent connections). Events go to stderr, one line each. On SIGHUP: re-read the config file (nodes and listeners added, removed or changed; a file with an error is refused and the old config stays). On SIGTERM or SIGINT: stop accepting, let calls in flight finish for up to [proxy] shutdown_grace_s, close, exit 0.
 
         Examples:
           thrifttop serve cluster.toml
@@ -46,11 +46,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw Self.fail("\(cluster) has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")")
         }
         let stop = StopSignal()
+        // SIGHUP is a reload, never a stop: one that comes while starting is ignored, not fatal.
+        signal(SIGHUP, SIG_IGN)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: true, group: group)
+            endpoints = try await PoolEndpoints.start(pool, admin: true, configFile: cluster, group: group)
         } catch {
             await pool.stop()
             try? await group.shutdownGracefully()
@@ -60,9 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let path = endpoints.admin?.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
         if let address = endpoints.admin?.tcpAddress { print("thrifttop serve: admin endpoint on http://\(address)", to: &standardError) }
         let printer = Task { [logFormat] in await Self.printEvents(of: pool, format: logFormat) }
+        let reloader = endpoints.reloader
+        let hangup = HangupSignal {
+            Task {
+                guard let outcome = await reloader?.reload(user: "\(PoolOptions.currentUser()) (SIGHUP)") else { return }
+                var standardError = StandardError()
+                print("thrifttop serve: SIGHUP: \(outcome.message)", to: &standardError)
+            }
+        }
         let signal = await stop.wait(timeout: nil) ?? "stop"
-        print("thrifttop serve: \(signal): no new connections; waiting up to \(config.proxy.shutdownGrace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
-        let cutOff = await endpoints.stop(grace: config.proxy.shutdownGrace)
+        withExtendedLifetime(hangup) {}
+        let grace = pool.config.proxy.shutdownGrace
+        print("thrifttop serve: \(signal): no new connections; waiting up to \(grace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
+        let cutOff = await endpoints.stop(grace: grace)
         if cutOff > 0 { print("thrifttop serve: \(cutOff) call(s) still in flight at the end of the grace period were cut off", to: &standardError) }
         printer.cancel()
         await pool.stop()

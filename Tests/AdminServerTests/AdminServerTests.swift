@@ -12,8 +12,10 @@ import Testing
 @Suite("Admin endpoint", .serialized)
 struct AdminServerTests {
     /// A pool over two demo servers with an admin endpoint; everything stopped at the end.
+    /// `reload`, when given, answers `POST /v1/reload` over the pool.
     static func run(heartbeat: TimeAmount = .milliseconds(100), keepAlive: TimeAmount = .seconds(5),
                     _ configure: (inout AdminSettings, URL) throws -> Void,
+                    reload: (@Sendable (ClusterPool, String) async -> ReloadOutcome)? = nil,
                     _ body: (AdminServer, URL) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-admin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,7 +34,9 @@ struct AdminServerTests {
         let pool = try ClusterPool(config: config, eventLoop: group.next())
         try await pool.start()
         do {
-            let admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group, streamKeepAlive: keepAlive)
+            var hook: AdminServer.Reload?
+            if let reload { hook = { user in await reload(pool, user) } }
+            let admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group, reload: hook, streamKeepAlive: keepAlive)
             do {
                 try await body(admin, directory)
             } catch {

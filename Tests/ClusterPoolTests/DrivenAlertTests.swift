@@ -29,9 +29,9 @@ final class RecordingAlertLauncher: AlertLauncher, @unchecked Sendable {
 @Suite("Alerts on a driven clock")
 struct DrivenAlertTests {
     /// A cluster with `[alerts]` set and the recorder in place of processes.
-    func cluster(_ names: [String], minInterval: TimeAmount = .seconds(1), minRoutable: Int = 1) throws -> (DrivenCluster, RecordingAlertLauncher) {
+    func cluster(_ names: [String], spare: [String] = [], minInterval: TimeAmount = .seconds(1), minRoutable: Int = 1) throws -> (DrivenCluster, RecordingAlertLauncher) {
         var recorder: RecordingAlertLauncher?
-        let cluster = try DrivenCluster(names, configure: { config in
+        let cluster = try DrivenCluster(names, spare: spare, configure: { config in
             config.alerts.command = ["/usr/local/bin/page", "--team", "db"]
             config.alerts.minInterval = minInterval
             config.alerts.timeout = .seconds(10)
@@ -42,6 +42,29 @@ struct DrivenAlertTests {
             recorder = launcher
         })
         return (cluster, recorder!)
+    }
+
+    @Test func aReloadMovesTheFloorsCountWithItsNodesAndNewNodesAlertToo() throws {
+        let (cluster, alerts) = try cluster(["a", "b", "c"], spare: ["d"], minRoutable: 2)
+        cluster.at(ms: 250)
+        func reload(_ change: (inout ClusterConfig) -> Void) throws {
+            var config = cluster.core.config
+            change(&config)
+            _ = cluster.core.reload(config, policies: try PoolPolicies.make(config, maintenanceInterval: PoolCore.maintenanceInterval))
+            cluster.loop.run()
+        }
+        // Two of three routable nodes removed: below the floor, said and alerted at once.
+        try reload { $0.nodes.removeFirst(2) }
+        #expect(cluster.events().contains { $0.kind == .capacity && $0.message == "cluster driven: 1 routable node, fewer than min_routable 2" })
+        #expect(alerts.environments.last?["THRIFTTOP_FROM"] == "3" && alerts.environments.last?["THRIFTTOP_TO"] == "1")
+        // A node added comes up: back above; its own crash alerts under its name.
+        let template = cluster.core.config.nodes[0]
+        try reload { $0.nodes.append(NodeConfig(name: "d", address: NodeAddress(host: "127.0.0.1", port: 9003), settings: template.settings)) }
+        cluster.at(ms: 700)
+        #expect(cluster.health("d") == .up)
+        #expect(cluster.events().contains { $0.kind == .capacity && $0.message == "cluster driven: 2 routable nodes again, min_routable 2" })
+        cluster["d"].crash()
+        #expect(alerts.environments.contains { $0["THRIFTTOP_NODE"] == "d" && $0["THRIFTTOP_TO"] == "down" })
     }
 
     @Test func aPoolStartingRunsNoAlert() throws {

@@ -19,7 +19,8 @@ final class DrivenCluster {
 
     /// `interval` 100 ms and tick 10 ms unless changed: a heartbeat's timeout is then 80 ms
     /// (`PoolCore.heartbeatTimeout`), enforced at the tick after it, 90 ms after the send.
-    init(_ names: [String], seed: UInt64 = 1, configure: (inout ClusterConfig) -> Void = { _ in },
+    /// `spare` servers are not in the config, for a reload to add.
+    init(_ names: [String], spare: [String] = [], seed: UInt64 = 1, configure: (inout ClusterConfig) -> Void = { _ in },
          settings: (inout NodeSettings) -> Void = { _ in }, store: (any OperatorStore)? = nil,
          before start: (DrivenCluster) -> Void = { _ in }) throws {
         var nodeSettings = NodeSettings()
@@ -29,7 +30,7 @@ final class DrivenCluster {
         nodeSettings.detailsInterval = .seconds(3600)
         settings(&nodeSettings)
         var servers: [String: ScriptedServer] = [:]
-        for name in names { servers[name] = ScriptedServer(name: name, loop: loop) }
+        for name in names + spare { servers[name] = ScriptedServer(name: name, loop: loop) }
         self.servers = servers
         var config = ClusterConfig(name: "driven", nodes: names.enumerated().map { index, name in
             NodeConfig(name: name, address: NodeAddress(host: "127.0.0.1", port: 9000 + index), settings: nodeSettings)

@@ -22,7 +22,7 @@ struct AlertState {
     /// Beyond this many waiting runs, new ones are dropped (and that is said once).
     static let maxWaitingRuns = 1000
 
-    let settings: AlertSettings
+    private(set) var settings: AlertSettings
     var launcher: any AlertLauncher = ProcessAlertLauncher()
     var throttle: AlertThrottle<Subject>
     var floor: CapacityFloorWatch
@@ -41,6 +41,26 @@ struct AlertState {
         throttle = AlertThrottle(minInterval: settings.minInterval)
         floor = CapacityFloorWatch(minRoutable: minRoutable)
         routable = Array(repeating: false, count: nodeCount)
+    }
+
+    /// A reload: the per-node flags follow their nodes to their new places (`oldIndices[i]`:
+    /// where node i was, nil for a new one, which starts not routable); new alert settings or a
+    /// new floor take effect, the floor counting from what is routable now. Returns the crossing
+    /// of the floor that removing routable nodes made, if any.
+    mutating func reload(settings new: AlertSettings, minRoutable: Int, oldIndices: [Int?]) -> CapacityFloorWatch.Crossing? {
+        let before = routable
+        routable = oldIndices.map { $0.map { before[$0] } ?? false }
+        if new != settings {
+            settings = new
+            throttle = AlertThrottle(minInterval: new.minInterval)
+        }
+        let count = routable.filter { $0 }.count
+        guard minRoutable == floor.minRoutable else {
+            floor = CapacityFloorWatch(minRoutable: minRoutable)
+            _ = floor.update(by: count)
+            return nil
+        }
+        return floor.update(by: count - floor.count)
     }
 }
 

@@ -8,6 +8,12 @@ final class ChangedNodes {
 
     init(count: Int) { marked = Array(repeating: false, count: count) }
 
+    /// A reload renumbered the nodes: nothing is marked, and `count` places are.
+    func reset(count: Int) {
+        marked = Array(repeating: false, count: count)
+        list.removeAll(keepingCapacity: true)
+    }
+
     func mark(_ index: Int) {
         guard !marked[index] else { return }
         marked[index] = true

@@ -18,7 +18,7 @@ final class NodeState {
     let name: String
     let address: String
     let settings: NodeSettings
-    let configuredWeight: Int
+    private(set) var configuredWeight: Int
 
     private(set) var health = NodeHealth.unknown
     private(set) var version: UInt64 = 1
@@ -61,8 +61,8 @@ final class NodeState {
     private(set) var drained = false
 
     /// Where this node reports that its snapshot is out of date; nil when nobody builds them.
-    private let changes: ChangedNodes?
-    private let index: Int
+    private var changes: ChangedNodes?
+    private var index: Int
 
     init(config: NodeConfig, detector: NodeDetector, index: Int = 0, changes: ChangedNodes? = nil) {
         self.index = index
@@ -244,6 +244,22 @@ final class NodeState {
     }
 
     /// The one place a change is recorded: the version moves on and the pool hears of it.
+    /// A reload renumbered the pool's nodes: this one is now at `index`. (Its snapshot moves with
+    /// it: nothing it shows changed.)
+    func moved(to index: Int) { self.index = index }
+
+    /// A reload removed the node (or replaced it): what still happens to it (calls in flight
+    /// finishing) no longer marks a place in the pool's tables.
+    func detach() { changes = nil }
+
+    /// A reload changed the node's configured weight. The weight an operator set stays; a node
+    /// at its configured weight (nobody set one) takes the new one.
+    func reconfigure(weight newDefault: Int) {
+        if weight == configuredWeight { weight = newDefault }
+        configuredWeight = newDefault
+        changed()
+    }
+
     private func changed() {
         version &+= 1
         changes?.mark(index)

@@ -27,6 +27,12 @@ public struct OutlierEjector: Sendable {
         records = Array(repeating: NodeRecord(), count: nodeCount)
     }
 
+    /// A reload renumbered the nodes: `oldIndices[i]` is where node `i` was (nil: a new node,
+    /// with a clean record).
+    public mutating func reindex(_ oldIndices: [Int?]) {
+        records = oldIndices.map { $0.map { records[$0] } ?? NodeRecord() }
+    }
+
     public func isEjected(_ node: Int, at now: NIODeadline) -> Bool {
         records[node].ejectedUntil.map { now < $0 } ?? false
     }

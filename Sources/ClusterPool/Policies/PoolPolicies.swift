@@ -32,6 +32,8 @@ public protocol EjectionRule: Sendable {
     mutating func recordSuccess(_ node: Int)
     /// Returns the ejection's length when this failure ejects the node.
     mutating func recordFailure(_ node: Int, at now: NIODeadline) -> TimeAmount?
+    /// The nodes were renumbered: `oldIndices[i]` is where node `i` was (nil: new).
+    mutating func reindex(_ oldIndices: [Int?])
 }
 
 /// Notices that the pool itself stopped running for a while (its ticks came late), so the

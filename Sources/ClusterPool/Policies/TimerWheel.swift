@@ -27,6 +27,14 @@ struct TimerWheel<Element> {
         buckets[index, default: []].append(element)
     }
 
+    /// Rewrites every entry (a reload renumbered the nodes); entries mapped to nil are dropped.
+    mutating func remap(_ transform: (Element) -> Element?) {
+        buckets = buckets.compactMapValues { bucket in
+            let kept = bucket.compactMap(transform)
+            return kept.isEmpty ? nil : kept
+        }
+    }
+
     /// Everything due at or before `now`, in due order.
     mutating func takeDue(at now: NIODeadline) -> [Element] {
         let current = slot(now)

@@ -25,6 +25,8 @@ final class CallConnections {
     private(set) var opening = 0
     private var waiting: [Waiter] = []
     private var waitingHead = 0
+    /// The node left the pool at a reload: calls already here finish, then each connection closes.
+    private(set) var retired = false
 
     init(maxConnections: Int, maxPending: Int) {
         self.maxConnections = maxConnections
@@ -36,7 +38,17 @@ final class CallConnections {
     /// No connection free, none may be opened, and the queue is full: the node takes no more calls.
     var isFull: Bool { idle.isEmpty && openCount + opening >= maxConnections && waitingCount >= maxPending }
     /// Whether another connection should be opened for the calls waiting.
-    var wantsAnotherConnection: Bool { waitingCount > opening && openCount + opening < maxConnections }
+    var wantsAnotherConnection: Bool { !retired && waitingCount > opening && openCount + opening < maxConnections }
+    /// Nothing open, opening or waiting: a retired node's connections are all closed.
+    var isQuiet: Bool { openCount + opening == 0 && waitingCount == 0 }
+
+    /// Closes the idle connections now and each busy one once its call is answered (or handed
+    /// to a call already waiting); opens none.
+    func retire() {
+        retired = true
+        for (connection, _) in idle { connection.channel.close(promise: nil) }
+        idle.removeAll()
+    }
 
     /// A free connection now, or nil: then the call waits (`enqueue`).
     func takeIdle() -> ThriftConnection? {
@@ -61,6 +73,8 @@ final class CallConnections {
         if let waiter = popWaiter() {
             busy[ObjectIdentifier(connection)] = connection
             waiter.handoff(.success(connection))
+        } else if retired {
+            connection.channel.close(promise: nil)
         } else {
             idle.append((connection, now))
         }

@@ -12,8 +12,10 @@ final class NodeLink {
         case backingOff
     }
 
-    let index: Int
-    let config: NodeConfig
+    /// Its place in the pool's tables; a reload may renumber it.
+    var index: Int
+    /// A reload may change what does not need a new connection (weight, group, tags).
+    var config: NodeConfig
     var settings: NodeSettings { config.settings }
     let state: NodeState
     /// Connections for balanced calls; `connection` is the heartbeat's.
@@ -27,6 +29,9 @@ final class NodeLink {
     var lastDetailsFetch: NIODeadline?
     /// The `state.version` its snapshot in the pool's array was built from.
     var snapshotVersion: UInt64 = 0
+    /// A reload removed or replaced it: no reconnects, no new calls; it leaves once its calls in
+    /// flight are done.
+    var retired = false
 
     init(index: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes) {
         self.index = index

@@ -14,7 +14,7 @@ extension PoolCore {
     }
 
     /// The floor is an event whether or not an alert command is set: the dashboard rings on it.
-    private func capacityCrossed(_ crossing: CapacityFloorWatch.Crossing) {
+    func capacityCrossed(_ crossing: CapacityFloorWatch.Crossing) {
         let floor = config.minRoutable
         let reason = crossing.below
             ? "\(crossing.to) routable node\(crossing.to == 1 ? "" : "s"), fewer than min_routable \(floor)"

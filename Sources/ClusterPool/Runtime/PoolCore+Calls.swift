@@ -167,7 +167,7 @@ extension PoolCore {
                     ejectionFailure(node)
                 } else {
                     node.state.record(call: .answered(millis: millis, exception: nil), at: now)
-                    policies.ejection.recordSuccess(node.index)
+                    if !node.retired { policies.ejection.recordSuccess(node.index) }
                 }
                 call.succeed(PoolReply(message: message, node: node.config.name))
             case let .failure(error):
@@ -233,7 +233,8 @@ extension PoolCore {
         retriesTotal += 1
         var next = call
         next.attempt += 1
-        next.tried.insert(node.index)
+        // A retired node's index now names another node (or none); it takes no calls anyway.
+        if !node.retired { next.tried.insert(node.index) }
         log(.info, .retry, node: node, "retrying \(call.method) (attempt \(next.attempt) of \(policies.retry.maxAttempts)) after: \(finalError)")
         let delay = policies.retry.delay(afterAttempt: call.attempt, using: &random)
         loop.assumeIsolated().scheduleTask(in: delay) { [self] in attempt(next) }
@@ -241,6 +242,7 @@ extension PoolCore {
 
     /// A failed call counts towards passive ejection.
     private func ejectionFailure(_ node: NodeLink) {
+        guard !node.retired else { return }
         if let length = policies.ejection.recordFailure(node.index, at: now) {
             log(.warning, .ejection, node: node, "ejected for \(length.nanoseconds / 1_000_000_000) s after \(config.outlier.consecutiveFailures) consecutive call failures")
         }

@@ -9,12 +9,13 @@ extension PoolCore {
         connector(node.config, loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
             switch result {
             case let .success(connection):
-                guard !stopped else {
+                guard !stopped, !node.retired else {
                     connection.channel.close(promise: nil)
                     return
                 }
                 connected(node, connection)
             case let .failure(error):
+                guard !node.retired else { return }
                 node.connection = .backingOff
                 apply(node.state.connectFailed(ErrorText.describe(error), at: now), to: node)
                 scheduleReconnect(node)
@@ -50,7 +51,7 @@ extension PoolCore {
     }
 
     private func scheduleReconnect(_ node: NodeLink) {
-        guard !stopped else { return }
+        guard !stopped, !node.retired else { return }
         let delay = node.backoff.nextDelay(using: &random)
         node.reconnectTask = loop.assumeIsolated().scheduleTask(in: delay) { [self] in
             connect(node)

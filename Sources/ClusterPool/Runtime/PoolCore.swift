@@ -13,14 +13,21 @@ final class PoolCore {
     /// Opens a connection to a node on the pool's loop. Tests pass in-memory channels.
     typealias Connector = @Sendable (NodeConfig, any EventLoop) -> EventLoopFuture<ThriftConnection>
 
-    let config: ClusterConfig
+    /// A reload replaces it, and the node tables below (see PoolCore+Reload).
+    var config: ClusterConfig {
+        didSet { forwardedCallBudget = ClusterPool.forwardedCallBudget(config) }
+    }
+    /// Kept with the config: it is read for every forwarded call.
+    private(set) var forwardedCallBudget: TimeAmount
     let loop: any EventLoop
     let options: PoolOptions
-    let nodes: [NodeLink]
-    let nodeIndex: [String: Int]
+    var nodes: [NodeLink]
+    var nodeIndex: [String: Int]
     /// 0..<nodes.count, and the nodes of each group: who a call may go to, without a filter per call.
-    let allIndices: [Int]
-    let groupMembers: [String: [Int]]
+    var allIndices: [Int]
+    var groupMembers: [String: [Int]]
+    /// Nodes a reload removed or replaced, until their calls in flight are done.
+    var retiring: [NodeLink] = []
     let connector: Connector
     var policies: PoolPolicies
     var random: SeededGenerator
@@ -63,6 +70,7 @@ final class PoolCore {
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
          connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
         self.config = config
+        forwardedCallBudget = ClusterPool.forwardedCallBudget(config)
         self.loop = loop
         self.options = options
         self.connector = connector
@@ -73,15 +81,20 @@ final class PoolCore {
         nodes = config.nodes.enumerated().map { NodeLink(index: $0, config: $1, policies: policies, changes: changes) }
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
-        nodeIndex = Dictionary(uniqueKeysWithValues: config.nodes.enumerated().map { ($1.name, $0) })
-        allIndices = Array(config.nodes.indices)
-        groupMembers = Dictionary(grouping: config.nodes.indices.filter { config.nodes[$0].group != nil }) { config.nodes[$0].group! }
+        (nodeIndex, allIndices, groupMembers) = Self.tables(config.nodes)
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
         wheel = TimerWheel(tick: options.tick)
         operatorLog = OperatorLog(store: operatorStore, loop: loop)
         snapshots = SnapshotPublisher(nodes: config.nodes)
         alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
+    }
+
+    /// Who is where in `nodes`: by name, all, by group.
+    static func tables(_ nodes: [NodeConfig]) -> ([String: Int], [Int], [String: [Int]]) {
+        (Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.name, $0) }),
+         Array(nodes.indices),
+         Dictionary(grouping: nodes.indices.filter { nodes[$0].group != nil }) { nodes[$0].group! })
     }
 
     /// Connects over TCP with the node's protocol, transport and connect timeout.
@@ -128,7 +141,7 @@ final class PoolCore {
         tickTask?.cancel()
         alerts.wakeUp?.cancel()
         var closing: [EventLoopFuture<Void>] = []
-        for node in nodes {
+        for node in nodes + retiring {
             node.reconnectTask?.cancel()
             if let connection = node.liveConnection {
                 closing.append(connection.channel.close().recover { _ in })
@@ -192,6 +205,7 @@ final class PoolCore {
             }
         }
         collectAlertOutcomes()
+        expireRetiring(now)
         publishSnapshotIfWanted()
     }
 

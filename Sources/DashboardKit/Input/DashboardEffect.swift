@@ -5,6 +5,8 @@ import ClusterModel
 public enum DashboardEffect: Sendable, Equatable {
     /// Send an operator command to the pool; feed the result back with `Dashboard.record`.
     case execute(OperatorCommand)
+    /// Re-read the cluster file (`:reload`); feed the outcome back with `Dashboard.recordReload`.
+    case reload
     /// Leave the dashboard and restore the terminal.
     case quit
     /// Throw away what the terminal shows and repaint everything (Ctrl-L).

@@ -2,11 +2,17 @@ import ClusterModel
 
 /// The `:` command line: parsing `drain NAME [force]`, `undrain NAME`, `weight NAME N`,
 /// `reset NAME` and `undo` into an `OperatorCommand`, and Tab completion of verbs and node names.
+/// `reload` (re-read the cluster file) is not an operator command: `isReload` tells it apart.
 /// Errors are sentences for the status row, with "did you mean" for near misses.
 public enum OperatorCommandLine {
-    public static let verbs = ["drain", "undrain", "weight", "reset", "undo"]
+    public static let verbs = ["drain", "undrain", "weight", "reset", "undo", "reload"]
 
-    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N · reset NAME · undo"
+    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N · reset NAME · undo · reload"
+
+    /// `reload`: the dashboard re-reads its cluster file (`DashboardEffect.reload`).
+    public static func isReload(_ text: String) -> Bool {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() } == ["reload"]
+    }
 
     /// Why a command line was rejected.
     public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -56,6 +62,9 @@ public enum OperatorCommandLine {
         case "undo":
             if !args.isEmpty { return .failure(ParseError(message: "undo takes no arguments")) }
             return .success(.undo)
+        case "reload":
+            // A bare `reload` never gets here (`isReload`): it is the loop's, not the pool's.
+            return .failure(ParseError(message: "reload takes no arguments"))
         default:
             let hint = NameSuggestion.closest(to: verb, in: verbs).map { " (did you mean \"\($0)\"?)" } ?? ""
             return .failure(ParseError(message: "unknown command \"\(verb)\"\(hint); commands: \(usage)"))
@@ -72,7 +81,7 @@ public enum OperatorCommandLine {
         let pool: [String]
         switch words.count {
         case 1: pool = verbs
-        case 2 where words[0].lowercased() != "undo": pool = nodes.sorted()
+        case 2 where !["undo", "reload"].contains(words[0].lowercased()): pool = nodes.sorted()
         case 3 where words[0].lowercased() == "drain": pool = ["force"]
         default: return (text, [])
         }

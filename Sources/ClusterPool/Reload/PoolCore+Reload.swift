@@ -1,0 +1,161 @@
+import ClusterModel
+import NIOCore
+
+// A reload on the pool's loop, in one go (no call is routed halfway through): the node tables
+// are rebuilt in the new config's order. Nodes that stay keep their `NodeLink` — state machine,
+// heartbeat connection, call connections, drain and operator weight — and only move to their new
+// place; the timer wheel and the ejection records are renumbered to match. Nodes that leave are
+// retired: their heartbeat connection closes now, their call connections once the calls on them
+// are answered (see `expireRetiring`).
+
+extension PoolCore {
+    /// Takes `new` (already validated: `newPolicies` were made from it), but for what needs a
+    /// restart (`needingRestart`), which keeps its value in `config`. Returns what changed; the
+    /// facade logs and audits it.
+    func reload(_ new: ClusterConfig, policies newPolicies: PoolPolicies) -> ReloadOutcome {
+        var outcome = ReloadOutcome()
+        outcome.notApplied = Self.needingRestart(config, new)
+        let oldNodes = nodes
+        // Nodes whose snapshot was out of date stay so at their new places.
+        let pending = changes.take()
+        changes.reset(count: new.nodes.count)
+        var links: [NodeLink] = []
+        var fresh: [NodeLink] = []
+        /// Per new place, where the node was (nil: a new `NodeLink`).
+        var oldIndices: [Int?] = []
+        for (index, nodeConfig) in new.nodes.enumerated() {
+            let name = nodeConfig.name
+            guard let was = nodeIndex[name].map({ oldNodes[$0] }) else {
+                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes)
+                outcome.added.append(name)
+                links.append(link)
+                fresh.append(link)
+                oldIndices.append(nil)
+                continue
+            }
+            if was.config.address != nodeConfig.address || was.config.settings != nodeConfig.settings {
+                // A new address, protocol, timeout or limit: new connections, the operator's say kept.
+                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes)
+                if was.state.drained { _ = link.state.apply(.drain, at: now) }
+                if was.state.weight != was.config.weight { _ = link.state.apply(.weight(was.state.weight), at: now) }
+                retire(was)
+                outcome.changed.append(name)
+                links.append(link)
+                fresh.append(link)
+                oldIndices.append(nil)
+                continue
+            }
+            oldIndices.append(was.index)
+            was.index = index
+            was.state.moved(to: index)
+            if was.config != nodeConfig {
+                // Weight, group or tags: nothing a connection depends on.
+                outcome.changed.append(name)
+                if was.config.weight != nodeConfig.weight { was.state.reconfigure(weight: nodeConfig.weight) }
+                was.config = nodeConfig
+                was.snapshotVersion = 0
+                changes.mark(index)
+            }
+            links.append(was)
+        }
+        let staying = Set(new.nodes.map(\.name))
+        for node in oldNodes where !staying.contains(node.config.name) {
+            outcome.removed.append(node.config.name)
+            retire(node)
+        }
+
+        var newIndexOfOld = [Int?](repeating: nil, count: oldNodes.count)
+        for (index, old) in oldIndices.enumerated() { if let old { newIndexOfOld[old] = index } }
+        wheel.remap { entry -> WheelEntry? in
+            switch entry {
+            case let .heartbeat(old): return newIndexOfOld[old].map(WheelEntry.heartbeat)
+            case let .expire(old): return newIndexOfOld[old].map(WheelEntry.expire)
+            }
+        }
+        var ejection = policies.ejection
+        if config.outlier == new.outlier { ejection.reindex(oldIndices) } else { ejection = newPolicies.ejection }
+        // The pause guard's reference point stays; the rest are the new config's (a new balancer
+        // starts with no history, which only smooth weighted round robin has).
+        let pause = policies.pause
+        let budget = config.retry == new.retry ? policies.budget : newPolicies.budget
+        policies = newPolicies
+        policies.ejection = ejection
+        policies.pause = pause
+        policies.budget = budget
+
+        nodes = links
+        (nodeIndex, allIndices, groupMembers) = Self.tables(new.nodes)
+        let crossing = alerts.reload(settings: new.alerts, minRoutable: new.minRoutable, oldIndices: oldIndices)
+        // What needs a restart stays as it is in force, so `config` never claims what is not so.
+        var applied = new
+        applied.admin = config.admin
+        applied.name = config.name
+        applied.stateFile = config.stateFile
+        applied.auditLog = config.auditLog
+        applied.eventLogCapacity = config.eventLogCapacity
+        config = applied
+        instanceName = new.instance ?? PoolOptions.hostName()
+        snapshots.renumber(links, from: oldIndices)
+        if let crossing { capacityCrossed(crossing) }  // after `config`: its text names the new floor
+        for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
+        for old in pending { if let index = newIndexOfOld[old] { changes.mark(index) } }
+
+        let start = now
+        for (k, node) in fresh.enumerated() {
+            connect(node)
+            let offset = node.settings.heartbeatInterval.nanoseconds * Int64(k) / Int64(fresh.count)
+            scheduleHeartbeat(node, at: start + .nanoseconds(offset) + node.settings.heartbeatInterval)
+        }
+        return outcome
+    }
+
+    /// Out of the pool's tables: no heartbeats, reconnects or new calls. The heartbeat connection
+    /// closes now; calls in flight (or already waiting for one of its connections) finish.
+    private func retire(_ node: NodeLink) {
+        node.retired = true
+        node.state.detach()
+        node.reconnectTask?.cancel()
+        node.liveConnection?.channel.close(promise: nil)
+        node.connection = .idle
+        node.calls.retire()
+        retiring.append(node)
+    }
+
+    /// Every maintenance pass: deadlines of calls still on retired nodes (the wheel no longer
+    /// knows them), and the nodes whose connections are all closed leave for good.
+    func expireRetiring(_ now: NIODeadline) {
+        guard !retiring.isEmpty else { return }
+        for node in retiring { node.calls.expire(now: now) }
+        retiring.removeAll { $0.calls.isQuiet }
+    }
+
+    /// What changed in `new` that only a restart applies.
+    static func needingRestart(_ old: ClusterConfig, _ new: ClusterConfig) -> [String] {
+        var notes: [String] = []
+        if old.admin != new.admin { notes.append("[admin] changed: needs a restart") }
+        if old.name != new.name { notes.append("name changed: needs a restart (it names the admin socket and the metrics)") }
+        if old.stateFile != new.stateFile || old.auditLog != new.auditLog {
+            notes.append("state_file or audit_log changed: needs a restart")
+        }
+        if old.eventLogCapacity != new.eventLogCapacity { notes.append("event_log_capacity changed: needs a restart") }
+        if old.health != new.health {
+            notes.append("[health] changed: applies to nodes added or changed now, to the others after a restart")
+        }
+        return notes
+    }
+}
+
+extension SnapshotPublisher {
+    /// After a reload: a node that stayed keeps its snapshot and figures at its new place (at
+    /// 10,000 nodes, rebuilding them all would hold the loop up); a new one has a placeholder
+    /// until the next build.
+    mutating func renumber(_ links: [NodeLink], from oldIndices: [Int?]) {
+        let old = self
+        nodes = links.indices.map { i in
+            oldIndices[i].map { old.nodes[$0] } ?? NodeSnapshot(name: links[i].config.name, address: links[i].config.address.description)
+        }
+        ownRoutable = oldIndices.map { $0.map { old.ownRoutable[$0] } ?? false }
+        availability = oldIndices.map { $0.map { old.availability[$0] } ?? 0 }
+        pickRates = links.map(\.state.pickRate)
+    }
+}
