@@ -45,6 +45,7 @@ struct HelpOverlay {
                 ("=", "reset the weight to the configured one"),
                 ("z", "undo the last operator action"),
                 (":", "command line: drain, undrain, weight, reset, undo (Tab completes)"),
+                (":reload", "re-read the cluster file (attached: the daemon re-reads its own)"),
                 ("y Enter  n Esc", "in a dialog: confirm / cancel"),
             ]))
         }
