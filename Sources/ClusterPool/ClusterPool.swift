@@ -22,7 +22,7 @@ public final class ClusterPool: Sendable {
     public let eventLoop: any EventLoop
     let core: NIOLoopBoundBox<PoolCore?>
     private let shared: NIOLockedValueBox<Shared>
-    private let options: PoolOptions
+    let options: PoolOptions
     private let operatorStore: any OperatorStore
     /// Computed once: it is read for every forwarded call.
     let forwardedCallBudget: TimeAmount
@@ -30,6 +30,7 @@ public final class ClusterPool: Sendable {
     private struct Shared {
         var snapshot: ClusterSnapshot
         var wanted = true
+        var started = false
     }
 
     /// `operatorStore` keeps drains and weights across restarts and audits every action; by
@@ -72,7 +73,11 @@ public final class ClusterPool: Sendable {
             self.core.value = core
             core.start(restoring: loaded)
         }.get()
+        shared.withLockedValue { $0.started = true }
     }
+
+    /// Whether `start()` has run (a stopped pool too): `run()` starts the pool only if not.
+    var isStarted: Bool { shared.withLockedValue { $0.started } }
 
     /// Closes every connection. Calls in flight fail.
     public func stop() async {

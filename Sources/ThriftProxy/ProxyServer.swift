@@ -46,7 +46,7 @@ public final class ProxyServer: Sendable {
                     throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
                 }
                 let address = NodeAddress(channel.localAddress) ?? config.address
-                try await pool.eventLoop.submit { bound.value.boundAddress = address.description }.get()
+                try await pool.eventLoop.submit { bound.value.bound(to: address.description) }.get()
                 servers.append(channel)
                 states.append(bound)
                 addresses.append(address)

@@ -103,6 +103,7 @@ public struct ClusterConfig: Sendable, Equatable {
     /// Names this instance in the audit log and in events; nil: the host name.
     public var instance: String?
     public var admin = AdminSettings()
+    public var metrics = MetricsSettings()
 
     public init(name: String, nodes: [NodeConfig]) {
         self.name = name
