@@ -2,6 +2,7 @@ import ClusterModel
 import ClusterPool
 import Foundation
 import NIOHTTP1
+import Prometheus
 
 /// One answer of the admin endpoint.
 struct AdminResponse: Sendable {
@@ -22,6 +23,8 @@ struct AdminResponse: Sendable {
 /// What each path does. Authorization has been decided before (see `AdminRequestHandler`).
 struct AdminRoutes: Sendable {
     let pool: ClusterPool
+    /// What `GET /metrics` writes; nil: the process exports no metrics.
+    var metrics: PrometheusCollectorRegistry?
 
     func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
         switch (method, path) {
@@ -36,6 +39,9 @@ struct AdminRoutes: Sendable {
             } catch {
                 return .error(.serviceUnavailable, "the pool is not running: \(error)")
             }
+        case (.GET, "/metrics"):
+            guard let metrics else { return .error(.notFound, "this process exports no metrics (an embedder passes AdminServer.start a registry)") }
+            return AdminResponse(status: .ok, contentType: PrometheusMetrics.contentType, body: Data(metrics.emitToBuffer()))
         case (.POST, "/v1/commands"):
             guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: actions need a token of token_file") }
             let command: OperatorCommand
@@ -47,12 +53,12 @@ struct AdminRoutes: Sendable {
             case let .done(message): return .json(.ok, ["outcome": "done", "message": message])
             case let .refused(reason): return .json(.conflict, ["outcome": "refused", "reason": reason])
             }
-        case (_, "/healthz"), (_, "/v1/snapshot"):
+        case (_, "/healthz"), (_, "/v1/snapshot"), (_, "/metrics"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")])
         case (_, "/v1/commands"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use POST"}"#.utf8), headers: [("Allow", "POST")])
         default:
-            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands or /healthz)")
+            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands, /metrics or /healthz)")
         }
     }
 

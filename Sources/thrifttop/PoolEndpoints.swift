@@ -12,12 +12,13 @@ struct PoolEndpoints {
 
     /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
     /// cannot be bound stops everything before a node is contacted (and what was bound is
-    /// closed again).
-    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, group: any EventLoopGroup) async throws -> PoolEndpoints {
+    /// closed again). The admin endpoint's `/metrics` exports `metrics`.
+    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, group: any EventLoopGroup,
+                      metrics: PrometheusMetrics? = nil) async throws -> PoolEndpoints {
         let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
         var admin: AdminServer?
         do {
-            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group) }
+            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, metrics: metrics?.registry) }
             try await pool.start()
         } catch {
             await admin?.stop()

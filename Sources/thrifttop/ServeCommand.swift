@@ -47,10 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let stop = StopSignal()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Before the pool: its default metrics factory is the bootstrapped one.
+        let metrics = PrometheusMetrics.bootstrap()
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: true, group: group)
+            endpoints = try await PoolEndpoints.start(pool, admin: true, group: group, metrics: metrics)
         } catch {
             await pool.stop()
             try? await group.shutdownGracefully()
