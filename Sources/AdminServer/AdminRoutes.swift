@@ -2,7 +2,6 @@ import ClusterModel
 import ClusterPool
 import Foundation
 import NIOHTTP1
-import Prometheus
 
 /// One answer of the admin endpoint.
 struct AdminResponse: Sendable {
@@ -24,7 +23,7 @@ struct AdminResponse: Sendable {
 struct AdminRoutes: Sendable {
     let pool: ClusterPool
     /// What `GET /metrics` writes; nil: the process exports no metrics.
-    var metrics: PrometheusCollectorRegistry?
+    var metrics: PrometheusMetrics?
 
     func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
         switch (method, path) {
@@ -40,8 +39,8 @@ struct AdminRoutes: Sendable {
                 return .error(.serviceUnavailable, "the pool is not running: \(error)")
             }
         case (.GET, "/metrics"):
-            guard let metrics else { return .error(.notFound, "this process exports no metrics (an embedder passes AdminServer.start a registry)") }
-            return AdminResponse(status: .ok, contentType: PrometheusMetrics.contentType, body: Data(metrics.emitToBuffer()))
+            guard let metrics else { return .error(.notFound, "this process exports no metrics (an embedder passes AdminServer.start its PrometheusMetrics)") }
+            return AdminResponse(status: .ok, contentType: PrometheusMetrics.contentType, body: Data(metrics.exposition().utf8))
         case (.POST, "/v1/commands"):
             guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: actions need a token of token_file") }
             let command: OperatorCommand

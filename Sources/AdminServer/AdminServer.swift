@@ -4,10 +4,9 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Prometheus
 
 /// The admin endpoint over a running pool: its snapshot, operator commands, its Prometheus
-/// metrics (when given a registry) and a liveness probe
+/// metrics (when given them) and a liveness probe
 /// over HTTP/1.1 (NIO's codec), on a Unix socket (mode 0600 in a 0700 directory; the peer's uid
 /// is the operator in the audit log) and, when configured, on loopback TCP with bearer tokens.
 /// `thrifttop serve` starts one; an embedder starts the same over its own `ClusterPool`.
@@ -28,9 +27,9 @@ public final class AdminServer: Sendable {
     }
 
     /// Binds what `settings` asks for, or nothing: any failure names the path or address and why.
-    /// `metrics` is what `GET /metrics` exports (see `PrometheusMetrics`); nil: 404 there.
+    /// `metrics` is what `GET /metrics` exports; nil: 404 there.
     public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup,
-                             metrics: PrometheusCollectorRegistry? = nil) async throws -> AdminServer {
+                             metrics: PrometheusMetrics? = nil) async throws -> AdminServer {
         let routes = AdminRoutes(pool: pool, metrics: metrics)
         var channels: [any Channel] = []
         var socketPath: String?, tcpAddress: NodeAddress?

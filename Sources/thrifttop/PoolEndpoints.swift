@@ -18,7 +18,7 @@ struct PoolEndpoints {
         let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
         var admin: AdminServer?
         do {
-            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, metrics: metrics?.registry) }
+            if wantsAdmin { admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, metrics: metrics) }
             try await pool.start()
         } catch {
             await admin?.stop()

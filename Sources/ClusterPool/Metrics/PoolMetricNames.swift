@@ -24,7 +24,7 @@ public enum PoolMetricNames {
     public static let help: [String: String] = [
         nodeUp: "1 when the node answers its heartbeats (up, degraded, or draining by its own status), 0 otherwise.",
         nodeRoutable: "1 when the node takes new calls (serving, not drained, weight above 0, not ejected), 0 otherwise.",
-        nodeHealth: "1 for the node's current state, in the health label (only the current state is present).",
+        nodeHealth: "1 for the node's current state (the health label), 0 for states it was in before.",
         nodeWeight: "The node's balancer weight (0-1000), as the operator set it.",
         nodeDrained: "1 when an operator drained the node, 0 otherwise.",
         calls: "Call attempts sent to the node, by outcome (ok, exception, timeout, error).",
