@@ -71,8 +71,10 @@ struct MetricsEndpointTests {
 
     /// Demo servers a and b, a node "gone" that refuses connections, a listener, and the admin
     /// endpoint exporting a registry of the test's own; traffic through the listener until a
-    /// has taken some calls, then a drained. `body` gets the socket path and the listener's address.
-    static func withLivePool(perNodeHistograms: Bool, _ body: (String, String, ClusterPool, DemoTraffic) async throws -> Void) async throws {
+    /// has taken some calls, then a drained. `body` gets the socket path, the listener's address,
+    /// and the calls a and b had been sent when a was drained.
+    static func withLivePool(perNodeHistograms: Bool,
+                             _ body: (String, String, ClusterPool, DemoTraffic, (a: Int, b: Int)) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-metrics-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -110,7 +112,9 @@ struct MetricsEndpointTests {
             traffic?.start(seed: 5)
             try await waitFor("a and b take calls", pool) { s in s.nodes.prefix(2).allSatisfy { $0.calls >= 10 } }
             #expect(await pool.execute(.drain(node: "a")).isDone)
-            try await body(try #require(admin?.socketPath), listener.description, pool, try #require(traffic))
+            // Counted as sent: a drained node is sent nothing more from here.
+            let drained = try await pool.currentSnapshot().nodes
+            try await body(try #require(admin?.socketPath), listener.description, pool, try #require(traffic), (drained[0].calls, drained[1].calls))
         } catch {
             await stopAll()
             throw error
@@ -145,15 +149,20 @@ struct MetricsEndpointTests {
     }
 
     @Test func metricsShowWhatAnOperatorLooksForAndPassPromtool() async throws {
-        try await Self.withLivePool(perNodeHistograms: false) { socket, listener, pool, traffic in
+        try await Self.withLivePool(perNodeHistograms: false) { socket, listener, pool, traffic, atDrain in
             let during = Self.samples(try await Self.scrape(socket))
             #expect((Self.value(during, "thrifttop_proxy_connections", ["cluster": "met", "listener": listener]) ?? 0) >= 1,
                     "the traffic's connections are open")
-            // Once the traffic has stopped and every call is answered, the counts must add up.
+            // Once b alone has taken more, the traffic stops; with every call answered the counts add up.
+            try await Self.waitFor("b takes the calls", pool) { $0.nodes[1].calls >= atDrain.b + 20 }
             traffic.stop()
             try await Self.waitFor("no call in flight", pool) { $0.nodes.allSatisfy { $0.inFlight == 0 } }
-            try await Task.sleep(for: .milliseconds(300))
-            let text = try await Self.scrape(socket)
+            // The clients' connections close a moment later.
+            var text = try await Self.scrape(socket)
+            for _ in 0..<100 where Self.value(Self.samples(text), "thrifttop_proxy_connections", ["cluster": "met", "listener": listener]) != 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                text = try await Self.scrape(socket)
+            }
             let s = Self.samples(text)
             func node(_ name: String, _ more: [String: String] = [:]) -> [String: String] { ["cluster": "met", "node": name].merging(more) { $1 } }
             #expect(Self.value(s, "thrifttop_node_up", node("a")) == 1, "drained, a still answers its heartbeats")
@@ -171,13 +180,14 @@ struct MetricsEndpointTests {
             #expect(Self.value(s, "thrifttop_routable_nodes", ["cluster": "met"]) == 1)
             #expect(Self.value(s, "thrifttop_cluster_availability_ratio", ["cluster": "met"]) != nil)
             #expect(Self.value(s, "thrifttop_operator_actions_total", ["cluster": "met", "action": "drain", "outcome": "done"]) == 1)
-            #expect((Self.value(s, "thrifttop_heartbeats_total", node("a", ["outcome": "ok"])) ?? 0) >= 5)
             // Every call the listener answered went to a or b, once (no failures, so no retries).
             let snapshot = try await pool.currentSnapshot()
+            let beats = Self.value(s, "thrifttop_heartbeats_total", node("a", ["outcome": "ok"])) ?? 0
+            #expect(beats >= 1 && beats <= Double(snapshot.nodes[0].heartbeatsOK), "as many as answered by the scrape")
             let callsA = try #require(Self.value(s, "thrifttop_calls_total", node("a", ["outcome": "ok"])))
             let callsB = try #require(Self.value(s, "thrifttop_calls_total", node("b", ["outcome": "ok"])))
             #expect(callsA == Double(snapshot.nodes[0].calls) && callsB == Double(snapshot.nodes[1].calls))
-            #expect(callsA >= 10 && callsB > callsA, "after the drain only b took calls")
+            #expect(callsA == Double(atDrain.a) && callsB >= Double(atDrain.b + 20), "after the drain only b took calls")
             let proxied = try #require(Self.value(s, "thrifttop_proxy_calls_total", ["cluster": "met", "listener": listener, "outcome": "ok"]))
             #expect(proxied == callsA + callsB)
             #expect(Self.value(s, "thrifttop_proxy_connections", ["cluster": "met", "listener": listener]) == 0, "the traffic's connections closed")
@@ -198,7 +208,7 @@ struct MetricsEndpointTests {
     }
 
     @Test func perNodeHistogramsOnlyWithTheKey() async throws {
-        try await Self.withLivePool(perNodeHistograms: true) { socket, _, _, _ in
+        try await Self.withLivePool(perNodeHistograms: true) { socket, _, _, _, _ in
             let text = try await Self.scrape(socket)
             let s = Self.samples(text)
             let buckets = s.filter { $0.name == "thrifttop_call_duration_seconds_bucket" }
