@@ -7,10 +7,9 @@ import CoreMetrics
 final class PoolMetrics {
     let factory: any MetricsFactory
     let cluster: String
-    /// `[metrics] per_node_histograms`: each node has its own duration histograms (label
-    /// `node`); otherwise one pair for the cluster. Never both, so summing a histogram over its
+    /// The cluster's duration histograms; nil with `[metrics] per_node_histograms`, when each
+    /// node has its own (label `node`) instead. Never both, so summing a histogram over its
     /// series counts every call once.
-    let perNodeHistograms: Bool
     private let clusterHistograms: (call: Timer, heartbeat: Timer)?
     let retries: Counter
     let retryBudgetExhausted: Counter
@@ -24,9 +23,8 @@ final class PoolMetrics {
     init(cluster: String, settings: MetricsSettings, factory: any MetricsFactory) {
         self.factory = factory
         self.cluster = cluster
-        perNodeHistograms = settings.perNodeHistograms
         let dimensions = [("cluster", cluster)]
-        clusterHistograms = perNodeHistograms ? nil : (
+        clusterHistograms = settings.perNodeHistograms ? nil : (
             Timer(label: PoolMetricNames.callDuration, dimensions: dimensions, factory: factory),
             Timer(label: PoolMetricNames.heartbeatDuration, dimensions: dimensions, factory: factory))
         retries = Counter(label: PoolMetricNames.retries, dimensions: dimensions, factory: factory)
