@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_FLAGS := -Xswiftc -warnings-as-errors
 DEMO_PACKAGES := libncurses-dev
-TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux
+TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux prometheus
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH := .build-fuzz
 

@@ -26,6 +26,8 @@ struct AdminRoutes: Sendable {
     let streams: AdminStreamHub
     /// Re-reads the cluster file for the caller named (see `AdminServer.start`); nil: none.
     var reload: AdminServer.Reload?
+    /// What `GET /metrics` writes; nil: the process exports no metrics.
+    var metrics: PrometheusMetrics?
 
     func respond(method: HTTPMethod, path: String, body: Data, caller: AdminCaller) async -> AdminResponse {
         switch (method, path) {
@@ -40,6 +42,9 @@ struct AdminRoutes: Sendable {
             } catch {
                 return .error(.serviceUnavailable, "the pool is not running: \(error)")
             }
+        case (.GET, "/metrics"):
+            guard let metrics else { return .error(.notFound, "this process exports no metrics (an embedder passes AdminServer.start its PrometheusMetrics)") }
+            return AdminResponse(status: .ok, contentType: PrometheusMetrics.contentType, body: Data(metrics.exposition().utf8))
         case (.POST, "/v1/commands"):
             guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: actions need a token of token_file") }
             let command: OperatorCommand
@@ -59,12 +64,12 @@ struct AdminRoutes: Sendable {
             return .json(.ok, ["outcome": "done", "message": outcome.message, "added": outcome.added, "removed": outcome.removed,
                                "changed": outcome.changed, "listeners_added": outcome.listenersAdded,
                                "listeners_removed": outcome.listenersRemoved, "not_applied": outcome.notApplied])
-        case (_, "/healthz"), (_, "/v1/snapshot"):
+        case (_, "/healthz"), (_, "/v1/snapshot"), (_, "/metrics"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")])
         case (_, "/v1/commands"), (_, "/v1/reload"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use POST"}"#.utf8), headers: [("Allow", "POST")])
         default:
-            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands, /v1/reload or /healthz)")
+            return .error(.notFound, "no such path: \(path) (try /v1/snapshot, /v1/stream, /v1/commands, /v1/reload, /metrics or /healthz)")
         }
     }
 

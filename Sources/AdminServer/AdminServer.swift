@@ -6,7 +6,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The admin endpoint over a running pool: its snapshot, operator commands and a liveness probe
+/// The admin endpoint over a running pool: its snapshot, operator commands, its Prometheus
+/// metrics (when given them) and a liveness probe
 /// over HTTP/1.1 (NIO's codec), on a Unix socket (mode 0600 in a 0700 directory; the peer's uid
 /// is the operator in the audit log) and, when configured, on loopback TCP with bearer tokens.
 /// `thrifttop serve` starts one; an embedder starts the same over its own `ClusterPool`.
@@ -34,10 +35,12 @@ public final class AdminServer: Sendable {
 
     /// Binds what `settings` asks for, or nothing: any failure names the path or address and why.
     /// `streamKeepAlive`: how often an idle `/v1/stream` gets a comment line (tests shorten it).
-    /// Without `reload`, `POST /v1/reload` is refused (nothing to re-read).
+    /// Without `reload`, `POST /v1/reload` is refused (nothing to re-read). `metrics` is what
+    /// `GET /metrics` exports; nil: 404 there.
     public static func start(pool: ClusterPool, settings: AdminSettings, group: any EventLoopGroup,
-                             reload: Reload? = nil, streamKeepAlive: TimeAmount = .seconds(5)) async throws -> AdminServer {
-        let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive), reload: reload)
+                             reload: Reload? = nil, metrics: PrometheusMetrics? = nil,
+                             streamKeepAlive: TimeAmount = .seconds(5)) async throws -> AdminServer {
+        let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive), reload: reload, metrics: metrics)
         let connections = AdminConnections()
         var channels: [any Channel] = []
         var socketPath: String?, tcpAddress: NodeAddress?

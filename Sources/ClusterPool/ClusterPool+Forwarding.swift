@@ -1,4 +1,5 @@
 import ClusterModel
+import CoreMetrics
 import NIOCore
 import ThriftWire
 
@@ -58,6 +59,10 @@ extension ClusterPool {
         }.get()) ?? []
     }
 
+    /// Where this pool records its metrics (`PoolOptions.metricsFactory`): a proxy over it
+    /// records its own there too.
+    public var metricsFactory: any MetricsFactory { options.metricsFactory }
+
     /// Tells snapshots where a proxy over this pool listens.
     public func setListeners(_ addresses: [String]) async {
         try? await eventLoop.submit { [self] in core.value?.listeners = addresses }.get()
@@ -69,14 +74,14 @@ extension ClusterPool {
         core.value?.unroutableSummary(group: group) ?? "the pool is not running"
     }
 
-    /// Adds an event to the pool's log (shown by the dashboard), from any thread.
+    /// Adds an event to the pool's log (shown by the dashboard, and logged to the pool's
+    /// `Logger`), from any thread.
     public func logEvent(_ severity: EventSeverity, _ kind: PoolEvent.Kind, node: String? = nil, _ message: String) {
         guard eventLoop.inEventLoop else {
             eventLoop.execute { self.logEvent(severity, kind, node: node, message) }
             return
         }
-        guard let core = core.value else { return }
-        core.events.append(time: core.options.wallClock(), node: node, severity: severity, kind: kind, message: message)
+        core.value?.log(severity, kind, nodeName: node, message)
     }
 
     /// The method part of a possibly multiplexed name (`Service:method` → `method`).

@@ -32,6 +32,7 @@ public final class ClusterPool: Sendable {
         var wanted = true
         /// One reload at a time (SIGHUP and `POST /v1/reload` may meet).
         var reloading = false
+        var started = false
     }
 
     /// `operatorStore` keeps drains and weights across restarts and audits every action; by
@@ -72,7 +73,11 @@ public final class ClusterPool: Sendable {
             self.core.value = core
             core.start(restoring: loaded)
         }.get()
+        shared.withLockedValue { $0.started = true }
     }
+
+    /// Whether `start()` has run (a stopped pool too): `run()` starts the pool only if not.
+    var isStarted: Bool { shared.withLockedValue { $0.started } }
 
     /// Closes every connection (also of nodes a reload removed). Calls in flight fail.
     public func stop() async {

@@ -45,13 +45,14 @@ final class DownstreamHandler: ChannelInboundHandler {
                                  protocolKind: incoming.message.protocolKind, limits: incoming.message.limits)
         if draining {
             guard header.type == .call else { return }
+            listener.callAnswered(.shuttingDown)
             complete(slot: openSlot(), with: encoder.internalError("thrifttop: shutting down: \(header.name) was not sent to any node",
                                                                    method: header.name, sequenceID: header.sequenceID))
             return
         }
         switch header.type {
         case .oneway:
-            listener.pool.forward(call) { _ in }
+            listener.pool.forward(call) { [listener] result in listener.callAnswered(.init(result)) }
         case .call:
             let slot = openSlot()
             listener.callStarted()
@@ -59,6 +60,7 @@ final class DownstreamHandler: ChannelInboundHandler {
                 // Counted as ended once its reply is written: a shutdown waiting for the last
                 // call would otherwise close the connection before the reply goes out.
                 defer { listener.callEnded() }
+                listener.callAnswered(.init(result))
                 complete(slot: slot, with: encoder.answer(result, to: header) { listener.explain($0, method: header.name) })
             }
         case .reply, .exception:

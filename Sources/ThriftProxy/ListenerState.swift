@@ -9,7 +9,9 @@ final class ListenerState {
     let pool: ClusterPool
     let config: ListenerConfig
     /// The address it is bound to (the real port when the config said 0).
-    var boundAddress: String
+    private(set) var boundAddress: String
+    /// Made once the real address is known (it labels the series).
+    private var metrics: ListenerMetrics?
     private(set) var connections: [ObjectIdentifier: any Channel] = [:]
     private(set) var callsInFlight = 0
     private var quietWaiters: [EventLoopPromise<Void>] = []
@@ -20,6 +22,12 @@ final class ListenerState {
         self.pool = pool
         self.config = config
         boundAddress = config.address.description
+    }
+
+    /// The listener is bound: its address is known, and its metrics can be made.
+    func bound(to address: String) {
+        boundAddress = address
+        metrics = ListenerMetrics(cluster: pool.config.name, listener: address, factory: pool.metricsFactory)
     }
 
     /// Takes a new client connection, or refuses it (false) over `max_connections`.
@@ -37,11 +45,20 @@ final class ListenerState {
         }
         let id = ObjectIdentifier(channel)
         connections[id] = channel
-        channel.closeFuture.assumeIsolated().whenComplete { [self] _ in connections[id] = nil }
+        metrics?.showConnections(connections.count)
+        channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
+            connections[id] = nil
+            metrics?.showConnections(connections.count)
+        }
         return true
     }
 
     func callStarted() { callsInFlight += 1 }
+
+    /// Counts a client call by how it ended (oneway calls and refusals during shutdown too).
+    func callAnswered(_ outcome: ListenerMetrics.Outcome) {
+        metrics?.call(outcome)
+    }
 
     func callEnded() {
         callsInFlight -= 1
@@ -67,7 +84,10 @@ final class ListenerState {
 
     func closeAll() -> EventLoopFuture<Void> {
         let closing = connections.values.map { $0.close().recover { _ in } }
-        return EventLoopFuture.andAllComplete(closing, on: pool.eventLoop)
+        return EventLoopFuture.andAllComplete(closing, on: pool.eventLoop).assumeIsolated().map { [self] in
+            metrics?.destroy()
+            metrics = nil
+        }.nonisolated()
     }
 
     func log(_ severity: EventSeverity, _ message: String) {

@@ -64,7 +64,7 @@ public final class ProxyServer: Sendable {
             throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
         }
         let address = NodeAddress(channel.localAddress) ?? config.address
-        try await pool.eventLoop.submit { state.value.boundAddress = address.description }.get()
+        try await pool.eventLoop.submit { state.value.bound(to: address.description) }.get()
         return Listener(config: config, server: channel, state: state, address: address)
     }
 

@@ -1,3 +1,4 @@
+import AdminServer
 import ArgumentParser
 import ClusterModel
 import ClusterPool
@@ -46,7 +47,9 @@ struct BenchPoolCommand: AsyncParsableCommand {
             NodeConfig(name: "n\($0)", address: NodeAddress(host: "127.0.0.1", port: portList[$0 % portList.count]), settings: settings)
         })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: 1))
+        // Metrics on, as in `serve`: recording them is part of what a heartbeat costs.
+        let metrics = PrometheusMetrics.bootstrap()
+        let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: 1, metricsFactory: metrics.factory))
         try await pool.start()
         let warmupEnd = Date().addingTimeInterval(warmup)
         var up = 0

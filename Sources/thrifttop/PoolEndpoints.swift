@@ -14,8 +14,9 @@ struct PoolEndpoints {
 
     /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
     /// cannot be bound stops everything before a node is contacted (and what was bound is
-    /// closed again).
-    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup) async throws -> PoolEndpoints {
+    /// closed again). The admin endpoint's `/metrics` exports `metrics`.
+    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup,
+                      metrics: PrometheusMetrics? = nil) async throws -> PoolEndpoints {
         let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
         let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
         var admin: AdminServer?
@@ -23,7 +24,7 @@ struct PoolEndpoints {
             if wantsAdmin {
                 var reload: AdminServer.Reload?
                 if let reloader { reload = { user in await reloader.reload(user: user) } }
-                admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload)
+                admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload, metrics: metrics)
             }
             try await pool.start()
         } catch {

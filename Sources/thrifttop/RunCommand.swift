@@ -81,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
         // Before any server, pool or event loop starts: this may replace the process (see CrashReporting).
         CrashReporting.restartWithBacktraceSettings()
         let themeChoice = try ThemeLocator.resolve(theme)
+        // Over a config the admin endpoint exports /metrics: bootstrapped before the pool's
+        // options, whose default metrics factory is the process's.
+        let metrics = demo ? nil : PrometheusMetrics.bootstrap()
         let options = PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max))
 
         // One loop for the pool, its listeners and (with --demo) the servers and their traffic:
@@ -103,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
         // demos at once would fight over one socket, for a toy cluster).
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: !demo, configFile: cluster, group: poolGroup)
+            endpoints = try await PoolEndpoints.start(pool, admin: !demo, configFile: cluster, group: poolGroup, metrics: metrics)
         } catch let error as ProxyStartError {
             await demoCluster?.stop()
             throw CLIError(description: "\(error)")

@@ -49,10 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         // SIGHUP is a reload, never a stop: one that comes while starting is ignored, not fatal.
         signal(SIGHUP, SIG_IGN)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Before the pool: its default metrics factory is the bootstrapped one.
+        let metrics = PrometheusMetrics.bootstrap()
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: true, configFile: cluster, group: group)
+            endpoints = try await PoolEndpoints.start(pool, admin: true, configFile: cluster, group: group, metrics: metrics)
         } catch {
             await pool.stop()
             try? await group.shutdownGracefully()

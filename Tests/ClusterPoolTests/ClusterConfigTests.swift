@@ -138,6 +138,15 @@ struct ClusterConfigTests {
         #expect(error(node + "max_connections = 0") == "c.toml:5: node[0].max_connections: must be from 1 to 10000 (got 0)")
     }
 
+    @Test func metricsPerNodeHistogramsIsOffUnlessSet() throws {
+        let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
+        #expect(try ClusterConfig(parsing: node, file: "c.toml").metrics.perNodeHistograms == false)
+        #expect(try ClusterConfig(parsing: node + "[metrics]\nper_node_histograms = true", file: "c.toml").metrics.perNodeHistograms)
+        #expect(error(node + "[metrics]\nper_node_histograms = 1") == "c.toml:5: metrics.per_node_histograms: must be true or false")
+        #expect(error(node + "[metrics]\nper_node_histogram = true")
+                == "c.toml:5: metrics.per_node_histogram: unknown key (did you mean \"per_node_histograms\"?)")
+    }
+
     @Test func validationErrorsNameFileLineAndField() {
         let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
         #expect(error(node + "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:2\"")

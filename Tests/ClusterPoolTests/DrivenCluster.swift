@@ -22,7 +22,7 @@ final class DrivenCluster {
     /// `spare` servers are not in the config, for a reload to add.
     init(_ names: [String], spare: [String] = [], seed: UInt64 = 1, configure: (inout ClusterConfig) -> Void = { _ in },
          settings: (inout NodeSettings) -> Void = { _ in }, store: (any OperatorStore)? = nil,
-         before start: (DrivenCluster) -> Void = { _ in }) throws {
+         options: (inout PoolOptions) -> Void = { _ in }, before start: (DrivenCluster) -> Void = { _ in }) throws {
         var nodeSettings = NodeSettings()
         nodeSettings.heartbeatInterval = .milliseconds(100)
         nodeSettings.callTimeout = .milliseconds(200)
@@ -40,8 +40,9 @@ final class DrivenCluster {
             servers[node.name]!.accept(node.settings)
         }
         let store = store ?? MemoryOperatorStore()
-        core = try PoolCore(config: config, loop: loop, options: PoolOptions(seed: seed, wallClock: { 1_800_000_000 }, user: "tester"),
-                            connector: connector, operatorStore: store)
+        var poolOptions = PoolOptions(seed: seed, wallClock: { 1_800_000_000 }, user: "tester")
+        options(&poolOptions)
+        core = try PoolCore(config: config, loop: loop, options: poolOptions, connector: connector, operatorStore: store)
         core.operatorLog = OperatorLog(store: core.operatorLog.store, loop: loop) { [loop] work in
             loop.makeCompletedFuture(Result { try work() })
         }

@@ -104,6 +104,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public var instance: String?
     public var admin = AdminSettings()
     public var alerts = AlertSettings()
+    public var metrics = MetricsSettings()
 
     public init(name: String, nodes: [NodeConfig]) {
         self.name = name

@@ -13,7 +13,8 @@ public struct EventLog: Sendable {
         self.capacity = capacity
     }
 
-    public mutating func append(time: Double, node: String?, severity: EventSeverity, kind: PoolEvent.Kind, message: String) {
+    @discardableResult
+    public mutating func append(time: Double, node: String?, severity: EventSeverity, kind: PoolEvent.Kind, message: String) -> PoolEvent {
         let event = PoolEvent(id: nextID, time: time, node: node, severity: severity, kind: kind, message: TextSanitizer.clean(message))
         nextID += 1
         if ring.count < capacity {
@@ -22,6 +23,7 @@ public struct EventLog: Sendable {
             ring[start] = event
             start = (start + 1) % capacity
         }
+        return event
     }
 
     public var count: Int { ring.count }

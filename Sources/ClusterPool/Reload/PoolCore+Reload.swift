@@ -26,7 +26,7 @@ extension PoolCore {
         for (index, nodeConfig) in new.nodes.enumerated() {
             let name = nodeConfig.name
             guard let was = nodeIndex[name].map({ oldNodes[$0] }) else {
-                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes)
+                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes, metrics: metrics.makeNode(nodeConfig))
                 outcome.added.append(name)
                 links.append(link)
                 fresh.append(link)
@@ -35,10 +35,10 @@ extension PoolCore {
             }
             if was.config.address != nodeConfig.address || was.config.settings != nodeConfig.settings {
                 // A new address, protocol, timeout or limit: new connections, the operator's say kept.
-                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes)
+                retire(was)  // first: its metric series go before the new link's are made
+                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes, metrics: metrics.makeNode(nodeConfig))
                 if was.state.drained { _ = link.state.apply(.drain, at: now) }
                 if was.state.weight != was.config.weight { _ = link.state.apply(.weight(was.state.weight), at: now) }
-                retire(was)
                 outcome.changed.append(name)
                 links.append(link)
                 fresh.append(link)
@@ -53,6 +53,7 @@ extension PoolCore {
                 outcome.changed.append(name)
                 if was.config.weight != nodeConfig.weight { was.state.reconfigure(weight: nodeConfig.weight) }
                 was.config = nodeConfig
+                showMetrics(was)
                 was.snapshotVersion = 0
                 changes.mark(index)
             }
@@ -118,6 +119,7 @@ extension PoolCore {
         node.liveConnection?.channel.close(promise: nil)
         node.connection = .idle
         node.calls.retire()
+        forgetMetrics(of: node)
         retiring.append(node)
     }
 

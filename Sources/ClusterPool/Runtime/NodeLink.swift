@@ -20,6 +20,8 @@ final class NodeLink {
     let state: NodeState
     /// Connections for balanced calls; `connection` is the heartbeat's.
     let calls: CallConnections
+    /// Its metric handles, made with it; `PoolCore.forgetMetrics(of:)` when it leaves.
+    let metrics: NodeMetrics
 
     var connection = Connection.idle
     var backoff: any ReconnectRule
@@ -33,9 +35,10 @@ final class NodeLink {
     /// flight are done.
     var retired = false
 
-    init(index: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes) {
+    init(index: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes, metrics: NodeMetrics) {
         self.index = index
         self.config = config
+        self.metrics = metrics
         state = NodeState(config: config, detector: policies.detector(), index: index, changes: changes)
         backoff = policies.reconnect()
         calls = CallConnections(maxConnections: config.settings.maxConnections, maxPending: config.settings.maxPending)

@@ -153,6 +153,7 @@ extension PoolCore {
                 return
             }
             node.state.record(call: .answered(millis: 0, exception: nil), at: now)
+            node.metrics.call(.ok, nanoseconds: nil)
             call.succeed(PoolReply(message: nil, node: node.config.name))
             return
         }
@@ -160,7 +161,9 @@ extension PoolCore {
             switch result {
             case let .success(message):
                 node.calls.release(connection, at: now)
-                let millis = Double((now - sentAt).nanoseconds) / 1e6
+                let elapsed = (now - sentAt).nanoseconds
+                let millis = Double(elapsed) / 1e6
+                node.metrics.call(message.header.type == .exception ? .exception : .ok, nanoseconds: elapsed)
                 if message.header.type == .exception {
                     let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
                     node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
@@ -217,6 +220,7 @@ extension PoolCore {
     private func attemptFailed(_ call: PendingCall, node: NodeLink, error: any Error, timeout: TimeAmount) {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
         node.state.record(call: .failed("\(call.method): \(finalError)"), at: now)
+        node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
         ejectionFailure(node)
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.
@@ -225,12 +229,14 @@ extension PoolCore {
             return
         }
         guard policies.budget.tryWithdraw(at: now) else {
+            metrics.retryBudgetExhausted.increment()
             log(.warning, .retry, node: node, "not retrying \(call.method): retry budget exhausted")
             call.fail(finalError)
             return
         }
         node.state.retried()
         retriesTotal += 1
+        metrics.retries.increment()
         var next = call
         next.attempt += 1
         // A retired node's index now names another node (or none); it takes no calls anyway.
@@ -244,6 +250,8 @@ extension PoolCore {
     private func ejectionFailure(_ node: NodeLink) {
         guard !node.retired else { return }
         if let length = policies.ejection.recordFailure(node.index, at: now) {
+            node.metrics.ejected()
+            showMetrics(node)
             log(.warning, .ejection, node: node, "ejected for \(length.nanoseconds / 1_000_000_000) s after \(config.outlier.consecutiveFailures) consecutive call failures")
         }
     }

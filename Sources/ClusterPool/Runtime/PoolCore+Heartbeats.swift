@@ -83,6 +83,10 @@ extension PoolCore {
             guard let failure = ConnectionFailure(error).heartbeatFailure(timeout: heartbeatTimeout(node)) else { return }
             result = .failed(failure)
         }
+        switch result {
+        case .answered: node.metrics.heartbeat(.ok, nanoseconds: (now - sentAt).nanoseconds)
+        case let .failed(failure): node.metrics.heartbeat(failure.kind == .timeout ? .timeout : .error, nanoseconds: nil)
+        }
         apply(node.state.record(heartbeat: result, at: now), to: node)
     }
 

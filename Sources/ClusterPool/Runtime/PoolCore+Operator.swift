@@ -17,6 +17,7 @@ extension PoolCore {
         case let .done(text): log(.notice, .operatorAction, node: node, "\(user) on \(instanceName): \(text)")
         case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user) on \(instanceName): \(command) refused: \(reason)")
         }
+        metrics.operatorAction(command, done: result.isDone)
         let after = operatorState()
         let known = node != nil
         let audit = AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: command.description, node: target,

@@ -1,5 +1,6 @@
 import ClusterModel
 import Histogram
+import Logging
 import NIOCore
 import ThriftWire
 
@@ -66,6 +67,7 @@ final class PoolCore {
     let changes: ChangedNodes
     /// `[alerts]` and the capacity floor's watch.
     var alerts: AlertState
+    let metrics: PoolMetrics
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
          connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
@@ -78,7 +80,11 @@ final class PoolCore {
         self.policies = policies
         let changes = ChangedNodes(count: config.nodes.count)
         self.changes = changes
-        nodes = config.nodes.enumerated().map { NodeLink(index: $0, config: $1, policies: policies, changes: changes) }
+        let metrics = PoolMetrics(cluster: config.name, settings: config.metrics, factory: options.metricsFactory)
+        self.metrics = metrics
+        nodes = config.nodes.enumerated().map {
+            NodeLink(index: $0, config: $1, policies: policies, changes: changes, metrics: metrics.makeNode($1))
+        }
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
         (nodeIndex, allIndices, groupMembers) = Self.tables(config.nodes)
@@ -106,15 +112,29 @@ final class PoolCore {
     var now: NIODeadline { loop.now }
 
     func log(_ severity: EventSeverity, _ kind: PoolEvent.Kind, node: NodeLink?, _ message: String) {
-        events.append(time: options.wallClock(), node: node?.config.name, severity: severity, kind: kind, message: message)
+        log(severity, kind, nodeName: node?.config.name, message)
+    }
+
+    /// The one place events are recorded: the pool's log (snapshots, `events(after:)`) and the
+    /// embedder's `Logger`, with the same sanitized text.
+    func log(_ severity: EventSeverity, _ kind: PoolEvent.Kind, nodeName: String?, _ message: String) {
+        let event = events.append(time: options.wallClock(), node: nodeName, severity: severity, kind: kind, message: message)
+        options.logger.log(level: severity.logLevel, "\(event.message)", metadata: eventMetadata(event))
+    }
+
+    private func eventMetadata(_ event: PoolEvent) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["cluster": .string(config.name), "kind": .string(event.kind.rawValue)]
+        if let node = event.node { metadata["node"] = .string(node) }
+        return metadata
     }
 
     /// Carries out what a node's state machine said changed: its events go to the log, its
-    /// follow-up work is started.
+    /// follow-up work is started, its gauges show the new state.
     func apply(_ change: NodeChange, to node: NodeLink) {
         for event in change.events { log(event.severity, event.kind, node: node, event.message) }
         if change.fetchStatusDetails { fetchStatusDetails(node) }
         noteForAlerts(change, of: node)
+        showMetrics(node)
     }
 
     // MARK: lifecycle
@@ -150,6 +170,8 @@ final class PoolCore {
             closing += node.calls.closeAll(failing: ThriftClientError.notSent)
         }
         closing.append(operatorLog.flushed())
+        for node in nodes { forgetMetrics(of: node) }
+        metrics.destroy()
         return EventLoopFuture.andAllComplete(closing, on: loop)
     }
 
@@ -199,10 +221,13 @@ final class PoolCore {
         if ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
             let idleCutoff = now - Self.callConnectionIdleLimit
+            var availability = ClusterAvailability()
             for node in nodes {
                 apply(node.state.evaluate(at: now), to: node)
                 node.calls.closeIdle(before: idleCutoff)
+                if node.metrics.isRoutable { availability.add(node.state.availability.availability) }
             }
+            metrics.showAvailability(availability.value)
         }
         collectAlertOutcomes()
         expireRetiring(now)

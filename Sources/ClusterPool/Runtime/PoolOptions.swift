@@ -1,7 +1,10 @@
+import CoreMetrics
 import Foundation
+import Logging
 import NIOCore
 
-/// How a pool instance gets time, randomness and its operator's name; tests pin them.
+/// How a pool instance gets time, randomness and its operator's name (tests pin them), and where
+/// it records metrics and logs (an embedder's own backends).
 public struct PoolOptions: Sendable {
     /// Seeds the balancer, backoff and retry jitter.
     public var seed: UInt64
@@ -12,17 +15,28 @@ public struct PoolOptions: Sendable {
     /// The pool's timer tick: heartbeats are sent and deadlines enforced at this granularity.
     /// Health, rates, pauses and snapshots are checked every 100 ms.
     public var tick: TimeAmount
+    /// Where the pool's metrics (`PoolMetricNames`) go; by default the process's bootstrapped
+    /// `MetricsSystem` (a no-op until bootstrapped). Tests pass their own: the system can be
+    /// bootstrapped only once per process.
+    public var metricsFactory: any MetricsFactory
+    /// Every pool event is also logged here, at its severity's level, with metadata `cluster`,
+    /// `node` and `kind`. By default nowhere: a dashboard's terminal must not get log lines.
+    public var logger: Logger
 
     public init(
         seed: UInt64 = UInt64.random(in: 1 ... .max),
         wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() },
         user: String = PoolOptions.currentUser(),
-        tick: TimeAmount = .milliseconds(10)
+        tick: TimeAmount = .milliseconds(10),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        logger: Logger = Logger(label: "thrifttop.pool", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.seed = seed
         self.wallClock = wallClock
         self.user = user
         self.tick = tick
+        self.metricsFactory = metricsFactory
+        self.logger = logger
     }
 
     public static func unixTime() -> Double {

@@ -1,0 +1,20 @@
+import ConfigFormat
+
+/// `[metrics]`: what the pool records beyond its fixed set (see `PoolMetricNames`).
+public struct MetricsSettings: Sendable, Equatable {
+    /// Duration histograms per node instead of per cluster: at 10,000 nodes they would make a
+    /// scrape of tens of MB, so off by default.
+    public var perNodeHistograms = false
+
+    public init() {}
+}
+
+extension ClusterConfig {
+    static func metricsSettings(_ root: ConfigTable) throws -> MetricsSettings {
+        var metrics = MetricsSettings()
+        guard let table = try root.table("metrics") else { return metrics }
+        try table.checkKeys(allowed: ["per_node_histograms"])
+        metrics.perNodeHistograms = try table.bool("per_node_histograms") ?? false
+        return metrics
+    }
+}

@@ -1,0 +1,91 @@
+import ClusterModel
+import CoreMetrics
+
+/// The pool's metric handles (`PoolMetricNames`), recorded through swift-metrics into the
+/// factory the embedder gave (`PoolOptions.metricsFactory`): the cluster's own, and a
+/// `NodeMetrics` made once for each node. Owned by the pool's loop, as `PoolCore` is.
+final class PoolMetrics {
+    let factory: any MetricsFactory
+    let cluster: String
+    /// The cluster's duration histograms; nil with `[metrics] per_node_histograms`, when each
+    /// node has its own (label `node`) instead. Never both, so summing a histogram over its
+    /// series counts every call once.
+    private let clusterHistograms: (call: Timer, heartbeat: Timer)?
+    let retries: Counter
+    let retryBudgetExhausted: Counter
+    private let routableNodes: Gauge
+    private let availability: Gauge
+    /// Kept up to date from each node's routable flips (`NodeMetrics.show`): no pass over the nodes.
+    private var routableCount = 0
+    private var operatorActions: [String: Counter] = [:]
+    private var destroyed = false
+
+    init(cluster: String, settings: MetricsSettings, factory: any MetricsFactory) {
+        self.factory = factory
+        self.cluster = cluster
+        let dimensions = [("cluster", cluster)]
+        clusterHistograms = settings.perNodeHistograms ? nil : (
+            Timer(label: PoolMetricNames.callDuration, dimensions: dimensions, factory: factory),
+            Timer(label: PoolMetricNames.heartbeatDuration, dimensions: dimensions, factory: factory))
+        retries = Counter(label: PoolMetricNames.retries, dimensions: dimensions, factory: factory)
+        retryBudgetExhausted = Counter(label: PoolMetricNames.retryBudgetExhausted, dimensions: dimensions, factory: factory)
+        routableNodes = Gauge(label: PoolMetricNames.routableNodes, dimensions: dimensions, factory: factory)
+        availability = Gauge(label: PoolMetricNames.availability, dimensions: dimensions, factory: factory)
+        routableNodes.record(0)
+        availability.record(0)
+    }
+
+    /// The handles of a node joining the pool (at start, or added by a reload).
+    func makeNode(_ config: NodeConfig) -> NodeMetrics {
+        NodeMetrics(cluster: cluster, node: config.name, weight: config.weight, factory: factory, clusterHistograms: clusterHistograms)
+    }
+
+    /// A node leaves the pool: its series go, and it no longer counts as routable.
+    func forget(_ node: NodeMetrics) {
+        if node.isRoutable { routableChanged(by: -1) }
+        node.destroy()
+    }
+
+    func routableChanged(by delta: Int) {
+        guard delta != 0, !destroyed else { return }
+        routableCount += delta
+        routableNodes.record(routableCount)
+    }
+
+    func showAvailability(_ value: Double) {
+        guard !destroyed else { return }
+        availability.record(value)
+    }
+
+    /// `action` as the admin API names commands (drain, undrain, weight, reset_weight, undo).
+    func operatorAction(_ command: OperatorCommand, done: Bool) {
+        guard !destroyed else { return }
+        let action = switch command {
+        case .drain: "drain"
+        case .undrain: "undrain"
+        case .setWeight: "weight"
+        case .resetWeight: "reset_weight"
+        case .undo: "undo"
+        }
+        let key = "\(action)/\(done)"
+        let counter = operatorActions[key] ?? Counter(
+            label: PoolMetricNames.operatorActions,
+            dimensions: [("cluster", cluster), ("action", action), ("outcome", done ? "done" : "refused")], factory: factory)
+        operatorActions[key] = counter
+        counter.increment()
+    }
+
+    /// The pool stopped: every series of the cluster goes (nodes are forgotten by their owner).
+    func destroy() {
+        guard !destroyed else { return }
+        destroyed = true
+        clusterHistograms?.call.destroy()
+        clusterHistograms?.heartbeat.destroy()
+        for counter in [retries, retryBudgetExhausted] + Array(operatorActions.values) { counter.destroy() }
+        routableNodes.destroy()
+        availability.destroy()
+    }
+}
+
+@available(*, unavailable)
+extension PoolMetrics: Sendable {}

@@ -1,0 +1,66 @@
+import ClusterPool
+import CoreMetrics
+
+/// One listener's metric handles (`thrifttop_proxy_connections`, `thrifttop_proxy_calls_total`),
+/// in the pool's metrics factory, labelled with the cluster and the address the listener is
+/// bound to. Made once when it is bound; the counter of each outcome the first time it happens.
+final class ListenerMetrics {
+    /// How a client's call ended, as the `outcome` label says it.
+    enum Outcome: String, CaseIterable {
+        /// A node answered (its own exceptions included: they pass through).
+        case ok
+        case noRoutableNode = "no_routable_node"
+        case overloaded
+        case timeout
+        case error
+        /// Refused by name during a graceful shutdown.
+        case shuttingDown = "shutting_down"
+
+        init(_ result: Result<PoolReply, any Error>) {
+            switch result {
+            case .success: self = .ok
+            case .failure(PoolCallError.noRoutableNode): self = .noRoutableNode
+            case .failure(PoolCallError.overloaded): self = .overloaded
+            case .failure(PoolCallError.timeout): self = .timeout
+            case .failure: self = .error
+            }
+        }
+    }
+
+    private let factory: any MetricsFactory
+    private let dimensions: [(String, String)]
+    private let connections: Gauge
+    private var calls: [Outcome: Counter] = [:]
+
+    init(cluster: String, listener: String, factory: any MetricsFactory) {
+        self.factory = factory
+        dimensions = [("cluster", cluster), ("listener", listener)]
+        connections = Gauge(label: PoolMetricNames.proxyConnections, dimensions: dimensions, factory: factory)
+        connections.record(0)
+        calls[.ok] = Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", Outcome.ok.rawValue)], factory: factory)
+    }
+
+    func showConnections(_ count: Int) {
+        connections.record(count)
+    }
+
+    func call(_ outcome: Outcome) {
+        if let counter = calls[outcome] {
+            counter.increment()
+            return
+        }
+        let counter = Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", outcome.rawValue)], factory: factory)
+        calls[outcome] = counter
+        counter.increment()
+    }
+
+    /// The listener closed: its series go.
+    func destroy() {
+        connections.destroy()
+        for counter in calls.values { counter.destroy() }
+        calls = [:]
+    }
+}
+
+@available(*, unavailable)
+extension ListenerMetrics: Sendable {}
