@@ -84,14 +84,18 @@ final class AdminStreamHub: Sendable {
             return
         }
         var current = pool.snapshot
-        // A publish that only moved the clock is not news: the clients keep the version they
-        // have (attached dashboards show their own clock while the stream is live), and an
-        // idle stream gets its keep-alive comments.
-        if current.version != last.version, Self.onlyTheTimeMoved(from: last, to: current) { current = last }
-        let changed = current.version != last.version
         var delta: ByteBuffer?
+        if current.version != last.version {
+            // A publish that only moved the clock is not news: the clients keep the version they
+            // have (attached dashboards show their own clock while the stream is live), and an
+            // idle stream gets its keep-alive comments.
+            if let change = Self.delta(from: last, to: current) {
+                delta = encode("delta", change.snapshot, removed: change.removed)
+            } else {
+                current = last
+            }
+        }
         var full: ByteBuffer?
-        if changed { delta = encodeDelta(from: last, to: current) }
         let now = NIODeadline.now()
         for (key, var subscriber) in state.value.subscribers {
             guard subscriber.channel.isActive else {
@@ -119,24 +123,11 @@ final class AdminStreamHub: Sendable {
         schedule()
     }
 
-    static func onlyTheTimeMoved(from last: ClusterSnapshot, to current: ClusterSnapshot) -> Bool {
-        guard current.events.last?.id == last.events.last?.id, current.nodes == last.nodes else { return false }
-        return headerFigures(last) == headerFigures(current)
-    }
-
-    private static func headerFigures(_ snapshot: ClusterSnapshot) -> ClusterSnapshot {
-        var figures = snapshot
-        figures.wallTime = 0
-        figures.version = 0
-        figures.nodes = []
-        figures.events = []
-        return figures
-    }
-
-    /// The delta from `last` to `current`: nodes compared by position while the names line up
-    /// (the pool keeps its order), by name after.
-    private func encodeDelta(from last: ClusterSnapshot, to current: ClusterSnapshot) -> ByteBuffer? {
-        var delta = current
+    /// What changed from `last` to `current`: the snapshot's form with only the nodes that
+    /// changed (compared by position while the names line up, as the pool keeps its order; by
+    /// name after a reload) and the new events, plus the names of nodes that went. Nil when only
+    /// the clock moved.
+    static func delta(from last: ClusterSnapshot, to current: ClusterSnapshot) -> (snapshot: ClusterSnapshot, removed: [String])? {
         var changedNodes: [NodeSnapshot] = []
         var removed: [String] = []
         let sameOrder = last.nodes.count == current.nodes.count && zip(last.nodes, current.nodes).allSatisfy { $0.name == $1.name }
@@ -148,10 +139,23 @@ final class AdminStreamHub: Sendable {
             let names = Set(current.nodes.map(\.name))
             removed = last.nodes.map(\.name).filter { !names.contains($0) }
         }
-        delta.nodes = changedNodes
         let lastEvent = last.events.last?.id ?? 0
-        delta.events = current.events.filter { $0.id > lastEvent }
-        return encode("delta", delta, removed: removed)
+        let newEvents = current.events.reversed().prefix { $0.id > lastEvent }.reversed()
+        var delta = current
+        delta.nodes = changedNodes
+        delta.events = Array(newEvents)
+        if changedNodes.isEmpty, removed.isEmpty, newEvents.isEmpty, headerFigures(last) == headerFigures(delta) { return nil }
+        return (delta, removed)
+    }
+
+    /// The header's figures alone: what a delta carries besides nodes, events and the clock.
+    private static func headerFigures(_ snapshot: ClusterSnapshot) -> ClusterSnapshot {
+        var figures = snapshot
+        figures.wallTime = 0
+        figures.version = 0
+        figures.nodes = []
+        figures.events = []
+        return figures
     }
 
     private func encode(_ event: String, _ snapshot: ClusterSnapshot, removed: [String] = []) -> ByteBuffer? {

@@ -15,9 +15,16 @@ struct AdminCaller: Sendable {
 
 /// Token files: one token per line, optionally `NAME:TOKEN` so each operator is named in the
 /// audit log; blank lines and `#` comments are skipped.
-enum AdminTokens {
-    struct FileError: Error, CustomStringConvertible {
-        var description: String
+public enum AdminTokens {
+    /// A token file that cannot be used, and why (its path, line and the rule it breaks).
+    public struct FileError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The first token of a token file, as a client presents it (`TOKEN` of `NAME:TOKEN`), read
+    /// by the same rules as the server's (`thrifttop attach --token-file`).
+    public static func firstSecret(_ path: String) throws -> String {
+        String(decoding: try load(path, readOnly: false)[0].secret, as: UTF8.self)
     }
 
     static func load(_ path: String, readOnly: Bool) throws -> [AdminToken] {

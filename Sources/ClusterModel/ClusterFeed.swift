@@ -33,3 +33,8 @@ public struct ClusterFeed: Equatable, Sendable {
         snapshot.clusterName.isEmpty ? (source ?? "?") : snapshot.clusterName
     }
 }
+
+extension ClusterSnapshot {
+    /// No cluster yet: what a feed shows before its first snapshot comes.
+    public static let empty = ClusterSnapshot(clusterName: "", wallTime: 0, nodes: [], events: [])
+}

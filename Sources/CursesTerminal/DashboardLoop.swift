@@ -54,7 +54,6 @@ public enum DashboardLoop {
         var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
         if options.bell { state.bell = BellWatch() }
         Dashboard.update(state: &state, feeds: all)
-        var live = Dashboard.selected(all, state).snapshot
         let inbox = ResultInbox()
         let clock = ContinuousClock()
         let frameInterval = Duration.seconds(1) / options.maxFramesPerSecond
@@ -79,14 +78,9 @@ public enum DashboardLoop {
             while let key = terminal.readKey() {
                 keyPressed = true
                 let cluster = state.selectedCluster
-                defer {
-                    // A key that switched clusters: the next key acts on the new one.
-                    if state.selectedCluster != cluster {
-                        live = Dashboard.selected(all, state).snapshot
-                        Dashboard.update(state: &state, snapshot: live)
-                    }
-                }
-                for effect in Dashboard.handle(key, state: &state, snapshot: live) {
+                // A key that switched clusters: the state is reconciled with the new one's snapshot.
+                defer { if state.selectedCluster != cluster { Dashboard.update(state: &state, feeds: all) } }
+                for effect in Dashboard.handle(key, state: &state, snapshot: Dashboard.selected(all, state).snapshot) {
                     switch effect {
                     case .quit: return
                     case .repaint: terminal.invalidate()
@@ -119,7 +113,6 @@ public enum DashboardLoop {
                 }
             }
             if state.bell?.takeRing(at: (now - usage.startedAt) / .seconds(1)) == true { terminal.ringBell() }
-            live = Dashboard.selected(all, state).snapshot
             let changed = shown.map { $0.state != state || (!state.isPaused && $0.feeds != all) } ?? true
             if changed, now - lastFrame >= (keyPressed ? keyFrameInterval : frameInterval) {
                 terminal.draw(Dashboard.render(feeds: all, state, width: terminal.width, height: terminal.height))

@@ -87,7 +87,7 @@ extension Dashboard {
 
 extension ClusterFeed {
     /// What is shown with no feed at all.
-    static let none = ClusterFeed(snapshot: ClusterSnapshot(clusterName: "", wallTime: 0, nodes: [], events: []), link: .connecting)
+    static let none = ClusterFeed(snapshot: .empty, link: .connecting)
 }
 
 /// The line that replaces the node counts while a cluster's figures are not live.

@@ -35,7 +35,7 @@ public final class RemoteCluster: Sendable {
         self.endpoint = endpoint
         self.http = http
         self.token = token
-        state = Mutex(ClusterFeed(source: endpoint.description, snapshot: Self.empty, link: .connecting))
+        state = Mutex(ClusterFeed(source: endpoint.description, snapshot: .empty, link: .connecting))
     }
 
     /// The newest figures and whether they are live.
@@ -96,7 +96,7 @@ public final class RemoteCluster: Sendable {
         if let id = streamed.lastEventID, streamed.snapshot != nil { request.headers.add(name: "Last-Event-ID", value: id) }
         let response = try await http.execute(request, deadline: .distantFuture)
         guard response.status == .ok else {
-            throw RemoteError.refused(status: response.status.code, detail: try await Self.errorText(response))
+            throw RemoteError.refused(status: response.status.code, detail: try await Self.read(response).error)
         }
         var parser = ServerSentEventParser()
         var heard = false
@@ -140,13 +140,11 @@ public final class RemoteCluster: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await http.execute(request, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            let answer = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            let (answer, error) = try await Self.read(response)
             switch response.status.code {
             case 200: return .done(answer["message"] as? String ?? "done")
             case 409: return .refused(answer["reason"] as? String ?? "refused by the daemon")
-            default:
-                return .refused(RemoteError.refused(status: response.status.code, detail: answer["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self)).description)
+            default: return .refused(RemoteError.refused(status: response.status.code, detail: error).description)
             }
         } catch {
             return .refused("the daemon at \(endpoint) did not answer: \(Self.describe(error))")
@@ -168,10 +166,12 @@ public final class RemoteCluster: Sendable {
         return request
     }
 
-    private static func errorText(_ response: HTTPClientResponse) async throws -> String {
-        let body = try await response.body.collect(upTo: 64 << 10)
-        let answer = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
-        return answer?["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self)
+    /// The daemon's JSON answer (up to 1 MB), and what it says went wrong: its `error`, or the
+    /// body itself when that is not the API's JSON.
+    private static func read(_ response: HTTPClientResponse) async throws -> (answer: [String: Any], error: String) {
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let answer = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        return (answer, answer["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self))
     }
 
     /// A connection failure in an operator's words.
@@ -191,8 +191,6 @@ public final class RemoteCluster: Sendable {
         if text.contains("No such file") { return "no socket there (the daemon is not running)" }
         return text
     }
-
-    static let empty = ClusterSnapshot(clusterName: "", wallTime: 0, nodes: [], events: [])
 }
 
 /// Why the daemon would not serve a request, in its own words (401 without a valid token, 403

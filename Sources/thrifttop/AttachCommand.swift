@@ -1,3 +1,4 @@
+import AdminServer
 import ArgumentParser
 import AsyncHTTPClient
 import ClusterModel
@@ -50,8 +51,10 @@ struct AttachCommand: AsyncParsableCommand {
         let token: String?
         do {
             parsed = try chooseEndpoints()
-            token = try tokenFile.map(Self.readToken)
+            token = try tokenFile.map { try AdminTokens.firstSecret(($0 as NSString).expandingTildeInPath) }
         } catch let error as AdminEndpointError {
+            throw Self.fail(error.description)
+        } catch let error as AdminTokens.FileError {
             throw Self.fail(error.description)
         } catch let error as CLIError {
             throw Self.fail(error.description, code: error.exitCode)
@@ -129,21 +132,5 @@ struct AttachCommand: AsyncParsableCommand {
                 if let n = Int(answer), (1 ... sockets.count).contains(n) { return [.unix(path: sockets[n - 1])] }
             }
         }
-    }
-
-    /// The first token line of `path` (`NAME:TOKEN` gives TOKEN; `#` comments skipped).
-    static func readToken(_ path: String) throws -> String {
-        let text: String
-        do {
-            text = try String(contentsOfFile: (path as NSString).expandingTildeInPath, encoding: .utf8)
-        } catch {
-            throw CLIError(description: "cannot read the token file \(path): \(error.localizedDescription)")
-        }
-        for raw in text.split(separator: "\n") {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            return line.split(separator: ":", maxSplits: 1).last.map(String.init) ?? line
-        }
-        throw CLIError(description: "the token file \(path) holds no token (one per line, NAME:TOKEN or TOKEN)")
     }
 }

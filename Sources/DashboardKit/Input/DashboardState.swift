@@ -73,8 +73,8 @@ public struct DashboardState: Sendable, Equatable {
 
     public var isPaused: Bool { frozen != nil }
 
-    /// Rows of the cluster bar: one per cluster when there are several.
-    public var clusterRows: Int { clusterNames.count > 1 ? min(clusterNames.count, DashboardLayout.maxClusterRows) : 0 }
+    /// Rows the cluster bar asks for: one per cluster when there are several (the layout caps them).
+    public var clusterRows: Int { clusterNames.count > 1 ? clusterNames.count : 0 }
 
     /// The snapshot to show and act on: the frozen one while paused.
     public func displayed(_ live: ClusterSnapshot) -> ClusterSnapshot { frozen ?? live }
