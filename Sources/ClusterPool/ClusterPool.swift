@@ -11,7 +11,7 @@ import ThriftWire
 /// other programs' calls through it.
 ///
 /// All state lives on one event loop (one is enough for thousands of nodes); every method here
-/// hops onto it. The pool never knows whether a terminal, a script or a service reads it.
+/// hops onto it, but for `forward`, which the proxy calls on that loop (it checks). The pool never knows whether a terminal, a script or a service reads it.
 ///
 ///     let pool = try ClusterPool(config: config, eventLoop: group.next())
 ///     try await pool.start()

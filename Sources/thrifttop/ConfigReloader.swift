@@ -1,5 +1,5 @@
 import ClusterPool
-import Dispatch
+import NIOPosix
 import ThriftProxy
 
 /// Re-reads the cluster file of a running pool and applies it to the pool and its listeners:
@@ -12,13 +12,13 @@ struct ConfigReloader: Sendable {
 
     func reload(user: String? = nil) async -> ReloadOutcome {
         let path = self.path
-        // Read off the cooperative pool: a slow disk must not hold up anyone's tasks.
-        let loaded = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ClusterConfig, any Error>, Never>) in
-            DispatchQueue.global().async { continuation.resume(returning: Result { try ClusterLoading.config(path) }) }
+        // Read on NIO's thread pool, as the operator state is: a slow disk holds up no task.
+        let config: ClusterConfig
+        do {
+            config = try await NIOThreadPool.singleton.runIfActive { try ClusterLoading.config(path) }
+        } catch {
+            return await pool.refuseReload("\(error)", user: user)
         }
-        switch loaded {
-        case let .success(config): return await pool.reload(config, user: user, also: [proxy])
-        case let .failure(error): return await pool.refuseReload("\(error)", user: user)
-        }
+        return await pool.reload(config, user: user, also: [proxy])
     }
 }

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
 
-/// SIGHUP for `serve`: reload, never stop. Each signal runs `handler` (on a Dispatch queue);
-/// signals that arrive while one runs are taken as one more.
+/// SIGHUP for `serve`: reload, never stop. Each signal runs `handler` (on a Dispatch queue;
+/// signals that come faster than it runs are taken as one). `serve`'s handler starts the reload
+/// and returns, so a SIGHUP during a reload is refused as "another reload is in progress".
 final class HangupSignal {
     private let source: any DispatchSourceSignal
 

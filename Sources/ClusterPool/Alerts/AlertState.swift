@@ -50,10 +50,9 @@ struct AlertState {
     mutating func reload(settings new: AlertSettings, minRoutable: Int, oldIndices: [Int?]) -> CapacityFloorWatch.Crossing? {
         let before = routable
         routable = oldIndices.map { $0.map { before[$0] } ?? false }
-        if new != settings {
-            settings = new
-            throttle = AlertThrottle(minInterval: new.minInterval)
-        }
+        // Held changes and the last runs' times stay unless the interval itself changed.
+        if new.minInterval != settings.minInterval { throttle = AlertThrottle(minInterval: new.minInterval) }
+        settings = new
         let count = routable.filter { $0 }.count
         guard minRoutable == floor.minRoutable else {
             floor = CapacityFloorWatch(minRoutable: minRoutable)

@@ -243,7 +243,6 @@ final class NodeState {
         picks = 0
     }
 
-    /// The one place a change is recorded: the version moves on and the pool hears of it.
     /// A reload renumbered the pool's nodes: this one is now at `index`. (Its snapshot moves with
     /// it: nothing it shows changed.)
     func moved(to index: Int) { self.index = index }
@@ -260,6 +259,7 @@ final class NodeState {
         changed()
     }
 
+    /// The one place a change is recorded: the version moves on and the pool hears of it.
     private func changed() {
         version &+= 1
         changes?.mark(index)
@@ -300,7 +300,7 @@ final class NodeState {
         change.events.append(NodeEvent(severity: severity, kind: .stateChange, message: "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? "")))
         // Without a reason of its own, the evidence is the event that came with the input (an
         // fb303 status change), else the detector's verdict on time passing.
-        let why = reason ?? change.events.dropLast().last?.message 
+        let why = reason ?? change.events.dropLast().last?.message
             ?? "heartbeat arrival φ \((detector.second.phi(at: now) * 10).rounded() / 10) (threshold \(detector.second.threshold))"
         change.transition = HealthTransition(from: old, to: new, reason: why)
         return change

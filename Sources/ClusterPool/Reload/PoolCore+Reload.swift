@@ -10,11 +10,12 @@ import NIOCore
 
 extension PoolCore {
     /// Takes `new` (already validated: `newPolicies` were made from it), but for what needs a
-    /// restart (`needingRestart`), which keeps its value in `config`. Returns what changed; the
+    /// restart (`inForce`), which keeps its value in `config`. Returns what changed; the
     /// facade logs and audits it.
     func reload(_ new: ClusterConfig, policies newPolicies: PoolPolicies) -> ReloadOutcome {
         var outcome = ReloadOutcome()
-        outcome.notApplied = Self.needingRestart(config, new)
+        let (applied, notApplied) = Self.inForce(config, new)
+        outcome.notApplied = notApplied
         let oldNodes = nodes
         // Nodes whose snapshot was out of date stay so at their new places.
         let pending = changes.take()
@@ -87,15 +88,7 @@ extension PoolCore {
         nodes = links
         (nodeIndex, allIndices, groupMembers) = Self.tables(new.nodes)
         let crossing = alerts.reload(settings: new.alerts, minRoutable: new.minRoutable, oldIndices: oldIndices)
-        // What needs a restart stays as it is in force, so `config` never claims what is not so.
-        var applied = new
-        applied.admin = config.admin
-        applied.name = config.name
-        applied.stateFile = config.stateFile
-        applied.auditLog = config.auditLog
-        applied.eventLogCapacity = config.eventLogCapacity
         config = applied
-        instanceName = new.instance ?? PoolOptions.hostName()
         snapshots.renumber(links, from: oldIndices)
         if let crossing { capacityCrossed(crossing) }  // after `config`: its text names the new floor
         for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
@@ -132,7 +125,11 @@ extension PoolCore {
     }
 
     /// What changed in `new` that only a restart applies.
-    static func needingRestart(_ old: ClusterConfig, _ new: ClusterConfig) -> [String] {
+    /// `new` as it can take effect now: what needs a restart keeps its value in force, so
+    /// `config` never claims what is not so; and a note for each such change (and for `[health]`,
+    /// which applies to nodes added or changed only).
+    static func inForce(_ old: ClusterConfig, _ new: ClusterConfig) -> (config: ClusterConfig, notes: [String]) {
+        var applied = new
         var notes: [String] = []
         if old.admin != new.admin { notes.append("[admin] changed: needs a restart") }
         if old.name != new.name { notes.append("name changed: needs a restart (it names the admin socket and the metrics)") }
@@ -143,7 +140,12 @@ extension PoolCore {
         if old.health != new.health {
             notes.append("[health] changed: applies to nodes added or changed now, to the others after a restart")
         }
-        return notes
+        applied.admin = old.admin
+        applied.name = old.name
+        applied.stateFile = old.stateFile
+        applied.auditLog = old.auditLog
+        applied.eventLogCapacity = old.eventLogCapacity
+        return (applied, notes)
     }
 }
 

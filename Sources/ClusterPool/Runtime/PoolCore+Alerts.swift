@@ -27,13 +27,15 @@ extension PoolCore {
         guard alerts.settings.command != nil, !stopped else { return }
         switch alerts.throttle.record(change, for: subject, at: now) {
         case let .run(payload): enqueueAlert(AlertState.Waiting(subject: subject, payload: payload))
-        case .held: scheduleAlertWakeUp()
+        case let .held(until): scheduleAlertWakeUp(at: until)
         }
     }
 
-    /// One wake-up at the earliest held run's time; runs due then go out together.
-    private func scheduleAlertWakeUp() {
-        guard let due = alerts.throttle.nextDue, !stopped else { return }
+    /// One wake-up at the earliest held run's time (`due`, or the throttle's next after a
+    /// wake-up: a held change already says its own, so a storm of them costs no pass over all);
+    /// runs due then go out together.
+    private func scheduleAlertWakeUp(at given: NIODeadline? = nil) {
+        guard let due = given ?? alerts.throttle.nextDue, !stopped else { return }
         if let current = alerts.wakeUpAt, current <= due { return }
         alerts.wakeUp?.cancel()
         alerts.wakeUpAt = due
@@ -87,6 +89,7 @@ extension PoolCore {
 
     /// Maintenance: the outcomes of finished runs become events, and their slots go to waiting runs.
     func collectAlertOutcomes() {
+        guard alerts.running > 0 else { return }  // nothing can have finished: no lock to take
         let outcomes = alerts.finished.withLockedValue { taken in
             defer { taken.removeAll() }
             return taken

@@ -94,7 +94,7 @@ extension PoolCore {
         case .resetWeight:
             return apply(.setWeight(node: name, weight: node.config.weight), user: user, recordUndo: recordUndo)
         case .undo:
-            return undo(for: user)
+            preconditionFailure("undo has no node: execute handles it")
         }
     }
 

@@ -62,7 +62,9 @@ final class PoolCore {
     var listeners: [String] = []
     var snapshotsBuilt: UInt64 = 0
     /// Names this instance in the audit log: config `instance`, else the host name.
-    lazy var instanceName: String = config.instance ?? PoolOptions.hostName()
+    var instanceName: String { config.instance ?? Self.hostName }
+    /// Read once: the name an instance has when the config names none.
+    static let hostName = PoolOptions.hostName()
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
     /// `[alerts]` and the capacity floor's watch.
