@@ -4,6 +4,7 @@
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
 //   → ClusterPool → ThriftProxy, AdminServer, DemoCluster
 //   ClusterModel → RemoteCluster (AsyncHTTPClient: attach to a daemon's admin endpoint)
+//   EtcdClient (AsyncHTTPClient: etcd's v3 JSON gateway); ClusterPool + EtcdClient → SharedState
 //   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
 //   → thrifttop
 import PackageDescription
@@ -100,6 +101,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Operator state shared by every instance on an etcd prefix: decisions in etcd
+        // transactions (the capacity floor for the whole cluster), a watch, the local cache.
+        .target(
+            name: "SharedState",
+            dependencies: [
+                "ClusterModel", "ClusterPool", "EtcdClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "DemoCluster",
             dependencies: [
@@ -119,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

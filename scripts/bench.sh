@@ -16,11 +16,14 @@
 #     a bare C epoll relay in the proxy's place, what the kernel alone charges for one more hop.
 #  5. The admin endpoint: what each client of /v1/stream (an attached dashboard) costs `serve`
 #     at 1,000 nodes, and the stream's bytes per second.
+#  6. Shared state: a drain on one instance until another routes by it, through a real etcd,
+#     beside etcd's own put → watch delay.
 # Knobs (environment): PROXY_ONLY=1 runs section 4 alone; ROUNDS, COMPARE_SECONDS, BENCH_SECONDS,
 # RENDER_FRAMES, UI_SECONDS shorten 1-3; PROXY_ROUNDS (3), PROXY_LATENCY_CALLS (40000),
 # PROXY_SECONDS (5, each throughput run), PROXY_SLOW_SECONDS (4, each balancer run),
 # PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4;
-# ADMIN_ONLY=1 runs section 5 alone, ADMIN_NODES (1000) and ADMIN_SECONDS (20) shorten it.
+# ADMIN_ONLY=1 runs section 5 alone, ADMIN_NODES (1000) and ADMIN_SECONDS (20) shorten it;
+# ETCD_ONLY=1 runs section 6 alone, ETCD_DRAINS (200) shortens it.
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
 # scripts and for comparing runs. Each section appends its keys to $summary as it goes; keep the
 # block last (new keys: append them in their section).
@@ -53,6 +56,7 @@ tmux_sock=""
 cleanup() {
   for pid in $server_pid $bg_pids; do kill "$pid" 2>/dev/null || true; done
   [ -n "$tmux_sock" ] && tmux -L "$tmux_sock" kill-server 2>/dev/null || true
+  [ -n "${etcd_dir:-}" ] && rm -rf "$etcd_dir"
   rm -rf "$out"
 }
 trap cleanup EXIT
@@ -94,7 +98,7 @@ field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'
 
 echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
 # Sections 1-3 (not indented: their Python heredocs end at column 0).
-if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ]; then
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ]; then
 start_servers 100
 # This machine's noise moves single figures by 20 % or more: take the three heartbeaters in
 # turn, ROUNDS times, and report medians.
@@ -268,7 +272,7 @@ three_ways() {
   done
 }
 
-if [ "${ADMIN_ONLY:-0}" != 1 ]; then
+if [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ]; then
 echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
 start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
@@ -445,6 +449,7 @@ PY
 echo "-- (proxy section: $((SECONDS - proxy_section_started)) s)"
 fi  # ADMIN_ONLY
 
+if [ "${ETCD_ONLY:-0}" != 1 ]; then
 # ---- 5. the admin endpoint: what each attached dashboard costs the daemon ----
 # `thrifttop serve` over ADMIN_NODES nodes at 1 s heartbeats (serve on CPU 0, servers on CPU 1);
 # its CPU over ADMIN_SECONDS with no stream client, then with three. The clients are curl
@@ -504,6 +509,42 @@ with open(summary, "a") as f:
     f.write(f"admin_attach_cpu_pct_each_{nodes}={each:.2f}\n")
     f.write(f"admin_stream_kbps_{nodes}={kbps:.1f}\n")
 PY
+
+fi  # ETCD_ONLY
+
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ]; then
+# ---- 6. shared state: a drain on one instance, in force on another, through etcd ----
+# A real etcd (Debian's etcd-server) on free loopback ports, its data on tmpfs; two instances
+# (pool + etcd authority) in one process over three demo servers; ETCD_DRAINS drains and undrains
+# on the first, each timed until the second routes by it. Beside it, etcd's own put → watch delay
+# through the same client: what the store alone charges.
+ETCD_DRAINS=${ETCD_DRAINS:-200}
+echo "-- shared state: $ETCD_DRAINS drains propagated between two instances through etcd"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+etcd_client=$(free_port); etcd_peer=$(free_port)
+etcd_dir=$(mktemp -d -p "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )" thrifttop-bench-etcd.XXXXXX)
+etcd --name bench --data-dir "$etcd_dir/data" --listen-client-urls "http://127.0.0.1:$etcd_client" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_client" --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" --initial-cluster "bench=http://127.0.0.1:$etcd_peer" \
+  >"$etcd_dir/log" 2>&1 &
+etcd_pid=$!
+bg_pids="$bg_pids $etcd_pid"
+for _ in $(seq 100); do curl -sf -X POST -d '{}' "http://127.0.0.1:$etcd_client/v3/maintenance/status" >/dev/null && break; sleep 0.1; done
+"$bin" bench-etcd --endpoint "http://127.0.0.1:$etcd_client" --drains "$ETCD_DRAINS" >"$out/etcd.json"
+stop "$etcd_pid" || true
+rm -rf "$etcd_dir"
+/usr/bin/python3 - "$out/etcd.json" "$summary" <<'PY'
+import json, sys
+r, summary = json.load(open(sys.argv[1])), sys.argv[2]
+p50, p99, raw50, raw99 = r["propagation_p50_ms"], r["propagation_p99_ms"], r["raw_p50_ms"], r["raw_p99_ms"]
+print(f"   drain on A → routed by on B: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {int(r['drains'])}   (target p99 < 200 ms: {'met' if p99 < 200 else 'NOT met'})")
+print(f"   etcd alone, put → watch event: p50 {raw50:.2f} ms, p99 {raw99:.2f} ms; thrifttop adds {p50 - raw50:.2f} ms at p50 (the txn, the adoption on both pools)")
+with open(summary, "a") as f:
+    f.write(f"etcd_propagation_p50_ms={p50:.2f}\n")
+    f.write(f"etcd_propagation_p99_ms={p99:.2f}\n")
+    f.write(f"etcd_raw_watch_p99_ms={raw99:.2f}\n")
+PY
+fi  # shared state
 
 # Last, so that a script can read everything after this line.
 echo "== summary =="

@@ -47,12 +47,12 @@ struct AdminRoutes: Sendable {
             return AdminResponse(status: .ok, contentType: PrometheusMetrics.contentType, body: Data(metrics.exposition().utf8))
         case (.POST, "/v1/commands"):
             guard caller.mayAct else { return .error(.forbidden, "\(caller.name) has a read-only token: actions need a token of token_file") }
-            let command: OperatorCommand
-            switch Self.command(from: body) {
-            case let .success(parsed): command = parsed
+            let request: OperatorRequest
+            switch Self.request(from: body) {
+            case let .success(parsed): request = parsed
             case let .failure(problem): return .error(.badRequest, problem.description)
             }
-            switch await pool.execute(command, user: caller.name) {
+            switch await pool.execute(request, user: caller.name) {
             case let .done(message): return .json(.ok, ["outcome": "done", "message": message])
             case let .refused(reason): return .json(.conflict, ["outcome": "refused", "reason": reason])
             }
@@ -91,9 +91,9 @@ struct AdminRoutes: Sendable {
     }
 
     /// `{"command": "drain"|"undrain"|"weight"|"reset_weight"|"undo", "node": "NAME", "weight": N,
-    /// "force": false}`, each mistake named.
-    static func command(from body: Data) -> Result<OperatorCommand, BodyProblem> {
-        func fail(_ text: String) -> Result<OperatorCommand, BodyProblem> { .failure(BodyProblem(description: text)) }
+    /// "force": false, "force_local": false, "reason": "…"}`, each mistake named.
+    static func request(from body: Data) -> Result<OperatorRequest, BodyProblem> {
+        func fail(_ text: String) -> Result<OperatorRequest, BodyProblem> { .failure(BodyProblem(description: text)) }
         guard !body.isEmpty else { return fail("empty body: send {\"command\": \"drain\", \"node\": \"NAME\"}") }
         let object: [String: Field]
         do {
@@ -103,10 +103,25 @@ struct AdminRoutes: Sendable {
         } catch {
             return fail("malformed JSON: the body does not parse as JSON")
         }
-        let known: Set = ["command", "node", "weight", "force"]
+        let known: Set = ["command", "node", "weight", "force", "force_local", "reason"]
         if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
-            return fail("unknown field \"\(extra)\" (command, node, weight, force)")
+            return fail("unknown field \"\(extra)\" (command, node, weight, force, force_local, reason)")
         }
+        var forceLocal = false
+        if let value = object["force_local"] {
+            guard case let .bool(flag) = value else { return fail("\"force_local\" must be true or false") }
+            forceLocal = flag
+        }
+        var reason: String?
+        if let value = object["reason"] {
+            guard case let .string(text) = value else { return fail("\"reason\" must be a string") }
+            reason = text
+        }
+        return command(object).map { OperatorRequest($0, forceLocal: forceLocal, reason: reason.map(OperatorRequest.clean)) }
+    }
+
+    private static func command(_ object: [String: Field]) -> Result<OperatorCommand, BodyProblem> {
+        func fail(_ text: String) -> Result<OperatorCommand, BodyProblem> { .failure(BodyProblem(description: text)) }
         guard let nameField = object["command"] else { return fail("missing \"command\" (drain, undrain, weight, reset_weight or undo)") }
         guard case let .string(name) = nameField else { return fail("\"command\" must be a string") }
         func node() -> Result<String, BodyProblem> {

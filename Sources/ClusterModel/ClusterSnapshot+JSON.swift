@@ -9,7 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
-        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners, version
+        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners, version, stateStore = "state_store"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,6 +32,7 @@ extension ClusterSnapshot: Codable {
             undoDescription: try c.decodeIfPresent(String.self, forKey: .undoDescription),
             listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
         self.version = try c.decodeIfPresent(UInt64.self, forKey: .version) ?? 0
+        stateStore = try c.decodeIfPresent(StateStoreStatus.self, forKey: .stateStore)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,6 +50,7 @@ extension ClusterSnapshot: Codable {
         try c.encodeIfPresent(undoDescription, forKey: .undoDescription)
         try c.encode(listeners, forKey: .listeners)
         try c.encode(version, forKey: .version)
+        try c.encodeIfPresent(stateStore, forKey: .stateStore)
     }
 }
 
@@ -61,7 +63,7 @@ extension NodeSnapshot: Codable {
         case callFailures = "call_failures", retries, inFlight = "in_flight", weight, configuredWeight = "configured_weight"
         case trafficShare = "traffic_share", availability, clusterAvailabilityIfDrained = "cluster_availability_if_drained"
         case operatorDrained = "drained", ejectedFor = "ejected_for_ms", lastError = "last_error"
-        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters
+        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, lastChange = "last_change"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -100,6 +102,7 @@ extension NodeSnapshot: Codable {
         serverVersion = try c.decodeIfPresent(String.self, forKey: .serverVersion)
         aliveSince = try c.decodeTimeIfPresent(forKey: .aliveSince).map { Int64($0.rounded(.down)) }
         counters = try c.decodeIfPresent([String: Int64].self, forKey: .counters) ?? [:]
+        lastChange = try c.decodeIfPresent(OperatorChange.self, forKey: .lastChange)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -139,6 +142,7 @@ extension NodeSnapshot: Codable {
         try c.encodeIfPresent(serverVersion, forKey: .serverVersion)
         try c.encodeTimeIfPresent(aliveSince.map(Double.init), forKey: .aliveSince)
         try c.encode(counters, forKey: .counters)
+        try c.encodeIfPresent(lastChange, forKey: .lastChange)
     }
 }
 

@@ -23,6 +23,9 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var undoDescription: String?
     /// Where the pool's listeners take client calls (`HOST:PORT`), if it has any.
     public var listeners: [String]
+    /// Where drains and weights are kept and whether the store is reachable; nil for a pool
+    /// without one (a demo).
+    public var stateStore: StateStoreStatus?
     /// Counts the pool's snapshot builds: a newer snapshot has a larger one (the admin stream's
     /// event ids).
     public var version: UInt64 = 0
@@ -107,6 +110,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var serverVersion: String? = nil
         @usableFromInline var aliveSince: Int64? = nil
         @usableFromInline var counters: [String: Int64] = [:]
+        @usableFromInline var lastChange: OperatorChange? = nil
 
         @usableFromInline init(name: String, address: String) {
             self.name = name
@@ -254,6 +258,12 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var counters: [String: Int64] {
         @inlinable get { figures.storage.counters }
         set { update { $0.counters = newValue } }
+    }
+
+    /// The last operator change (drain, weight) and who made it, from which instance.
+    public var lastChange: OperatorChange? {
+        @inlinable get { figures.storage.lastChange }
+        set { update { $0.lastChange = newValue } }
     }
 
     /// Drained by the operator and nothing in flight any more.

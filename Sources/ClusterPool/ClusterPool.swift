@@ -33,6 +33,10 @@ public final class ClusterPool: Sendable {
         /// One reload at a time (SIGHUP and `POST /v1/reload` may meet).
         var reloading = false
         var started = false
+        /// Decides operator commands when the state is shared (etcd); nil: this pool does.
+        var authority: (any OperatorAuthority)?
+        /// Calls are refused while set (the shared state was never read); the text says why.
+        var routingHeld: String?
     }
 
     /// `operatorStore` keeps drains and weights across restarts and audits every action; by
@@ -43,7 +47,8 @@ public final class ClusterPool: Sendable {
         _ = try PoolPolicies.make(config, maintenanceInterval: PoolCore.maintenanceInterval)
         self.eventLoop = eventLoop
         self.options = options
-        self.operatorStore = operatorStore ?? FileOperatorStore(stateFile: config.stateFile, auditLog: config.auditLog)
+        // With etcd, state_file is the shared state's cache (SharedState's), not this store's file.
+        self.operatorStore = operatorStore ?? FileOperatorStore(stateFile: config.state.store == .file ? config.stateFile : nil, auditLog: config.auditLog)
         core = NIOLoopBoundBox.makeEmptyBox(valueType: PoolCore.self, eventLoop: eventLoop)
         shared = NIOLockedValueBox(Shared(config: config, snapshot: ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(),
@@ -71,6 +76,7 @@ public final class ClusterPool: Sendable {
                 }
             }
             self.core.value = core
+            core.routingHeld = shared.withLockedValue { $0.routingHeld }
             core.start(restoring: loaded)
         }.get()
         shared.withLockedValue { $0.started = true }
@@ -105,11 +111,24 @@ public final class ClusterPool: Sendable {
     /// Runs an operator command (drain, undrain, weight, undo). It takes effect on traffic at
     /// once; the result comes once it is logged, saved and audited.
     public func execute(_ command: OperatorCommand, user: String? = nil) async -> OperatorResult {
+        await execute(OperatorRequest(command), user: user)
+    }
+
+    /// Runs an operator request. With a shared store (an `OperatorAuthority` installed) the
+    /// store decides, so that every instance agrees; otherwise this pool does, at once.
+    public func execute(_ request: OperatorRequest, user: String? = nil) async -> OperatorResult {
         let user = user ?? options.user
+        if let authority = shared.withLockedValue({ $0.authority }) { return await authority.execute(request, user: user) }
+        return await executeHere(request, user: user)
+    }
+
+    /// Runs an operator request on this pool alone, as if no shared store were installed: for the
+    /// store's own use (`force_local` while it is unreachable; `localOnly` marks it so).
+    public func executeHere(_ request: OperatorRequest, user: String, localOnly: Bool = false) async -> OperatorResult {
         do {
             return try await eventLoop.flatSubmit { [self] in
                 guard let core = core.value else { return eventLoop.makeSucceededFuture(.refused("the pool is not running")) }
-                let result = core.execute(command, user: user)
+                let result = core.execute(request, user: user, localOnly: localOnly)
                 core.snapshots.publish(core.buildSnapshot())
                 return result
             }.get()

@@ -10,7 +10,7 @@ import Synchronization
 /// ```swift
 /// try await DashboardLoop.run(
 ///     snapshot: { pool.snapshot },
-///     execute: { command in await pool.execute(command) },
+///     execute: { request in await pool.execute(request) },
 ///     options: DashboardOptions(theme: theme, mouse: !noMouse, readOnly: readOnly))
 /// ```
 ///
@@ -24,7 +24,7 @@ public enum DashboardLoop {
 
     public static func run(
         snapshot: @escaping @Sendable () -> ClusterSnapshot,
-        execute: @escaping @Sendable (OperatorCommand) async -> OperatorResult,
+        execute: @escaping @Sendable (OperatorRequest) async -> OperatorResult,
         reload: (@Sendable () async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
@@ -39,7 +39,7 @@ public enum DashboardLoop {
     /// `reload` asks that cluster to re-read its file (`:reload`).
     public static func run(
         feeds: @escaping @Sendable () -> [ClusterFeed],
-        execute: @escaping @Sendable (OperatorCommand, Int) async -> OperatorResult,
+        execute: @escaping @Sendable (OperatorRequest, Int) async -> OperatorResult,
         reload: (@Sendable (Int) async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
@@ -101,7 +101,11 @@ public enum DashboardLoop {
                 }
             }
             for (command, result) in inbox.take() {
-                if let command { Dashboard.record(result, of: command, state: &state) } else { Dashboard.recordReload(result, state: &state) }
+                if let command {
+                    Dashboard.record(result, of: command, state: &state, snapshot: Dashboard.selected(all, state).snapshot)
+                } else {
+                    Dashboard.recordReload(result, state: &state)
+                }
             }
             let now = clock.now
             if now - lastPoll >= frameInterval {
@@ -150,13 +154,13 @@ struct LoopUsage {
 /// Results of commands running in their own tasks, picked up by the loop on its next tick (a
 /// nil command: a reload's).
 final class ResultInbox: Sendable {
-    private let results = Mutex<[(OperatorCommand?, OperatorResult)]>([])
+    private let results = Mutex<[(OperatorRequest?, OperatorResult)]>([])
 
-    func post(_ command: OperatorCommand?, _ result: OperatorResult) {
+    func post(_ command: OperatorRequest?, _ result: OperatorResult) {
         results.withLock { $0.append((command, result)) }
     }
 
-    func take() -> [(OperatorCommand?, OperatorResult)] {
+    func take() -> [(OperatorRequest?, OperatorResult)] {
         results.withLock { taken in
             defer { taken.removeAll() }
             return taken

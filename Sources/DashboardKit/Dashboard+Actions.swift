@@ -82,13 +82,30 @@ extension Dashboard {
         case .character("y"), .character("Y"), .enter:
             state.overlay = nil
             state.status = StatusMessage("\(request.command): sent…")
-            return [.execute(request.command)]
+            return [.execute(OperatorRequest(request.command))]
         case .character("n"), .character("N"), .escape, .character("q"):
             state.overlay = nil
             state.status = StatusMessage("cancelled: \(request.command)")
             return []
         default:
             // Everything else, navigation included, is ignored: the dialog's target stays put.
+            return []
+        }
+    }
+
+    /// The refusal dialog of an action the shared store could not take: `h` makes it on this
+    /// instance only (`force_local`), to be written to the store when it is back.
+    static func handleRefusal(_ key: Key, _ refusal: Refusal, _ state: inout DashboardState) -> [DashboardEffect] {
+        switch key {
+        case .character("h"), .character("H"):
+            state.overlay = nil
+            state.status = StatusMessage("\(refusal.command) here only: sent…")
+            return [.execute(OperatorRequest(refusal.command, forceLocal: true))]
+        case .character("n"), .character("N"), .escape, .character("q"), .enter:
+            state.overlay = nil
+            state.status = StatusMessage("\(refusal.command) refused: \(refusal.reason)", .failure)
+            return []
+        default:
             return []
         }
     }

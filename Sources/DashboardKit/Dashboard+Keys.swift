@@ -18,6 +18,7 @@ extension Dashboard {
 
         switch state.overlay {
         case let .confirm(request): return handleConfirm(key, request, &state)
+        case let .refusal(refusal): return handleRefusal(key, refusal, &state)
         case let .prompt(prompt): return handlePrompt(key, prompt, &state, snapshot)
         case .help:
             handleHelp(key, &state)

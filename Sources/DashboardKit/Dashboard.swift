@@ -52,6 +52,7 @@ public enum Dashboard {
         switch state.overlay {
         case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen)
         case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot).render(layout.screen, into: &screen)
+        case let .refusal(refusal): RefusalDialog(refusal: refusal).render(layout.screen, into: &screen)
         case .prompt, nil: break
         }
         return screen
@@ -66,11 +67,17 @@ public enum Dashboard {
         reconcile(&state, state.displayed(live))
     }
 
-    /// Shows what became of a command sent after `.execute`, in the status row.
-    public static func record(_ result: OperatorResult, of command: OperatorCommand, state: inout DashboardState) {
+    /// Shows what became of a command sent after `.execute`, in the status row. A refusal
+    /// because `snapshot`'s shared store is unreachable opens a dialog that offers to act on this
+    /// instance only.
+    public static func record(_ result: OperatorResult, of request: OperatorRequest, state: inout DashboardState, snapshot: ClusterSnapshot) {
+        let command = request.command
         switch result {
         case let .done(text):
             state.status = StatusMessage("\(command): \(text.isEmpty ? "done" : text)", .success)
+        case let .refused(reason) where snapshot.stateStore?.unreachableSince != nil && !request.forceLocal && command != .undo && state.overlay == nil:
+            state.overlay = .refusal(Refusal(command, reason: reason))
+            state.status = StatusMessage("\(command) refused: the state store is unreachable", .failure)
         case let .refused(reason):
             state.status = StatusMessage("\(command) refused: \(reason)", .failure)
         }

@@ -123,7 +123,12 @@ public final class RemoteCluster: Sendable {
     /// Sends `command` to the daemon; its answer (done, or refused and why), or why it could
     /// not be asked.
     public func execute(_ command: OperatorCommand) async -> OperatorResult {
-        await post("/v1/commands", body: Self.body(of: command))
+        await execute(OperatorRequest(command))
+    }
+
+    /// Sends a request (a command with `force_local` or a reason).
+    public func execute(_ request: OperatorRequest) async -> OperatorResult {
+        await post("/v1/commands", body: Self.body(of: request))
     }
 
     /// Asks the daemon to re-read its cluster file (`POST /v1/reload`, as SIGHUP does).
@@ -151,11 +156,11 @@ public final class RemoteCluster: Sendable {
         }
     }
 
-    /// The admin API's body form (`OperatorCommand`'s JSON): `{"command": "drain", "node": "db-3", "force": false}`.
-    static func body(of command: OperatorCommand) -> Data {
+    /// The admin API's body form (`OperatorRequest`'s JSON): `{"command": "drain", "node": "db-3", "force": false}`.
+    static func body(of request: OperatorRequest) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(command)) ?? Data()
+        return (try? encoder.encode(request)) ?? Data()
     }
 
     // MARK: - Helpers

@@ -79,7 +79,7 @@ struct AttachCommand: AsyncParsableCommand {
         do {
             try await DashboardLoop.run(
                 feeds: { Self.withLocalClock(remotes.map(\.feed)) },
-                execute: { command, index in await remotes[index].execute(command) },
+                execute: { request, index in await remotes[index].execute(request) },
                 reload: { index in await remotes[index].reload() },
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, bell: bell))
             outcome = .success(())

@@ -2,6 +2,7 @@ import AdminServer
 import ClusterModel
 import ClusterPool
 import NIOCore
+import SharedState
 import ThriftProxy
 
 /// What a running pool answers on besides its nodes: the config's listeners and, when wanted,
@@ -11,30 +12,38 @@ struct PoolEndpoints {
     let admin: AdminServer?
     /// Re-reads the cluster file (nil when the pool has none, as with --demo).
     let reloader: ConfigReloader?
+    /// The shared operator state (`[state] store = "etcd"`); nil for the state file.
+    let sharedState: SharedStateConnection?
 
     /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
     /// cannot be bound stops everything before a node is contacted (and what was bound is
     /// closed again). The admin endpoint's `/metrics` exports `metrics`.
+    /// With a shared store, the shared state is read before the pool routes a call (or, with
+    /// etcd unreachable, the cache; `startWithoutState` routes without either, loudly).
     static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup,
-                      metrics: PrometheusMetrics? = nil) async throws -> PoolEndpoints {
+                      metrics: PrometheusMetrics? = nil, startWithoutState: Bool = false) async throws -> PoolEndpoints {
         let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
         let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
         var admin: AdminServer?
+        var sharedState: SharedStateConnection?
         do {
+            sharedState = try await SharedStateConnection.open(for: pool, group: group)
             if wantsAdmin {
                 var reload: AdminServer.Reload?
                 if let reloader { reload = { user in await reloader.reload(user: user) } }
                 admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload, metrics: metrics)
             }
             try await pool.start()
+            await sharedState?.authority.begin(startWithoutState: startWithoutState)
         } catch {
+            await sharedState?.close()
             await admin?.stop()
             await proxy.shutdown(grace: .zero)
             throw error
         }
         await pool.setListeners(proxy.boundAddresses.map(\.description))
         for address in proxy.boundAddresses { pool.logEvent(.info, .proxy, "listening on \(address)") }
-        return PoolEndpoints(proxy: proxy, admin: admin, reloader: reloader)
+        return PoolEndpoints(proxy: proxy, admin: admin, reloader: reloader, sharedState: sharedState)
     }
 
     /// Stops accepting; calls in flight get up to `grace` to finish. Returns how many were cut off.
@@ -42,6 +51,7 @@ struct PoolEndpoints {
     func stop(grace: TimeAmount) async -> Int {
         let cutOff = await proxy.shutdown(grace: grace)
         await admin?.stop()
+        await sharedState?.close()
         return cutOff
     }
 }

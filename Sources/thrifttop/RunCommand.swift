@@ -6,6 +6,7 @@ import DashboardKit
 import DemoCluster
 import Foundation
 import NIOPosix
+import SharedState
 import ThriftProxy
 
 /// `thrifttop [CLUSTER.toml]` and `thrifttop --demo`: the live dashboard.
@@ -47,6 +48,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Ring the terminal bell (or flash) when a node gets worse or the cluster falls below min_routable.")
     var bell = false
+
+    @Flag(help: "With [state] store = \"etcd\": route even when etcd is unreachable at start and there is no local cache (state_file).")
+    var startWithoutState = false
 
     @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
     var seed: UInt64?
@@ -106,12 +110,15 @@ struct RunCommand: AsyncParsableCommand {
         // demos at once would fight over one socket, for a toy cluster).
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: !demo, configFile: cluster, group: poolGroup, metrics: metrics)
+            endpoints = try await PoolEndpoints.start(pool, admin: !demo, configFile: cluster, group: poolGroup, metrics: metrics,
+                                                      startWithoutState: startWithoutState)
         } catch let error as ProxyStartError {
             await demoCluster?.stop()
             throw CLIError(description: "\(error)")
         } catch let error as AdminStartError {
             await demoCluster?.stop()
+            throw CLIError(description: "\(error)")
+        } catch let error as EtcdOperatorAuthority.StartError {
             throw CLIError(description: "\(error)")
         }
         // The demo's traffic goes through its listener, as any client's would.

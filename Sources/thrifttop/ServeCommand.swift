@@ -5,6 +5,7 @@ import ClusterPool
 import Foundation
 import NIOCore
 import NIOPosix
+import SharedState
 import ThriftProxy
 
 /// `thrifttop serve CLUSTER.toml`: the pool and its listeners, headless, until SIGTERM/SIGINT.
@@ -30,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How events are written to stderr: text (a line each) or json (a JSON object a line, the snapshot's event form).")
     var logFormat: LogFormat = .text
 
+    @Flag(help: "With [state] store = \"etcd\": route even when etcd is unreachable at start and there is no local cache (state_file) — without knowing which nodes are drained.")
+    var startWithoutState = false
+
     enum LogFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json
     }
@@ -54,11 +58,13 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))
         let endpoints: PoolEndpoints
         do {
-            endpoints = try await PoolEndpoints.start(pool, admin: true, configFile: cluster, group: group, metrics: metrics)
+            endpoints = try await PoolEndpoints.start(pool, admin: true, configFile: cluster, group: group, metrics: metrics,
+                                                      startWithoutState: startWithoutState)
         } catch {
             await pool.stop()
             try? await group.shutdownGracefully()
-            throw Self.fail(error is ProxyStartError || error is AdminStartError ? "\(error)" : ErrorText.describe(error))
+            throw Self.fail(error is ProxyStartError || error is AdminStartError || error is EtcdOperatorAuthority.StartError
+                ? "\(error)" : ErrorText.describe(error))
         }
         for address in endpoints.proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
         if let path = endpoints.admin?.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }

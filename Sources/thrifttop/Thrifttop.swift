@@ -16,7 +16,7 @@ struct Thrifttop: AsyncParsableCommand {
           thrifttop demo-servers --base-port 9100
         """,
         subcommands: [RunCommand.self, ServeCommand.self, AttachCommand.self, CheckCommand.self, DemoServersCommand.self,
-                      BenchServersCommand.self, BenchPoolCommand.self, BenchRenderCommand.self, StateStressCommand.self],
+                      BenchServersCommand.self, BenchPoolCommand.self, BenchRenderCommand.self, BenchEtcdCommand.self, StateStressCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -87,7 +87,7 @@ struct KeyHandlingTests {
         _ = press([.down, .down, .character("s"), .click(x: 3, y: 8), .character("j")], &state)
         #expect(state.overlay == .confirm(ConfirmRequest(.drain(node: "alpha-1"))))
         #expect(state.selectedNode == "alpha-1")
-        #expect(press("y", &state) == [.execute(.drain(node: "alpha-1"))])
+        #expect(press("y", &state) == [.execute(OperatorRequest(.drain(node: "alpha-1")))])
         #expect(state.overlay == nil)
     }
 
@@ -105,7 +105,7 @@ struct KeyHandlingTests {
         var state = DashboardState(width: 100, height: 30)
         _ = press("jjjj", &state)  // eta-7, weight 50
         _ = press(">", &state)
-        #expect(press([.enter], &state) == [.execute(.setWeight(node: "eta-7", weight: 51))])
+        #expect(press([.enter], &state) == [.execute(OperatorRequest(.setWeight(node: "eta-7", weight: 51)))])
     }
 
     @Test func weightKeysStepByTenAndOneWithinZeroToThousand() {
@@ -143,7 +143,7 @@ struct KeyHandlingTests {
         _ = press([.escape], &state)
         _ = press("z", &state)
         #expect(state.overlay == .confirm(ConfirmRequest(.undo)))
-        #expect(press("y", &state) == [.execute(.undo)])
+        #expect(press("y", &state) == [.execute(OperatorRequest(.undo))])
     }
 
     @Test func undoWithNothingToUndoSaysSoWithoutADialog() {
@@ -179,13 +179,39 @@ struct KeyHandlingTests {
 
     @Test func resultsLandInTheStatusLine() {
         var state = DashboardState(width: 100, height: 30)
-        Dashboard.record(.done("drained"), of: .drain(node: "alpha-1"), state: &state)
+        Dashboard.record(.done("drained"), of: OperatorRequest(.drain(node: "alpha-1")), state: &state, snapshot: snapshot)
         #expect(state.status == StatusMessage("drain alpha-1: drained", .success))
-        Dashboard.record(.refused("capacity floor: 2 routable nodes needed"), of: .drain(node: "beta-2"), state: &state)
+        Dashboard.record(.refused("capacity floor: 2 routable nodes needed"), of: OperatorRequest(.drain(node: "beta-2")), state: &state, snapshot: snapshot)
         #expect(state.status == StatusMessage("drain beta-2 refused: capacity floor: 2 routable nodes needed", .failure))
+        #expect(state.overlay == nil)
         // The next key clears it.
         _ = press("j", &state)
         #expect(state.status == nil)
+    }
+
+    @Test func aRefusalBecauseTheStoreIsUnreachableOffersToActHereOnly() throws {
+        var unreachable = snapshot
+        unreachable.stateStore = StateStoreStatus(kind: "etcd", location: "http://127.0.0.1:2379 /thrifttop/demo/",
+                                                  unreachableSince: Fixture.wallTime - 30, reason: "connection refused")
+        var state = DashboardState(width: 100, height: 30)
+        let reason = "the state store (etcd) is unreachable since 12:00:00 UTC: connection refused; nothing was changed"
+        Dashboard.record(.refused(reason), of: OperatorRequest(.drain(node: "beta-2")), state: &state, snapshot: unreachable)
+        #expect(state.overlay == .refusal(Refusal(.drain(node: "beta-2"), reason: reason)))
+        let screen = Dashboard.render(unreachable, state, width: 100, height: 30).rows.joined(separator: "\n")
+        #expect(screen.contains("Refused: the state store is unreachable"))
+        #expect(screen.contains("[h] drain here anyway"))
+        #expect(screen.contains("state store unreachable since"))
+        // Navigation does not act; h sends it here only.
+        #expect(press("j", &state, on: unreachable).isEmpty)
+        #expect(press([.character("h")], &state, on: unreachable) == [.execute(OperatorRequest(.drain(node: "beta-2"), forceLocal: true))])
+        #expect(state.overlay == nil)
+        // Its own refusal does not open the dialog again; Esc leaves the refusal in the status row.
+        Dashboard.record(.refused("beta-2 is already drained"), of: OperatorRequest(.drain(node: "beta-2"), forceLocal: true), state: &state, snapshot: unreachable)
+        #expect(state.overlay == nil)
+        Dashboard.record(.refused(reason), of: OperatorRequest(.setWeight(node: "beta-2", weight: 5)), state: &state, snapshot: unreachable)
+        _ = press([.escape], &state, on: unreachable)
+        #expect(state.overlay == nil)
+        #expect(state.status?.kind == .failure)
     }
 
     @Test func commandLineSubmitsThroughTheSameConfirmation() {

@@ -107,8 +107,10 @@ struct StreamDecodingTests {
         for bad in ["unix:", "http://127.0.0.1", "http://:80", "ftp://x", "https://127.0.0.1:1", "prod"] {
             #expect(throws: AdminEndpointError.self, "\(bad)") { try AdminEndpoint(parsing: bad) }
         }
-        #expect(RemoteCluster.body(of: .setWeight(node: "db-3", weight: 50)) == Data(#"{"command":"weight","node":"db-3","weight":50}"#.utf8))
-        #expect(RemoteCluster.body(of: .drain(node: "db-3", force: true)) == Data(#"{"command":"drain","force":true,"node":"db-3"}"#.utf8))
-        #expect(RemoteCluster.body(of: .resetWeight(node: "x")) == Data(#"{"command":"reset_weight","node":"x"}"#.utf8))
+        #expect(RemoteCluster.body(of: OperatorRequest(.setWeight(node: "db-3", weight: 50))) == Data(#"{"command":"weight","node":"db-3","weight":50}"#.utf8))
+        #expect(RemoteCluster.body(of: OperatorRequest(.drain(node: "db-3", force: true))) == Data(#"{"command":"drain","force":true,"node":"db-3"}"#.utf8))
+        #expect(RemoteCluster.body(of: OperatorRequest(.resetWeight(node: "x"))) == Data(#"{"command":"reset_weight","node":"x"}"#.utf8))
+        #expect(RemoteCluster.body(of: OperatorRequest(.drain(node: "x"), forceLocal: true, reason: "deploy"))
+            == Data(#"{"command":"drain","force":false,"force_local":true,"node":"x","reason":"deploy"}"#.utf8))
     }
 }

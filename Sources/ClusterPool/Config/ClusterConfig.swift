@@ -105,6 +105,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var admin = AdminSettings()
     public var alerts = AlertSettings()
     public var metrics = MetricsSettings()
+    /// `[state]`: a state file (this instance) or etcd (shared by every instance).
+    public var state = StateSettings()
 
     public init(name: String, nodes: [NodeConfig]) {
         self.name = name

@@ -5,7 +5,7 @@ import ThriftWire
 
 extension ClusterConfig {
     static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
-                          "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics"]
+                          "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "state"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
                               "heartbeat_method", "details_interval_s", "max_connections", "max_pending"]
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
@@ -73,6 +73,7 @@ extension ClusterConfig {
         admin = try Self.adminSettings(root)
         alerts = try Self.alertSettings(root)
         metrics = try Self.metricsSettings(root)
+        state = try Self.stateSettings(root)
         if let name = try root.string("instance") {
             guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
                 throw root.error("instance", "must be 1–64 printable characters without spaces")

@@ -36,6 +36,7 @@ extension NodeState {
         s.serverVersion = details.serverVersion
         s.aliveSince = details.aliveSince
         s.counters = details.counters
+        s.lastChange = lastChange
         return s
     }
 }

@@ -59,6 +59,8 @@ final class NodeState {
     // The operator's say.
     private(set) var weight: Int
     private(set) var drained = false
+    /// Who made the last operator change, from where, when (shown; it decides nothing).
+    private(set) var lastChange: OperatorChange?
 
     /// Where this node reports that its snapshot is out of date; nil when nobody builds them.
     private var changes: ChangedNodes?
@@ -214,6 +216,18 @@ final class NodeState {
         }
         return settle(.none, reason: reason, at: now)
     }
+
+    /// Records who made the node's last operator change (here, or on another instance through
+    /// the shared store).
+    func noteChange(_ change: OperatorChange?) {
+        guard change != lastChange else { return }
+        lastChange = change
+        changed()
+    }
+
+    /// Serving as far as this instance can tell, the operator's drain and weight aside: what the
+    /// shared capacity floor counts.
+    var isHealthy: Bool { connected && (drained ? health == .draining : health.isServing) }
 
     /// Time passed with no input: φ may have crossed its threshold (or come back under it), and a
     /// rising φ is what an operator watches on a node going quiet, so it shows (to 0.01) once it

@@ -26,6 +26,7 @@ extension ClusterPool {
             outcome = try await eventLoop.submit { [self] in
                 guard let core = core.value, !core.stopped else { return ReloadOutcome.refused("the pool is not running") }
                 let outcome = core.reload(newConfig, policies: policies)
+                core.reapplySharedState()
                 let applied = core.config
                 shared.withLockedValue { $0.config = applied }
                 // Readers see removed nodes go at once, not at the next publish.

@@ -136,6 +136,7 @@ extension PoolCore {
         if old.stateFile != new.stateFile || old.auditLog != new.auditLog {
             notes.append("state_file or audit_log changed: needs a restart")
         }
+        if old.state != new.state { notes.append("[state] changed: needs a restart") }
         if old.eventLogCapacity != new.eventLogCapacity { notes.append("event_log_capacity changed: needs a restart") }
         if old.health != new.health {
             notes.append("[health] changed: applies to nodes added or changed now, to the others after a restart")
@@ -145,6 +146,7 @@ extension PoolCore {
         applied.stateFile = old.stateFile
         applied.auditLog = old.auditLog
         applied.eventLogCapacity = old.eventLogCapacity
+        applied.state = old.state
         return (applied, notes)
     }
 }

@@ -82,6 +82,7 @@ extension PoolCore {
 
     /// Why no node of `group` (nil: the cluster) can take a call: "2 down, 1 drained".
     func unroutableSummary(group: String?) -> String {
+        if let routingHeld { return "routing held: \(routingHeld)" }
         let now = self.now
         let members = nodes.filter { group == nil || $0.config.group == group }
         guard !members.isEmpty else { return "it has no node" }
@@ -102,7 +103,7 @@ extension PoolCore {
     }
 
     private func attempt(_ call: PendingCall) {
-        guard !stopped else {
+        guard !stopped, routingHeld == nil else {
             call.fail(PoolCallError.noRoutableNode)
             return
         }

@@ -5,24 +5,25 @@ extension PoolCore {
     /// Applies an operator command at once (no new call goes to a drained node from this moment),
     /// then makes it durable off the loop; the result comes once the state file and audit log
     /// have it. Refusals say why; every outcome is logged and audited, in order.
-    func execute(_ command: OperatorCommand, user: String) -> EventLoopFuture<OperatorResult> {
+    ///
+    /// `localOnly`: made on this instance alone while the shared store is unreachable (marked so
+    /// in the event, the audit line and the node's last change).
+    func execute(_ request: OperatorRequest, user: String, localOnly: Bool = false) -> EventLoopFuture<OperatorResult> {
+        let command = request.command
         let before = operatorState()
         // The node the command acts on; for an undo, the one the undone action changed.
         let target = command.node ?? (command == .undo ? undoStack.last(where: { $0.user == user })?.node : nil)
         let result = command == .undo ? undo(for: user) : apply(command, user: user, recordUndo: true)
         let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
-        switch result {
-        // Who, and on which instance: with several instances (serve beside each client group,
-        // dashboards attached), the place an action came from matters.
-        case let .done(text): log(.notice, .operatorAction, node: node, "\(user) on \(instanceName): \(text)")
-        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user) on \(instanceName): \(command) refused: \(reason)")
+        if result.isDone, let node {
+            node.state.noteChange(OperatorChange(user: user, instance: instanceName, time: options.wallClock(), action: command.description,
+                                                 reason: request.reason, localOnly: localOnly))
         }
-        metrics.operatorAction(command, done: result.isDone)
         let after = operatorState()
-        let known = node != nil
-        let audit = AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: command.description, node: target,
-                                before: known ? before.describe(target) : nil, after: known ? after.describe(target) : nil,
-                                result: result.description)
+        let audit = recordOperatorAction(command.description + (localOnly ? " (here only: state store unreachable)" : ""), result: result, user: user,
+                                         node: target, before: node != nil ? before.describe(target) : nil,
+                                         after: node != nil ? after.describe(target) : nil)
+        metrics.operatorAction(command, done: result.isDone)
         return operatorLog.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in
             log(.error, .config, node: nil, "\(error)")
             // The action stands (traffic already moved); the operator must know what was not kept.
@@ -32,6 +33,20 @@ extension PoolCore {
                 ? "\(text) — saved, but not audited (\(error))"
                 : "\(text) — but NOT saved (\(error)); it will not survive a restart"))
         }.nonisolated()
+    }
+
+    /// The event of an operator action, and its audit record: who, and on which instance (with
+    /// several instances — serve beside each client group, dashboards attached — the place an
+    /// action came from matters).
+    func recordOperatorAction(_ action: String, result: OperatorResult, user: String, node target: String?,
+                              before: String?, after: String?) -> AuditRecord {
+        let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
+        switch result {
+        case let .done(text): log(.notice, .operatorAction, node: node, "\(user) on \(instanceName): \(text)")
+        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user) on \(instanceName): \(action) refused: \(reason)")
+        }
+        return AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: action, node: target,
+                           before: before, after: after, result: result.description)
     }
 
     /// Reverts `user`'s own last action, unless someone else changed that node since.

@@ -53,8 +53,10 @@ extension PoolCore {
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
-            undoDescription: undoStack.last(where: { $0.user == options.user })?.description, listeners: listeners)
+            undoDescription: sharedState != nil ? sharedUndoDescription : undoStack.last(where: { $0.user == options.user })?.description,
+            listeners: listeners)
         snapshot.version = snapshotsBuilt
+        snapshot.stateStore = stateStore
         return snapshot
     }
 

@@ -42,6 +42,13 @@ final class PoolCore {
     var ticks = 0
 
     var operatorLog: OperatorLog
+    /// Set while no call may be routed (see `ClusterPool.holdRouting`).
+    var routingHeld: String?
+    /// The shared store's view (nil: none installed), kept for reloads to apply to added nodes.
+    var sharedState: [String: SharedNodeState]?
+    var stateStore: StateStoreStatus?
+    /// What `undo` reverts when the shared store's authority keeps the undo history.
+    var sharedUndoDescription: String?
     var undoStack: [UndoEntry] = []
     /// Per node: how many operator changes it has had, and the last one (who, what).
     var operatorChanges: [String: (count: UInt64, user: String, action: String)] = [:]

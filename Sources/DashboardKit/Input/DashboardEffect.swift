@@ -4,7 +4,7 @@ import ClusterModel
 /// instead of reaching into the loop (htop's habit), which keeps it pure and testable.
 public enum DashboardEffect: Sendable, Equatable {
     /// Send an operator command to the pool; feed the result back with `Dashboard.record`.
-    case execute(OperatorCommand)
+    case execute(OperatorRequest)
     /// Re-read the cluster file (`:reload`); feed the outcome back with `Dashboard.recordReload`.
     case reload
     /// Leave the dashboard and restore the terminal.

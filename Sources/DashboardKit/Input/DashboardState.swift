@@ -21,6 +21,8 @@ public struct DashboardState: Sendable, Equatable {
     public enum Overlay: Sendable, Equatable {
         case help
         case confirm(ConfirmRequest)
+        /// An action refused because the shared state store is unreachable: close, or do it here only.
+        case refusal(Refusal)
         case prompt(Prompt)
     }
 
@@ -99,6 +101,17 @@ public struct ConfirmRequest: Sendable, Equatable {
     public var command: OperatorCommand
 
     public init(_ command: OperatorCommand) { self.command = command }
+}
+
+/// An operator command the shared store refused while unreachable, and why.
+public struct Refusal: Sendable, Equatable {
+    public var command: OperatorCommand
+    public var reason: String
+
+    public init(_ command: OperatorCommand, reason: String) {
+        self.command = command
+        self.reason = reason
+    }
 }
 
 /// A line of text being typed in the bottom row.

@@ -43,6 +43,15 @@ struct HeaderWidget {
         let balancer = Line([Span(" │ ", .border), Span("balancer ", .dim), Span(snapshot.balancer, .dim)])
         let listeners = snapshot.listeners.isEmpty ? [] : [Line([Span(" │ ", .border), Span("clients → ", .dim),
                                                                 Span(snapshot.listeners.joined(separator: " "), .text)])]
+        if let warning = snapshot.stateStore?.warning {
+            // The store's trouble matters more than the balancer's name: it takes the rest of the row.
+            var used = 0
+            for part in counts where used + part.width <= area.width {
+                used += screen.put(part, x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
+            }
+            screen.put(Line([Span(" │ ", .border), Span(warning, .panic, bold: true)]), x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
+            return
+        }
         Self.putFitting(counts + [balancer] + listeners, x: area.x, y: area.y + 1, width: area.width, into: &screen)
     }
 

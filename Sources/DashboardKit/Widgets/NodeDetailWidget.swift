@@ -62,6 +62,9 @@ struct NodeDetailWidget {
         if let ejected = node.ejectedFor { connection.append(Span(" · ejected for \(Format.duration(ejected))", .warning)) }
         lines.append(field("Connection", connection))
         lines.append(field("Drain", drainProgress))
+        if let change = node.lastChange {
+            lines.append(field("Last change", [Span(change.summary, change.localOnly ? .warning : .text)]))
+        }
         lines.append(field("Traffic", [
             Span("weight \(node.weight)"), Span(node.weight != node.configuredWeight ? " (configured \(node.configuredWeight))" : "", .notice),
             Span(" · share \(Format.percent(node.trafficShare)) · in flight \(node.inFlight) · calls \(Format.count(node.calls))"),

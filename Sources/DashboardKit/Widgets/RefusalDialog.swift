@@ -1,0 +1,56 @@
+import ClusterModel
+
+/// Says why the shared state store refused an action (it cannot be reached) and offers to make
+/// it on this instance only — marked so, and written to the store when it is back, unless
+/// someone changed that node there since.
+struct RefusalDialog {
+    var refusal: Refusal
+
+    var title: String { "Refused: the state store is unreachable" }
+
+    var verb: String {
+        switch refusal.command {
+        case .drain: "drain here anyway"
+        case .undrain: "undrain here anyway"
+        case .setWeight, .resetWeight: "set the weight here anyway"
+        case .undo: "undo here anyway"
+        }
+    }
+
+    func lines(width: Int) -> [Line] {
+        var out = Self.wrap(refusal.reason, width: width).map { Line($0, .text) }
+        out.append(Line())
+        out.append(Line("Here anyway: only this instance routes by it; the others do not know.", .warning))
+        out.append(Line("It is written to the store when the store is back, unless someone", .dim))
+        out.append(Line("changed \(refusal.command.node ?? "the node") there since (then it is shown as a conflict).", .dim))
+        return out
+    }
+
+    func render(_ area: Rect, into screen: inout Screen) {
+        let footer = Line([Span("[h] ", .key, bold: true), Span(verb), Span("    "), Span("[Esc] ", .key, bold: true), Span("leave it")])
+        let width = min(area.width - 6, 76)
+        let content = lines(width: width)
+        let widest = max(content.map(\.width).max() ?? 0, footer.width, DisplayWidth.of(title) + 4)
+        let box = area.centered(width: min(area.width - 2, widest + 4), height: min(area.height, content.count + 4))
+        Box.draw(box, title: Line(title, .title, bold: true), role: .borderFocused, fill: .dialog, into: &screen)
+        let inside = box.inset(1)
+        for (i, line) in content.enumerated() where i < inside.height - 2 {
+            screen.put(line.onDialog, x: inside.x + 1, y: inside.y + i, maxWidth: inside.width - 1)
+        }
+        screen.put(footer.onDialog, x: inside.x + 1, y: inside.maxY - 1, maxWidth: inside.width - 1)
+    }
+
+    /// Words into lines of at most `width` columns.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty, DisplayWidth.of(current) + 1 + DisplayWidth.of(String(word)) > width {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+}

@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import ClusterModel
+import ClusterPool
+import EtcdClient
+import Foundation
+import NIOCore
+
+/// A pool's link to its shared state store as the config's `[state]` sets it: the HTTP client,
+/// the etcd client and the authority, opened before the pool starts and closed after it stops.
+/// `serve` and the dashboard open it the same way.
+public final class SharedStateConnection: Sendable {
+    public let authority: EtcdOperatorAuthority
+    private let http: HTTPClient
+
+    private init(authority: EtcdOperatorAuthority, http: HTTPClient) {
+        self.authority = authority
+        self.http = http
+    }
+
+    /// nil for `store = "file"`. Throws what stops a start: a bad endpoint or password file,
+    /// credentials etcd refuses. An unreachable etcd does not stop it.
+    public static func open(for pool: ClusterPool, group: any EventLoopGroup) async throws -> SharedStateConnection? {
+        let config = pool.config
+        let state = config.state
+        guard state.store == .etcd else { return nil }
+        let endpoints = try state.endpoints.map(EtcdEndpoint.init(parsing:))
+        var credentials: EtcdCredentials?
+        if let user = state.username, let file = state.passwordFile {
+            credentials = EtcdCredentials(username: user, password: try Self.password(file))
+        }
+        let keys = SharedKeys(prefix: state.keyPrefix(cluster: config.name))
+        let http = HTTPClient(eventLoopGroup: group, configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(1))))
+        let client = EtcdClient(endpoints: endpoints, credentials: credentials, http: http)
+        let settings = EtcdOperatorAuthority.Settings(keys: keys, location: "\(state.endpoints.joined(separator: ",")) \(keys.prefix)", cacheFile: config.stateFile)
+        do {
+            let authority = try await EtcdOperatorAuthority.connect(pool: pool, client: client, settings: settings)
+            return SharedStateConnection(authority: authority, http: http)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    public func close() async {
+        await authority.stop()
+        try? await http.shutdown()
+    }
+
+    /// The first line of a file only its owner can read (as ssh wants of a key).
+    static func password(_ path: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path): \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & 0o077 != 0 {
+            throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
+        }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let line = text.split(whereSeparator: \.isNewline).first.map(String.init), !line.isEmpty else {
+            throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path) is empty: its first line is the etcd user's password")
+        }
+        return line
+    }
+}
