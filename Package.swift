@@ -4,6 +4,7 @@
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
 //   → ClusterPool → ThriftProxy, AdminServer, DemoCluster
 //   ClusterModel → RemoteCluster (AsyncHTTPClient: attach to a daemon's admin endpoint)
+//   EtcdClient (AsyncHTTPClient: etcd v3 JSON gateway)
 //   ClusterModel → DashboardKit (pure UI) → CursesTerminal (curses, theme files)
 //   → thrifttop
 import PackageDescription
@@ -95,6 +96,16 @@ let package = Package(
             name: "RemoteCluster",
             dependencies: [
                 "ClusterModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // etcd v3 through its JSON gateway: reads, puts, transactions, watches, failover between
+        // members, auth tokens. Knows nothing of thrifttop's state; the shared store builds on it.
+        .target(
+            name: "EtcdClient",
+            dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
