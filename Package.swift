@@ -207,6 +207,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A real etcd per test (free ports, data on tmpfs, killed by PID): used only by tests.
+        .target(name: "EtcdHarness", path: "Tests/EtcdHarness", swiftSettings: strict),
+        .testTarget(
+            name: "SharedStateTests",
+            dependencies: [
+                "EtcdClient", "EtcdHarness",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
