@@ -101,6 +101,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // etcd v3 through its JSON gateway: reads, puts, transactions, watches, failover between
+        // members, auth tokens. Knows nothing of thrifttop's state; the shared store builds on it.
+        .target(
+            name: "EtcdClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Operator state shared by every instance on an etcd prefix: decisions in etcd
         // transactions (the capacity floor for the whole cluster), a watch, the local cache.
         .target(
@@ -131,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "EtcdClient", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -208,10 +218,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A real etcd per test (free ports, data on tmpfs, killed by PID): used only by tests.
+        .target(name: "EtcdHarness", path: "Tests/EtcdHarness", swiftSettings: strict),
+        .testTarget(
+            name: "SharedStateTests",
+            dependencies: [
+                "EtcdClient", "EtcdHarness", "SharedState", "ClusterModel", "ClusterPool", "DemoCluster", "DashboardKit",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster",
+                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster", "EtcdHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

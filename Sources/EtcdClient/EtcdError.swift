@@ -1,0 +1,71 @@
+import NIOCore
+
+/// Why an etcd request or watch failed, in words an operator can act on: each text names the
+/// endpoint, and the key, prefix or user concerned. Text that came from etcd is cleaned of
+/// control characters before it is put in here.
+public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No endpoint answered; the text names each one and why ("connection refused", "timed out
+    /// after 2 s"). A write whose answer was lost says that its outcome is unknown.
+    case unreachable(String)
+    /// etcd refused the user's name or password.
+    case authenticationFailed(user: String, String)
+    /// The user may not do this to this key or prefix (or auth is on and no user was given).
+    case permissionDenied(String)
+    /// A watch asked for history etcd has compacted away: re-read the whole prefix, then watch
+    /// from the read's revision + 1.
+    case compacted(compactRevision: Int64)
+    /// Any other error answer, with etcd's message and gRPC code.
+    case server(String)
+    /// An answer that is not what etcd's gateway sends.
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(text), let .authenticationFailed(_, text), let .permissionDenied(text),
+             let .server(text), let .malformed(text):
+            text
+        case let .compacted(revision):
+            "etcd no longer has the history the watch asked for (compacted up to revision \(revision)): re-read the prefix"
+        }
+    }
+}
+
+/// Cleans text from the network (etcd's messages, keys it sent) before it goes into an error:
+/// control characters (C0, DEL, C1, so no escape sequence survives whole) and bidirectional or
+/// zero-width marks are dropped, and the length is bounded.
+enum EtcdText {
+    static let maximumLength = 512
+
+    static func clean(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var count = 0
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x09, 0x0A, 0x0D:
+                out.append(" ")
+            case 0x00...0x1F, 0x7F...0x9F, 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                continue
+            default:
+                out.append(scalar)
+            }
+            count += 1
+            if count >= maximumLength {
+                out.append("…")
+                break
+            }
+        }
+        return String(out)
+    }
+
+    /// A key or prefix as it appears in an error: quoted and cleaned.
+    static func quoted(_ key: String) -> String { "\"\(clean(key))\"" }
+}
+
+extension EtcdText {
+    /// "2" for 2 s, "0.5" for 500 ms.
+    static func seconds(_ amount: TimeAmount) -> String {
+        let nanoseconds = amount.nanoseconds
+        if nanoseconds % 1_000_000_000 == 0 { return "\(nanoseconds / 1_000_000_000)" }
+        return "\(Double(nanoseconds / 1_000_000) / 1000)"
+    }
+}
