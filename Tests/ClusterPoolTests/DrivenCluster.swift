@@ -101,7 +101,7 @@ final class DrivenCluster {
     }
 
     func execute(_ command: OperatorCommand, user: String = "tester") throws -> OperatorResult {
-        let future = core.execute(command, user: user)
+        let future = core.execute(OperatorRequest(command), user: user)
         loop.run()
         return try future.wait()
     }

@@ -202,7 +202,7 @@ struct KeyHandlingTests {
         #expect(screen.contains("[h] drain here anyway"))
         #expect(screen.contains("state store unreachable since"))
         // Navigation does not act; h sends it here only.
-        #expect(press("j", &state, on: unreachable).isEmpty)
+        #expect(press([.character("j")], &state, on: unreachable).isEmpty)
         #expect(press([.character("h")], &state, on: unreachable) == [.execute(OperatorRequest(.drain(node: "beta-2"), forceLocal: true))])
         #expect(state.overlay == nil)
         // Its own refusal does not open the dialog again; Esc leaves the refusal in the status row.

@@ -82,7 +82,7 @@ struct SharedServeTests {
         }
         // Filter to it, open its detail.
         try dashboard.keys("/", "two", "Enter")
-        _ = try await dashboard.waitFor("the filter on two") { TmuxSession.row($0, "one") == nil && TmuxSession.row($0, "two") != nil }
+        _ = try await dashboard.waitFor("the filter on two") { $0.contains("Nodes 1/3") }
         try dashboard.keys("Enter")
         let detail = try await dashboard.waitFor("the last change in the node detail") { $0.contains("Last change") }
         #expect(detail.contains("on serve-a at"), "\(detail)")

@@ -100,7 +100,7 @@ final class SharedFixture: @unchecked Sendable {
     }
 
     func allUp(_ instance: Instance) async throws {
-        try await instance.waitFor("every node up") { $0.nodes.allSatisfy { $0.health == .up } }
+        try await instance.waitFor("every node up") { $0.nodes.allSatisfy { $0.health == .up || $0.health == .draining } }
     }
 
     func work(_ server: DemoServer) -> Int64 { server.counters["demo.calls.work"] ?? 0 }

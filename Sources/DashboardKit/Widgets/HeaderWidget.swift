@@ -44,9 +44,10 @@ struct HeaderWidget {
         let listeners = snapshot.listeners.isEmpty ? [] : [Line([Span(" │ ", .border), Span("clients → ", .dim),
                                                                 Span(snapshot.listeners.joined(separator: " "), .text)])]
         if let warning = snapshot.stateStore?.warning {
-            // The store's trouble matters more than the balancer's name: it takes the rest of the row.
+            // The store's trouble matters more than the balancer's name or the counts' words: the
+            // counts shrink to glyphs and numbers, the warning takes the rest of the row.
             var used = 0
-            for part in counts where used + part.width <= area.width {
+            for part in tiers[2] where used + part.width <= area.width {
                 used += screen.put(part, x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
             }
             screen.put(Line([Span(" │ ", .border), Span(warning, .panic, bold: true)]), x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
