@@ -126,7 +126,9 @@ struct AdminServerTests {
                                     (#"{"command": "drain"}"#, #""drain" needs "node""#),
                                     (#"{"command": "weight", "node": "a", "weight": "x"}"#, #""weight" must be a whole number 0–1000"#),
                                     (#"{"command": "drain", "node": "a", "force": 1}"#, #""force" must be true or false"#),
-                                    (#"{"command": "drain", "node": "a", "nodes": 1}"#, #"unknown field "nodes" (command, node, weight, force)"#)] {
+                                    (#"{"command": "drain", "node": "a", "force_local": "yes"}"#, #""force_local" must be true or false"#),
+                                    (#"{"command": "drain", "node": "a", "reason": 3}"#, #""reason" must be a string"#),
+                                    (#"{"command": "drain", "node": "a", "nodes": 1}"#, #"unknown field "nodes" (command, node, weight, force, force_local, reason)"#)] {
                 let answer = try await Self.curl(post + [body])
                 #expect(answer.status == 400, "\(body)")
                 #expect(try Self.json(answer.body)["error"] as? String == message)

@@ -107,6 +107,22 @@ struct SnapshotJSONTests {
         #expect("\(unknown)".contains("unknown command \"explode\""))
     }
 
+    @Test func theSharedStoreAndANodesLastChangeHaveAStableForm() throws {
+        var snapshot = ClusterSnapshot(clusterName: "c", wallTime: 1_800_000_000, nodes: [NodeSnapshot(name: "a", address: "h:1")], events: [])
+        snapshot.stateStore = StateStoreStatus(kind: "etcd", location: "http://h:2379 /thrifttop/c/", unreachableSince: 1_800_000_000,
+                                               reason: "connection refused", localPending: 1)
+        snapshot.nodes[0].lastChange = OperatorChange(user: "alice", instance: "serve-a", time: 1_800_000_000, action: "drain a",
+                                                      reason: "deploy", localOnly: true)
+        let json = try Self.encode(snapshot)
+        #expect(json.contains(#""state_store":{"kind":"etcd","local_pending":1,"location":"http:\/\/h:2379 \/thrifttop\/c\/","reason":"connection refused","routing_held":false,"unreachable_since":"2027-01-15T08:00:00.000Z"}"#))
+        #expect(json.contains(#""last_change":{"action":"drain a","instance":"serve-a","local_only":true,"reason":"deploy","time":"2027-01-15T08:00:00.000Z","user":"alice"}"#))
+        #expect(try JSONDecoder().decode(ClusterSnapshot.self, from: Data(json.utf8)) == snapshot)
+        #expect(snapshot.stateStore?.warning == "state store unreachable since 08:00:00 UTC: connection refused — actions refused (force here only possible); 1 action made here only, to write back")
+        // A request: the command's fields, force_local and a reason cleaned of control characters.
+        let request = try JSONDecoder().decode(OperatorRequest.self, from: Data(#"{"command":"drain","node":"a","force_local":true,"reason":"x\u001b[2Jy"}"#.utf8))
+        #expect(request == OperatorRequest(.drain(node: "a"), forceLocal: true, reason: "x[2Jy"))
+    }
+
     @Test(arguments: [
         ("2027-01-15T08:02:03.456Z", 1_800_000_123.456), ("2027-01-15 08:02:03z", 1_800_000_123),
         ("2027-01-15T09:02:03+01:00", 1_800_000_123), ("1969-12-31T23:59:59.500Z", -0.5),

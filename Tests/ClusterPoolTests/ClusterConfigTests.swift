@@ -186,4 +186,26 @@ struct ClusterConfigTests {
         #expect(error(node + "command = [\"page\"]\ntimeout_s = 0") == "c.toml:6: alerts.timeout_s: must be from 0.1 to 3600.0 (got 0.0)")
         #expect(error(node + "command = [\"page\"]\nmin_interval = 3") == "c.toml:6: alerts.min_interval: unknown key (did you mean \"min_interval_s\"?)")
     }
+
+    @Test func stateIsTheFileUnlessEtcdIsAskedForWithItsEndpoints() throws {
+        let node = "name = \"prod\"\n[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
+        let plain = try ClusterConfig(parsing: node, file: "c.toml")
+        #expect(plain.state.store == .file && plain.state.keyPrefix(cluster: plain.name) == "/thrifttop/prod/")
+        let etcd = try ClusterConfig(parsing: node + "[state]\nstore = \"etcd\"\nendpoints = [\"http://10.0.0.1:2379\", \"http://10.0.0.2:2379\"]\nprefix = \"/tt/prod\"\nusername = \"tt\"\npassword_file = \"/etc/tt.pw\"\n", file: "c.toml")
+        #expect(etcd.state.store == .etcd && etcd.state.endpoints.count == 2)
+        #expect(etcd.state.keyPrefix(cluster: "prod") == "/tt/prod/")
+        #expect(etcd.state.username == "tt" && etcd.state.passwordFile == "/etc/tt.pw")
+    }
+
+    @Test func stateConfigErrorsNameTheKey() {
+        let node = "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[state]\n"
+        #expect(error(node + "store = \"redis\"") == "c.toml:5: state.store: must be \"file\" (state_file, this instance only) or \"etcd\" (shared by every instance) (got \"redis\")")
+        #expect(error(node + "store = \"etcd\"") == "c.toml:4: state.endpoints: store = \"etcd\" needs endpoints = [\"http://HOST:2379\", …]")
+        #expect(error(node + "endpoints = [\"http://h:2379\"]") == "c.toml:5: state.endpoints: is for store = \"etcd\"; this [state] keeps the state in state_file")
+        #expect(error(node + "store = \"etcd\"\nendpoints = [\"https://h:2379\"]")?.contains("TLS to etcd is not built yet") == true)
+        #expect(error(node + "store = \"etcd\"\nendpoints = [\"h:2379\"]") == "c.toml:6: state.endpoints: \"h:2379\" is not an etcd endpoint (http://HOST:PORT)")
+        #expect(error(node + "store = \"etcd\"\nendpoints = [\"http://h:2379\"]\nusername = \"tt\"")
+                == "c.toml:7: state.username: username and password_file go together (etcd authentication)")
+        #expect(error(node + "store = \"etcd\"\nendpoints = [\"http://h:2379\"]\nprefix = \"no slash\"")?.contains("must be a key path that starts with /") == true)
+    }
 }
