@@ -1,6 +1,7 @@
 import ClusterModel
 import ClusterPool
 import EtcdClient
+import NIOCore
 
 /// The operator state of a cluster shared by every thrifttop instance on one etcd prefix. It
 /// decides each command against the shared state inside an etcd transaction (so two instances
@@ -19,8 +20,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         public var location: String
         /// This instance's cache of the shared state (`state_file`); nil: none.
         public var cacheFile: String?
-        /// How often a store believed reachable is asked whether it still is.
-        public var probeInterval: Duration = .seconds(1)
+        /// A watch that hears nothing this long asks etcd whether it still answers (a hung
+        /// store is found so; the watch itself is quiet while nothing changes).
+        public var silenceLimit: TimeAmount = .seconds(3)
         /// The longest wait between reconnection attempts.
         public var maxRetryDelay: Duration = .seconds(2)
 
@@ -113,7 +115,6 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         if !routingHeld { await pool.holdRouting(nil) }
         await publishStatus()
         tasks.append(Task { await self.followLoop() })
-        tasks.append(Task { await self.probeLoop() })
     }
 
     /// etcd was unreachable at start: the cache, else no routing (unless told to route anyway).
@@ -185,20 +186,20 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         }
     }
 
-    /// Thrown when the watch ended because the probe found etcd gone (and said so).
+    /// Thrown when the watch ended because this instance stopped following.
     struct WatchStopped: Error {}
     /// Thrown when the watch was dropped while etcd was still reachable (`dropWatch`).
     struct WatchDropped: Error {}
 
     private func follow() async throws {
         await heldWatch?.value
-        let stream = client.watch(prefix: settings.keys.prefix, from: view.revision + 1, silenceLimit: .seconds(3600))
+        let stream = client.watch(prefix: settings.keys.prefix, from: view.revision + 1, silenceLimit: settings.silenceLimit)
         let task = Task {
             for try await batch in stream { await self.take(batch) }
         }
         watchTask = task
         try await task.value
-        if Task.isCancelled || unreachableSince != nil { throw WatchStopped() }
+        if Task.isCancelled { throw WatchStopped() }
         throw WatchDropped()
     }
 
@@ -212,21 +213,6 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     private func take(_ batch: EtcdWatchBatch) async {
         let applied = view.apply(batch)
         await adopt(applied)
-    }
-
-    /// A store that is reachable only as far as the watch knows may have hung: ask it.
-    private func probeLoop() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: settings.probeInterval)
-            guard unreachableSince == nil, everRead else { continue }
-            do {
-                _ = try await client.status()
-            } catch {
-                if Task.isCancelled { return }
-                await markUnreachable(Self.describe(error))
-                watchTask?.cancel()
-            }
-        }
     }
 
     /// A full read: actions made here while etcd was away are written back first (or shown as

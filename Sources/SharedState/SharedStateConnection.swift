@@ -29,7 +29,7 @@ public final class SharedStateConnection: Sendable {
             credentials = EtcdCredentials(username: user, password: try Self.password(file))
         }
         let keys = SharedKeys(prefix: state.keyPrefix(cluster: config.name))
-        let http = HTTPClient(eventLoopGroup: group, configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(1))))
+        let http = HTTPClient(eventLoopGroup: group, configuration: EtcdClient.httpConfiguration)
         let client = EtcdClient(endpoints: endpoints, credentials: credentials, http: http)
         let settings = EtcdOperatorAuthority.Settings(keys: keys, location: "\(state.endpoints.joined(separator: ",")) \(keys.prefix)", cacheFile: config.stateFile)
         do {

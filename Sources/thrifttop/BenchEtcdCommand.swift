@@ -29,7 +29,7 @@ struct BenchEtcdCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let servers = ["one", "two", "three"].map { DemoServer(spec: DemoNodeSpec(name: $0), group: group) }
         for server in servers { try await server.start() }
-        let http = HTTPClient(eventLoopGroup: group)
+        let http = HTTPClient(eventLoopGroup: group, configuration: EtcdClient.httpConfiguration)
         let client = EtcdClient(endpoints: [try EtcdEndpoint(parsing: endpoint)], credentials: nil, http: http)
         let raw = try await rawWatchDelays(client)
 

@@ -19,7 +19,7 @@ final class SharedFixture: @unchecked Sendable {
 
     let etcd: EtcdServer
     let servers: [DemoServer]
-    let http = HTTPClient(eventLoopGroup: SharedFixture.poolGroup, configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(1))))
+    let http = HTTPClient(eventLoopGroup: SharedFixture.poolGroup, configuration: EtcdClient.httpConfiguration)
     let directory: URL
     private(set) var instances: [Instance] = []
 
@@ -89,7 +89,7 @@ final class SharedFixture: @unchecked Sendable {
                                 requestTimeout: .seconds(1))
         let keys = SharedKeys(prefix: config.state.keyPrefix(cluster: config.name))
         var settings = EtcdOperatorAuthority.Settings(keys: keys, location: "\(etcd.endpoint) \(keys.prefix)", cacheFile: config.stateFile)
-        settings.probeInterval = .milliseconds(300)
+        settings.silenceLimit = .milliseconds(1500)
         settings.maxRetryDelay = .milliseconds(500)
         let authority = try await EtcdOperatorAuthority.connect(pool: pool, client: client, settings: settings)
         try await pool.start()
