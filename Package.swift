@@ -119,6 +119,7 @@ let package = Package(
                 "ClusterModel", "ClusterPool", "EtcdClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

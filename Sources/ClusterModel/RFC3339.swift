@@ -9,6 +9,11 @@ public enum RFC3339 {
 
     /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the nearest millisecond; a time
     /// outside `representable` (or not a number) is written as the nearest end of it.
+    /// The time of day alone, "HH:MM:SS" (UTC), as a status line says it.
+    public static func clock(fromUnixSeconds seconds: Double) -> String {
+        String(string(fromUnixSeconds: seconds).dropFirst(11).prefix(8))
+    }
+
     public static func string(fromUnixSeconds seconds: Double) -> String {
         let clamped = seconds.isNaN ? 0 : Swift.min(Swift.max(seconds, representable.lowerBound), representable.upperBound)
         var millis = Int64((clamped * 1000).rounded(.toNearestOrAwayFromZero))

@@ -25,8 +25,7 @@ public struct OperatorChange: Sendable, Equatable {
 
     /// "alice on serve-a at 12:03:04 UTC: drain db-3 (deploy)".
     public var summary: String {
-        let clock = RFC3339.string(fromUnixSeconds: time).dropFirst(11).prefix(8)
-        return "\(user) on \(instance) at \(clock) UTC: \(action)" + (reason.map { " (\($0))" } ?? "") + (localOnly ? " [here only]" : "")
+        return "\(user) on \(instance) at \(RFC3339.clock(fromUnixSeconds: time)) UTC: \(action)" + (reason.map { " (\($0))" } ?? "") + (localOnly ? " [here only]" : "")
     }
 }
 
@@ -60,16 +59,19 @@ public struct StateStoreStatus: Sendable, Equatable {
         self.notice = notice
     }
 
+    /// How a refusal because the store is unreachable starts: the dashboard offers "here
+    /// anyway" for such a refusal, whatever its snapshot says yet.
+    public static let unreachableRefusalPrefix = "the state store is unreachable"
+
     /// The dashboard's warning: nil while all is well.
     public var warning: String? {
         var parts: [String] = []
         if let since = unreachableSince {
-            let clock = RFC3339.string(fromUnixSeconds: since).dropFirst(11).prefix(8)
-            parts.append("state store unreachable since \(clock) UTC" + (reason.map { ": \($0)" } ?? "") + " — actions refused (force here only possible)")
+            parts.append("state store unreachable since \(RFC3339.clock(fromUnixSeconds: since)) UTC" + (reason.map { ": \($0)" } ?? "") + " — actions refused (force here only possible)")
         }
         if localPending > 0 { parts.append("\(localPending) action\(localPending == 1 ? "" : "s") made here only, to write back") }
         if routingHeld { parts.append("routing held until the shared state is read") }
-        if let notice, !parts.isEmpty || routingHeld { parts.append(notice) }
+        if let notice, !parts.isEmpty { parts.append(notice) }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }
@@ -108,9 +110,7 @@ extension OperatorRequest: Codable {
     }
 
     /// A reason is shown on every dashboard: printable, one line, at most 200 characters.
-    public static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && !(0x80..<0xA0).contains($0.value) }).prefix(200))
-    }
+    public static func clean(_ text: String) -> String { TextSanitizer.clean(text, maximumLength: 200) }
 }
 
 extension OperatorChange: Codable {

@@ -88,7 +88,7 @@ public enum DashboardLoop {
                         let target = state.selectedCluster
                         Task {
                             let result = await execute(command, target)
-                            inbox.post(command, result)
+                            inbox.post(command, result, cluster: target)
                         }
                     case .reload:
                         guard let reload else {
@@ -96,13 +96,14 @@ public enum DashboardLoop {
                             continue
                         }
                         let target = state.selectedCluster
-                        Task { inbox.post(nil, await reload(target)) }
+                        Task { inbox.post(nil, await reload(target), cluster: target) }
                     }
                 }
             }
-            for (command, result) in inbox.take() {
+            for (command, result, cluster) in inbox.take() {
                 if let command {
-                    Dashboard.record(result, of: command, state: &state, snapshot: Dashboard.selected(all, state).snapshot)
+                    // A refusal's "here anyway" acts on the cluster shown: only for the one asked.
+                    Dashboard.record(result, of: command, state: &state, offeringHereAnyway: cluster == state.selectedCluster)
                 } else {
                     Dashboard.recordReload(result, state: &state)
                 }
@@ -154,13 +155,13 @@ struct LoopUsage {
 /// Results of commands running in their own tasks, picked up by the loop on its next tick (a
 /// nil command: a reload's).
 final class ResultInbox: Sendable {
-    private let results = Mutex<[(OperatorRequest?, OperatorResult)]>([])
+    private let results = Mutex<[(OperatorRequest?, OperatorResult, Int)]>([])
 
-    func post(_ command: OperatorRequest?, _ result: OperatorResult) {
-        results.withLock { $0.append((command, result)) }
+    func post(_ command: OperatorRequest?, _ result: OperatorResult, cluster: Int) {
+        results.withLock { $0.append((command, result, cluster)) }
     }
 
-    func take() -> [(OperatorRequest?, OperatorResult)] {
+    func take() -> [(OperatorRequest?, OperatorResult, Int)] {
         results.withLock { taken in
             defer { taken.removeAll() }
             return taken

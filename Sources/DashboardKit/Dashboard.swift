@@ -68,14 +68,15 @@ public enum Dashboard {
     }
 
     /// Shows what became of a command sent after `.execute`, in the status row. A refusal
-    /// because `snapshot`'s shared store is unreachable opens a dialog that offers to act on this
-    /// instance only.
-    public static func record(_ result: OperatorResult, of request: OperatorRequest, state: inout DashboardState, snapshot: ClusterSnapshot) {
+    /// because the shared store is unreachable opens a dialog that offers to act on this
+    /// instance only (`offeringHereAnyway`: when the cluster shown is the one that refused).
+    public static func record(_ result: OperatorResult, of request: OperatorRequest, state: inout DashboardState, offeringHereAnyway: Bool = true) {
         let command = request.command
         switch result {
         case let .done(text):
             state.status = StatusMessage("\(command): \(text.isEmpty ? "done" : text)", .success)
-        case let .refused(reason) where snapshot.stateStore?.unreachableSince != nil && !request.forceLocal && command != .undo && state.overlay == nil:
+        case let .refused(reason) where offeringHereAnyway && reason.hasPrefix(StateStoreStatus.unreachableRefusalPrefix)
+            && !request.forceLocal && command != .undo && state.overlay == nil:
             state.overlay = .refusal(Refusal(command, reason: reason))
             state.status = StatusMessage("\(command) refused: the state store is unreachable", .failure)
         case let .refused(reason):

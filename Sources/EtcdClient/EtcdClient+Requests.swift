@@ -91,7 +91,7 @@ extension EtcdClient {
             } catch let failure as EndpointFailure {
                 failures.append("\(endpoint): \(failure.reason)")
                 if failure.maybeDelivered && !idempotent {
-                    throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.joined(separator: "; "))); whether it was done is unknown")
+                    throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.joined(separator: "; "))); \(EtcdError.outcomeUnknownSuffix)")
                 }
             }
         }

@@ -28,6 +28,20 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
             "etcd no longer has the history the watch asked for (compacted up to revision \(revision)): re-read the prefix"
         }
     }
+
+    /// Whether this is etcd being out of reach (rather than a refusal or a bad answer).
+    public var isUnreachable: Bool {
+        if case .unreachable = self { return true }
+        return false
+    }
+
+    /// A transaction or compaction whose answer was lost: it may or may not have been done.
+    public var isOutcomeUnknown: Bool {
+        if case let .unreachable(text) = self { return text.hasSuffix(Self.outcomeUnknownSuffix) }
+        return false
+    }
+
+    static let outcomeUnknownSuffix = "whether it was done is unknown"
 }
 
 /// Cleans text from the network (etcd's messages, keys it sent) before it goes into an error:

@@ -8,6 +8,7 @@ extension EtcdOperatorAuthority {
     static let decisionAttempts = 5
 
     public func execute(_ request: OperatorRequest, user: String) async -> OperatorResult {
+        guard begun, !stopped else { return .refused("the shared state is being read from etcd (\(settings.location)); try again in a moment") }
         if unreachableSince != nil {
             guard request.forceLocal else { return await refuse(request.command, unreachableRefusal(), user: user) }
             return await executeHere(request, user: user)
@@ -15,42 +16,43 @@ extension EtcdOperatorAuthority {
         if request.command == .undo { return await undo(user: user, reason: request.reason) }
         var fresh = false
         for _ in 0..<Self.decisionAttempts {
-            let nodes = await pool.decisionView()
-            let context = SharedDecision.Context(view: view, nodes: nodes, minRoutable: pool.config.minRoutable, user: user,
-                                                 instance: instance, time: wallClock(), reason: request.reason)
-            switch SharedDecision.decide(request.command, context) {
+            switch SharedDecision.decide(request.command, await context(user: user, reason: request.reason)) {
             case .refuse where !fresh:
                 // The watch may not have brought the latest change yet: refuse only on a fresh read.
                 fresh = true
-                await reread()
-                if unreachableSince != nil { return await refuse(request.command, unreachableRefusal(), user: user) }
+                guard await reread() else { return await refuse(request.command, unreachableRefusal(), user: user) }
             case let .refuse(reason):
                 return await refuse(request.command, reason, user: user)
             case let .write(node, record, compare, done):
                 let before = view.entries[node]?.record
-                do {
-                    guard let revision = try await write(node, record, if: compare, before: before) else {
-                        // Someone else's write came first: decide again on what the store has now.
-                        await reread()
-                        fresh = true
-                        continue
-                    }
+                switch await attempt(node, record, if: compare, before: before) {
+                case .written(let revision):
                     undoStack.append(SharedUndoEntry(user: user, node: node, description: request.command.description, before: before, modRevision: revision))
                     if undoStack.count > 100 { undoStack.removeFirst() }
                     await pool.recordOperatorAction(request.command.description, result: .done(done), user: user, node: node,
                                                     before: SharedNodeRecord.describe(before), after: SharedNodeRecord.describe(record), command: request.command)
                     await publishStatus()
                     return .done(done)
-                } catch {
-                    await markUnreachable(Self.describe(error))
-                    return await refuse(request.command, unreachableRefusal(), user: user)
+                case .conflict:
+                    // Someone else's write came first: decide again on what the store has now.
+                    fresh = true
+                    guard await reread() else { return await refuse(request.command, unreachableRefusal(), user: user) }
+                case let .failed(reason):
+                    return await refuse(request.command, reason, user: user)
                 }
             }
         }
         return await refuse(request.command, "the shared state kept changing while this was decided (\(Self.decisionAttempts) fresh reads); nothing was changed: try again", user: user)
     }
 
+    private func context(user: String, reason: String?) async -> SharedDecision.Context {
+        let nodes = await pool.decisionView()
+        return SharedDecision.Context(view: view, nodes: nodes, minRoutable: pool.config.minRoutable, user: user,
+                                      instance: instance, time: wallClock(), reason: reason)
+    }
+
     /// Reverts `user`'s last action on the shared state, unless anyone changed that node since.
+    /// An undo that drains again is held to the capacity floor as any drain is.
     private func undo(user: String, reason: String?) async -> OperatorResult {
         guard let index = undoStack.lastIndex(where: { $0.user == user }) else {
             let other = undoStack.last.map { " (the last action, \"\($0.description)\", is \($0.user)'s)" } ?? ""
@@ -58,19 +60,25 @@ extension EtcdOperatorAuthority {
         }
         let entry = undoStack[index]
         if let changed = changedSince(entry) { return await refuse(.undo, changed, user: user) }
+        var compare: [EtcdCompare] = [.modRevision(key: settings.keys.node(entry.node), equals: entry.modRevision)]
+        let current = view.entries[entry.node]?.record
+        if entry.before?.drained == true, current?.drained != true {
+            switch SharedDecision.decide(.drain(node: entry.node), await context(user: user, reason: reason)) {
+            case let .refuse(why): return await refuse(.undo, "cannot undo \"\(entry.description)\": \(why)", user: user)
+            case let .write(_, _, floor, _): compare += floor
+            }
+        }
         let change = OperatorChange(user: user, instance: instance, time: wallClock(), action: "undo \(entry.description)", reason: reason)
         let record = SharedNodeRecord(drained: entry.before?.drained ?? false, weight: entry.before?.weight, change: change)
-        let current = view.entries[entry.node]?.record
-        do {
-            guard try await write(entry.node, record, if: [.modRevision(key: settings.keys.node(entry.node), equals: entry.modRevision)], before: current) != nil else {
-                await reread()
-                return await refuse(.undo, changedSince(entry) ?? "cannot undo \"\(entry.description)\": \(entry.node) changed since", user: user)
-            }
-        } catch {
-            await markUnreachable(Self.describe(error))
-            return await refuse(.undo, unreachableRefusal(), user: user)
+        switch await attempt(entry.node, record, if: compare, before: current) {
+        case .written:
+            undoStack.remove(at: index)
+        case .conflict:
+            _ = await reread()
+            return await refuse(.undo, changedSince(entry) ?? "cannot undo \"\(entry.description)\": the shared state changed meanwhile; try again", user: user)
+        case let .failed(reason):
+            return await refuse(.undo, reason, user: user)
         }
-        undoStack.remove(at: index)
         let done = "undid \(entry.description) on every instance"
         await pool.recordOperatorAction("undo", result: .done(done), user: user, node: entry.node,
                                         before: SharedNodeRecord.describe(current), after: SharedNodeRecord.describe(record), command: .undo)
@@ -85,6 +93,38 @@ extension EtcdOperatorAuthority {
         return "cannot undo \"\(entry.description)\": \(who)"
     }
 
+    /// What became of a conditional write.
+    enum Attempt {
+        case written(revision: Int64)
+        /// The condition did not hold: another write came first.
+        case conflict
+        /// Not done, or not known to be done: the refusal's text.
+        case failed(String)
+    }
+
+    /// Writes and says what became of it; an answer lost on the way is settled by reading the
+    /// node back, and an unreachable etcd is marked so.
+    func attempt(_ node: String, _ record: SharedNodeRecord, if compare: [EtcdCompare], before: SharedNodeRecord?) async -> Attempt {
+        do {
+            guard let revision = try await write(node, record, if: compare, before: before) else {
+                conflicts += 1
+                return .conflict
+            }
+            return .written(revision: revision)
+        } catch let error as EtcdError where error.isOutcomeUnknown {
+            guard await reread() else {
+                return .failed("etcd went away before it said whether it was done (\(error)); read the node again once etcd is back")
+            }
+            if let entry = view.entries[node], entry.record == record { return .written(revision: entry.modRevision) }
+            return .failed("etcd did not answer (\(error)); a fresh read shows it was not done")
+        } catch let error as EtcdError where error.isUnreachable {
+            await markUnreachable(error.description)
+            return .failed(unreachableRefusal())
+        } catch {
+            return .failed("etcd (\(settings.location)) refused it: \(Self.describe(error)); nothing was changed")
+        }
+    }
+
     /// Puts the node's record and a history line if `compare` holds; the new mod revision, or
     /// nil when it did not hold. The pool takes the new state at once (the watch brings it too).
     func write(_ node: String, _ record: SharedNodeRecord, if compare: [EtcdCompare], before: SharedNodeRecord?) async throws -> Int64? {
@@ -97,29 +137,37 @@ extension EtcdOperatorAuthority {
         ])
         guard result.succeeded else { return nil }
         view.wrote(node, record, txnRevision: result.revision)
-        await pool.adoptShared(view.poolState)
+        await pool.adoptShared(poolState())
         writeCache()
         writes += 1
         if writes % 20 == 0 { await trimHistory() }
         return result.revision
     }
 
-    private func reread() async {
+    /// A fresh read of the prefix into the view; false (and marked) when etcd is unreachable.
+    func reread() async -> Bool {
         do {
             let applied = view.replace(with: try await client.range(prefix: settings.keys.prefix), announcing: true)
             await adopt(applied)
+            return true
         } catch {
             await markUnreachable(Self.describe(error))
+            return false
         }
     }
 
     /// Keeps the shared history at `SharedKeys.historyLimit` entries, oldest deleted first.
     private func trimHistory() async {
         let keys = settings.keys
-        guard let count = try? await client.count(prefix: keys.history), count > SharedKeys.historyLimit,
-              let old = try? await client.keys(prefix: keys.history, limit: count - SharedKeys.historyLimit, ascending: true),
-              let first = old.first, let last = old.last else { return }
-        _ = try? await client.txn(if: [], then: [.deleteRange(from: first, to: last + "\u{0}")])
+        do {
+            let count = try await client.count(prefix: keys.history)
+            guard count > SharedKeys.historyLimit else { return }
+            let old = try await client.keys(prefix: keys.history, limit: count - SharedKeys.historyLimit, ascending: true)
+            guard let first = old.first, let last = old.last else { return }
+            _ = try await client.txn(if: [], then: [.deleteRange(from: first, to: last + "\u{0}")])
+        } catch {
+            pool.logEvent(.warning, .config, "cannot trim the shared history under \(keys.history): \(Self.describe(error)); it is tried again after 20 more actions")
+        }
     }
 
     private func refuse(_ command: OperatorCommand, _ reason: String, user: String) async -> OperatorResult {
@@ -129,60 +177,17 @@ extension EtcdOperatorAuthority {
     }
 
     func unreachableRefusal() -> String {
-        let clock = unreachableSince.map { RFC3339.string(fromUnixSeconds: $0).dropFirst(11).prefix(8) + " UTC" } ?? "now"
-        return "the state store (etcd, \(settings.location)) is unreachable since \(clock)" + (unreachableReason.map { ": \($0)" } ?? "")
+        let clock = unreachableSince.map { RFC3339.clock(fromUnixSeconds: $0) + " UTC" } ?? "now"
+        return "\(StateStoreStatus.unreachableRefusalPrefix) (etcd, \(settings.location)) since \(clock)" + (unreachableReason.map { ": \($0)" } ?? "")
             + "; nothing was changed. To act on this instance only, send force_local (the dashboard offers \"here anyway\")"
     }
+}
 
-    // MARK: here only, while etcd is unreachable
-
-    /// The pool's own decision (its local floor), marked as made here only; kept to be written
-    /// back when etcd returns.
-    private func executeHere(_ request: OperatorRequest, user: String) async -> OperatorResult {
-        guard request.command != .undo, let node = request.command.node else {
-            return await refuse(request.command, "undo needs the state store, which is unreachable; nothing was changed", user: user)
-        }
-        let result = await pool.executeHere(request, user: user, localOnly: true)
-        guard case let .done(text) = result else { return result }
-        let base = pending[node]?.base ?? view.modRevision(of: node)
-        var record = pending[node]?.record ?? view.entries[node]?.record
-            ?? SharedNodeRecord(drained: false, weight: nil, change: OperatorChange(user: user, instance: instance, time: wallClock(), action: ""))
-        switch request.command {
-        case .drain: record.drained = true
-        case .undrain: record.drained = false
-        case let .setWeight(_, weight): record.weight = weight
-        case .resetWeight: record.weight = nil
-        case .undo: break
-        }
-        let change = OperatorChange(user: user, instance: instance, time: wallClock(), action: request.command.description, reason: request.reason, localOnly: true)
-        record = SharedNodeRecord(drained: record.drained, weight: record.weight, change: change)
-        if pending[node] == nil { pendingOrder.append(node) }
-        pending[node] = LocalChange(base: base, record: record, actions: (pending[node]?.actions ?? []) + [request.command.description])
-        await publishStatus()
-        return .done("\(text) — HERE ONLY: etcd is unreachable; it is written to etcd when etcd is back, unless someone changed \(node) there since")
-    }
-
-    /// Writes back what was done here while etcd was unreachable, node by node, only where the
-    /// store still has what this instance last saw; anything else is a conflict, shown, and the
-    /// store's state stands.
-    func writeBack(against range: EtcdRange) async throws {
-        let keys = settings.keys
-        let current = Dictionary(range.kvs.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        for node in pendingOrder {
-            guard let change = pending[node] else { continue }
-            let actions = change.actions.joined(separator: ", ")
-            let now = current[keys.node(node)]
-            if (now?.modRevision ?? 0) == change.base,
-               try await write(node, change.record, if: [.modRevision(key: keys.node(node), equals: change.base)], before: view.entries[node]?.record) != nil {
-                pool.logEvent(.notice, .operatorAction, node: node, "written to etcd: \(actions) on \(node), made here while etcd was unreachable")
-            } else {
-                let theirs = now.flatMap { try? SharedNodeRecord.decode($0.value).get() }
-                let who = theirs.map { "\($0.user) on \($0.instance) changed \(node) at \($0.time) (\($0.action)): \(SharedNodeRecord.describe($0))" }
-                    ?? "its shared state changed"
-                pool.logEvent(.warning, .operatorAction, node: node, "conflict: \(actions) on \(node), made here while etcd was unreachable, was NOT written: \(who); the shared state stands")
-            }
-            pending[node] = nil
-        }
-        pendingOrder = []
-    }
+/// An action `undo` can revert: the node's state before it, and the key's mod revision it made.
+struct SharedUndoEntry {
+    var user: String
+    var node: String
+    var description: String
+    var before: SharedNodeRecord?
+    var modRevision: Int64
 }

@@ -24,7 +24,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         /// store is found so; the watch itself is quiet while nothing changes).
         public var silenceLimit: TimeAmount = .seconds(3)
         /// The longest wait between reconnection attempts.
-        public var maxRetryDelay: Duration = .seconds(2)
+        public var maxRetryDelay: TimeAmount = .seconds(2)
 
         public init(keys: SharedKeys, location: String, cacheFile: String?) {
             self.keys = keys
@@ -46,21 +46,26 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     var view: SharedView
     /// The first read, made before the pool started; nil when etcd could not be reached.
     var initialRead: EtcdRange?
+    /// `begin` ran: commands are decided here from then on.
+    var begun = false
+    var stopped = false
     var everRead = false
     var unreachableSince: Double?
     var unreachableReason: String?
-    var routingHeld = false
+    var routingHeld = true
     var notice: String?
     /// Actions made here only while etcd was unreachable, per node, to write back.
-    var pending: [String: LocalChange] = [:]
-    var pendingOrder: [String] = []
+    var pending = LocalChanges()
     var undoStack: [SharedUndoEntry] = []
-    var tasks: [Task<Void, Never>] = []
+    var follower: Task<Void, Never>?
     var watchTask: Task<Void, any Error>?
     /// While set, no new watch starts (see `dropWatch`).
     var heldWatch: Task<Void, Never>?
     var cacheWrite: Task<Void, Never>?
     var writes = 0
+    /// Writes whose condition no longer held (another instance's write came first): the tests'
+    /// evidence that concurrent decisions met.
+    var conflicts = 0
 
     init(pool: ClusterPool, client: EtcdClient, settings: Settings, wallClock: @escaping @Sendable () -> Double) {
         self.pool = pool
@@ -72,19 +77,22 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     }
 
     /// Checks the credentials and reads the shared state once, with the pool's routing held so
-    /// that no call goes anywhere before the drains are known. Wrong credentials or a user
-    /// without access to the prefix stop the start here (`StartError`); an unreachable etcd
-    /// does not (`begin` falls back on the cache).
+    /// that no call goes anywhere before the drains are known; takes over the pool's commands
+    /// (refused until `begin`). Wrong credentials or a user without access to the prefix stop
+    /// the start here (`StartError`); an unreachable etcd does not (`begin` falls back on the
+    /// cache).
     public static func connect(pool: ClusterPool, client: EtcdClient, settings: Settings,
                                wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() }) async throws -> EtcdOperatorAuthority {
         let authority = EtcdOperatorAuthority(pool: pool, client: client, settings: settings, wallClock: wallClock)
         await pool.holdRouting("the shared state is being read from etcd (\(settings.location))")
+        pool.install(authority)
         do {
             try await client.authenticate()
             await authority.took(initialRead: try await client.range(prefix: settings.keys.prefix))
         } catch let error as EtcdError {
             switch error {
             case .authenticationFailed, .permissionDenied:
+                pool.removeAuthority()
                 throw StartError(description: "etcd (\(settings.location)): \(error)")
             default:
                 await authority.markUnreachable(error.description)
@@ -95,26 +103,25 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     private func took(initialRead range: EtcdRange) { initialRead = range }
 
-    /// After the pool started: routes on what was read (or on the cache, or — with
-    /// `startWithoutState` — on nothing, loudly), takes over the pool's commands, and follows
-    /// the store from then on.
+    /// After the pool started: takes what was read (or the cache, or — with
+    /// `startWithoutState` — nothing, loudly), and follows the store from then on. Routing
+    /// starts once a read made after the pool started is in force, so that a drain made
+    /// meanwhile is not missed; if etcd goes away first, on the first read.
     public func begin(startWithoutState: Bool) async {
-        pool.install(self)
+        begun = true
         if let range = initialRead {
             initialRead = nil
             _ = view.replace(with: range, announcing: false)
             everRead = true
-            await pool.adoptShared(view.poolState)
+            await pool.adoptShared(poolState())
             let drained = view.entries.values.filter(\.record.drained).count
             let weighted = view.entries.values.filter { $0.record.weight != nil }.count
             pool.logEvent(.info, .config, "shared state read from etcd (\(settings.location)) at revision \(view.revision): \(drained) drained, \(weighted) weight(s) set")
-            writeCache()
         } else {
             await startUnread(startWithoutState: startWithoutState)
         }
-        if !routingHeld { await pool.holdRouting(nil) }
         await publishStatus()
-        tasks.append(Task { await self.followLoop() })
+        follower = Task { await self.followLoop() }
     }
 
     /// etcd was unreachable at start: the cache, else no routing (unless told to route anyway).
@@ -130,25 +137,37 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         }
         if let cache, let file = settings.cacheFile {
             view = SharedView(keys: settings.keys, cache: cache)
-            await pool.adoptShared(view.poolState)
+            pending = cache.pending ?? LocalChanges()
+            await pool.adoptShared(poolState())
             notice = "started from the local cache \(file) written \(cache.written) (etcd revision \(cache.revision)): etcd was unreachable"
-            pool.logEvent(.warning, .config, "etcd unreachable at start (\(reason)): routing on the last shared state this instance saw, \(file) written \(cache.written); resyncing when etcd is back")
+            pool.logEvent(.warning, .config, "etcd unreachable at start (\(reason)): routing on the last shared state this instance saw, \(file) written \(cache.written)"
+                + (pending.isEmpty ? "" : ", with \(pending.count) action(s) made here only still to write back") + "; resyncing when etcd is back")
+            await releaseRouting()
         } else if startWithoutState {
             notice = "started WITHOUT the shared state (--start-without-state): no node counts as drained until etcd is read"
             pool.logEvent(.error, .config, "etcd unreachable at start (\(reason)) and no local cache: routing WITHOUT the shared state, as --start-without-state asks; drains made elsewhere are not known until etcd is read")
+            await releaseRouting()
         } else {
-            routingHeld = true
             let held = "the shared state was never read (etcd unreachable: \(reason)) and there is no local cache\(settings.cacheFile.map { " (\($0))" } ?? " (no state_file)"); start with --start-without-state to route anyway"
             await pool.holdRouting(held)
             pool.logEvent(.error, .config, "not routing: \(held)")
         }
     }
 
-    /// Stops following the store and hands the pool's commands back to it.
+    private func releaseRouting() async {
+        guard routingHeld else { return }
+        routingHeld = false
+        await pool.holdRouting(nil)
+    }
+
+    /// Stops following the store and hands the pool's commands back to it, once the last cache
+    /// write is on disk.
     public func stop() async {
-        for task in tasks { task.cancel() }
+        stopped = true
+        follower?.cancel()
         watchTask?.cancel()
-        tasks = []
+        heldWatch?.cancel()
+        await follower?.value
         pool.removeAuthority()
         await cacheWrite?.value
     }
@@ -157,38 +176,45 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     /// Reads the whole prefix, then follows it. A watch that drops while etcd still answers is
     /// resumed from the last revision seen (no change missed); one whose history etcd compacted
-    /// meanwhile, or an outage, takes a full read again.
+    /// meanwhile, or an outage, takes a full read again. Every other failure waits before the
+    /// next try (0.25 s doubling to `maxRetryDelay`), so nothing spins.
     private func followLoop() async {
-        var delay = Duration.milliseconds(250)
+        var delay = TimeAmount.milliseconds(250)
         var fullRead = true
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopped {
+            var watching = false
             do {
-                if fullRead {
+                if fullRead || unreachableSince != nil {
                     try await resync()
                     fullRead = false
                     delay = .milliseconds(250)
                 }
+                watching = true
                 try await follow()
             } catch let EtcdError.compacted(revision) {
                 pool.logEvent(.notice, .config, "etcd compacted its history (at revision \(revision)) past what this instance had seen (\(view.revision)); re-reading the whole shared state")
                 fullRead = true
-            } catch is WatchStopped {
-                fullRead = true
+            } catch is WatchDropped where unreachableSince == nil {
+                continue
             } catch {
-                if Task.isCancelled { return }
-                // Dropped, but etcd answers: resume from the last revision seen.
-                if (try? await client.status()) != nil { continue }
-                await markUnreachable(Self.describe(error))
+                if Task.isCancelled || stopped { return }
                 fullRead = true
-                try? await Task.sleep(for: delay)
+                // The watch's connection went, but etcd answers: read again, no outage to report.
+                if watching, (error as? EtcdError)?.isUnreachable == true, (try? await client.status()) != nil { continue }
+                if let etcd = error as? EtcdError, !etcd.isUnreachable {
+                    // etcd answers but says no (a role revoked, a bad answer): said once, tried again later.
+                    if unreachableReason != etcd.description { pool.logEvent(.error, .config, "etcd (\(settings.location)): \(etcd)") }
+                }
+                await markUnreachable(Self.describe(error))
+                if routingHeld && everRead { await releaseRouting() }
+                try? await Task.sleep(nanoseconds: UInt64(delay.nanoseconds))
                 delay = min(delay * 2, settings.maxRetryDelay)
             }
         }
     }
 
-    /// Thrown when the watch ended because this instance stopped following.
-    struct WatchStopped: Error {}
-    /// Thrown when the watch was dropped while etcd was still reachable (`dropWatch`).
+    /// Thrown when the watch ended without an error: it was dropped (`dropWatch`) or this
+    /// instance stopped following.
     struct WatchDropped: Error {}
 
     private func follow() async throws {
@@ -199,7 +225,6 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         }
         watchTask = task
         try await task.value
-        if Task.isCancelled { throw WatchStopped() }
         throw WatchDropped()
     }
 
@@ -226,10 +251,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         }
         let applied = view.replace(with: range, announcing: everRead)
         everRead = true
-        await adopt(applied)
+        await adopt(applied, always: true)
         if routingHeld {
-            routingHeld = false
-            await pool.holdRouting(nil)
+            await releaseRouting()
             pool.logEvent(.notice, .config, "shared state read from etcd at revision \(view.revision): routing")
         }
         if let since = unreachableSince {
@@ -243,15 +267,25 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         writeCache()
     }
 
-    /// Changes from the store go into the pool, with who made them; bad values are reported.
-    func adopt(_ applied: SharedView.Applied) async {
+    /// What the pool routes by: the shared state, with the actions made here only on top
+    /// until they are written back or lost.
+    func poolState() -> [String: SharedNodeState] {
+        var state = view.poolState
+        for (name, change) in pending.byNode {
+            var local = change.record.state
+            local.change?.localOnly = true
+            state[name] = local
+        }
+        return state
+    }
+
+    /// Changes from the store go into the pool, with who made them (this instance's own
+    /// are logged where they are made); bad values are reported.
+    func adopt(_ applied: SharedView.Applied, always: Bool = false) async {
         for warning in applied.warnings { pool.logEvent(.warning, .config, warning) }
         for note in applied.notes { pool.logEvent(.notice, .config, note) }
-        guard applied.changed else { return }
-        // Pending actions made here stay in force here until they are written back or lost.
-        var state = view.poolState
-        for (name, change) in pending { state[name] = change.record.state }
-        await pool.adoptShared(state, announcing: applied.announce)
+        guard applied.changed || always else { return }
+        await pool.adoptShared(poolState(), announcing: applied.announce.filter { $0.value.instance != instance })
         writeCache()
     }
 
@@ -272,9 +306,11 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         await pool.showStateStore(status, undo: undoStack.last(where: { $0.user == pool.defaultUser })?.description)
     }
 
+    /// The cache (`state_file`): the view and the actions still to write back, off the actor,
+    /// one write after another.
     func writeCache() {
-        guard let file = settings.cacheFile, everRead else { return }
-        let cache = SharedStateCache(view: view, written: wallClock())
+        guard let file = settings.cacheFile, everRead || !pending.isEmpty, !stopped else { return }
+        let cache = SharedStateCache(view: view, pending: pending, written: wallClock())
         let previous = cacheWrite, pool = pool
         cacheWrite = Task.detached {
             await previous?.value
@@ -288,32 +324,5 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     static func describe(_ error: any Error) -> String {
         (error as? EtcdError)?.description ?? ErrorText.describe(error)
-    }
-}
-
-/// An action `undo` can revert: the node's state before it, and the key's mod revision it made.
-struct SharedUndoEntry {
-    var user: String
-    var node: String
-    var description: String
-    var before: SharedNodeRecord?
-    var modRevision: Int64
-}
-
-/// What was done on this instance alone while etcd was unreachable, for one node.
-struct LocalChange {
-    /// The node key's mod revision when the first such action was made: written back only if
-    /// it is still that.
-    var base: Int64
-    /// The node's state after the last such action.
-    var record: SharedNodeRecord
-    var actions: [String]
-}
-
-extension SharedView {
-    /// The view a cache holds (at the cache's revision; mod revisions unknown but for none).
-    init(keys: SharedKeys, cache: SharedStateCache) {
-        self.init(keys: keys)
-        restore(cache)
     }
 }

@@ -31,8 +31,8 @@ public enum SharedDecision: Equatable, Sendable {
         }
     }
 
-    /// `command` is never `.undo`: the authority turns an undo into the inverse command first
-    /// (`inverse`), with its own condition.
+    /// `command` is never `.undo`: the authority keeps the undo history and writes an undo's
+    /// record itself (taking a drain's floor and condition from here when the undo drains).
     public static func decide(_ command: OperatorCommand, _ context: Context) -> SharedDecision {
         let view = context.view
         guard let name = command.node, let node = context.nodes.first(where: { $0.name == name }) else {
@@ -77,7 +77,7 @@ public enum SharedDecision: Equatable, Sendable {
             return .write(node: name, record: record(drained: drained, weight: nil, action: "reset weight \(name) \(weight) → \(node.configuredWeight)"),
                           compare: [thisKey], done: "weight of \(name) \(weight) → \(node.configuredWeight) (configured) on every instance")
         case .undo:
-            preconditionFailure("undo is turned into its inverse by the authority")
+            preconditionFailure("the authority undoes; it never asks for an undo's decision")
         }
     }
 

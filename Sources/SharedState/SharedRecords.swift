@@ -63,7 +63,8 @@ public struct SharedNodeRecord: Codable, Sendable, Equatable {
 
     public var state: SharedNodeState {
         SharedNodeState(drained: drained, weight: weight, change: OperatorChange(
-            user: user, instance: instance, time: RFC3339.unixSeconds(from: time) ?? 0, action: action, reason: reason))
+            user: user, instance: instance, time: RFC3339.unixSeconds(from: time) ?? 0,
+            action: action + (madeWhileUnreachable == true ? " (made while etcd was unreachable)" : ""), reason: reason))
     }
 
     /// "drained, weight 50" / "serving, configured weight": the audit log's before and after.
@@ -71,18 +72,23 @@ public struct SharedNodeRecord: Codable, Sendable, Equatable {
         (record?.drained == true ? "drained, " : "serving, ") + (record?.weight.map { "weight \($0)" } ?? "configured weight")
     }
 
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
+    public func encoded() -> [UInt8] { SharedKeys.encode(self) }
 
     /// The value as etcd holds it, or why it is not a node record (the key's owner named it).
+    /// Its texts are cleaned and bounded as any text from the network: they reach every screen.
     public static func decode(_ bytes: [UInt8]) -> Result<SharedNodeRecord, SharedValueError> {
-        guard let record = try? JSONDecoder().decode(SharedNodeRecord.self, from: Data(bytes)) else {
-            let text = String(decoding: bytes.prefix(60), as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
-            return .failure(SharedValueError(description: "not a thrifttop node state (JSON with \"drained\", \"user\", \"instance\", \"time\", \"action\"; got \"\(text)\"\(bytes.count > 60 ? "…" : ""))"))
+        let decoded: SharedNodeRecord
+        do {
+            decoded = try JSONDecoder().decode(SharedNodeRecord.self, from: Data(bytes))
+        } catch {
+            let text = TextSanitizer.clean(String(decoding: bytes.prefix(60), as: UTF8.self), maximumLength: 60)
+            return .failure(SharedValueError(description: "not a thrifttop node state (\(Self.problem(error)); JSON with \"drained\", \"user\", \"instance\", \"time\", \"action\"; got \"\(text)\"\(bytes.count > 60 ? "…" : ""))"))
         }
+        var record = decoded
+        record.user = TextSanitizer.clean(record.user, maximumLength: 100)
+        record.instance = TextSanitizer.clean(record.instance, maximumLength: 64)
+        record.action = TextSanitizer.clean(record.action, maximumLength: 200)
+        record.reason = record.reason.map(OperatorRequest.clean)
         if let weight = record.weight, !OperatorCommand.weightRange.contains(weight) {
             return .failure(SharedValueError(description: "weight \(weight) is outside \(OperatorCommand.weightRangeText)"))
         }
@@ -90,6 +96,27 @@ public struct SharedNodeRecord: Codable, Sendable, Equatable {
             return .failure(SharedValueError(description: "time \"\(record.time)\" is not an RFC 3339 time"))
         }
         return .success(record)
+    }
+}
+
+extension SharedNodeRecord {
+    /// Which field a decoding error is about, said briefly.
+    static func problem(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case let .keyNotFound(key, _)?: "\"\(key.stringValue)\" is missing"
+        case let .typeMismatch(_, context)?, let .valueNotFound(_, context)?:
+            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        default: "not JSON"
+        }
+    }
+}
+
+extension SharedKeys {
+    /// One line of JSON with sorted keys: what every value under the prefix looks like.
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(value)) ?? Data())
     }
 }
 
@@ -109,9 +136,5 @@ struct SharedHistoryRecord: Codable {
     var after: String
     var reason: String?
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
+    func encoded() -> [UInt8] { SharedKeys.encode(self) }
 }

@@ -4,6 +4,7 @@ import ClusterPool
 import EtcdClient
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// A pool's link to its shared state store as the config's `[state]` sets it: the HTTP client,
 /// the etcd client and the authority, opened before the pool starts and closed after it stops.
@@ -18,8 +19,9 @@ public final class SharedStateConnection: Sendable {
     }
 
     /// nil for `store = "file"`. Throws what stops a start: a bad endpoint or password file,
-    /// credentials etcd refuses. An unreachable etcd does not stop it.
-    public static func open(for pool: ClusterPool, group: any EventLoopGroup) async throws -> SharedStateConnection? {
+    /// credentials etcd refuses. An unreachable etcd does not stop it. Its I/O runs on NIO's
+    /// shared threads, never on the pool's loop (which heartbeats and routes).
+    public static func open(for pool: ClusterPool) async throws -> SharedStateConnection? {
         let config = pool.config
         let state = config.state
         guard state.store == .etcd else { return nil }
@@ -29,7 +31,7 @@ public final class SharedStateConnection: Sendable {
             credentials = EtcdCredentials(username: user, password: try Self.password(file))
         }
         let keys = SharedKeys(prefix: state.keyPrefix(cluster: config.name))
-        let http = HTTPClient(eventLoopGroup: group, configuration: EtcdClient.httpConfiguration)
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: EtcdClient.httpConfiguration)
         let client = EtcdClient(endpoints: endpoints, credentials: credentials, http: http)
         let settings = EtcdOperatorAuthority.Settings(keys: keys, location: "\(state.endpoints.joined(separator: ",")) \(keys.prefix)", cacheFile: config.stateFile)
         do {

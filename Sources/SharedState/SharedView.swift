@@ -27,20 +27,24 @@ public struct SharedView: Sendable, Equatable {
     public private(set) var entries: [String: Entry] = [:]
     /// Per node key, the mod revision of a bad value already reported.
     private var reported: [String: Int64] = [:]
-    /// Per node, the mod revision of its key's newest value, good or bad: what a write compares.
-    private var latest: [String: Int64] = [:]
+    /// Per node, the revision of the newest put or delete seen of its key: the view only moves
+    /// forward, whether a change comes by the watch, a full read or this instance's own write.
+    private var known: [String: Int64] = [:]
+    /// Per node, the mod revision of the value its key holds now, good or bad (absent: none).
+    private var present: [String: Int64] = [:]
 
     public init(keys: SharedKeys) { self.keys = keys }
 
     /// The pool's form: drain, weight and last change by node name.
     public var poolState: [String: SharedNodeState] { entries.mapValues(\.record.state) }
 
-    /// The node's key's mod revision, 0 when it has none (etcd's "absent").
-    /// A bad value counts: an operator's write replaces it on purpose.
-    public func modRevision(of name: String) -> Int64 { latest[name] ?? entries[name]?.modRevision ?? 0 }
+    /// The node's key's mod revision, 0 when it has none (etcd's "absent"). A bad value counts:
+    /// an operator's write replaces it on purpose.
+    public func modRevision(of name: String) -> Int64 { present[name] ?? 0 }
 
     /// Takes a full read of the prefix. `announcing`: changes since the view's last state are
-    /// reported (a resync after a gap), not on the first read.
+    /// reported (a resync after a gap), not on the first read. What the watch brought after the
+    /// read was taken stays.
     public mutating func replace(with range: EtcdRange, announcing: Bool) -> Applied {
         var applied = Applied()
         var seen = Set<String>()
@@ -52,14 +56,10 @@ public struct SharedView: Sendable, Equatable {
             seen.insert(name)
             take(name, kv, announcing: announcing, into: &applied)
         }
-        for name in latest.keys where !seen.contains(name) && entries[name] == nil { latest[name] = nil }
-        for name in entries.keys where !seen.contains(name) {
-            entries[name] = nil
-            latest[name] = nil
-            applied.changed = true
-            if announcing { applied.notes.append("etcd key \(keys.node(name)) was deleted: \(name) is serving at its configured weight") }
+        for name in Set(present.keys).subtracting(seen) where (known[name] ?? 0) <= range.revision {
+            delete(name, at: range.revision, announcing: announcing, into: &applied)
         }
-        revision = range.revision
+        revision = max(revision, range.revision)
         return applied
     }
 
@@ -74,38 +74,39 @@ public struct SharedView: Sendable, Equatable {
                     continue
                 }
                 take(name, kv, announcing: true, into: &applied)
-            case let .delete(key, _):
+            case let .delete(key, modRevision):
                 guard let name = keys.nodeName(of: key) else { continue }
-                latest[name] = nil
-                guard entries[name] != nil else { continue }
-                entries[name] = nil
-                applied.changed = true
-                applied.notes.append("etcd key \(key) was deleted: \(name) is serving at its configured weight")
+                delete(name, at: modRevision, announcing: true, into: &applied)
             }
         }
         revision = max(revision, batch.revision)
         return applied
     }
 
-    /// This instance's own write, known before the watch brings it. The view stays complete up
-    /// to `txnRevision` only when that write was the store's one change since (`revision + 1`).
+    /// This instance's own write, known before the watch brings it (unless the watch already
+    /// brought a later one). The view stays complete up to `txnRevision` only when that write was
+    /// the store's one change since (`revision + 1`).
     public mutating func wrote(_ name: String, _ record: SharedNodeRecord, txnRevision: Int64) {
+        guard txnRevision > (known[name] ?? 0) else { return }
         entries[name] = Entry(record: record, modRevision: txnRevision)
-        latest[name] = txnRevision
+        known[name] = txnRevision
+        present[name] = txnRevision
         if txnRevision == revision + 1 { revision = txnRevision }
     }
 
     /// Back to what a cache holds: the revision and every node's record as last seen.
     mutating func restore(_ cache: SharedStateCache) {
         entries = cache.nodes
-        latest = cache.nodes.mapValues(\.modRevision)
+        known = cache.nodes.mapValues(\.modRevision)
+        present = known
         revision = cache.revision
     }
 
     private mutating func take(_ name: String, _ kv: EtcdKeyValue, announcing: Bool, into applied: inout Applied) {
+        guard kv.modRevision > (known[name] ?? 0) else { return }
+        known[name] = kv.modRevision
+        present[name] = kv.modRevision
         let old = entries[name]
-        guard kv.modRevision != modRevision(of: name) else { return }
-        latest[name] = kv.modRevision
         switch SharedNodeRecord.decode(kv.value) {
         case let .success(record):
             entries[name] = Entry(record: record, modRevision: kv.modRevision)
@@ -117,8 +118,17 @@ public struct SharedView: Sendable, Equatable {
             reported[name] = kv.modRevision
             let kept = old.map { "keeping the last good value (\(SharedNodeRecord.describe($0.record)), by \($0.record.user) on \($0.record.instance))" }
                 ?? "ignored (\(name) has no earlier shared value: serving at its configured weight)"
-            applied.warnings.append("etcd key \(kv.key): \(problem); \(kept)")
+            applied.warnings.append("etcd key \(Self.printable(kv.key)): \(problem); \(kept)")
         }
+    }
+
+    private mutating func delete(_ name: String, at revision: Int64, announcing: Bool, into applied: inout Applied) {
+        guard revision >= (known[name] ?? 0) else { return }
+        known[name] = max(known[name] ?? 0, revision)
+        present[name] = nil
+        guard entries.removeValue(forKey: name) != nil else { return }
+        applied.changed = true
+        if announcing { applied.notes.append("etcd key \(Self.printable(keys.node(name))) was deleted: \(name) is serving at its configured weight") }
     }
 
     private mutating func note(ignored key: String, into applied: inout Applied) {
@@ -127,7 +137,5 @@ public struct SharedView: Sendable, Equatable {
         applied.notes.append("etcd key \(Self.printable(key)) under the prefix is not one thrifttop writes (nodes/NAME, history/…); ignored")
     }
 
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
-    }
+    static func printable(_ text: String) -> String { TextSanitizer.clean(text, maximumLength: 200) }
 }

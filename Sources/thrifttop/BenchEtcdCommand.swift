@@ -8,6 +8,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SharedState
+import Synchronization
 
 /// `thrifttop bench-etcd`: how long a drain made on one instance takes to be in force on
 /// another through etcd (from the operator's command to the other pool routing by it), beside
@@ -22,7 +23,7 @@ struct BenchEtcdCommand: AsyncParsableCommand {
     @Option(help: "etcd's client URL (a test etcd: keys under /thrifttop-bench/ are written).")
     var endpoint: String
 
-    @Option(help: "Drains (and undrains) to time.")
+    @Option(help: "Drains to time (each followed by an undrain, untimed, seen on both before the next).")
     var drains = 200
 
     func run() async throws {
@@ -46,18 +47,16 @@ struct BenchEtcdCommand: AsyncParsableCommand {
             instances.append((pool, authority))
         }
         let (a, b) = (instances[0].0, instances[1].0)
-        try await Task.sleep(for: .seconds(2))  // every node up on both
+        for pool in [a, b] { try await Self.until("every node up") { pool.snapshot.nodes.allSatisfy { $0.health == .up } } }
         var delays: [Double] = []
         for i in 0..<drains {
-            let drain = i % 2 == 0
             let started = ContinuousClock.now
-            let result = await a.execute(drain ? .drain(node: "one") : .undrain(node: "one"))
+            let result = await a.execute(.drain(node: "one"))
             guard result.isDone else { throw ValidationError("drain \(i) refused: \(result)") }
-            while b.snapshot.node(named: "one")?.operatorDrained != drain {
-                guard ContinuousClock.now - started < .seconds(10) else { throw ValidationError("drain \(i) never reached the second instance") }
-                try await Task.sleep(for: .microseconds(100))
-            }
+            try await Self.until("drain \(i) on the second instance", pollMicros: 100) { b.snapshot.node(named: "one")?.operatorDrained == true }
             delays.append(Self.millis(ContinuousClock.now - started))
+            guard await a.execute(.undrain(node: "one")).isDone else { throw ValidationError("undrain \(i) refused") }
+            try await Self.until("undrain \(i) on the second instance") { b.snapshot.node(named: "one")?.operatorDrained == false }
         }
         for (pool, authority) in instances {
             await authority.stop()
@@ -75,23 +74,29 @@ struct BenchEtcdCommand: AsyncParsableCommand {
         print(String(decoding: json, as: UTF8.self))
     }
 
+    /// Polls `condition` until it holds; 10 s at most.
+    static func until(_ what: String, pollMicros: Int = 1000, _ condition: () -> Bool) async throws {
+        let started = ContinuousClock.now
+        while !condition() {
+            guard ContinuousClock.now - started < .seconds(10) else { throw ValidationError("gave up waiting for \(what) after 10 s") }
+            try await Task.sleep(for: .microseconds(pollMicros))
+        }
+    }
+
     /// etcd alone: a put by one request to its event on a watch, `drains` times.
     private func rawWatchDelays(_ client: EtcdClient) async throws -> [Double] {
         let prefix = "/thrifttop-bench/raw-\(UUID().uuidString.prefix(8))/"
         let start = try await client.status() + 1
-        let seen = AsyncStream<Void>.makeStream()
+        let seen = Mutex(0)
         let watcher = Task {
-            for try await batch in client.watch(prefix: prefix, from: start) where !batch.events.isEmpty {
-                for _ in batch.events { seen.continuation.yield() }
-            }
+            for try await batch in client.watch(prefix: prefix, from: start) { seen.withLock { $0 += batch.events.count } }
         }
         defer { watcher.cancel() }
-        var iterator = seen.stream.makeAsyncIterator()
         var delays: [Double] = []
         for i in 0..<drains {
             let started = ContinuousClock.now
             try await client.put(prefix + "k", Array("\(i)".utf8))
-            _ = await iterator.next()
+            try await Self.until("put \(i) on the watch", pollMicros: 100) { seen.withLock { $0 } > i }
             delays.append(Self.millis(ContinuousClock.now - started))
         }
         return delays

@@ -22,12 +22,18 @@ struct PoolEndpoints {
     /// etcd unreachable, the cache; `startWithoutState` routes without either, loudly).
     static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup,
                       metrics: PrometheusMetrics? = nil, startWithoutState: Bool = false) async throws -> PoolEndpoints {
-        let proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
+        // Before any port is bound: credentials etcd refuses stop the start with nothing open.
+        let sharedState = try await SharedStateConnection.open(for: pool)
+        let proxy: ProxyServer
+        do {
+            proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
+        } catch {
+            await sharedState?.close()
+            throw error
+        }
         let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
         var admin: AdminServer?
-        var sharedState: SharedStateConnection?
         do {
-            sharedState = try await SharedStateConnection.open(for: pool, group: group)
             if wantsAdmin {
                 var reload: AdminServer.Reload?
                 if let reloader { reload = { user in await reloader.reload(user: user) } }

@@ -204,6 +204,7 @@ struct ClusterConfigTests {
         #expect(error(node + "endpoints = [\"http://h:2379\"]") == "c.toml:5: state.endpoints: is for store = \"etcd\"; this [state] keeps the state in state_file")
         #expect(error(node + "store = \"etcd\"\nendpoints = [\"https://h:2379\"]")?.contains("TLS to etcd is not built yet") == true)
         #expect(error(node + "store = \"etcd\"\nendpoints = [\"h:2379\"]") == "c.toml:6: state.endpoints: \"h:2379\" is not an etcd endpoint (http://HOST:PORT)")
+        #expect(error(node + "store = \"etcd\"\nendpoints = [\"http://h:2379/v3\"]") == "c.toml:6: state.endpoints: \"http://h:2379/v3\" is not an etcd endpoint (http://HOST:PORT)")
         #expect(error(node + "store = \"etcd\"\nendpoints = [\"http://h:2379\"]\nusername = \"tt\"")
                 == "c.toml:7: state.username: username and password_file go together (etcd authentication)")
         #expect(error(node + "store = \"etcd\"\nendpoints = [\"http://h:2379\"]\nprefix = \"no slash\"")?.contains("must be a key path that starts with /") == true)

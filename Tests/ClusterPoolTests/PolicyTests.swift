@@ -1,3 +1,4 @@
+import ClusterModel
 import Histogram
 import NIOCore
 import Testing

@@ -179,9 +179,9 @@ struct KeyHandlingTests {
 
     @Test func resultsLandInTheStatusLine() {
         var state = DashboardState(width: 100, height: 30)
-        Dashboard.record(.done("drained"), of: OperatorRequest(.drain(node: "alpha-1")), state: &state, snapshot: snapshot)
+        Dashboard.record(.done("drained"), of: OperatorRequest(.drain(node: "alpha-1")), state: &state)
         #expect(state.status == StatusMessage("drain alpha-1: drained", .success))
-        Dashboard.record(.refused("capacity floor: 2 routable nodes needed"), of: OperatorRequest(.drain(node: "beta-2")), state: &state, snapshot: snapshot)
+        Dashboard.record(.refused("capacity floor: 2 routable nodes needed"), of: OperatorRequest(.drain(node: "beta-2")), state: &state)
         #expect(state.status == StatusMessage("drain beta-2 refused: capacity floor: 2 routable nodes needed", .failure))
         #expect(state.overlay == nil)
         // The next key clears it.
@@ -194,8 +194,8 @@ struct KeyHandlingTests {
         unreachable.stateStore = StateStoreStatus(kind: "etcd", location: "http://127.0.0.1:2379 /thrifttop/demo/",
                                                   unreachableSince: Fixture.wallTime - 30, reason: "connection refused")
         var state = DashboardState(width: 100, height: 30)
-        let reason = "the state store (etcd) is unreachable since 12:00:00 UTC: connection refused; nothing was changed"
-        Dashboard.record(.refused(reason), of: OperatorRequest(.drain(node: "beta-2")), state: &state, snapshot: unreachable)
+        let reason = "the state store is unreachable (etcd) since 12:00:00 UTC: connection refused; nothing was changed"
+        Dashboard.record(.refused(reason), of: OperatorRequest(.drain(node: "beta-2")), state: &state)
         #expect(state.overlay == .refusal(Refusal(.drain(node: "beta-2"), reason: reason)))
         let screen = Dashboard.render(unreachable, state, width: 100, height: 30).rows.joined(separator: "\n")
         #expect(screen.contains("Refused: the state store is unreachable"))
@@ -206,12 +206,16 @@ struct KeyHandlingTests {
         #expect(press([.character("h")], &state, on: unreachable) == [.execute(OperatorRequest(.drain(node: "beta-2"), forceLocal: true))])
         #expect(state.overlay == nil)
         // Its own refusal does not open the dialog again; Esc leaves the refusal in the status row.
-        Dashboard.record(.refused("beta-2 is already drained"), of: OperatorRequest(.drain(node: "beta-2"), forceLocal: true), state: &state, snapshot: unreachable)
+        Dashboard.record(.refused("beta-2 is already drained"), of: OperatorRequest(.drain(node: "beta-2"), forceLocal: true), state: &state)
         #expect(state.overlay == nil)
-        Dashboard.record(.refused(reason), of: OperatorRequest(.setWeight(node: "beta-2", weight: 5)), state: &state, snapshot: unreachable)
+        Dashboard.record(.refused(reason), of: OperatorRequest(.setWeight(node: "beta-2", weight: 5)), state: &state)
+        #expect(state.overlay == .refusal(Refusal(.setWeight(node: "beta-2", weight: 5), reason: reason)))
         _ = press([.escape], &state, on: unreachable)
         #expect(state.overlay == nil)
         #expect(state.status?.kind == .failure)
+        // Another cluster's refusal (attached to several) is only told, not offered.
+        Dashboard.record(.refused(reason), of: OperatorRequest(.drain(node: "beta-2")), state: &state, offeringHereAnyway: false)
+        #expect(state.overlay == nil)
     }
 
     @Test func commandLineSubmitsThroughTheSameConfirmation() {

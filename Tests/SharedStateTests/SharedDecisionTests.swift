@@ -1,4 +1,5 @@
 import ClusterModel
+import Foundation
 import ClusterPool
 import EtcdClient
 import Testing
@@ -107,6 +108,26 @@ struct SharedDecisionTests {
         #expect(shared.revision == 11)
         shared.wrote("b", written, txnRevision: 15)
         #expect(shared.revision == 11 && shared.modRevision(of: "b") == 15)
+    }
+
+    @Test func theCacheKeepsTheViewAndTheActionsStillToWriteBackAndABadOneIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("state.json").path
+        let shared = view([kv("a", record(drained: true), mod: 7)], revision: 9)
+        var pending = LocalChanges()
+        pending.add("b", base: 0, record: SharedNodeRecord(drained: true, weight: 5, change: OperatorChange(
+            user: "bob", instance: "serve-b", time: 1_795_000_000, action: "drain b", localOnly: true)), action: "drain b")
+        try SharedStateCache(view: shared, pending: pending, written: 1_795_000_100).write(to: file)
+        let read = try #require(try SharedStateCache.read(file))
+        #expect(read.revision == 9 && read.nodes["a"]?.modRevision == 7 && read.pending == pending)
+        let restored = SharedView(keys: keys, cache: read)
+        #expect(restored.modRevision(of: "a") == 7 && restored.poolState["a"]?.drained == true)
+        try "{\"schema_version\": 1, \"nodes\": {}}".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: SharedValueError(description: "\(file) is not a thrifttop shared-state cache (schema_version, etcd_revision, written, nodes): \"etcd_revision\" is missing")) {
+            _ = try SharedStateCache.read(file)
+        }
     }
 
     @Test func keysReadLikeATable() {

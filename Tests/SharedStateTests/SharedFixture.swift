@@ -103,6 +103,13 @@ final class SharedFixture: @unchecked Sendable {
         try await instance.waitFor("every node up") { $0.nodes.allSatisfy { $0.health == .up || $0.health == .draining } }
     }
 
+    /// Stops one instance (its cache written) before the others.
+    func stop(_ instance: Instance) async {
+        await instance.authority.stop()
+        await instance.pool.stop()
+        instances.removeAll { $0.name == instance.name && $0.pool === instance.pool }
+    }
+
     func work(_ server: DemoServer) -> Int64 { server.counters["demo.calls.work"] ?? 0 }
 
     func stop() async {

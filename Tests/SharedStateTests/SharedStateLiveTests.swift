@@ -77,6 +77,9 @@ struct SharedStateLiveTests {
                     }
                 }
             }
+            // The two decisions did meet in etcd (one write's condition failed), not merely one after the other.
+            let conflicts = await a.authority.conflicts + b.authority.conflicts
+            #expect(conflicts > 0)
         }
     }
 
@@ -98,7 +101,7 @@ struct SharedStateLiveTests {
             #expect(fixture.work(fixture.servers[0]) == drainedCalls)
             // Actions are refused with the reason, and the screen says so.
             let refused = await a.execute(.drain(node: "two"), user: "alice")
-            #expect(refused.description.contains("the state store (etcd, \(fixture.etcd.endpoint) /thrifttop/shared/) is unreachable since"))
+            #expect(refused.description.contains("the state store is unreachable (etcd, \(fixture.etcd.endpoint) /thrifttop/shared/) since"))
             #expect(refused.description.contains("force_local"))
             let screen = Dashboard.render(down, DashboardState(width: 160, height: 30), width: 160, height: 30).rows.joined(separator: "\n")
             #expect(screen.contains("state store unreachable since"))
@@ -177,7 +180,7 @@ struct SharedStateLiveTests {
             let first = try await fixture.start("serve-a")
             try await fixture.allUp(first)
             #expect(await first.execute(.drain(node: "one"), user: "alice").isDone)
-            try await Task.sleep(for: .milliseconds(300))  // the cache is written off the actor
+            await fixture.stop(first)  // waits for the cache to be written
             await fixture.etcd.kill()
 
             // The same instance again (same cache file): one stays drained, and it says why.
@@ -208,6 +211,42 @@ struct SharedStateLiveTests {
             try await held.waitFor("routing once the shared state is read", seconds: 10) { $0.stateStore?.routingHeld == false }
             #expect(try await held.node("one").operatorDrained)
             _ = try await held.pool.call(DemoService.Work.self, .init(costMicros: 0, payload: [1]))
+        }
+    }
+
+    @Test func aHungEtcdIsFoundAndActionsAreRefusedUntilItAnswersAgain() async throws {
+        try await SharedFixture.with { fixture in
+            let a = try await fixture.start("serve-a")
+            try await fixture.allUp(a)
+            fixture.etcd.pause()
+            defer { fixture.etcd.resume() }
+            // Quiet watch, silence limit 1.5 s, then a status request that times out (1 s).
+            try await a.waitFor("the hung store found", seconds: 8) { $0.stateStore?.unreachableSince != nil }
+            let refused = await a.execute(.drain(node: "one"))
+            #expect(refused.description.hasPrefix("refused: the state store is unreachable"), "\(refused)")
+            _ = try await a.pool.call(DemoService.Work.self, .init(costMicros: 0, payload: [1]))
+            fixture.etcd.resume()
+            try await a.waitFor("etcd answering again", seconds: 8) { $0.stateStore?.unreachableSince == nil }
+            #expect(await a.execute(.drain(node: "one")).isDone)
+        }
+    }
+
+    @Test func aReloadKeepsTheSharedStateAndGivesItToNodesAdded() async throws {
+        try await SharedFixture.with(nodes: ["one", "two", "three"]) { fixture in
+            let a = try await fixture.start("serve-a")
+            try await fixture.allUp(a)
+            #expect(await a.execute(.setWeight(node: "one", weight: 7), user: "alice").isDone)
+            #expect(await a.execute(.drain(node: "three"), user: "alice").isDone)
+            // A new config: three left out, then back with a new configured weight for one.
+            var without = a.pool.config
+            without.nodes.removeLast()
+            #expect(await a.pool.reload(without).isDone)
+            var back = fixture.config(instance: "serve-a", minRoutable: 1, cache: true)
+            back.nodes[0].weight = 50
+            #expect(await a.pool.reload(back).isDone)
+            let snapshot = try await a.pool.currentSnapshot()
+            #expect(snapshot.node(named: "one")?.weight == 7, "an operator's weight outlives a new configured one")
+            #expect(snapshot.node(named: "three")?.operatorDrained == true, "a node added takes the shared state")
         }
     }
 

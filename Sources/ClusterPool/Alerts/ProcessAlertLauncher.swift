@@ -1,3 +1,4 @@
+import ClusterModel
 import Dispatch
 import Foundation
 import Glibc

@@ -45,8 +45,10 @@ extension ClusterConfig {
             if endpoint.hasPrefix("https://") {
                 throw table.error("endpoints", "\(endpoint): TLS to etcd is not built yet (it comes with the TLS issue); use http:// on a trusted network")
             }
-            guard endpoint.hasPrefix("http://"), let hostPort = endpoint.dropFirst(7).split(separator: "/").first,
-                  (try? NodeAddress(parsing: String(hostPort))) != nil else {
+            // As EtcdEndpoint reads it: a scheme, HOST:PORT and at most a trailing slash.
+            let rest = endpoint.dropFirst(7)
+            let hostPort = rest.hasSuffix("/") ? rest.dropLast() : rest
+            guard endpoint.hasPrefix("http://"), !hostPort.contains("/"), (try? NodeAddress(parsing: String(hostPort))) != nil else {
                 throw table.error("endpoints", "\"\(endpoint)\" is not an etcd endpoint (http://HOST:PORT)")
             }
         }

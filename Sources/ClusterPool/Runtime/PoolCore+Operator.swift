@@ -20,7 +20,9 @@ extension PoolCore {
                                                  reason: request.reason, localOnly: localOnly))
         }
         let after = operatorState()
-        let audit = recordOperatorAction(command.description + (localOnly ? " (here only: state store unreachable)" : ""), result: result, user: user,
+        let marked = localOnly ? " (here only: state store unreachable)" : ""
+        let logged: OperatorResult = if case let .done(text) = result { .done(text + marked) } else { result }
+        let audit = recordOperatorAction(command.description + marked, result: logged, user: user,
                                          node: target, before: node != nil ? before.describe(target) : nil,
                                          after: node != nil ? after.describe(target) : nil)
         metrics.operatorAction(command, done: result.isDone)

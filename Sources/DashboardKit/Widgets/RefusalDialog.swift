@@ -12,8 +12,8 @@ struct RefusalDialog {
         switch refusal.command {
         case .drain: "drain here anyway"
         case .undrain: "undrain here anyway"
-        case .setWeight, .resetWeight: "set the weight here anyway"
-        case .undo: "undo here anyway"
+        // An undo is never offered here (it needs the store's history).
+        case .setWeight, .resetWeight, .undo: "set the weight here anyway"
         }
     }
 
