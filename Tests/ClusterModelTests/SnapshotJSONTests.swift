@@ -120,7 +120,7 @@ struct SnapshotJSONTests {
         #expect(snapshot.stateStore?.warning == "state store unreachable since 08:00:00 UTC: connection refused — actions refused (force here only possible); 1 action made here only, to write back")
         // A request: the command's fields, force_local and a reason cleaned of control characters.
         let request = try JSONDecoder().decode(OperatorRequest.self, from: Data(#"{"command":"drain","node":"a","force_local":true,"reason":"x\u001b[2Jy"}"#.utf8))
-        #expect(request == OperatorRequest(.drain(node: "a"), forceLocal: true, reason: "x[2Jy"))
+        #expect(request == OperatorRequest(.drain(node: "a"), forceLocal: true, reason: "xy"))
     }
 
     @Test(arguments: [
