@@ -102,10 +102,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // etcd v3 through its JSON gateway: reads, puts, transactions, watches, failover between
-        // members, auth tokens. Knows nothing of thrifttop's state; the shared store builds on it.
+        // members, auth tokens. Knows nothing of thrifttop's state (ClusterModel only for its
+        // text sanitizer); the shared store builds on it.
         .target(
             name: "EtcdClient",
             dependencies: [
+                "ClusterModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 
 /// Why an etcd request or watch failed, in words an operator can act on: each text names the
@@ -50,26 +51,7 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
 enum EtcdText {
     static let maximumLength = 512
 
-    static func clean(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        var count = 0
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09, 0x0A, 0x0D:
-                out.append(" ")
-            case 0x00...0x1F, 0x7F...0x9F, 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069:
-                continue
-            default:
-                out.append(scalar)
-            }
-            count += 1
-            if count >= maximumLength {
-                out.append("…")
-                break
-            }
-        }
-        return String(out)
-    }
+    static func clean(_ text: String) -> String { TextSanitizer.clean(text, maximumLength: maximumLength) }
 
     /// A key or prefix as it appears in an error: quoted and cleaned.
     static func quoted(_ key: String) -> String { "\"\(clean(key))\"" }

@@ -67,7 +67,7 @@ struct EtcdJSONTests {
     }
 
     @Test func serverTextIsCleanedOfControlCharacters() {
-        #expect(EtcdText.clean("bad\u{1B}[31mred\u{7}\u{202E}\nline") == "bad[31mred line")
+        #expect(EtcdText.clean("bad\u{1B}[31mred\u{7}\u{202E}\nline") == "badred line", "an escape sequence goes whole")
         #expect(EtcdText.clean(String(repeating: "x", count: 600)).count == EtcdText.maximumLength + 1)
     }
 }

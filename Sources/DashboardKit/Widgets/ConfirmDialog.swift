@@ -83,8 +83,12 @@ struct ConfirmDialog {
     }
 
     func render(_ area: Rect, into screen: inout Screen) {
-        let content = lines
         let footer = Line([Span("[y/Enter] ", .key, bold: true), Span(verb), Span("    "), Span("[n/Esc] ", .key, bold: true), Span("cancel")])
+        Self.drawDialog(title: title, content: lines, footer: footer, in: area, into: &screen)
+    }
+
+    /// A dialog box in the middle of `area`: a title, lines, and a footer of keys at the bottom.
+    static func drawDialog(title: String, content: [Line], footer: Line, in area: Rect, into screen: inout Screen) {
         let widest = max(content.map(\.width).max() ?? 0, footer.width, DisplayWidth.of(title) + 4)
         let box = area.centered(width: min(area.width - 2, widest + 4), height: min(area.height, content.count + 4))
         Box.draw(box, title: Line(title, .title, bold: true), role: .borderFocused, fill: .dialog, into: &screen)

@@ -28,16 +28,7 @@ struct RefusalDialog {
 
     func render(_ area: Rect, into screen: inout Screen) {
         let footer = Line([Span("[h] ", .key, bold: true), Span(verb), Span("    "), Span("[Esc] ", .key, bold: true), Span("leave it")])
-        let width = min(area.width - 6, 76)
-        let content = lines(width: width)
-        let widest = max(content.map(\.width).max() ?? 0, footer.width, DisplayWidth.of(title) + 4)
-        let box = area.centered(width: min(area.width - 2, widest + 4), height: min(area.height, content.count + 4))
-        Box.draw(box, title: Line(title, .title, bold: true), role: .borderFocused, fill: .dialog, into: &screen)
-        let inside = box.inset(1)
-        for (i, line) in content.enumerated() where i < inside.height - 2 {
-            screen.put(line.onDialog, x: inside.x + 1, y: inside.y + i, maxWidth: inside.width - 1)
-        }
-        screen.put(footer.onDialog, x: inside.x + 1, y: inside.maxY - 1, maxWidth: inside.width - 1)
+        ConfirmDialog.drawDialog(title: title, content: lines(width: min(area.width - 6, 76)), footer: footer, in: area, into: &screen)
     }
 
     /// Words into lines of at most `width` columns.
