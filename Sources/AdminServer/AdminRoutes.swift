@@ -36,9 +36,7 @@ struct AdminRoutes: Sendable {
         case (.GET, "/v1/snapshot"):
             do {
                 let snapshot = try await pool.currentSnapshot()
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                return AdminResponse(status: .ok, body: try encoder.encode(snapshot))
+                return AdminResponse(status: .ok, body: Data(snapshot.jsonBytes()))
             } catch {
                 return .error(.serviceUnavailable, "the pool is not running: \(error)")
             }

@@ -1,6 +1,5 @@
 import ClusterModel
 import ClusterPool
-import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -30,11 +29,6 @@ final class AdminStreamHub: Sendable {
         var subscribers: [ObjectIdentifier: Subscriber] = [:]
         var last: ClusterSnapshot?
         var ticking = false
-        let encoder: JSONEncoder = {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return encoder
-        }()
     }
 
     private let pool: ClusterPool
@@ -58,8 +52,8 @@ final class AdminStreamHub: Sendable {
             if let lastEventID, lastEventID == current.version {
                 write(": continuing from \(lastEventID)\n\n", to: &subscriber)
                 subscriber.version = current.version
-            } else if let bytes = encode("snapshot", current) {
-                write(bytes, to: &subscriber)
+            } else {
+                write(encode("snapshot", current), to: &subscriber)
                 subscriber.version = current.version
             }
             state.value.subscribers[ObjectIdentifier(channel)] = subscriber
@@ -113,8 +107,9 @@ final class AdminStreamHub: Sendable {
                 write(delta, to: &subscriber)
                 subscriber.version = current.version
             } else {
-                if full == nil { full = encode("snapshot", current) }
-                if let full { write(full, to: &subscriber) }
+                let bytes = full ?? encode("snapshot", current)
+                full = bytes
+                write(bytes, to: &subscriber)
                 subscriber.version = current.version
             }
             state.value.subscribers[key] = subscriber
@@ -158,15 +153,21 @@ final class AdminStreamHub: Sendable {
         return figures
     }
 
-    private func encode(_ event: String, _ snapshot: ClusterSnapshot, removed: [String] = []) -> ByteBuffer? {
-        guard var json = try? state.value.encoder.encode(snapshot) else { return nil }
-        if !removed.isEmpty, let names = try? state.value.encoder.encode(removed), json.last == UInt8(ascii: "}") {
-            json.removeLast()
-            json.append(contentsOf: Array(#","removed_nodes":"#.utf8) + names + [UInt8(ascii: "}")])
+    /// One event: the snapshot's JSON form (`SnapshotJSONWriter`, not JSONEncoder: this runs for
+    /// every delta), a delta's `removed_nodes` added as the last member.
+    private func encode(_ event: String, _ snapshot: ClusterSnapshot, removed: [String] = []) -> ByteBuffer {
+        var json = SnapshotJSONWriter()
+        json.write(snapshot)
+        if !removed.isEmpty {
+            json.bytes.removeLast()  // the snapshot's closing brace
+            json.bytes.append(contentsOf: #","removed_nodes":"#.utf8)
+            json.write(removed)
+            json.bytes.append(UInt8(ascii: "}"))
         }
         var buffer = ByteBuffer()
+        buffer.reserveCapacity(json.bytes.count + 64)
         buffer.writeString("event: \(event)\nid: \(snapshot.version)\ndata: ")
-        buffer.writeBytes(json)
+        buffer.writeBytes(json.bytes)
         buffer.writeString("\n\n")
         return buffer
     }

@@ -7,26 +7,47 @@ public enum RFC3339 {
     /// The times this form can write: years 0001 to 9999.
     public static let representable: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799.999
 
-    /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the nearest millisecond; a time
-    /// outside `representable` (or not a number) is written as the nearest end of it.
     /// The time of day alone, "HH:MM:SS" (UTC), as a status line says it.
     public static func clock(fromUnixSeconds seconds: Double) -> String {
         String(string(fromUnixSeconds: seconds).dropFirst(11).prefix(8))
     }
 
+    /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the nearest millisecond; a time
+    /// outside `representable` (or not a number) is written as the nearest end of it.
     public static func string(fromUnixSeconds seconds: Double) -> String {
+        var bytes: [UInt8] = []
+        append(unixSeconds: seconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `string(fromUnixSeconds:)`'s text appended to `bytes`, with no String made on the way:
+    /// the snapshot's JSON writer puts thousands of times a second into its buffer.
+    static func append(unixSeconds seconds: Double, to bytes: inout [UInt8]) {
         let clamped = seconds.isNaN ? 0 : Swift.min(Swift.max(seconds, representable.lowerBound), representable.upperBound)
         var millis = Int64((clamped * 1000).rounded(.toNearestOrAwayFromZero))
         var whole = time_t(millis >= 0 ? millis / 1000 : (millis - 999) / 1000)
         millis -= Int64(whole) * 1000
         var parts = tm()
         gmtime_r(&whole, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // Every field is non-negative and fits its width (years 0001 to 9999).
+        func digits(_ value: Int32, _ width: Int, then separator: UInt8) {
+            var rest = Int(value)
+            var index = bytes.count + width
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+            while rest > 0 {
+                index -= 1
+                bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            bytes.append(separator)
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        digits(parts.tm_year + 1900, 4, then: UInt8(ascii: "-"))
+        digits(parts.tm_mon + 1, 2, then: UInt8(ascii: "-"))
+        digits(parts.tm_mday, 2, then: UInt8(ascii: "T"))
+        digits(parts.tm_hour, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_min, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2, then: UInt8(ascii: "."))
+        digits(Int32(millis), 3, then: UInt8(ascii: "Z"))
     }
 
     /// Reads `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (either `T` or a space, `z` too); nil
