@@ -1,3 +1,4 @@
+import ClusterModel
 import Foundation
 
 /// A bearer token from a token file, and the operator it names.
@@ -28,16 +29,11 @@ public enum AdminTokens {
     }
 
     static func load(_ path: String, readOnly: Bool) throws -> [AdminToken] {
-        // As ssh does with a private key: secrets others can read are refused, not used.
-        var info = stat()
-        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw FileError(description: "token file \(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
-        }
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw FileError(description: "cannot read token file \(path): \(error.localizedDescription)")
+            text = try SecretFile.read(path, what: "token file")
+        } catch let failure as SecretFile.Failure {
+            throw FileError(description: failure.description)
         }
         var tokens: [AdminToken] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

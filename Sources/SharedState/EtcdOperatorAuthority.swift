@@ -61,7 +61,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     var watchTask: Task<Void, any Error>?
     /// While set, no new watch starts (see `dropWatch`).
     var heldWatch: Task<Void, Never>?
+    /// The cache writer at work, if any, and whether the state changed since it took its copy.
     var cacheWrite: Task<Void, Never>?
+    var cacheStale = false
     var writes = 0
     /// Writes whose condition no longer held (another instance's write came first): the tests'
     /// evidence that concurrent decisions met.
@@ -306,20 +308,31 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         await pool.showStateStore(status, undo: undoStack.last(where: { $0.user == pool.defaultUser })?.description)
     }
 
-    /// The cache (`state_file`): the view and the actions still to write back, off the actor,
-    /// one write after another.
+    /// The cache (`state_file`): the view and the actions still to write back, written off the
+    /// actor by one writer at a time. Changes that come while it writes are folded into its
+    /// next write (a burst of watch events costs one or two fsyncs, not one each).
     func writeCache() {
-        guard let file = settings.cacheFile, everRead || !pending.isEmpty, !stopped else { return }
-        let cache = SharedStateCache(view: view, pending: pending, written: wallClock())
-        let previous = cacheWrite, pool = pool
-        cacheWrite = Task.detached {
-            await previous?.value
-            do {
-                try cache.write(to: file)
-            } catch {
-                pool.logEvent(.error, .config, "cannot write the shared-state cache \(file): \(error)")
-            }
+        guard settings.cacheFile != nil, everRead || !pending.isEmpty, !stopped else { return }
+        cacheStale = true
+        guard cacheWrite == nil else { return }
+        cacheWrite = Task { await self.writeCacheWhileStale() }
+    }
+
+    private func writeCacheWhileStale() async {
+        while cacheStale, let file = settings.cacheFile {
+            cacheStale = false
+            let cache = SharedStateCache(view: view, pending: pending, written: wallClock())
+            let failure = await Task.detached { () -> (any Error)? in
+                do {
+                    try cache.write(to: file)
+                    return nil
+                } catch {
+                    return error
+                }
+            }.value
+            if let failure { pool.logEvent(.error, .config, "cannot write the shared-state cache \(file): \(failure)") }
         }
+        cacheWrite = nil
     }
 
     static func describe(_ error: any Error) -> String {

@@ -48,16 +48,14 @@ public final class SharedStateConnection: Sendable {
         try? await http.shutdown()
     }
 
-    /// The first line of a file only its owner can read (as ssh wants of a key).
+    /// The first line of a file only its owner can read (`SecretFile`'s rule).
     static func password(_ path: String) throws -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path): \(String(cString: strerror(errno)))")
+        let text: String
+        do {
+            text = try SecretFile.read(path, what: "[state] password_file")
+        } catch let failure as SecretFile.Failure {
+            throw EtcdOperatorAuthority.StartError(description: failure.description)
         }
-        if info.st_mode & 0o077 != 0 {
-            throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
-        }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
         guard let line = text.split(whereSeparator: \.isNewline).first.map(String.init), !line.isEmpty else {
             throw EtcdOperatorAuthority.StartError(description: "[state] password_file \(path) is empty: its first line is the etcd user's password")
         }

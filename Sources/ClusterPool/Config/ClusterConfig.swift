@@ -113,3 +113,12 @@ public struct ClusterConfig: Sendable, Equatable {
         self.nodes = nodes
     }
 }
+
+extension ClusterConfig {
+    /// Names this instance in events, the audit log and the shared state: `instance`, else the
+    /// host name.
+    public var instanceName: String { instance ?? Self.hostName }
+
+    /// Read once: the name an instance has when the config names none.
+    static let hostName = PoolOptions.hostName()
+}

@@ -68,10 +68,7 @@ final class PoolCore {
     /// Where a proxy over this pool listens, for snapshots to show.
     var listeners: [String] = []
     var snapshotsBuilt: UInt64 = 0
-    /// Names this instance in the audit log: config `instance`, else the host name.
-    var instanceName: String { config.instance ?? Self.hostName }
-    /// Read once: the name an instance has when the config names none.
-    static let hostName = PoolOptions.hostName()
+    var instanceName: String { config.instanceName }
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
     /// `[alerts]` and the capacity floor's watch.

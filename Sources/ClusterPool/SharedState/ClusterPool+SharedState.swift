@@ -8,8 +8,8 @@ extension ClusterPool {
     /// Who `execute` attributes actions to when no user is given (`PoolOptions.user`).
     public var defaultUser: String { options.user }
 
-    /// Names this instance in events, the audit log and the shared state: config `instance`, else the host name.
-    public var instanceName: String { config.instance ?? PoolCore.hostName }
+    /// Names this instance in events, the audit log and the shared state.
+    public var instanceName: String { config.instanceName }
 
     /// Routes `execute` through `authority` from now on.
     public func install(_ authority: any OperatorAuthority) {

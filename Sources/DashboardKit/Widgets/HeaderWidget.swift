@@ -46,10 +46,7 @@ struct HeaderWidget {
         if let warning = snapshot.stateStore?.warning {
             // The store's trouble matters more than the balancer's name or the counts' words: the
             // counts shrink to glyphs and numbers, the warning takes the rest of the row.
-            var used = 0
-            for part in tiers[2] where used + part.width <= area.width {
-                used += screen.put(part, x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
-            }
+            let used = Self.putFitting(tiers[2], x: area.x, y: area.y + 1, width: area.width, into: &screen)
             screen.put(Line([Span(" │ ", .border), Span(warning, .panic, bold: true)]), x: area.x + used, y: area.y + 1, maxWidth: area.width - used)
             return
         }
@@ -81,11 +78,14 @@ struct HeaderWidget {
     }
 
     /// Puts whole parts one after another while they fit in `width`.
-    private static func putFitting(_ parts: [Line], x: Int, y: Int, width: Int, into screen: inout Screen) {
+    /// Returns the columns used.
+    @discardableResult
+    private static func putFitting(_ parts: [Line], x: Int, y: Int, width: Int, into screen: inout Screen) -> Int {
         var used = 0
         for part in parts {
             guard used + part.width <= width else { break }
             used += screen.put(part, x: x + used, y: y, maxWidth: width - used)
         }
+        return used
     }
 }
