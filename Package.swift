@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Already built for AsyncHTTPClient: TLS to servers, listeners, the admin endpoint, etcd.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         // The pool records through swift-metrics and logs through swift-log, so an embedder's
         // own backends get both; serve and the dashboard export Prometheus text (AdminServer).
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -44,6 +46,17 @@ let package = Package(
         // The values every module shares (snapshots, events, operator commands) and their JSON
         // form: no NIO, so a dashboard or a remote client needs nothing else.
         .target(name: "ClusterModel", swiftSettings: strict),
+        // TLS files read into swift-nio-ssl with errors that name the key and path, server
+        // contexts a reload replaces, certificates as an operator reads them.
+        .target(
+            name: "TLSSupport",
+            dependencies: [
+                "ClusterModel",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Located reads of TOML files (cluster configs, scenarios, themes): file:line: key: message.
         .target(
             name: "ConfigFormat",
@@ -223,6 +236,8 @@ let package = Package(
         ),
         // A real etcd per test (free ports, data on tmpfs, killed by PID): used only by tests.
         .target(name: "EtcdHarness", path: "Tests/EtcdHarness", swiftSettings: strict),
+        // Certificates made with openssl at test time (scripts/make-test-certs.sh).
+        .target(name: "TLSHarness", path: "Tests/TLSHarness", swiftSettings: strict),
         .testTarget(
             name: "SharedStateTests",
             dependencies: [

@@ -5,6 +5,9 @@ thrifttop can be tried against a server it did not write.
     /usr/bin/python3 demo/python/fb303_server.py --port 9090
     /usr/bin/python3 demo/python/fb303_server.py --port 0 --protocol compact --transport framed
 
+With --tls-cert and --tls-key it serves over TLS (Apache Thrift's TSSLServerSocket), requiring
+client certificates signed by --tls-client-ca when given; --tls-max-version 1.2 holds it to TLS 1.2.
+
 Prints "LISTENING <port>" once it accepts connections. Listens on 127.0.0.1 only and stops by
 itself after --max-seconds (default 600; 0 = never).
 
@@ -20,6 +23,7 @@ DemoService.
 
 import argparse
 import os
+import ssl
 import sys
 import threading
 import time
@@ -32,7 +36,7 @@ thriftgen.ensure()
 from thrift.Thrift import TApplicationException  # noqa: E402
 from thrift.protocol import TBinaryProtocol, TCompactProtocol  # noqa: E402
 from thrift.server import TServer  # noqa: E402
-from thrift.transport import TSocket, TTransport  # noqa: E402
+from thrift.transport import TSocket, TSSLSocket, TTransport  # noqa: E402
 
 from demo import Billing, DemoService  # noqa: E402
 from thrift.TMultiplexedProcessor import TMultiplexedProcessor  # noqa: E402
@@ -119,6 +123,29 @@ class OnceServerSocket(TSocket.TServerSocket):
             super().listen()
 
 
+class OnceSSLServerSocket(TSSLSocket.TSSLServerSocket):
+    """OnceServerSocket over TLS."""
+
+    def listen(self):
+        if self.handle is None:
+            super().listen()
+
+
+def server_socket(args):
+    if not args.tls_cert:
+        return OnceServerSocket(host="127.0.0.1", port=args.port)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.tls_client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(args.tls_client_ca)
+    if args.tls_max_version == "1.2":
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+    # A client is known by its CA here, not by the address it connects from.
+    return OnceSSLServerSocket(host="127.0.0.1", port=args.port, ssl_context=context,
+                               validate_callback=lambda cert, host: None)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=9090)
@@ -132,7 +159,13 @@ def main():
     parser.add_argument("--multiplexed", action="store_true",
                         help="serve DemoService and Billing through a TMultiplexedProcessor")
     parser.add_argument("--max-seconds", type=float, default=600)
+    parser.add_argument("--tls-cert", help="serve TLS with this PEM certificate (needs --tls-key)")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
+    parser.add_argument("--tls-max-version", choices=["1.2", "1.3"], default="1.3")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
 
     handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
     handler.status_error = args.status_error
@@ -143,7 +176,7 @@ def main():
         multiplexed.registerProcessor("DemoService", processor)
         multiplexed.registerProcessor("Billing", Billing.Processor(BillingHandler(handler)))
         processor = multiplexed
-    socket = OnceServerSocket(host="127.0.0.1", port=args.port)
+    socket = server_socket(args)
     socket.listen()
     port = socket.handle.getsockname()[1]
     transport_factory = (

@@ -13,12 +13,17 @@ load: CONNECTIONS threads, each on its own persistent connection, calling work (
 until --seconds or --calls (per connection) or until a line "stop" on stdin; prints per-second
 progress lines ({"progress": n}) and a summary with the outcome of every failure by message.
 multiplexed: Billing:charge and DemoService:work over TMultiplexedProtocol.
+
+With --tls-ca it connects over TLS (Apache Thrift's TSSLSocket), checking the listener's
+certificate against that CA and --tls-server-name (default localhost); --tls-cert and --tls-key
+present a client certificate.
 """
 
 import argparse
 import json
 import os
 import select
+import ssl
 import sys
 import threading
 import time
@@ -30,14 +35,19 @@ thriftgen.ensure()
 
 from thrift.Thrift import TApplicationException  # noqa: E402
 from thrift.protocol import TBinaryProtocol, TCompactProtocol, TMultiplexedProtocol  # noqa: E402
-from thrift.transport import TSocket, TTransport  # noqa: E402
+from thrift.transport import TSocket, TSSLSocket, TTransport  # noqa: E402
 
 from demo import Billing, DemoService  # noqa: E402
 from demo.ttypes import WorkFailed  # noqa: E402
 
 
 def connect(args):
-    socket = TSocket.TSocket("127.0.0.1", args.port)
+    if args.tls_ca:
+        extra = {"certfile": args.tls_cert, "keyfile": args.tls_key} if args.tls_cert else {}
+        socket = TSSLSocket.TSSLSocket("127.0.0.1", args.port, ca_certs=args.tls_ca, cert_reqs=ssl.CERT_REQUIRED,
+                                       server_hostname=args.tls_server_name, **extra)
+    else:
+        socket = TSocket.TSocket("127.0.0.1", args.port)
     socket.setTimeout(args.timeout_ms)
     transport = TTransport.TFramedTransport(socket) if args.transport == "framed" else TTransport.TBufferedTransport(socket)
     if args.protocol == "compact":
@@ -166,6 +176,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--cost-micros", type=int, default=500)
     parser.add_argument("--method", choices=["work", "getName"], default="work")
+    parser.add_argument("--tls-ca", help="connect over TLS, trusting this CA")
+    parser.add_argument("--tls-server-name", default="localhost")
+    parser.add_argument("--tls-cert", help="a client certificate (with --tls-key)")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     {"basic": basic, "load": load, "multiplexed": multiplexed}[args.mode](args)
 
