@@ -66,10 +66,12 @@ let package = Package(
         .target(
             name: "ClusterPool",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

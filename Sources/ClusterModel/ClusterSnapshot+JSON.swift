@@ -63,7 +63,7 @@ extension NodeSnapshot: Codable {
         case callFailures = "call_failures", retries, inFlight = "in_flight", weight, configuredWeight = "configured_weight"
         case trafficShare = "traffic_share", availability, clusterAvailabilityIfDrained = "cluster_availability_if_drained"
         case operatorDrained = "drained", ejectedFor = "ejected_for_ms", lastError = "last_error"
-        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, lastChange = "last_change"
+        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, lastChange = "last_change", tls
     }
 
     public init(from decoder: any Decoder) throws {
@@ -103,6 +103,7 @@ extension NodeSnapshot: Codable {
         aliveSince = try c.decodeTimeIfPresent(forKey: .aliveSince).map { Int64($0.rounded(.down)) }
         counters = try c.decodeIfPresent([String: Int64].self, forKey: .counters) ?? [:]
         lastChange = try c.decodeIfPresent(OperatorChange.self, forKey: .lastChange)
+        tls = try c.decodeIfPresent(NodeTLS.self, forKey: .tls)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -143,6 +144,7 @@ extension NodeSnapshot: Codable {
         try c.encodeTimeIfPresent(aliveSince.map(Double.init), forKey: .aliveSince)
         try c.encode(counters, forKey: .counters)
         try c.encodeIfPresent(lastChange, forKey: .lastChange)
+        try c.encodeIfPresent(tls, forKey: .tls)
     }
 }
 

@@ -111,6 +111,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var aliveSince: Int64? = nil
         @usableFromInline var counters: [String: Int64] = [:]
         @usableFromInline var lastChange: OperatorChange? = nil
+        @usableFromInline var tls: NodeTLS? = nil
 
         @usableFromInline init(name: String, address: String) {
             self.name = name
@@ -266,6 +267,12 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         set { update { $0.lastChange = newValue } }
     }
 
+    /// A TLS node's handshake (version, certificate) and settings; nil: plaintext.
+    public var tls: NodeTLS? {
+        @inlinable get { figures.storage.tls }
+        set { update { $0.tls = newValue } }
+    }
+
     /// Drained by the operator and nothing in flight any more.
     public var isFullyDrained: Bool { operatorDrained && inFlight == 0 }
 
@@ -334,6 +341,8 @@ public struct PoolEvent: Sendable, Equatable, Identifiable {
         case capacity
         /// The `[alerts]` command: what it was run for, and how it failed.
         case alert
+        /// A TLS node's handshake failed, its certificate is about to expire, or nobody checks it.
+        case tls
     }
 
     public init(id: UInt64, time: Double, node: String?, severity: EventSeverity, kind: Kind, message: String) {

@@ -49,3 +49,47 @@ public struct NodeTLS: Sendable, Equatable {
         return certificate.notValidAfter - now < Double(certWarnDays) * 86_400
     }
 }
+
+extension PeerCertificate: Codable {
+    enum CodingKeys: String, CodingKey {
+        case subject, issuer, alternativeNames = "sans", notValidBefore = "not_before", notValidAfter = "not_after"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(subject: try c.decode(String.self, forKey: .subject), issuer: try c.decode(String.self, forKey: .issuer),
+                  alternativeNames: try c.decodeIfPresent([String].self, forKey: .alternativeNames) ?? [],
+                  notValidBefore: try c.decodeTime(forKey: .notValidBefore), notValidAfter: try c.decodeTime(forKey: .notValidAfter))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(issuer, forKey: .issuer)
+        try c.encode(alternativeNames, forKey: .alternativeNames)
+        try c.encodeTime(notValidBefore, forKey: .notValidBefore)
+        try c.encodeTime(notValidAfter, forKey: .notValidAfter)
+    }
+}
+
+extension NodeTLS: Codable {
+    enum CodingKeys: String, CodingKey {
+        case version, certificate, insecureSkipVerify = "insecure_skip_verify", certWarnDays = "cert_warn_days"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(version: try c.decodeIfPresent(String.self, forKey: .version),
+                  certificate: try c.decodeIfPresent(PeerCertificate.self, forKey: .certificate),
+                  insecureSkipVerify: try c.decodeIfPresent(Bool.self, forKey: .insecureSkipVerify) ?? false,
+                  certWarnDays: try c.decodeIfPresent(Int.self, forKey: .certWarnDays) ?? 14)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(version, forKey: .version)
+        try c.encodeIfPresent(certificate, forKey: .certificate)
+        try c.encode(insecureSkipVerify, forKey: .insecureSkipVerify)
+        try c.encode(certWarnDays, forKey: .certWarnDays)
+    }
+}

@@ -88,6 +88,7 @@ public struct SnapshotJSONWriter: Sendable {
         optionalString("server_version", node.serverVersion)
         key("status_details"); string(node.statusDetails)
         key("tags"); write(node.tags)
+        if let tls = node.tls { key("tls"); write(tls) }
         key("traffic_share"); number(node.trafficShare)
         key("weight"); integer(Int64(node.weight))
         bytes.append(UInt8(ascii: "}"))
@@ -119,6 +120,24 @@ public struct SnapshotJSONWriter: Sendable {
         optionalString("reason", change.reason)
         key("time"); time(change.time)
         key("user"); string(change.user)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func write(_ tls: NodeTLS) {
+        bytes.append(UInt8(ascii: "{"))
+        key("cert_warn_days"); integer(Int64(tls.certWarnDays))
+        if let certificate = tls.certificate {
+            key("certificate")
+            bytes.append(UInt8(ascii: "{"))
+            key("issuer"); string(certificate.issuer)
+            key("not_after"); time(certificate.notValidAfter)
+            key("not_before"); time(certificate.notValidBefore)
+            key("sans"); write(certificate.alternativeNames)
+            key("subject"); string(certificate.subject)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        key("insecure_skip_verify"); bool(tls.insecureSkipVerify)
+        optionalString("version", tls.version)
         bytes.append(UInt8(ascii: "}"))
     }
 

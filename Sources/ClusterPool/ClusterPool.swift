@@ -66,8 +66,10 @@ public final class ClusterPool: Sendable {
         } catch {
             loaded = .failure(error)
         }
+        let config = shared.withLockedValue { $0.config }
+        let tls = try await NIOThreadPool.singleton.runIfActive { try NodeTLSClients(config: config) }
         try await eventLoop.submit { [self] in
-            let core = try PoolCore(config: shared.withLockedValue { $0.config }, loop: eventLoop, options: options, operatorStore: store)
+            let core = try PoolCore(config: config, loop: eventLoop, options: options, tls: tls, operatorStore: store)
             core.snapshots.wanted = { [shared] in shared.withLockedValue { $0.wanted } }
             core.snapshots.publish = { [shared] snapshot in
                 shared.withLockedValue {

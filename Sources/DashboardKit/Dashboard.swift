@@ -29,7 +29,7 @@ public enum Dashboard {
         HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
         switch state.view {
         case .main:
-            NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height)
+            NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height, now: snapshot.wallTime)
                 .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
             EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
                 .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)

@@ -13,7 +13,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Heartbeat every node once and exit with a health code (for scripts and monitors).",
         discussion: """
-        Exit codes, as grpc-health-probe: 0 all serving, 1 bad arguments or config, 2 connection failure, 3 RPC failure or timeout, 4 not serving. With several failing nodes the code is the first of 2, 3, 4 that applies. WARNING counts as serving.
+        Exit codes, as grpc-health-probe: 0 all serving, 1 bad arguments or config, 2 connection failure (a TLS failure too: TLS_FAILURE), 3 RPC failure or timeout, 4 not serving. With several failing nodes the code is the first of 2, 3, 4 that applies. WARNING counts as serving. For TLS nodes the JSON has tls_version and cert_expires_in_days.
 
         Examples:
           thrifttop check demo/cluster.toml
@@ -36,12 +36,14 @@ struct CheckCommand: AsyncParsableCommand {
         case serving = "SERVING"
         case notServing = "NOT_SERVING"
         case connectionFailure = "CONNECTION_FAILURE"
+        /// The TLS handshake failed (unknown CA, expired, name mismatch…): a connection failure.
+        case tlsFailure = "TLS_FAILURE"
         case rpcFailure = "RPC_FAILURE"
 
         var exitCode: Int32 {
             switch self {
             case .serving: 0
-            case .connectionFailure: 2
+            case .connectionFailure, .tlsFailure: 2
             case .rpcFailure: 3
             case .notServing: 4
             }
@@ -55,9 +57,15 @@ struct CheckCommand: AsyncParsableCommand {
         var fb303Status: String?
         var latencyMs: Double?
         var error: String?
+        var tlsVersion: String?
+        /// Whole days until the certificate of the handshake expires (negative: expired).
+        var certExpiresInDays: Int?
+        /// Within the node's `tls_cert_warn_days`.
+        var certExpiresSoon: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, address, verdict = "status", fb303Status = "fb303_status", latencyMs = "latency_ms", error
+            case tlsVersion = "tls_version", certExpiresInDays = "cert_expires_in_days", certExpiresSoon = "cert_expires_soon"
         }
     }
 
@@ -91,7 +99,7 @@ struct CheckCommand: AsyncParsableCommand {
         checked.auditLog = nil
         let results = try await Self.check(checked)
         let failing = results.map(\.verdict).filter { $0 != .serving }
-        let code = [Verdict.connectionFailure, .rpcFailure, .notServing].first { failing.contains($0) }?.exitCode ?? 0
+        let code = [Verdict.connectionFailure, .tlsFailure, .rpcFailure, .notServing].first { failing.contains($0) }?.exitCode ?? 0
         let report = Report(cluster: config.name, serving: code == 0, exitCode: code, nodes: results)
         print(json ? Self.json(report) : Self.table(report))
         if code != 0 { throw ExitCode(code) }
@@ -104,7 +112,10 @@ struct CheckCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = try ClusterPool(config: config, eventLoop: group.next())
         try await pool.start()
-        let longest = config.nodes.map { $0.settings.connectTimeout + $0.settings.callTimeout }.max() ?? .seconds(1)
+        // A TLS node's handshake has a connect timeout of its own after the TCP connect.
+        let longest = config.nodes.map { node in
+            node.settings.connectTimeout * (node.settings.tls == nil ? 1 : 2) + node.settings.callTimeout
+        }.max() ?? .seconds(1)
         let deadline = NIODeadline.now() + longest + .milliseconds(500)
         var snapshot = try await pool.currentSnapshot()
         while !snapshot.nodes.allSatisfy(isDecided), NIODeadline.now() < deadline {
@@ -114,7 +125,7 @@ struct CheckCommand: AsyncParsableCommand {
         await pool.stop()
         try? await group.shutdownGracefully()
         return zip(config.nodes, snapshot.nodes).map { node, seen in
-            verdict(node, seen, events: snapshot.events.filter { $0.node == node.name }, waited: longest)
+            verdict(node, seen, events: snapshot.events.filter { $0.node == node.name }, waited: longest, now: snapshot.wallTime)
         }
     }
 
@@ -123,15 +134,22 @@ struct CheckCommand: AsyncParsableCommand {
         node.heartbeatsOK + node.heartbeatsFailed > 0 || (node.health == .down && node.lastError != nil)
     }
 
-    static func verdict(_ node: NodeConfig, _ seen: NodeSnapshot, events: [PoolEvent], waited: TimeAmount) -> Result {
+    static func verdict(_ node: NodeConfig, _ seen: NodeSnapshot, events: [PoolEvent], waited: TimeAmount, now: Double) -> Result {
         var result = Result(name: node.name, address: node.address.description, verdict: .serving)
         result.error = seen.lastError
+        if let tls = seen.tls {
+            result.tlsVersion = tls.version
+            result.certExpiresInDays = tls.certificate?.daysLeft(at: now)
+            result.certExpiresSoon = tls.certificate.map { _ in tls.certificateExpiresSoon(at: now) }
+        }
         if seen.heartbeatsOK > 0 {
             result.latencyMs = seen.recentLatencies.last
             result.fb303Status = seen.fbStatus
             let serving = seen.fbStatus.flatMap(FBStatus.init(name:)).map(\.health.isServing) ?? true
             result.verdict = serving ? .serving : .notServing
             result.error = nil
+        } else if seen.lastError != nil, events.contains(where: { $0.kind == .tls && $0.severity >= .error }) {
+            result.verdict = .tlsFailure
         } else if seen.heartbeatsFailed > 0 {
             result.verdict = .rpcFailure
         } else if seen.lastError != nil, events.contains(where: { $0.kind == .connection || $0.kind == .transportMismatch }) {
@@ -153,11 +171,15 @@ struct CheckCommand: AsyncParsableCommand {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         let nameWidth = max(4, report.nodes.map(\.name.count).max() ?? 4) + 2
         let addressWidth = max(7, report.nodes.map(\.address.count).max() ?? 7) + 2
-        var lines = [pad("NODE", nameWidth) + pad("ADDRESS", addressWidth) + pad("STATUS", 20) + pad("FB303", 10) + pad("LATENCY", 10) + "ERROR"]
+        // A CERT column only when some node speaks TLS.
+        let tls = report.nodes.contains { $0.tlsVersion != nil || $0.verdict == .tlsFailure }
+        var lines = [pad("NODE", nameWidth) + pad("ADDRESS", addressWidth) + pad("STATUS", 20) + pad("FB303", 10) + pad("LATENCY", 10)
+                     + (tls ? pad("CERT", 12) : "") + "ERROR"]
         for n in report.nodes {
             let latency = n.latencyMs.map { String(format: "%.2f ms", $0) } ?? "-"
+            let cert = n.certExpiresInDays.map { (n.certExpiresSoon == true ? "! " : "") + "\($0)d left" } ?? "-"
             lines.append(pad(n.name, nameWidth) + pad(n.address, addressWidth) + pad(n.verdict.rawValue, 20) + pad(n.fb303Status ?? "-", 10)
-                         + pad(latency, 10) + (n.error ?? ""))
+                         + pad(latency, 10) + (tls ? pad(cert, 12) : "") + (n.error ?? ""))
         }
         let serving = report.nodes.filter { $0.verdict == .serving }.count
         lines.append("\(report.cluster): \(serving)/\(report.nodes.count) serving, exit \(report.exitCode)")

@@ -36,7 +36,7 @@ final class DrivenCluster {
             NodeConfig(name: name, address: NodeAddress(host: "127.0.0.1", port: 9000 + index), settings: nodeSettings)
         })
         configure(&config)
-        let connector: PoolCore.Connector = { [servers] node, loop in
+        let connector: PoolCore.Connector = { [servers] node, _, loop in
             servers[node.name]!.accept(node.settings)
         }
         let store = store ?? MemoryOperatorStore()

@@ -25,6 +25,8 @@ public struct NodeSettings: Sendable, Equatable {
     public var maxConnections = 8
     /// Calls waiting for a free call connection; beyond it the node takes no more.
     public var maxPending = 1000
+    /// nil: plaintext.
+    public var tls: NodeTLSSettings?
 
     public init() {}
 }

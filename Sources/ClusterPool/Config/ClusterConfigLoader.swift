@@ -7,7 +7,7 @@ extension ClusterConfig {
     static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
                           "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "state"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
-                              "heartbeat_method", "details_interval_s", "max_connections", "max_pending"]
+                              "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
 
     /// Parses and validates `cluster.toml` text. Every problem is a `ConfigError` naming the
@@ -17,9 +17,11 @@ extension ClusterConfig {
         try root.checkKeys(allowed: Self.topKeys)
         var defaults = NodeSettings()
         var defaultWeight = 100
+        var defaultTLS = (enabled: false, settings: NodeTLSSettings())
         if let table = try root.table("defaults") {
             try table.checkKeys(allowed: Self.settingKeys + ["weight"])
             defaults = try Self.settings(table, base: defaults)
+            defaultTLS = try Self.tlsSettings(table, base: defaultTLS, isDefaults: true)
             defaultWeight = try table.int("weight", range: OperatorCommand.weightRange) ?? 100
         }
         var nodes: [NodeConfig] = []
@@ -46,12 +48,15 @@ extension ClusterConfig {
                 throw table.error("address", "\(address) is already node \"\(other)\"")
             }
             seenAddresses[address] = name
+            var settings = try Self.settings(table, base: defaults)
+            let tls = try Self.tlsSettings(table, base: defaultTLS, isDefaults: false)
+            settings.tls = tls.enabled ? tls.settings : nil
             nodes.append(NodeConfig(
                 name: name, address: address,
                 weight: try table.int("weight", range: OperatorCommand.weightRange) ?? defaultWeight,
                 group: try table.string("group"),
                 tags: try table.strings("tags") ?? [],
-                settings: try Self.settings(table, base: defaults)))
+                settings: settings))
         }
         self.init(name: try root.string("name") ?? "cluster", nodes: nodes)
         if let text = try root.string("balancer") {

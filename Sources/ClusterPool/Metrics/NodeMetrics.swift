@@ -39,6 +39,9 @@ final class NodeMetrics {
     private var calls: [Counter?]
     private var heartbeats: [Counter?]
     private var ejections: Counter?
+    /// A TLS node's certificate expiry, made at its first handshake.
+    private var certExpiry: Gauge?
+    private var certExpiryShown: Double?
     /// The node's own histograms with `[metrics] per_node_histograms`, else the cluster's.
     let callDuration: Timer
     let heartbeatDuration: Timer
@@ -144,11 +147,21 @@ final class NodeMetrics {
         return counter
     }
 
+    /// The not-after time of the certificate its last handshake showed.
+    func certificate(expiresAt notValidAfter: Double) {
+        guard !destroyed, certExpiryShown != notValidAfter else { return }
+        certExpiryShown = notValidAfter
+        let gauge = certExpiry ?? Gauge(label: PoolMetricNames.nodeCertExpiry, dimensions: dimensions, factory: factory)
+        certExpiry = gauge
+        gauge.record(notValidAfter)
+    }
+
     /// The node left the pool (a reload removed it, or the pool stopped): its series go.
     func destroy() {
         guard !destroyed else { return }
         destroyed = true
         for gauge in [up, routable, weight, drained] { gauge.destroy() }
+        certExpiry?.destroy()
         for gauge in health.values { gauge.destroy() }
         for counter in calls + heartbeats + [ejections] { counter?.destroy() }
         if ownsHistograms {

@@ -7,6 +7,7 @@ public enum PoolMetricNames {
     public static let nodeHealth = "thrifttop_node_health"
     public static let nodeWeight = "thrifttop_node_weight"
     public static let nodeDrained = "thrifttop_node_drained"
+    public static let nodeCertExpiry = "thrifttop_node_cert_expiry_timestamp_seconds"
     public static let calls = "thrifttop_calls_total"
     public static let heartbeats = "thrifttop_heartbeats_total"
     public static let callDuration = "thrifttop_call_duration_seconds"
@@ -27,6 +28,7 @@ public enum PoolMetricNames {
         nodeHealth: "1 for the node's current state (the health label), 0 for states it was in before.",
         nodeWeight: "The node's balancer weight (0-1000), as the operator set it.",
         nodeDrained: "1 when an operator drained the node, 0 otherwise.",
+        nodeCertExpiry: "When the certificate a TLS node showed at its last handshake stops being valid (not-after), in Unix seconds.",
         calls: "Call attempts sent to the node, by outcome (ok, exception, timeout, error).",
         heartbeats: "Heartbeats the node answered or failed, by outcome (ok, timeout, error).",
         callDuration: "Round trip of each answered call attempt, in seconds.",

@@ -37,6 +37,7 @@ extension NodeState {
         s.aliveSince = details.aliveSince
         s.counters = details.counters
         s.lastChange = lastChange
+        s.tls = tls
         return s
     }
 }

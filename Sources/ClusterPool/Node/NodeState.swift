@@ -61,6 +61,11 @@ final class NodeState {
     private(set) var drained = false
     /// Who made the last operator change, from where, when (shown; it decides nothing).
     private(set) var lastChange: OperatorChange?
+    /// The TLS of its last handshake (version, certificate) and how it is configured; nil: plaintext.
+    private(set) var tls: NodeTLS?
+    /// The last handshake's server asked for a client certificate and we have none: a TLS 1.3
+    /// server that requires one says so only by closing after the handshake.
+    private var tlsClientCertificateMissing = false
 
     /// Where this node reports that its snapshot is out of date; nil when nobody builds them.
     private var changes: ChangedNodes?
@@ -72,6 +77,7 @@ final class NodeState {
         name = config.name
         address = config.address.description
         settings = config.settings
+        tls = config.settings.tls.map { NodeTLS(insecureSkipVerify: $0.insecureSkipVerify, certWarnDays: $0.certWarnDays) }
         configuredWeight = config.weight
         weight = config.weight
         self.detector = detector
@@ -82,25 +88,43 @@ final class NodeState {
 
     // MARK: inputs — the connection
 
-    func connected(at now: NIODeadline) -> NodeChange {
+    /// With a TLS session, `wallTime` (Unix seconds) tells whether its certificate expires soon.
+    func connected(at now: NIODeadline, tls session: TLSSession? = nil, wallTime: Double = 0) -> NodeChange {
+        var change = NodeChange()
+        if let session, var tls {
+            tlsClientCertificateMissing = session.clientCertificateRequested && settings.tls?.certFile == nil
+            let newCertificate = session.certificate != tls.certificate
+            tls.version = session.version
+            tls.certificate = session.certificate
+            self.tls = tls
+            if newCertificate, let certificate = session.certificate, tls.certificateExpiresSoon(at: wallTime) {
+                let days = certificate.daysLeft(at: wallTime)
+                change.events.append(NodeEvent(severity: .warning, kind: .tls, message:
+                    "the certificate of \(address) (\(certificate.subject)) expires \(RFC3339.string(fromUnixSeconds: certificate.notValidAfter)), in \(days) day\(days == 1 ? "" : "s") (tls_cert_warn_days \(tls.certWarnDays))"))
+            }
+        }
         connected = true
         requestsOnConnection = 0
         repliesOnConnection = 0
         heartbeatSentAt = nil
         detector.connected(at: now)
-        var change = NodeChange()
-        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "connected to \(address)"))
+        let over = session.map { " over \($0.version ?? "TLS")" } ?? ""
+        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "connected to \(address)\(over)"))
         return settle(change, at: now)
     }
 
     /// A connection attempt failed (refused, DNS, timeout).
-    func connectFailed(_ reason: String, at now: NIODeadline) -> NodeChange {
-        hardFailure(kind: .connection, "cannot connect to \(address): \(reason)", at: now)
+    func connectFailed(_ reason: String, kind: PoolEvent.Kind = .connection, at now: NIODeadline) -> NodeChange {
+        hardFailure(kind: kind, "cannot connect to \(address): \(reason)", at: now)
     }
 
     /// The server closed or reset the connection.
     func connectionLost(at now: NIODeadline) -> NodeChange {
         guard connected else { return .none }
+        if awaitingFirstReply, tlsClientCertificateMissing {
+            return hardFailure(kind: .tls, "TLS client certificate wanted: \(address) asked for a client certificate and closed the connection on the first call: set tls_cert_file and tls_key_file",
+                               reason: "client certificate wanted", at: now)
+        }
         if let hint = mismatchHint {
             return hardFailure(kind: .transportMismatch, "transport mismatch: \(address) closed the connection on the first call without replying — \(hint)",
                                reason: "transport mismatch", at: now)
@@ -349,7 +373,11 @@ final class NodeState {
     /// A hint for an operator when a fresh connection fails before any reply.
     private var mismatchHint: String? {
         guard awaitingFirstReply else { return nil }
-        return "likely a transport or protocol mismatch: this node is configured \(settings.transport.rawValue)/\(settings.protocolKind.rawValue); check what the server speaks"
+        let configured = "\(settings.transport.rawValue)/\(settings.protocolKind.rawValue)"
+        if settings.tls == nil {
+            return "likely a TLS server (set tls = true) or another transport/protocol than the configured \(configured)"
+        }
+        return "likely a transport or protocol mismatch: this node is configured \(configured); check what the server speaks"
     }
 
     /// A heartbeat without a reply says what was seen, and on a new connection both likely causes.

@@ -1,5 +1,6 @@
 import ClusterModel
 import NIOCore
+import NIOPosix
 
 extension ClusterPool {
     /// Takes a new cluster config without a restart: nodes added start heartbeating, nodes
@@ -23,9 +24,14 @@ extension ClusterPool {
         var outcome: ReloadOutcome
         do {
             let policies = try PoolPolicies.make(newConfig, maintenanceInterval: PoolCore.maintenanceInterval)
+            // Certificate and key files are read again even when their paths stayed: new
+            // handshakes use the renewed files, connections already open keep theirs.
+            let tls = try await NIOThreadPool.singleton.runIfActive { try NodeTLSClients(config: newConfig) }
             outcome = try await eventLoop.submit { [self] in
                 guard let core = core.value, !core.stopped else { return ReloadOutcome.refused("the pool is not running") }
-                let outcome = core.reload(newConfig, policies: policies)
+                core.tls = tls
+                var outcome = core.reload(newConfig, policies: policies)
+                outcome.tlsFilesReread += newConfig.nodes.contains { $0.settings.tls != nil } ? ["TLS nodes"] : []
                 core.reapplySharedState()
                 let applied = core.config
                 shared.withLockedValue { $0.config = applied }

@@ -96,6 +96,7 @@ extension PoolCore {
 
         let start = now
         for (k, node) in fresh.enumerated() {
+            if node.settings.tls?.insecureSkipVerify == true { warnInsecure(node) }
             connect(node)
             let offset = node.settings.heartbeatInterval.nanoseconds * Int64(k) / Int64(fresh.count)
             scheduleHeartbeat(node, at: start + .nanoseconds(offset) + node.settings.heartbeatInterval)

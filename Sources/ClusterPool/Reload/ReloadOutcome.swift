@@ -15,6 +15,8 @@ public struct ReloadOutcome: Sendable, Equatable {
     /// Parts of the new config not in force, each saying why: a listener that cannot be bound
     /// (naming the address), a section that needs a restart.
     public var notApplied: [String] = []
+    /// Whose certificate and key files were read again (TLS nodes, listeners, the admin endpoint).
+    public var tlsFilesReread: [String] = []
 
     public init() {}
 
@@ -39,6 +41,7 @@ public struct ReloadOutcome: Sendable, Equatable {
         list("listening on", listenersAdded)
         list("stopped listening on", listenersRemoved)
         if parts.isEmpty { parts.append("no node or listener changed") }
+        list("TLS files re-read for", tlsFilesReread)
         parts += notApplied.map { "not applied: \($0)" }
         return "reloaded: " + parts.joined(separator: "; ")
     }

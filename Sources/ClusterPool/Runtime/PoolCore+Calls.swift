@@ -196,7 +196,7 @@ extension PoolCore {
     private func openCallConnection(_ node: NodeLink) {
         guard !stopped else { return }
         node.calls.connectStarted()
-        connector(node.config, loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+        connector(node.config, tls[node.settings.tls], loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
             switch result {
             case let .success(connection):
                 node.calls.connectEnded(failedWith: nil)

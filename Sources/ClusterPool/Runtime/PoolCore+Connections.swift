@@ -6,7 +6,7 @@ extension PoolCore {
     func connect(_ node: NodeLink) {
         guard !stopped else { return }
         node.connection = .connecting
-        connector(node.config, loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+        connector(node.config, tls[node.settings.tls], loop).hop(to: loop).assumeIsolated().whenComplete { [self] result in
             switch result {
             case let .success(connection):
                 guard !stopped, !node.retired else {
@@ -17,7 +17,7 @@ extension PoolCore {
             case let .failure(error):
                 guard !node.retired else { return }
                 node.connection = .backingOff
-                apply(node.state.connectFailed(ErrorText.describe(error), at: now), to: node)
+                apply(node.state.connectFailed(ErrorText.describe(error), kind: error is NodeTLSFailure ? .tls : .connection, at: now), to: node)
                 scheduleReconnect(node)
             }
         }
@@ -26,7 +26,8 @@ extension PoolCore {
     private func connected(_ node: NodeLink, _ connection: ThriftConnection) {
         node.connection = .connected(connection)
         node.backoff.reset()
-        apply(node.state.connected(at: now), to: node)
+        apply(node.state.connected(at: now, tls: connection.tls, wallTime: options.wallClock()), to: node)
+        if let certificate = connection.tls?.certificate { node.metrics.certificate(expiresAt: certificate.notValidAfter) }
         connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in
             connectionLost(node, connection)
         }

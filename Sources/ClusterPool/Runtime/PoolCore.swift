@@ -12,7 +12,7 @@ import ThriftWire
 /// timeout and detection rule exactly with `advanceTime`.
 final class PoolCore {
     /// Opens a connection to a node on the pool's loop. Tests pass in-memory channels.
-    typealias Connector = @Sendable (NodeConfig, any EventLoop) -> EventLoopFuture<ThriftConnection>
+    typealias Connector = @Sendable (NodeConfig, NodeTLSClient?, any EventLoop) -> EventLoopFuture<ThriftConnection>
 
     /// A reload replaces it, and the node tables below (see PoolCore+Reload).
     var config: ClusterConfig {
@@ -30,6 +30,8 @@ final class PoolCore {
     /// Nodes a reload removed or replaced, until their calls in flight are done.
     var retiring: [NodeLink] = []
     let connector: Connector
+    /// The TLS contexts of the config in force, read from their files at start and each reload.
+    var tls: NodeTLSClients
     var policies: PoolPolicies
     var random: SeededGenerator
     var events: EventLog
@@ -76,12 +78,13 @@ final class PoolCore {
     let metrics: PoolMetrics
 
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
-         connector: @escaping Connector = PoolCore.tcpConnector, operatorStore: any OperatorStore) throws {
+         connector: @escaping Connector = PoolCore.tcpConnector, tls: NodeTLSClients = NodeTLSClients(), operatorStore: any OperatorStore) throws {
         self.config = config
         forwardedCallBudget = ClusterPool.forwardedCallBudget(config)
         self.loop = loop
         self.options = options
         self.connector = connector
+        self.tls = tls
         let policies = try PoolPolicies.make(config, maintenanceInterval: Self.maintenanceInterval)
         self.policies = policies
         let changes = ChangedNodes(count: config.nodes.count)
@@ -110,12 +113,17 @@ final class PoolCore {
     }
 
     /// Connects over TCP with the node's protocol, transport and connect timeout.
-    static let tcpConnector: Connector = { node, loop in
+    static let tcpConnector: Connector = { node, tls, loop in
         ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: node.settings.protocolKind,
-                                 transport: node.settings.transport, connectTimeout: node.settings.connectTimeout, group: loop)
+                                 transport: node.settings.transport, connectTimeout: node.settings.connectTimeout, tls: tls, group: loop)
     }
 
     var now: NIODeadline { loop.now }
+
+    /// A node whose certificate nobody checks is said so at start (and marked on screen).
+    func warnInsecure(_ node: NodeLink) {
+        log(.warning, .tls, node: node, "\(node.config.name): tls_insecure_skip_verify = true: its certificate is not checked, so anyone on the path can pose as it")
+    }
 
     func log(_ severity: EventSeverity, _ kind: PoolEvent.Kind, node: NodeLink?, _ message: String) {
         log(severity, kind, nodeName: node?.config.name, message)
@@ -160,6 +168,7 @@ final class PoolCore {
         _ = policies.pause.tick(at: start)
         scheduleTick(at: start + options.tick)
         log(.info, .config, node: nil, "pool started: \(nodes.count) nodes, balancer \(policies.balancer.name)")
+        for node in nodes where node.settings.tls?.insecureSkipVerify == true { warnInsecure(node) }
     }
 
     func stop() -> EventLoopFuture<Void> {

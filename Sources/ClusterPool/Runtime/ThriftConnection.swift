@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ThriftWire
 
 /// One client connection to a Thrift server, with typed calls and a per-call deadline.
@@ -9,12 +10,15 @@ import ThriftWire
 public final class ThriftConnection: Sendable {
     public let channel: any Channel
     public let protocolKind: ThriftProtocolKind
+    /// What its TLS handshake showed; nil for plaintext.
+    public let tls: TLSSession?
     private let handler: NIOLoopBound<ThriftClientHandler>
 
-    init(channel: any Channel, protocolKind: ThriftProtocolKind, handler: NIOLoopBound<ThriftClientHandler>) {
+    init(channel: any Channel, protocolKind: ThriftProtocolKind, handler: NIOLoopBound<ThriftClientHandler>, tls: TLSSession? = nil) {
         self.channel = channel
         self.protocolKind = protocolKind
         self.handler = handler
+        self.tls = tls
     }
 
     /// Why a call failed, as the pool reports it.
@@ -49,16 +53,18 @@ public final class ThriftConnection: Sendable {
 
     public static func connect(
         host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
-        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
+        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), tls: NodeTLSClient? = nil, group: any EventLoopGroup
     ) async throws -> ThriftConnection {
         try await connect(host: host, port: port, protocolKind: protocolKind, transport: transport, limits: limits,
-                          connectTimeout: connectTimeout, group: group).get()
+                          connectTimeout: connectTimeout, tls: tls, group: group).get()
     }
 
-    /// Connects on `group` (pass one `EventLoop` to keep the connection on it).
+    /// Connects on `group` (pass one `EventLoop` to keep the connection on it). With `tls`, the
+    /// future completes once the handshake has (within `connectTimeout` again), or fails with a
+    /// `NodeTLSFailure` that names the cause.
     public static func connect(
         host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
-        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), group: any EventLoopGroup
+        limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), tls: NodeTLSClient? = nil, group: any EventLoopGroup
     ) -> EventLoopFuture<ThriftConnection> {
         ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
@@ -67,9 +73,33 @@ public final class ThriftConnection: Sendable {
             // let bigger replies grow it.
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
             .connect(host: host, port: port)
-            .flatMapThrowing { channel in
-                try attach(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+            .flatMap { channel in
+                guard let tls else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try attach(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+                    }
+                }
+                return handshake(channel, host: host, tls: tls, timeout: connectTimeout).flatMapThrowing { session in
+                    let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+                    return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler, tls: session)
+                }
             }
+    }
+
+    /// Runs the TLS handshake on a connected channel; the channel is closed if it fails.
+    private static func handshake(_ channel: any Channel, host: String, tls: NodeTLSClient, timeout: TimeAmount) -> EventLoopFuture<TLSSession> {
+        let expected = tls.settings.expectedName(host: host)
+        let promise = channel.eventLoop.makePromise(of: TLSSession.self)
+        do {
+            let bytes = TLSBytesSeen()
+            let ssl = try NIOSSLClientHandler(context: tls.context, serverHostname: expected)
+            let watch = TLSHandshakeWatch(client: tls, expectedName: expected ?? host, timeout: timeout, bytes: bytes, ssl: ssl, session: promise)
+            try channel.pipeline.syncOperations.addHandlers([bytes, ssl, watch])
+        } catch {
+            channel.close(promise: nil)
+            promise.fail(error)
+        }
+        return promise.futureResult
     }
 
     /// Makes a Thrift client of a connected channel: adds the client handler (which frames framed
@@ -77,6 +107,12 @@ public final class ThriftConnection: Sendable {
     /// message ends. Call on the channel's loop. (Tests use it on in-memory channels.)
     public static func attach(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
                               limits: ThriftLimits = .default) throws -> ThriftConnection {
+        let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler)
+    }
+
+    private static func addThriftHandlers(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+                                          limits: ThriftLimits) throws -> NIOLoopBound<ThriftClientHandler> {
         let sync = channel.pipeline.syncOperations
         // The client handler frames its own output, and framed input too; unframed input needs
         // the decoder that finds where a message ends.
@@ -86,7 +122,7 @@ public final class ThriftConnection: Sendable {
         let handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed,
                                           framesInput: transport == .framed)
         try sync.addHandler(handler)
-        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        return NIOLoopBound(handler, eventLoop: channel.eventLoop)
     }
 
     /// Sends `method` with raw encoded args; the future holds the whole reply message. A call

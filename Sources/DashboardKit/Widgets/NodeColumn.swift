@@ -4,7 +4,7 @@ import ClusterModel
 /// Adding a column is one case here plus its four answers (htop's "one meter, one file" habit).
 public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     case state, name, address, fbStatus, p50, p99, sparkline, heartbeats, retries, inFlight
-    case weight, share, availability, lastError
+    case weight, share, availability, tls, lastError
 
     public var title: String {
         switch self {
@@ -21,6 +21,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .weight: "WEIGHT"
         case .share: "SHARE"
         case .availability: "AVAIL"
+        case .tls: "TLS"
         case .lastError: "LAST ERROR"
         }
     }
@@ -30,6 +31,8 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     public var priority: Int {
         switch self {
         case .state, .name: 0
+        // A certificate about to expire (or one nobody checks) is what no other tool shows.
+        case .tls: 1
         case .p99: 1
         case .share: 2
         case .lastError: 3
@@ -44,12 +47,13 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
 
     var isNumeric: Bool {
         switch self {
-        case .state, .name, .address, .fbStatus, .sparkline, .lastError: false
+        case .state, .name, .address, .fbStatus, .sparkline, .tls, .lastError: false
         default: true
         }
     }
 
-    /// The column's width for these nodes (name and address fit the longest, within bounds).
+    /// The column's width for these nodes (name and address fit the longest, within bounds);
+    /// 0: not shown (TLS in a cluster without TLS nodes).
     func width(for nodes: [NodeSnapshot]) -> Int {
         switch self {
         case .state: 10
@@ -64,6 +68,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .weight: 6
         case .share: 6
         case .availability: 7
+        case .tls: nodes.contains { $0.tls != nil } ? 10 : 0
         case .lastError: 20  // the minimum; it takes whatever is left
         }
     }
@@ -75,8 +80,8 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         return widest
     }
 
-    /// How a node shows in this column: text (not yet padded) and role.
-    func span(for node: NodeSnapshot, width: Int) -> Span {
+    /// How a node shows in this column at wall time `now`: text (not yet padded) and role.
+    func span(for node: NodeSnapshot, width: Int, now: Double) -> Span {
         switch self {
         case .state:
             let word = node.isFullyDrained ? "drained" : node.health.rawValue
@@ -99,8 +104,22 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .share: return Span(Format.percent(node.trafficShare), .text)
         case .availability:
             return Span(Format.percent(node.availability, digits: 2), node.availability < 0.99 ? .warning : .text)
+        case .tls: return Self.tlsSpan(node.tls, now: now)
         case .lastError: return node.lastError.map { Span($0, .error) } ?? Span("", .dim)
         }
+    }
+
+    /// `1.3 364d` for a checked certificate; `⚠ 5d` inside `tls_cert_warn_days`, `✗ expired`
+    /// after; `⚠ noverify` for `tls_insecure_skip_verify` (its days follow in the detail).
+    static func tlsSpan(_ tls: NodeTLS?, now: Double) -> Span {
+        guard let tls else { return Span("-", .dim) }
+        guard let certificate = tls.certificate else { return Span(tls.insecureSkipVerify ? "⚠ noverify" : "no cert", .warning) }
+        let days = certificate.daysLeft(at: now)
+        if certificate.notValidAfter <= now { return Span("✗ expired", .error, bold: true) }
+        if tls.certificateExpiresSoon(at: now) { return Span("⚠ \(days)d", .warning, bold: true) }
+        if tls.insecureSkipVerify { return Span("⚠ noverify", .warning) }
+        let version = tls.version.map { $0.replacingOccurrences(of: "TLS ", with: "") + " " } ?? ""
+        return Span("\(version)\(days)d", .text)
     }
 
     private func numeric(_ text: String, present: Bool) -> Span {
@@ -164,6 +183,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .weight: .number(Double(node.weight))
         case .share: .number(node.trafficShare)
         case .availability: .number(node.availability)
+        case .tls: node.tls?.certificate.map { .number($0.notValidAfter) }
         case .lastError: node.lastError.map { .text($0) }
         }
     }

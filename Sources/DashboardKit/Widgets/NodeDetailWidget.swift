@@ -86,7 +86,32 @@ struct NodeDetailWidget {
             Span(" · if drained \(Format.percent(node.clusterAvailabilityIfDrained, digits: 4))",
                  node.clusterAvailabilityIfDrained < snapshot.availability ? .warning : .text),
         ]))
+        lines += tlsLines
         lines.append(field("Last error", [node.lastError.map { Span($0, .error) } ?? Span("none", .dim)]))
+        return lines
+    }
+
+    /// The peer certificate of the last handshake: what `openssl s_client` would take an
+    /// operator three commands to find.
+    private var tlsLines: [Line] {
+        guard let tls = node.tls else { return [] }
+        var head = [Span(tls.version ?? "no handshake yet", tls.version == nil ? .dim : .text), Span(" · cipher n/a", .dim)]
+        if tls.insecureSkipVerify { head.append(Span(" · ⚠ certificate NOT verified (tls_insecure_skip_verify)", .warning, bold: true)) }
+        var lines = [field("TLS", head)]
+        guard let certificate = tls.certificate else { return lines }
+        let now = snapshot.wallTime
+        let days = certificate.daysLeft(at: now)
+        let expiry: Span = certificate.notValidAfter <= now
+            ? Span("expired \(-days) day\(-days == 1 ? "" : "s") ago", .error, bold: true)
+            : Span("\(days) day\(days == 1 ? "" : "s") left", tls.certificateExpiresSoon(at: now) ? .warning : .text,
+                   bold: tls.certificateExpiresSoon(at: now))
+        lines.append(field("Certificate", [Span(certificate.subject)]))
+        lines.append(field("  SANs", [Span(certificate.alternativeNames.isEmpty ? "none" : certificate.alternativeNames.joined(separator: ", "))]))
+        lines.append(field("  issuer", [Span(certificate.issuer)]))
+        lines.append(field("  valid", [
+            Span("\(Format.date(Int64(certificate.notValidBefore))) – \(Format.date(Int64(certificate.notValidAfter))) UTC · ", .text), expiry,
+            Span(" (warns under \(tls.certWarnDays) days)", .dim),
+        ]))
         return lines
     }
 

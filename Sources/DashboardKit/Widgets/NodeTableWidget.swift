@@ -16,6 +16,8 @@ struct NodeTableWidget {
     var state: DashboardState
     /// Rows the table body shows at once.
     var visibleRows: Int
+    /// The snapshot's wall time: certificate days are counted from it.
+    var now: Double
 
     /// The columns that fit `width`, in display order. Widths come from *all* nodes, not the
     /// filtered rows, so columns do not jump while the operator types a filter. Placed once per
@@ -29,7 +31,7 @@ struct NodeTableWidget {
         var chosen: Set<NodeColumn> = []
         let widths = Dictionary(uniqueKeysWithValues: NodeColumn.allCases.map { ($0, $0.width(for: nodes)) })
         let byPriority = NodeColumn.allCases.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
-        for (_, column) in byPriority {
+        for (_, column) in byPriority where widths[column]! > 0 {
             let needed = widths[column]! + (chosen.isEmpty ? 0 : 1)
             guard needed <= remaining else { break }  // strict priority: never skip ahead
             chosen.insert(column)
@@ -91,7 +93,7 @@ struct NodeTableWidget {
     private func renderRow(_ node: NodeSnapshot, _ placed: [Placed], _ row: Rect, selected: Bool, into screen: inout Screen) {
         if selected { screen.fill(row, with: Cell(" ", style: CellStyle.plain.onSelection)) }
         for p in placed {
-            var span = p.column.span(for: node, width: p.width)
+            var span = p.column.span(for: node, width: p.width, now: now)
             if selected { span.style.highlighted = true }
             let text = Box.pad(span.text, p.width, right: p.column.isNumeric)
             screen.put(text, x: row.x + p.x, y: row.y, maxWidth: p.width, style: span.style)
