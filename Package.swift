@@ -199,7 +199,8 @@ let package = Package(
         .testTarget(
             name: "ClusterPoolTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "TLSHarness",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -262,7 +263,9 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster", "TLSHarness",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

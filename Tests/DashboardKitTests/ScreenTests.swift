@@ -63,7 +63,7 @@ struct ScreenTests {
     @Test func widgetsNeverWriteOutsideTheirArea() {
         // ratatui's habit: pre-fill with a marker, render, and see which cells were touched.
         var screen = Screen(width: 30, height: 5, fill: Cell("x"))
-        let table = NodeTableWidget(rows: Fixture.nodes, allNodes: Fixture.nodes, state: DashboardState(width: 30, height: 5), visibleRows: 2)
+        let table = NodeTableWidget(rows: Fixture.nodes, allNodes: Fixture.nodes, state: DashboardState(width: 30, height: 5), visibleRows: 2, now: Fixture.wallTime)
         table.render(title: Rect(x: 2, y: 1, width: 26, height: 1), headings: Rect(x: 2, y: 2, width: 26, height: 1),
                      body: Rect(x: 2, y: 3, width: 26, height: 1), into: &screen)
         #expect(screen.rows[0] == String(repeating: "x", count: 30))

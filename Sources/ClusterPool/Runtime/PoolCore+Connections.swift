@@ -25,7 +25,6 @@ extension PoolCore {
 
     private func connected(_ node: NodeLink, _ connection: ThriftConnection) {
         node.connection = .connected(connection)
-        node.backoff.reset()
         apply(node.state.connected(at: now, tls: connection.tls, wallTime: options.wallClock()), to: node)
         if let certificate = connection.tls?.certificate { node.metrics.certificate(expiresAt: certificate.notValidAfter) }
         connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in

@@ -84,7 +84,12 @@ extension PoolCore {
             result = .failed(failure)
         }
         switch result {
-        case .answered: node.metrics.heartbeat(.ok, nanoseconds: (now - sentAt).nanoseconds)
+        case .answered:
+            // A connection counts as good once it answers, not once it opens: a server that
+            // accepts and then closes (or refuses our certificate after the handshake) is
+            // retried with a growing delay, not in a tight loop.
+            node.backoff.reset()
+            node.metrics.heartbeat(.ok, nanoseconds: (now - sentAt).nanoseconds)
         case let .failed(failure): node.metrics.heartbeat(failure.kind == .timeout ? .timeout : .error, nanoseconds: nil)
         }
         apply(node.state.record(heartbeat: result, at: now), to: node)

@@ -87,13 +87,14 @@ public final class ThriftConnection: Sendable {
     }
 
     /// Runs the TLS handshake on a connected channel; the channel is closed if it fails.
-    private static func handshake(_ channel: any Channel, host: String, tls: NodeTLSClient, timeout: TimeAmount) -> EventLoopFuture<TLSSession> {
+    /// Call on the channel's loop. (Tests drive it on an `EmbeddedChannel`.)
+    static func handshake(_ channel: any Channel, host: String, tls: NodeTLSClient, timeout: TimeAmount) -> EventLoopFuture<TLSSession> {
         let expected = tls.settings.expectedName(host: host)
         let promise = channel.eventLoop.makePromise(of: TLSSession.self)
         do {
             let bytes = TLSBytesSeen()
             let ssl = try NIOSSLClientHandler(context: tls.context, serverHostname: expected)
-            let watch = TLSHandshakeWatch(client: tls, expectedName: expected ?? host, timeout: timeout, bytes: bytes, ssl: ssl, session: promise)
+            let watch = TLSHandshakeWatch(client: tls, host: host, timeout: timeout, bytes: bytes, ssl: ssl, session: promise)
             try channel.pipeline.syncOperations.addHandlers([bytes, ssl, watch])
         } catch {
             channel.close(promise: nil)

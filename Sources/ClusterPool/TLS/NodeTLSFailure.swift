@@ -56,10 +56,7 @@ extension NodeTLSFailure {
         let settings = evidence.settings
         if let failure = evidence.error as? NodeTLSFailure { return failure }
         if let extra = evidence.error as? NIOSSLExtraError, extra == .failedToValidateHostname {
-            let names = evidence.peer.map { PeerCertificate($0).alternativeNames } ?? []
-            let has = names.isEmpty ? (evidence.peer.map { "only the subject \(PeerCertificate($0).subject)" } ?? "no names") : names.joined(separator: ", ")
-            return NodeTLSFailure(.hostnameMismatch, "expected \(evidence.expectedName), the certificate has \(has)"
-                + (settings.serverName == nil ? " (tls_server_name sets the name to check)" : ""))
+            return hostnameMismatch(expected: evidence.expectedName, peer: evidence.peer.map(PeerCertificate.init), settings: settings)
         }
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
             guard let peer = evidence.peer.map(PeerCertificate.init) else {
@@ -91,6 +88,13 @@ extension NodeTLSFailure {
             return closedDuringHandshake(evidence)
         }
         return NodeTLSFailure(.other, reason(text))
+    }
+
+    static func hostnameMismatch(expected: String, peer: PeerCertificate?, settings: NodeTLSSettings) -> NodeTLSFailure {
+        let names = peer?.alternativeNames ?? []
+        let has = names.isEmpty ? (peer.map { "only the subject \($0.subject)" } ?? "no names") : names.joined(separator: ", ")
+        return NodeTLSFailure(.hostnameMismatch, "expected \(expected), the certificate has \(has)"
+            + (settings.serverName == nil ? " (tls_server_name sets the name to check)" : ""))
     }
 
     static func closedDuringHandshake(_ evidence: TLSHandshakeEvidence) -> NodeTLSFailure {

@@ -32,6 +32,8 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
     let session: EventLoopPromise<TLSSession>
     private let client: NodeTLSClient
     private let expectedName: String
+    /// The DNS name checked (nil for an IP address, checked by swift-nio-ssl against IP SANs).
+    private let dnsName: String?
     private let timeout: TimeAmount
     private let bytes: TLSBytesSeen
     private let ssl: NIOSSLClientHandler
@@ -39,10 +41,11 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var done = false
 
-    init(client: NodeTLSClient, expectedName: String, timeout: TimeAmount, bytes: TLSBytesSeen, ssl: NIOSSLClientHandler,
+    init(client: NodeTLSClient, host: String, timeout: TimeAmount, bytes: TLSBytesSeen, ssl: NIOSSLClientHandler,
          session: EventLoopPromise<TLSSession>) {
         self.client = client
-        self.expectedName = expectedName
+        dnsName = client.settings.expectedName(host: host)
+        expectedName = dnsName ?? host
         self.timeout = timeout
         self.bytes = bytes
         self.ssl = ssl
@@ -60,9 +63,14 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event, !done {
+            let certificate = ssl.peerCertificate.map(PeerCertificate.init)
+            if let dnsName, !client.settings.insecureSkipVerify, let certificate, !DNSName.certificate(certificate, matches: dnsName) {
+                fail(context, NodeTLSFailure.hostnameMismatch(expected: dnsName, peer: certificate, settings: client.settings))
+                return
+            }
             done = true
             timer?.cancel()
-            session.succeed(TLSSession(version: ssl.tlsVersion?.displayName, certificate: ssl.peerCertificate.map(PeerCertificate.init),
+            session.succeed(TLSSession(version: ssl.tlsVersion?.displayName, certificate: certificate,
                                        clientCertificateRequested: client.certificateRequestCount != requestsBefore))
             context.pipeline.syncOperations.removeHandler(bytes, promise: nil)
         }
@@ -101,5 +109,30 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
                              bytesReceived: bytes.count, firstBytes: bytes.first,
                              certificateRequested: client.certificateRequestCount != requestsBefore,
                              now: Date().timeIntervalSince1970)
+    }
+}
+
+/// A DNS name against a certificate's names, as RFC 6125 has it: its DNS SANs (a `*` standing
+/// for the whole first label), or its subject's CN when it has no SANs at all.
+///
+/// swift-nio-ssl also accepts a certificate whose IP SAN is the connected address when a DNS
+/// name was asked for; a node with `tls_server_name` must show that name, so this check runs
+/// after its own.
+enum DNSName {
+    static func certificate(_ certificate: PeerCertificate, matches name: String) -> Bool {
+        let dnsNames = certificate.alternativeNames.filter { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
+        if certificate.alternativeNames.isEmpty {
+            let commonName = certificate.subject.split(separator: ",").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("CN=") }
+            return commonName.map { matches(pattern: String($0.trimmingCharacters(in: .whitespaces).dropFirst(3)), name) } ?? false
+        }
+        return dnsNames.contains { matches(pattern: $0, name) }
+    }
+
+    static func matches(pattern: String, _ name: String) -> Bool {
+        func normal(_ s: String) -> String { (s.hasSuffix(".") ? String(s.dropLast()) : s).lowercased() }
+        let pattern = normal(pattern), name = normal(name)
+        if pattern == name { return true }
+        guard pattern.hasPrefix("*."), let dot = name.firstIndex(of: "."), dot != name.startIndex else { return false }
+        return name[dot...] == pattern.dropFirst()
     }
 }
