@@ -155,6 +155,14 @@ struct SnapshotJSONWriterTests {
             OperatorChange(user: text(&r), instance: text(&r), time: time(&r), action: text(&r), reason: maybe(&r) { text(&$0) },
                            localOnly: .random(using: &r))
         }
+        node.tls = maybe(&r) { r in
+            NodeTLS(version: maybe(&r) { text(&$0) },
+                    certificate: maybe(&r) { r in
+                        PeerCertificate(subject: text(&r), issuer: text(&r), alternativeNames: (0..<Int.random(in: 0...3, using: &r)).map { _ in text(&r) },
+                                        notValidBefore: time(&r), notValidAfter: time(&r))
+                    },
+                    insecureSkipVerify: .random(using: &r), certWarnDays: integer(&r))
+        }
         return node
     }
 
