@@ -144,6 +144,7 @@ let package = Package(
             name: "DemoCluster",
             dependencies: [
                 "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -159,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "EtcdClient", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "EtcdClient", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal", "TLSSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -254,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster", "EtcdHarness",
+                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster", "EtcdHarness", "TLSHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

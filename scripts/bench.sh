@@ -18,12 +18,15 @@
 #     at 1,000 nodes, and the stream's bytes per second.
 #  6. Shared state: a drain on one instance until another routes by it, through a real etcd,
 #     beside etcd's own put → watch delay.
+#  7. TLS: CPU per 1,000 heartbeats at 500 nodes over TLS against plaintext (same servers, in
+#     turn), and the latency a hop through `serve` adds when it speaks TLS to the server.
 # Knobs (environment): PROXY_ONLY=1 runs section 4 alone; ROUNDS, COMPARE_SECONDS, BENCH_SECONDS,
 # RENDER_FRAMES, UI_SECONDS shorten 1-3; PROXY_ROUNDS (3), PROXY_LATENCY_CALLS (40000),
 # PROXY_SECONDS (5, each throughput run), PROXY_SLOW_SECONDS (4, each balancer run),
 # PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4;
 # ADMIN_ONLY=1 runs section 5 alone, ADMIN_NODES (1000) and ADMIN_SECONDS (20) shorten it;
-# ETCD_ONLY=1 runs section 6 alone, ETCD_DRAINS (200) shortens it.
+# ETCD_ONLY=1 runs section 6 alone, ETCD_DRAINS (200) shortens it; TLS_ONLY=1 runs section 7
+# alone (ROUNDS, COMPARE_SECONDS, PROXY_ROUNDS, PROXY_LATENCY_CALLS shorten it).
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
 # scripts and for comparing runs. Each section appends its keys to $summary as it goes; keep the
 # block last (new keys: append them in their section).
@@ -98,7 +101,7 @@ field() { /usr/bin/python3 -c "import json,sys; print(json.load(open('$1'))['$2'
 
 echo "== thrifttop bench ($(nproc) cores, $(date -u +%FT%TZ)) =="
 # Sections 1-3 (not indented: their Python heredocs end at column 0).
-if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ]; then
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ] && [ "${TLS_ONLY:-0}" != 1 ]; then
 start_servers 100
 # This machine's noise moves single figures by 20 % or more: take the three heartbeaters in
 # turn, ROUNDS times, and report medians.
@@ -272,7 +275,7 @@ three_ways() {
   done
 }
 
-if [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ]; then
+if [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ] && [ "${TLS_ONLY:-0}" != 1 ]; then
 echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
 start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
@@ -449,7 +452,7 @@ PY
 echo "-- (proxy section: $((SECONDS - proxy_section_started)) s)"
 fi  # ADMIN_ONLY
 
-if [ "${ETCD_ONLY:-0}" != 1 ]; then
+if [ "${ETCD_ONLY:-0}" != 1 ] && [ "${TLS_ONLY:-0}" != 1 ]; then
 # ---- 5. the admin endpoint: what each attached dashboard costs the daemon ----
 # `thrifttop serve` over ADMIN_NODES nodes at 1 s heartbeats (serve on CPU 0, servers on CPU 1);
 # its CPU over ADMIN_SECONDS with no stream client, then with three. The clients are curl
@@ -512,7 +515,7 @@ PY
 
 fi  # ETCD_ONLY
 
-if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ]; then
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${TLS_ONLY:-0}" != 1 ]; then
 # ---- 6. shared state: a drain on one instance, in force on another, through etcd ----
 # A real etcd (Debian's etcd-server) on free loopback ports, its data on tmpfs; two instances
 # (pool + etcd authority) in one process over three demo servers; ETCD_DRAINS drains and undrains
@@ -545,6 +548,78 @@ with open(summary, "a") as f:
     f.write(f"etcd_raw_watch_p99_ms={raw99:.2f}\n")
 PY
 fi  # shared state
+
+if [ "${PROXY_ONLY:-0}" != 1 ] && [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ]; then
+# ---- 7. TLS: heartbeats and one proxied hop, TLS against plaintext ----
+# Certificates made for this run (scripts/make-test-certs.sh); 100 bench servers speaking TLS
+# and 100 plaintext ones, both pinned to CPU 1; the pool heartbeats 500 nodes of each in turn
+# (ROUNDS rounds, medians), pinned to CPU 0. Then section 4's latency run with the node on TLS:
+# client → serve plaintext, serve → server TLS, against the client → server plaintext directly.
+ROUNDS=${ROUNDS:-3}
+COMPARE_SECONDS=${COMPARE_SECONDS:-10}
+PROXY_ROUNDS=${PROXY_ROUNDS:-3}
+PROXY_LATENCY_CALLS=${PROXY_LATENCY_CALLS:-40000}
+echo "-- TLS: CPU per 1,000 heartbeats over TLS vs plaintext, $COMPARE_NODES nodes, 1 s interval, $ROUNDS rounds of ${COMPARE_SECONDS}s each"
+certs="$out/certs"
+scripts/make-test-certs.sh "$certs"
+tls_servers() {
+  launch "$1" "$bin" bench-servers --listeners "$2" --duration 3600 --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" >"$out/tls-servers" 2>&1
+  tls_server_pid=$launched
+  for _ in $(seq 1 200); do grep -q '^PORTS ' "$out/tls-servers" && break; sleep 0.05; done
+  tls_ports=$(sed -n 's/^PORTS //p' "$out/tls-servers")
+  [ -n "$tls_ports" ] || { echo "TLS bench servers did not start:"; cat "$out/tls-servers"; exit 1; }
+}
+start_servers 100
+tls_servers 1 100
+for round in $(seq 1 "$ROUNDS"); do
+  pin 0 "$bin" bench-pool --ports "$ports" --nodes "$COMPARE_NODES" --seconds "$COMPARE_SECONDS" --warmup 10 >"$out/plain-r$round.json"
+  pin 0 "$bin" bench-pool --ports "$tls_ports" --nodes "$COMPARE_NODES" --seconds "$COMPARE_SECONDS" --warmup 10 --tls-ca "$certs/ca.pem" >"$out/tls-r$round.json"
+done
+stop "$tls_server_pid" || true
+stop_servers
+/usr/bin/python3 - "$out" "$ROUNDS" "$summary" <<'PY'
+import json, statistics, sys
+out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+load = lambda name: [json.load(open(f"{out}/{name}-r{i}.json")) for i in range(1, rounds + 1)]
+plain, tls = load("plain"), load("tls")
+one = lambda r: r["cpu_s"] / (r["heartbeats"] / 1000) * 1000  # ms of CPU per 1,000 heartbeats
+per = lambda runs: statistics.median(one(r) for r in runs)
+ratio = statistics.median(one(t) / one(p) for p, t in zip(plain, tls))
+up = min(r["up_after"] for r in tls)
+print(f"   plaintext: {per(plain):.1f} ms CPU per 1,000 heartbeats; TLS: {per(tls):.1f} ms ({up} of {tls[0]['nodes']} nodes up over TLS)")
+print(f"   TLS / plaintext: {ratio:.2f}x (median of rounds, each round's pair taken back to back)")
+with open(summary, "a") as f:
+    f.write(f"tls_heartbeat_cpu_ratio_500={ratio:.2f}\n")
+PY
+
+echo "-- TLS: latency one hop adds with serve → server over TLS, getStatus back to back, $PROXY_LATENCY_CALLS calls, all on CPU 0, $PROXY_ROUNDS rounds"
+start_servers 1 0
+tls_servers 0 1
+{ printf 'name = "bench"\nbalancer = "round-robin"\n\n[[listener]]\naddress = "127.0.0.1:0"\n'
+  printf '\n[[node]]\nname = "node0"\naddress = "127.0.0.1:%s"\ntls = true\ntls_ca_file = "%s"\n' "$tls_ports" "$certs/ca.pem"
+} >"$out/tls.toml"
+start_proxy 0 "$out/tls.toml"
+for round in $(seq 1 "$PROXY_ROUNDS"); do
+  pin 0 "$out/load" --port "$ports" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/tlshop-direct-r$round.json"
+  pin 0 "$out/load" --port "$proxy_port" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1 >"$out/tlshop-proxy-r$round.json"
+done
+stop_proxy
+stop "$tls_server_pid" || true
+stop_servers
+/usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
+import json, statistics, sys
+out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+load = lambda name: [json.load(open(f"{out}/tlshop-{name}-r{i}.json")) for i in range(1, rounds + 1)]
+direct, proxy = load("direct"), load("proxy")
+for name, runs in (("direct, plaintext      ", direct), ("through serve, TLS hop", proxy)):
+    print(f"   {name}: p50 " + ", ".join(f"{r['p50_us']:.1f}" for r in runs) + " µs;  p99 " + ", ".join(f"{r['p99_us']:.1f}" for r in runs)
+          + f" µs  ({sum(r['calls'] for r in runs)} calls, {sum(r['errors'] for r in runs)} errors)")
+p50 = statistics.median(p["p50_us"] - d["p50_us"] for d, p in zip(direct, proxy))
+print(f"   added p50 with TLS to the server: {p50:.1f} µs (median of rounds; the plaintext hop's is proxy_added_p50_us)")
+with open(summary, "a") as f:
+    f.write(f"tls_proxy_added_p50_us={p50:.1f}\n")
+PY
+fi  # TLS
 
 # Last, so that a script can read everything after this line.
 echo "== summary =="

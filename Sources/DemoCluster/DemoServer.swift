@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ThriftWire
 
 /// One bundled fb303 + DemoService server on 127.0.0.1, following its fault script over time.
@@ -14,6 +15,8 @@ public final class DemoServer: Sendable {
     let group: any EventLoopGroup
     let clock: @Sendable () -> NIODeadline
     let wallClockSeconds: @Sendable () -> Int64
+    /// Set: it speaks Thrift over TLS with this context (for benchmarks and tests of TLS nodes).
+    let tls: NIOSSLContext?
     private let state: NIOLockedValueBox<State>
 
     struct State {
@@ -38,8 +41,10 @@ public final class DemoServer: Sendable {
     public init(
         spec: DemoNodeSpec, group: any EventLoopGroup,
         clock: @escaping @Sendable () -> NIODeadline = { .now() },
-        wallClockSeconds: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+        wallClockSeconds: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
+        tls: NIOSSLContext? = nil
     ) {
+        self.tls = tls
         self.spec = spec
         self.group = group
         self.clock = clock
@@ -173,6 +178,7 @@ public final class DemoServer: Sendable {
                         return
                     }
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(ThriftFraming.decoder(transport: spec.transport, protocolKind: spec.protocolKind),
                                         name: DemoServerHandler.decoderName)
                     if spec.transport == .framed { try sync.addHandler(MessageToByteHandler(ThriftFrameEncoder())) }

@@ -36,10 +36,18 @@ struct BenchPoolCommand: AsyncParsableCommand {
     @Option(help: "Split the measurement into this many windows and report the median one (noise on a shared machine hits single windows).")
     var windows = 1
 
+    @Option(help: "Heartbeat over TLS, trusting this CA (the servers run bench-servers --tls-cert).")
+    var tlsCA: String?
+
     func run() async throws {
         let portList = ports.split(separator: ",").compactMap { Int($0) }
         guard !portList.isEmpty else { throw ValidationError("--ports needs at least one port") }
         var settings = NodeSettings()
+        if let tlsCA {
+            var tls = NodeTLSSettings()
+            tls.caFile = tlsCA
+            settings.tls = tls
+        }
         settings.heartbeatInterval = .milliseconds(Int64(intervalMs))
         settings.connectTimeout = .seconds(5)
         settings.detailsInterval = .seconds(3600)

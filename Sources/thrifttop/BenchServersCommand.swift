@@ -2,6 +2,7 @@ import ArgumentParser
 import DemoCluster
 import Foundation
 import NIOPosix
+import TLSSupport
 
 /// `thrifttop bench-servers`: many healthy fb303 listeners in one process, for `make bench`.
 /// Prints `PORTS p1,p2,…` once listening; stops on SIGINT/SIGTERM or after --duration.
@@ -21,9 +22,16 @@ struct BenchServersCommand: AsyncParsableCommand {
     @Option(help: "Stop by itself after this many seconds.")
     var duration: Double = 600
 
+    @Option(help: "Serve TLS with this PEM certificate (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The certificate's PEM private key.")
+    var tlsKey: String?
+
     func run() async throws {
+        let tls = try tlsCert.map { try ServerTLSFiles(certFile: $0, keyFile: tlsKey ?? "").makeContext() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let servers = (0..<listeners).map { DemoServer(spec: DemoNodeSpec(name: "bench-\($0)"), group: group) }
+        let servers = (0..<listeners).map { DemoServer(spec: DemoNodeSpec(name: "bench-\($0)"), group: group, tls: tls) }
         let stop = StopSignal()
         for server in servers { try await server.start() }
         print("PORTS " + servers.map { String($0.port) }.joined(separator: ","))

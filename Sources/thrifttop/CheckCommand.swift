@@ -13,7 +13,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Heartbeat every node once and exit with a health code (for scripts and monitors).",
         discussion: """
-        Exit codes, as grpc-health-probe: 0 all serving, 1 bad arguments or config, 2 connection failure (a TLS failure too: TLS_FAILURE), 3 RPC failure or timeout, 4 not serving. With several failing nodes the code is the first of 2, 3, 4 that applies. WARNING counts as serving. For TLS nodes the JSON has tls_version and cert_expires_in_days.
+        Exit codes, as grpc-health-probe: 0 all serving, 1 bad arguments or config, 2 connection failure, 3 RPC failure or timeout, 4 not serving. A failed TLS handshake (TLS_FAILURE) is a connection failure: 2. With several failing nodes the code is the first of 2, 3, 4 that applies. WARNING counts as serving. For TLS nodes the JSON has tls_version and cert_expires_in_days.
 
         Examples:
           thrifttop check demo/cluster.toml

@@ -9,6 +9,10 @@ public final class TestCertificates: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public init() throws {
