@@ -32,6 +32,10 @@ struct CheckCommandTests {
 
     /// Runs `thrifttop check ARGS`; returns the exit status and stdout.
     func check(_ arguments: [String]) throws -> (Int32, String) {
+        try Self.check(arguments)
+    }
+
+    static func check(_ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
         process.arguments = ["check"] + arguments

@@ -30,19 +30,6 @@ struct CheckTLSTests {
         }
     }
 
-    func check(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-        process.arguments = ["check"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test func aTLSFailureExitsTwoAndTheJSONHasTheCertificatesDays() throws {
         let certs = try TestCertificates()
         let good = try TLSServer(certs, "server")
@@ -60,14 +47,14 @@ struct CheckTLSTests {
             name = "expired"
             address = "127.0.0.1:\(expired.port)"
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let (code, table) = try check([config])
+        let (code, table) = try CheckCommandTests.check([config])
         #expect(code == 2, "\(table)")
         let expiredRow = try #require(table.split(separator: "\n").first { $0.hasPrefix("expired") })
         #expect(expiredRow.contains("TLS_FAILURE") && expiredRow.contains("TLS expired: the server's certificate (CN=localhost) expired 20"))
         let goodRow = try #require(table.split(separator: "\n").first { $0.hasPrefix("good") })
         #expect(goodRow.contains("SERVING") && goodRow.contains("364d left"))
 
-        let (goodCode, json) = try check([config, "--node", "good", "--json"])
+        let (goodCode, json) = try CheckCommandTests.check([config, "--node", "good", "--json"])
         #expect(goodCode == 0, "\(json)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let node = try #require((report["nodes"] as? [[String: Any]])?.first)

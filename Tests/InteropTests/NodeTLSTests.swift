@@ -182,7 +182,7 @@ struct NodeTLSTests {
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: 7))
         try await pool.start()
         defer { Task { await pool.stop(); try? await group.shutdownGracefully() } }
-        try await waitUntil(pool, "steady up, renewed refused") {
+        try await ProxyFixture.waitUntil(pool, "steady up, renewed refused", seconds: 20) {
             $0.node(named: "steady")?.health == .up && $0.node(named: "renewed")?.lastError?.contains("client certificate refused") == true
         }
         let connectedBefore = try await pool.currentSnapshot().events.filter { $0.node == "steady" && $0.message.hasPrefix("connected") }.count
@@ -192,7 +192,7 @@ struct NodeTLSTests {
         }
         let outcome = await pool.reload(config)
         #expect(outcome.isDone && outcome.message.contains("TLS files re-read for TLS nodes"), "\(outcome.message)")
-        try await waitUntil(pool, "renewed up with the renewed certificate") { $0.node(named: "renewed")?.health == .up }
+        try await ProxyFixture.waitUntil(pool, "renewed up with the renewed certificate", seconds: 20) { $0.node(named: "renewed")?.health == .up }
         let after = try await pool.currentSnapshot()
         #expect(after.events.filter { $0.node == "steady" && $0.message.hasPrefix("connected") }.count == connectedBefore,
                 "the steady node's connection was not dropped")
@@ -220,18 +220,5 @@ struct NodeTLSTests {
         let outcome = await running.reload(bad)
         #expect(outcome.refusal == "node \"a\": tls_key_file \(certs.cert("client")): is not a PEM private key (unencrypted PKCS#8, EC or RSA)")
         await running.stop()
-    }
-
-    func waitUntil(_ pool: ClusterPool, _ what: String, seconds: Double = 20, _ condition: (ClusterSnapshot) -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = try await pool.currentSnapshot()
-        while !condition(last) {
-            guard Date() < deadline else {
-                throw PythonProcess.Failure(description: "not within \(seconds) s: \(what); nodes: "
-                    + last.nodes.map { "\($0.name) \($0.health) \($0.lastError ?? "")" }.joined(separator: "; "))
-            }
-            try await Task.sleep(for: .milliseconds(50))
-            last = try await pool.currentSnapshot()
-        }
     }
 }

@@ -70,6 +70,11 @@ final class ProxyFixture: Sendable {
 
     /// Polls fresh snapshots until `condition` holds; fails after `seconds` (a generous bound).
     func waitUntil(_ what: String, seconds: Double = 10, _ condition: (ClusterSnapshot) -> Bool) async throws {
+        try await Self.waitUntil(pool, what, seconds: seconds, condition)
+    }
+
+    /// Polls `pool`'s fresh snapshots until `condition` holds; fails after `seconds`.
+    static func waitUntil(_ pool: ClusterPool, _ what: String, seconds: Double = 10, _ condition: (ClusterSnapshot) -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         var last = try await pool.currentSnapshot()
         while !condition(last) {
