@@ -117,14 +117,18 @@ let package = Package(
             swiftSettings: strict
         ),
         // etcd v3 through its JSON gateway: reads, puts, transactions, watches, failover between
-        // members, auth tokens. Knows nothing of thrifttop's state (ClusterModel only for its
-        // text sanitizer); the shared store builds on it.
+        // members, auth tokens, TLS. Knows nothing of thrifttop's state (ClusterModel for its text
+        // sanitizer, TLSSupport to show the certificate a failed TLS check was about); the shared
+        // store builds on it.
         .target(
             name: "EtcdClient",
             dependencies: [
-                "ClusterModel",
+                "ClusterModel", "TLSSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -133,8 +137,9 @@ let package = Package(
         .target(
             name: "SharedState",
             dependencies: [
-                "ClusterModel", "ClusterPool", "EtcdClient",
+                "ClusterModel", "ClusterPool", "EtcdClient", "TLSSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -245,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "SharedStateTests",
             dependencies: [
-                "EtcdClient", "EtcdHarness", "SharedState", "ClusterModel", "ClusterPool", "DemoCluster", "DashboardKit",
+                "EtcdClient", "EtcdHarness", "TLSHarness", "SharedState", "ClusterModel", "ClusterPool", "DemoCluster", "DashboardKit",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

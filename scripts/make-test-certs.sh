@@ -9,6 +9,8 @@
 #   wrongname.pem/.key          DNS:other.example, IP:10.9.9.9 only
 #   soon.pem/.key               expires in 5 days (inside the default tls_cert_warn_days 14)
 #   client.pem/.key             clientAuth, CN=thrifttop-client, DNS:thrifttop-client, IP:127.0.0.1
+#   etcd.pem/.key               as server, for clientAuth too: etcd 3.4 --client-cert-auth needs that
+#                               (its JSON gateway presents etcd's own certificate to its gRPC server)
 #   other-ca.pem/.key           a second CA that nothing trusts
 #   untrusted.pem/.key          a localhost certificate signed by other-ca
 #   untrusted-client.pem/.key   a client certificate signed by other-ca
@@ -54,6 +56,7 @@ leaf notyet localhost "DNS:localhost,IP:127.0.0.1" "$(t '+1 day')" "$(t '+30 day
 leaf wrongname other.example "DNS:other.example,IP:10.9.9.9" "$(t '-1 hour')" "$(t '+365 days')"
 leaf soon localhost "DNS:localhost,IP:127.0.0.1" "$(t '-1 hour')" "$(t '+5 days')"
 leaf client thrifttop-client "DNS:thrifttop-client,IP:127.0.0.1" "$(t '-1 hour')" "$(t '+365 days')" clientAuth
+leaf etcd localhost "DNS:localhost,IP:127.0.0.1,IP:::1" "$(t '-1 hour')" "$(t '+365 days')" serverAuth,clientAuth
 leaf untrusted localhost "DNS:localhost,IP:127.0.0.1" "$(t '-1 hour')" "$(t '+365 days')" serverAuth other-ca
 leaf untrusted-client thrifttop-client "DNS:thrifttop-client,IP:127.0.0.1" "$(t '-1 hour')" "$(t '+365 days')" clientAuth other-ca
 rm -rf db ca.cnf

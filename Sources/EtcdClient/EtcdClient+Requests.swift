@@ -1,12 +1,16 @@
 import AsyncHTTPClient
+import ClusterModel
 import Foundation
 import NIOCore
+import TLSSupport
 
 /// Why one endpoint gave no answer to one request.
 struct EndpointFailure: Error {
     var reason: String
     /// Whether the request may have reached etcd, so that a write's outcome is unknown.
     var maybeDelivered: Bool
+    /// A TLS failure (`TLSFailure`): a configuration to fix, not an outage.
+    var isTLS = false
 }
 
 /// etcd does not know the token sent (or wants one): authenticate again and repeat the request.
@@ -77,6 +81,7 @@ extension EtcdClient {
     func send<T>(_ path: String, _ body: Data, token: String?, subject: String, idempotent: Bool,
                  decode: ([String: Any]) throws -> T) async throws -> T {
         var failures: [String] = []
+        var tlsFailed = false
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             do {
@@ -90,11 +95,13 @@ extension EtcdClient {
                 }
             } catch let failure as EndpointFailure {
                 failures.append("\(endpoint): \(failure.reason)")
+                tlsFailed = tlsFailed || failure.isTLS
                 if failure.maybeDelivered && !idempotent {
                     throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.joined(separator: "; "))); \(EtcdError.outcomeUnknownSuffix)")
                 }
             }
         }
+        if tlsFailed { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
         throw EtcdError.unreachable("no etcd endpoint answered \(subject): \(failures.joined(separator: "; "))")
     }
 
@@ -115,12 +122,13 @@ extension EtcdClient {
             throw EtcdError.malformed("etcd at \(endpoint) answered \(path) with more than \(Self.maximumAnswer >> 20) MiB")
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw Self.failure(error, timeout: requestTimeout)
+            throw await failure(error, at: endpoint, timeout: requestTimeout)
         }
     }
 
     func request(_ endpoint: EtcdEndpoint, _ path: String, token: String?) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: endpoint.url + path)
+        if endpoint.isTLS { request.tlsConfiguration = tls.configuration }
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let token { request.headers.add(name: "Authorization", value: token) }
@@ -174,6 +182,47 @@ extension EtcdClient {
         }
     }
 
+    /// A transport error at `endpoint` in an operator's words: a TLS failure explained (seeing
+    /// etcd's certificate again when that tells more), an http:// endpoint that closes at once
+    /// checked for TLS, anything else as `failure(_:timeout:)` says.
+    func failure(_ error: any Error, at endpoint: EtcdEndpoint, timeout: TimeAmount) async -> EndpointFailure {
+        let tls = self.tls
+        if endpoint.isTLS, let trouble = TLSFailure(error) {
+            var certificate: PeerCertificate?
+            if trouble.wantsPeerCertificate,
+               let peer = await PeerCertificateProbe.fetch(endpoint, tls: tls.configuration, group: http.eventLoopGroup, timeout: timeout) {
+                certificate = PeerCertificate(peer)
+            }
+            let reason = trouble.describe(endpoint, tls: tls, certificate: certificate, now: Date().timeIntervalSince1970)
+            return EndpointFailure(reason: reason, maybeDelivered: false, isTLS: true)
+        }
+        if endpoint.isTLS, TLSFailure.closedDuringHandshake(error), await answersPlainHTTP(endpoint, timeout: timeout) {
+            let reason = TLSFailure.plaintextServer.describe(endpoint, tls: tls, certificate: nil, now: 0)
+            return EndpointFailure(reason: reason, maybeDelivered: false, isTLS: true)
+        }
+        let plain = Self.failure(error, timeout: timeout)
+        // A TLS etcd closes a plain connection without a word; a dead one refuses it.
+        if !endpoint.isTLS, plain.reason == Self.closedReason || plain.reason == Self.resetReason,
+           await PeerCertificateProbe.fetch(endpoint, tls: EtcdTLS.clientConfiguration(), group: http.eventLoopGroup, timeout: timeout) != nil {
+            return EndpointFailure(reason: TLSFailure.describeTLSServer(endpoint), maybeDelivered: false, isTLS: true)
+        }
+        return plain
+    }
+
+    /// Whether the host and port of an `https://` endpoint answer a status request in plain HTTP.
+    private func answersPlainHTTP(_ endpoint: EtcdEndpoint, timeout: TimeAmount) async -> Bool {
+        let plain = "http://" + endpoint.url.dropFirst("https://".count)
+        var request = HTTPClientRequest(url: plain + "/v3/maintenance/status")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        guard let response = try? await http.execute(request, timeout: timeout) else { return false }
+        _ = try? await response.body.collect(upTo: Self.maximumAnswer)
+        return true
+    }
+
+    static let closedReason = "closed the connection"
+    static let resetReason = "connection reset"
+
     /// A transport error in an operator's words, and whether the request may have reached etcd.
     static func failure(_ error: any Error, timeout: TimeAmount) -> EndpointFailure {
         let seconds = EtcdText.seconds(timeout)
@@ -183,7 +232,7 @@ extension EtcdClient {
             case .getConnectionFromPoolTimeout: return EndpointFailure(reason: "no connection within \(seconds) s", maybeDelivered: false)
             case .deadlineExceeded: return EndpointFailure(reason: "timed out after \(seconds) s", maybeDelivered: true)
             case .readTimeout: return EndpointFailure(reason: "timed out reading the answer", maybeDelivered: true)
-            case .remoteConnectionClosed: return EndpointFailure(reason: "closed the connection", maybeDelivered: true)
+            case .remoteConnectionClosed: return EndpointFailure(reason: closedReason, maybeDelivered: true)
             default: break
             }
         }
@@ -197,7 +246,7 @@ extension EtcdClient {
             let reason = text.contains("Connection refused") ? "connection refused" : "could not connect (\(EtcdText.clean(text)))"
             return EndpointFailure(reason: reason, maybeDelivered: false)
         }
-        if text.contains("Connection reset") { return EndpointFailure(reason: "connection reset", maybeDelivered: true) }
+        if text.contains("Connection reset") { return EndpointFailure(reason: resetReason, maybeDelivered: true) }
         // NIOHTTP1's invalidEOFState: the peer closed (or died) in the middle of an answer.
         if text.contains("stream ended at an unexpected time") {
             return EndpointFailure(reason: "the connection closed in the middle of an answer", maybeDelivered: true)

@@ -10,6 +10,10 @@ import Synchronization
 /// - Failover: a request that cannot reach one endpoint (refused, timed out, etcd "unavailable")
 ///   goes to the next; the one that answered is asked first next time. A write whose request
 ///   may have reached etcd before the answer was lost is not resent (its outcome is unknown).
+/// - TLS: `https://` endpoints are verified with `tls` (the system's CAs when nil); a failed
+///   verification, a wrong name, a refused client certificate or http/https written the wrong
+///   way round is `EtcdError.tls`, a configuration to fix, never `.unreachable`. `replaceTLS`
+///   puts renewed certificate files in force for new connections.
 /// - Auth: with credentials the client authenticates at the first request (or `authenticate()`),
 ///   keeps the token, and when etcd no longer knows it (a restart, the token's TTL) takes a new
 ///   one once and repeats the request.
@@ -23,13 +27,15 @@ public final class EtcdClient: Sendable {
     let credentials: EtcdCredentials?
     let http: HTTPClient
     let requestTimeout: TimeAmount
-    let state = Mutex(Session())
+    let state: Mutex<Session>
 
     /// What the client learnt from the endpoints so far.
     struct Session {
         /// The endpoint that answered last: asked first.
         var preferred = 0
         var token = Token.unknown
+        /// For `https://` endpoints; replaced by `replaceTLS`.
+        var tls: EtcdTLS
     }
 
     enum Token: Equatable {
@@ -47,22 +53,44 @@ public final class EtcdClient: Sendable {
     /// Settings for the `HTTPClient` given to this client: a refused connect fails at once
     /// (AsyncHTTPClient would otherwise retry it until the request's deadline, delaying failover
     /// to the next endpoint by that long), a connect gives up after 1 s, and no read timeout,
-    /// since a watch may be quiet for long (the watch has its own silence limit).
+    /// since a watch may be quiet for long (the watch has its own silence limit). HTTP/1.1 also
+    /// over TLS (where ALPN would pick HTTP/2): a request per connection at a time, as over plain
+    /// HTTP, so that failover and the failures it tells apart are the same on both. The TLS
+    /// handshake shares the connect's 1 s.
     public static var httpConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(1)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .http1Only
         return configuration
     }
 
     /// `endpoints` must not be empty; they are members of one etcd cluster. `requestTimeout`
     /// bounds each unary request to one endpoint (and a watch's wait for its first answer).
-    public init(endpoints: [EtcdEndpoint], credentials: EtcdCredentials?, http: HTTPClient, requestTimeout: TimeAmount = .seconds(2)) {
+    /// `tls` is for `https://` endpoints (nil: `EtcdTLS.systemTrust`).
+    public init(endpoints: [EtcdEndpoint], credentials: EtcdCredentials?, http: HTTPClient, tls: EtcdTLS? = nil,
+                requestTimeout: TimeAmount = .seconds(2)) {
         precondition(!endpoints.isEmpty, "an etcd client needs at least one endpoint")
         self.endpoints = endpoints
         self.credentials = credentials
         self.http = http
         self.requestTimeout = requestTimeout
+        state = Mutex(Session(tls: tls ?? .systemTrust))
     }
+
+    /// New requests use `tls` from now on: AsyncHTTPClient keeps connections apart by TLS
+    /// configuration, so they go over new connections with the new certificates, while requests
+    /// and watches under way finish on the ones they have (idle old ones close after the
+    /// pool's idle timeout). Returns whether `tls` differs from the one in use.
+    @discardableResult
+    public func replaceTLS(_ tls: EtcdTLS) -> Bool {
+        state.withLock { session in
+            defer { session.tls = tls }
+            return !session.tls.isSame(as: tls)
+        }
+    }
+
+    /// The TLS settings new requests use.
+    var tls: EtcdTLS { state.withLock { $0.tls } }
 
     /// etcd's range end for a prefix: the prefix with its last byte plus one (trailing 0xff bytes
     /// dropped first), "\0" for a prefix of only 0xff bytes or none, meaning "to the end". A prefix

@@ -12,6 +12,10 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed(user: String, String)
     /// The user may not do this to this key or prefix (or auth is on and no user was given).
     case permissionDenied(String)
+    /// TLS with etcd failed in a way only a configuration change mends: its certificate is not
+    /// trusted, has expired or is for another name, it wants a client certificate, or an endpoint
+    /// is written http:// for a TLS etcd (or the reverse). The text names each endpoint and why.
+    case tls(String)
     /// A watch asked for history etcd has compacted away: re-read the whole prefix, then watch
     /// from the read's revision + 1.
     case compacted(compactRevision: Int64)
@@ -23,14 +27,14 @@ public enum EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreachable(text), let .authenticationFailed(_, text), let .permissionDenied(text),
-             let .server(text), let .malformed(text):
+             let .tls(text), let .server(text), let .malformed(text):
             text
         case let .compacted(revision):
             "etcd no longer has the history the watch asked for (compacted up to revision \(revision)): re-read the prefix"
         }
     }
 
-    /// Whether this is etcd being out of reach (rather than a refusal or a bad answer).
+    /// Whether this is etcd being out of reach (rather than a refusal, a TLS failure or a bad answer).
     public var isUnreachable: Bool {
         if case .unreachable = self { return true }
         return false

@@ -1,36 +1,40 @@
 import Foundation
 
-/// Where one etcd member serves its v3 JSON gateway: `http://HOST:PORT`, as written in the
-/// cluster config's `endpoints`. Only plain HTTP for now: TLS to etcd comes with the TLS issue.
+/// Where one etcd member serves its v3 JSON gateway: `http://HOST:PORT` or, for an etcd with
+/// `--cert-file`, `https://HOST:PORT`, as written in the cluster config's `endpoints`.
 public struct EtcdEndpoint: Sendable, Hashable, CustomStringConvertible {
-    /// `http://HOST:PORT`, without a trailing slash; request paths (`/v3/…`) are appended to it.
+    /// `http(s)://HOST:PORT`, without a trailing slash; request paths (`/v3/…`) are appended to it.
     public var url: String
+    /// Whether it is an `https://` endpoint (TLS, see `EtcdTLS`).
+    public let isTLS: Bool
+    /// The host as written (an IPv6 address without brackets), and the port.
+    public let host: String
+    public let port: Int
 
     /// Why a text is not an endpoint this client can use, naming the text.
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
     }
 
-    /// Reads `http://127.0.0.1:2379` (an IPv6 host in brackets, a trailing slash allowed). The port
-    /// must be given: etcd's own default (2379) is not HTTP's, so a guess would be wrong either way.
+    /// Reads `http://127.0.0.1:2379` or `https://etcd-1.internal:2379` (an IPv6 host in brackets, a
+    /// trailing slash allowed). The port must be given: etcd's own default (2379) is not HTTP's,
+    /// so a guess would be wrong either way.
     public init(parsing text: String) throws {
         let quoted = "\"\(EtcdText.clean(text))\""
-        guard let parts = URLComponents(string: text), let scheme = parts.scheme?.lowercased() else {
-            throw Invalid(description: "\(quoted) is not an etcd endpoint: expected http://HOST:PORT")
-        }
-        if scheme == "https" {
-            throw Invalid(description: "\(quoted): TLS to etcd is not supported yet (it comes with the TLS issue); use http://HOST:PORT")
-        }
-        guard scheme == "http", let host = parts.host, !host.isEmpty, parts.user == nil, parts.password == nil,
+        guard let parts = URLComponents(string: text), let scheme = parts.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = parts.host, !host.isEmpty, parts.user == nil, parts.password == nil,
               parts.path.isEmpty || parts.path == "/", parts.query == nil, parts.fragment == nil
         else {
-            throw Invalid(description: "\(quoted) is not an etcd endpoint: expected http://HOST:PORT")
+            throw Invalid(description: "\(quoted) is not an etcd endpoint: expected http://HOST:PORT or https://HOST:PORT")
         }
         guard let port = parts.port, (1...65535).contains(port) else {
-            throw Invalid(description: "\(quoted) has no port: write http://\(host):2379 (etcd's default client port) or the one your etcd listens on")
+            throw Invalid(description: "\(quoted) has no port: write \(scheme)://\(host):2379 (etcd's default client port) or the one your etcd listens on")
         }
-        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        url = "http://\(bracketed):\(port)"
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.host = bare
+        self.port = port
+        isTLS = scheme == "https"
+        url = "\(scheme)://\(bare.contains(":") ? "[\(bare)]" : bare):\(port)"
     }
 
     public var description: String { url }

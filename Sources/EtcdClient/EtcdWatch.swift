@@ -62,15 +62,17 @@ extension EtcdClient {
         let body = EtcdJSON.encode(["create_request": create])
 
         var failures: [String] = []
+        var tlsFailed = false
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             var request = request(endpoint, "/v3/watch", token: token)
             request.body = .bytes(ByteBuffer(bytes: body))
             let response: HTTPClientResponse
             do {
-                response = try await firstAnswer(to: request)
+                response = try await firstAnswer(to: request, from: endpoint)
             } catch let failure as EndpointFailure {
                 failures.append("\(endpoint): \(failure.reason)")
+                tlsFailed = tlsFailed || failure.isTLS
                 continue
             }
             state.withLock { $0.preferred = index }
@@ -98,11 +100,12 @@ extension EtcdClient {
             }
             return
         }
+        if tlsFailed { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
         throw EtcdError.unreachable("no etcd endpoint took the watch of \(EtcdText.quoted(prefix)): \(failures.joined(separator: "; "))")
     }
 
     /// The response head within `requestTimeout`; the body may then stream for ever.
-    private func firstAnswer(to request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    private func firstAnswer(to request: HTTPClientRequest, from endpoint: EtcdEndpoint) async throws -> HTTPClientResponse {
         let timeout = requestTimeout
         let http = http
         do {
@@ -122,7 +125,7 @@ extension EtcdClient {
             throw failure
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw Self.failure(error, timeout: timeout)
+            throw await failure(error, at: endpoint, timeout: timeout)
         }
     }
 

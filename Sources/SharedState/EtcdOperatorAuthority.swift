@@ -80,9 +80,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     /// Checks the credentials and reads the shared state once, with the pool's routing held so
     /// that no call goes anywhere before the drains are known; takes over the pool's commands
-    /// (refused until `begin`). Wrong credentials or a user without access to the prefix stop
-    /// the start here (`StartError`); an unreachable etcd does not (`begin` falls back on the
-    /// cache).
+    /// (refused until `begin`). Wrong credentials, a user without access to the prefix or a TLS
+    /// failure stop the start here (`StartError`); an unreachable etcd does not (`begin` falls
+    /// back on the cache).
     public static func connect(pool: ClusterPool, client: EtcdClient, settings: Settings,
                                wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() }) async throws -> EtcdOperatorAuthority {
         let authority = EtcdOperatorAuthority(pool: pool, client: client, settings: settings, wallClock: wallClock)
@@ -93,7 +93,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
             await authority.took(initialRead: try await client.range(prefix: settings.keys.prefix))
         } catch let error as EtcdError {
             switch error {
-            case .authenticationFailed, .permissionDenied:
+            case .authenticationFailed, .permissionDenied, .tls:
                 pool.removeAuthority()
                 throw StartError(description: "etcd (\(settings.location)): \(error)")
             default:

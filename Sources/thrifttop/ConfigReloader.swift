@@ -1,14 +1,17 @@
 import ClusterPool
 import NIOPosix
+import SharedState
 import ThriftProxy
 
-/// Re-reads the cluster file of a running pool and applies it to the pool and its listeners:
-/// `serve` on SIGHUP, `POST /v1/reload`, the dashboard's `:reload`. A file that does not read
-/// or parse is refused with its `FILE:LINE: key: message`, and the config in force stays.
+/// Re-reads the cluster file of a running pool and applies it to the pool and its listeners
+/// (and the shared state connection reads its TLS files again): `serve` on SIGHUP,
+/// `POST /v1/reload`, the dashboard's `:reload`. A file that does not read or parse is refused
+/// with its `FILE:LINE: key: message`, and the config in force stays.
 struct ConfigReloader: Sendable {
     let path: String
     let pool: ClusterPool
     let proxy: ProxyServer
+    let sharedState: SharedStateConnection?
 
     func reload(user: String? = nil) async -> ReloadOutcome {
         let path = self.path
@@ -19,6 +22,7 @@ struct ConfigReloader: Sendable {
         } catch {
             return await pool.refuseReload("\(error)", user: user)
         }
-        return await pool.reload(config, user: user, also: [proxy])
+        let participants: [any ReloadParticipant] = [proxy] + (sharedState.map { [$0] } ?? [])
+        return await pool.reload(config, user: user, also: participants)
     }
 }

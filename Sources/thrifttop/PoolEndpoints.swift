@@ -31,7 +31,7 @@ struct PoolEndpoints {
             await sharedState?.close()
             throw error
         }
-        let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
+        let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy, sharedState: sharedState) }
         var admin: AdminServer?
         do {
             if wantsAdmin {

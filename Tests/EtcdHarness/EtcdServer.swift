@@ -5,7 +5,8 @@ import Glibc
 
 /// A real etcd on 127.0.0.1, free client and peer ports, data dir on /dev/shm when it exists
 /// (else the temp dir), its own process stopped by PID at deinit (also when a test fails).
-/// etcd's log goes to a file beside the data dir (`log`), never to a pipe nobody reads.
+/// etcd's log goes to a file beside the data dir (`log`), never to a pipe nobody reads. With
+/// `tls` it serves its clients over TLS only (`https://`), optionally wanting client certificates.
 ///
 /// The synchronous methods wait with `Thread.sleep`: call them from a synchronous context, or
 /// use their async twins (same names, `await`), which wait on a dispatch thread so that the
@@ -14,7 +15,8 @@ public final class EtcdServer: @unchecked Sendable {
     public let name: String
     /// More etcd flags, after the harness's own (`--auth-token-ttl 1`, say).
     public let arguments: [String]
-    /// "http://127.0.0.1:PORT"
+    public let tls: TLS?
+    /// "http://127.0.0.1:PORT", "https://127.0.0.1:PORT" with `tls`.
     public private(set) var endpoint: String
     private let root: URL
     private var clientPort: Int
@@ -24,6 +26,39 @@ public final class EtcdServer: @unchecked Sendable {
     private var process: Process?
     private var rootPassword: String?
 
+    /// TLS on the client port: etcd's certificate (any: the harness's own probe and etcdctl do
+    /// not check it, so that a test can give etcd an expired one or one for another name), and
+    /// with `clientCAFile`, `--client-cert-auth`: then `clientCertFile`/`clientKeyFile` are what
+    /// the probe and etcdctl present, and etcd's certificate must be for client authentication
+    /// too (etcd 3.4's JSON gateway presents it to etcd's own gRPC server).
+    public struct TLS: Sendable {
+        public var certFile: String
+        public var keyFile: String
+        public var clientCAFile: String?
+        public var clientCertFile: String?
+        public var clientKeyFile: String?
+
+        public init(certFile: String, keyFile: String, clientCAFile: String? = nil, clientCertFile: String? = nil, clientKeyFile: String? = nil) {
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+            self.clientCertFile = clientCertFile
+            self.clientKeyFile = clientKeyFile
+        }
+
+        var serverArguments: [String] {
+            ["--cert-file", certFile, "--key-file", keyFile] + (clientCAFile.map { ["--client-cert-auth", "--trusted-ca-file", $0] } ?? [])
+        }
+
+        /// etcdctl's: TLS (without a certificate file etcdctl would dial in plain text), nothing
+        /// checked (see above), the client certificate when there is one.
+        var clientArguments: [String] {
+            var arguments = ["--insecure-transport=false", "--insecure-skip-tls-verify"]
+            if let clientCertFile, let clientKeyFile { arguments += ["--cert=\(clientCertFile)", "--key=\(clientKeyFile)"] }
+            return arguments
+        }
+    }
+
     /// Why etcd could not be started or asked, with the end of its log.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -32,9 +67,10 @@ public final class EtcdServer: @unchecked Sendable {
     /// Starts etcd and waits (≤ 15 s) until `/v3/maintenance/status` answers; throws with the end of
     /// etcd's log otherwise. Free ports are found by binding port 0, so another process can take
     /// one before etcd does: then it tries again on new ports.
-    public init(name: String = "test", arguments: [String] = []) throws {
+    public init(name: String = "test", arguments: [String] = [], tls: TLS? = nil) throws {
         self.name = name
         self.arguments = arguments
+        self.tls = tls
         let shm = URL(fileURLWithPath: "/dev/shm")
         let base = FileManager.default.isWritableFile(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
         root = base.appendingPathComponent("thrifttop-etcd-\(name)-\(UUID().uuidString.prefix(8))")
@@ -42,7 +78,7 @@ public final class EtcdServer: @unchecked Sendable {
         (clientPort, peerPort, endpoint) = (0, 0, "")
         for attempt in 1...3 {
             (clientPort, peerPort) = (try Self.freePort(), try Self.freePort())
-            endpoint = "http://127.0.0.1:\(clientPort)"
+            endpoint = "\(tls == nil ? "http" : "https")://127.0.0.1:\(clientPort)"
             do {
                 try launch()
                 return
@@ -53,8 +89,8 @@ public final class EtcdServer: @unchecked Sendable {
     }
 
     /// `init` on a dispatch thread.
-    public static func start(name: String = "test", arguments: [String] = []) async throws -> EtcdServer {
-        try await offPool { try EtcdServer(name: name, arguments: arguments) }
+    public static func start(name: String = "test", arguments: [String] = [], tls: TLS? = nil) async throws -> EtcdServer {
+        try await offPool { try EtcdServer(name: name, arguments: arguments, tls: tls) }
     }
 
     deinit {
@@ -115,7 +151,7 @@ public final class EtcdServer: @unchecked Sendable {
         let tool = Process()
         tool.executableURL = URL(fileURLWithPath: "/usr/bin/etcdctl")
         let user = lock.withLock { rootPassword }.map { ["--user=root:\($0)"] } ?? []
-        tool.arguments = ["--endpoints=\(endpoint)", "--dial-timeout=2s", "--command-timeout=10s"] + user + arguments
+        tool.arguments = ["--endpoints=\(endpoint)", "--dial-timeout=2s", "--command-timeout=10s"] + (tls?.clientArguments ?? []) + user + arguments
         tool.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
         tool.standardInput = FileHandle.nullDevice
         tool.standardOutput = try FileHandle(forWritingTo: out)
@@ -179,7 +215,7 @@ public final class EtcdServer: @unchecked Sendable {
             // A one-member cluster elects itself within a few heartbeats: start in ~1 s, not ~3.
             "--heartbeat-interval", "10", "--election-timeout", "100",
             "--logger", "zap", "--log-outputs", "stderr",
-        ] + arguments
+        ] + (tls?.serverArguments ?? []) + arguments
         etcd.standardInput = FileHandle.nullDevice
         etcd.standardOutput = output
         etcd.standardError = output
@@ -195,7 +231,8 @@ public final class EtcdServer: @unchecked Sendable {
             guard etcd.isRunning else {
                 throw Failure(description: "etcd \(name) exited with status \(etcd.terminationStatus) at start; its log ends:\n\(logTail())")
             }
-            if StatusProbe.answers(port: clientPort) { return }
+            if let tls, StatusProbe.answersTLS(port: clientPort, certFile: tls.clientCertFile, keyFile: tls.clientKeyFile) { return }
+            if tls == nil, StatusProbe.answers(port: clientPort) { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
         signalAndWait(SIGKILL, seconds: 10)

@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// Whether an etcd on 127.0.0.1:port answers `POST /v3/maintenance/status` — over a plain
-/// blocking socket, so that the harness can wait for etcd without an HTTP client or an event loop.
+/// blocking socket, so that the harness can wait for etcd without an HTTP client or an event loop;
+/// over TLS with curl (a TLS stack of its own is not worth writing for a readiness probe).
 enum StatusProbe {
     static func answers(port: Int, timeoutSeconds: Int = 1) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -35,5 +36,24 @@ enum StatusProbe {
         let text = String(decoding: answer, as: UTF8.self)
         // proto3 JSON leaves out a zero leader: the field is there once the member has one.
         return text.hasPrefix("HTTP/1.1 200") && text.contains("\"leader\"")
+    }
+
+    /// Over TLS, etcd's certificate not checked (a test may give it a bad one on purpose), with
+    /// the client certificate when etcd wants one.
+    static func answersTLS(port: Int, certFile: String?, keyFile: String?, timeoutSeconds: Int = 1) -> Bool {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        var arguments = ["--silent", "--insecure", "--max-time", "\(timeoutSeconds)", "-X", "POST", "-d", "{}"]
+        if let certFile, let keyFile { arguments += ["--cert", certFile, "--key", keyFile] }
+        curl.arguments = arguments + ["https://127.0.0.1:\(port)/v3/maintenance/status"]
+        let output = Pipe()
+        curl.standardInput = FileHandle.nullDevice
+        curl.standardOutput = output
+        curl.standardError = FileHandle.nullDevice
+        guard (try? curl.run()) != nil else { return false }
+        // The answer is small (a few hundred bytes): read to the end, then reap.
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        while curl.isRunning { Thread.sleep(forTimeInterval: 0.005) }
+        return curl.terminationStatus == 0 && text.contains("\"leader\"")
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 /// The test certificates of `scripts/make-test-certs.sh`, made in a fresh temporary folder
 /// (removed at deinit): a CA, a localhost server certificate with DNS and IP SANs, an expired
 /// one, a not-yet-valid one, one for the wrong name, one expiring in 5 days, a client
-/// certificate, and a second CA nobody trusts with a server and a client certificate of its own.
+/// certificate, one for etcd (server and client), and a second CA nobody trusts with a server
+/// and a client certificate of its own.
 public final class TestCertificates: Sendable {
     public let folder: URL
 

@@ -8,13 +8,20 @@ public struct StateSettings: Sendable, Equatable {
     public enum Store: String, Sendable, Equatable, CaseIterable { case file, etcd }
 
     public var store: Store = .file
-    /// `http://HOST:PORT` of etcd members (the v3 JSON gateway).
+    /// `http://HOST:PORT` or `https://HOST:PORT` of etcd members (the v3 JSON gateway), all
+    /// with the same scheme.
     public var endpoints: [String] = []
     /// nil: `/thrifttop/CLUSTER/`.
     public var prefix: String?
     public var username: String?
     /// The etcd user's password, the file's first line (mode 600).
     public var passwordFile: String?
+    /// For `https://` endpoints: the CAs that sign etcd's certificate (nil: the system trust
+    /// store), and a client certificate with its key (etcd `--client-cert-auth`), PEM files
+    /// read at start and again on every reload.
+    public var tlsCAFile: String?
+    public var tlsCertFile: String?
+    public var tlsKeyFile: String?
 
     public init() {}
 
@@ -26,14 +33,15 @@ extension ClusterConfig {
     static func stateSettings(_ root: ConfigTable) throws -> StateSettings {
         var state = StateSettings()
         guard let table = try root.table("state") else { return state }
-        try table.checkKeys(allowed: ["store", "endpoints", "prefix", "username", "password_file"])
+        let tlsKeys = ["tls_ca_file", "tls_cert_file", "tls_key_file"]
+        try table.checkKeys(allowed: ["store", "endpoints", "prefix", "username", "password_file"] + tlsKeys)
         if let text = try table.string("store") {
             guard let store = StateSettings.Store(rawValue: text) else {
                 throw table.error("store", "must be \"file\" (state_file, this instance only) or \"etcd\" (shared by every instance) (got \"\(text)\")")
             }
             state.store = store
         }
-        let etcdKeys = ["endpoints", "prefix", "username", "password_file"]
+        let etcdKeys = ["endpoints", "prefix", "username", "password_file"] + tlsKeys
         if state.store == .file, let key = etcdKeys.first(where: table.contains) {
             throw table.error(key, "is for store = \"etcd\"; this [state] keeps the state in state_file")
         }
@@ -42,15 +50,18 @@ extension ClusterConfig {
             throw table.error("endpoints", "store = \"etcd\" needs endpoints = [\"http://HOST:2379\", …]")
         }
         for endpoint in endpoints {
-            if endpoint.hasPrefix("https://") {
-                throw table.error("endpoints", "\(endpoint): TLS to etcd is not built yet (it comes with the TLS issue); use http:// on a trusted network")
-            }
             // As EtcdEndpoint reads it: a scheme, HOST:PORT and at most a trailing slash.
-            let rest = endpoint.dropFirst(7)
+            let scheme = ["http://", "https://"].first { endpoint.hasPrefix($0) }
+            let rest = endpoint.dropFirst(scheme?.count ?? 0)
             let hostPort = rest.hasSuffix("/") ? rest.dropLast() : rest
-            guard endpoint.hasPrefix("http://"), !hostPort.contains("/"), (try? NodeAddress(parsing: String(hostPort))) != nil else {
-                throw table.error("endpoints", "\"\(endpoint)\" is not an etcd endpoint (http://HOST:PORT)")
+            guard scheme != nil, !hostPort.contains("/"), (try? NodeAddress(parsing: String(hostPort))) != nil else {
+                throw table.error("endpoints", "\"\(endpoint)\" is not an etcd endpoint (http://HOST:PORT or https://HOST:PORT)")
             }
+        }
+        let tls = endpoints.filter { $0.hasPrefix("https://") }
+        if !tls.isEmpty && tls.count < endpoints.count {
+            let plain = endpoints.first { !$0.hasPrefix("https://") } ?? ""
+            throw table.error("endpoints", "mixes https:// (\(tls[0])) and http:// (\(plain)): the members of one etcd cluster are reached the same way")
         }
         state.endpoints = endpoints
         if let prefix = try table.string("prefix") {
@@ -64,6 +75,26 @@ extension ClusterConfig {
         if (state.username == nil) != (state.passwordFile == nil) {
             throw table.error(state.username == nil ? "password_file" : "username", "username and password_file go together (etcd authentication)")
         }
+        try tlsFiles(table, into: &state, https: !tls.isEmpty)
         return state
+    }
+
+    /// `tls_ca_file`, `tls_cert_file` + `tls_key_file`: only with https:// endpoints, the
+    /// certificate and its key together. The files are read when the state store opens.
+    private static func tlsFiles(_ table: ConfigTable, into state: inout StateSettings, https: Bool) throws {
+        state.tlsCAFile = try table.string("tls_ca_file")
+        state.tlsCertFile = try table.string("tls_cert_file")
+        state.tlsKeyFile = try table.string("tls_key_file")
+        let given = [("tls_ca_file", state.tlsCAFile), ("tls_cert_file", state.tlsCertFile), ("tls_key_file", state.tlsKeyFile)]
+        for (key, value) in given {
+            if value?.isEmpty == true { throw table.error(key, "must be a path to a PEM file") }
+        }
+        if !https, let key = given.first(where: { $0.1 != nil })?.0 {
+            throw table.error(key, "is for https:// endpoints; these endpoints are http:// (write https://HOST:PORT for an etcd with TLS)")
+        }
+        if (state.tlsCertFile == nil) != (state.tlsKeyFile == nil) {
+            throw table.error(state.tlsCertFile == nil ? "tls_key_file" : "tls_cert_file",
+                              "tls_cert_file and tls_key_file go together (the client certificate etcd --client-cert-auth asks for, and its key)")
+        }
     }
 }
