@@ -54,6 +54,8 @@ let package = Package(
                 "ClusterModel",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "ClusterPool",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -82,20 +84,23 @@ let package = Package(
         .target(
             name: "ThriftProxy",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool",
+                "ThriftWire", "ClusterModel", "ClusterPool", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
-        // The admin endpoint (HTTP/1.1 over a Unix socket or loopback TCP with tokens).
+        // The admin endpoint (HTTP/1.1 over a Unix socket, or TCP with tokens: loopback, or any
+        // address over TLS).
         .target(
             name: "AdminServer",
             dependencies: [
-                "ClusterModel", "ClusterPool",
+                "ClusterModel", "ClusterPool", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -108,9 +113,10 @@ let package = Package(
         .target(
             name: "RemoteCluster",
             dependencies: [
-                "ClusterModel",
+                "ClusterModel", "TLSSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -218,7 +224,8 @@ let package = Package(
         .testTarget(
             name: "AdminServerTests",
             dependencies: [
-                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy",
+                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy", "RemoteCluster", "TLSHarness",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -251,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster", "EtcdHarness",
+                "thrifttop", "ThriftWire", "ClusterPool", "DemoCluster", "EtcdHarness", "TLSHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -260,9 +267,11 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster",
+                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster", "TLSHarness", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
