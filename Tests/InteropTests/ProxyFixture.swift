@@ -34,7 +34,7 @@ final class ProxyFixture: Sendable {
     }
 
     static func run<T>(_ nodes: [NodeConfig], listener: (inout ListenerConfig) -> Void = { _ in },
-                       configure: (inout ClusterConfig) -> Void = { _ in },
+                       configure: (inout ClusterConfig) -> Void = { _ in }, options: PoolOptions = PoolOptions(seed: 42),
                        _ body: (ProxyFixture) async throws -> T) async throws -> T {
         var config = ClusterConfig(name: "proxied", nodes: nodes)
         config.minRoutable = 0
@@ -44,7 +44,7 @@ final class ProxyFixture: Sendable {
         config.listeners = [listenerConfig]
         configure(&config)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: 42))
+        let pool = try ClusterPool(config: config, eventLoop: group.next(), options: options)
         let proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
         try await pool.start()
         let fixture = ProxyFixture(group: group, pool: pool, proxy: proxy)

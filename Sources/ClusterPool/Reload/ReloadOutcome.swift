@@ -12,6 +12,10 @@ public struct ReloadOutcome: Sendable, Equatable {
     /// Listener addresses bound and closed.
     public var listenersAdded: [String] = []
     public var listenersRemoved: [String] = []
+    /// TLS endpoints whose certificate and key files were read again and are in force now
+    /// (`listener 127.0.0.1:9443`, `admin endpoint 0.0.0.0:9901`); one whose files failed to
+    /// read keeps the old ones and is in `notApplied`, naming the file.
+    public var tlsFilesReread: [String] = []
     /// Parts of the new config not in force, each saying why: a listener that cannot be bound
     /// (naming the address), a section that needs a restart.
     public var notApplied: [String] = []
@@ -39,6 +43,7 @@ public struct ReloadOutcome: Sendable, Equatable {
         list("listening on", listenersAdded)
         list("stopped listening on", listenersRemoved)
         if parts.isEmpty { parts.append("no node or listener changed") }
+        list("TLS files re-read for", tlsFilesReread)
         parts += notApplied.map { "not applied: \($0)" }
         return "reloaded: " + parts.joined(separator: "; ")
     }
