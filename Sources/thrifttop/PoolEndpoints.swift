@@ -38,6 +38,7 @@ struct PoolEndpoints {
                 var reload: AdminServer.Reload?
                 if let reloader { reload = { user in await reloader.reload(user: user) } }
                 admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload, metrics: metrics)
+                if let admin { reloader?.include(admin) }
             }
             try await pool.start()
             await sharedState?.authority.begin(startWithoutState: startWithoutState)
