@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "AdminServerTests",
             dependencies: [
-                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy", "RemoteCluster", "TLSHarness",
+                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy", "RemoteCluster", "TLSHarness", "TLSSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
