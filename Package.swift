@@ -2,6 +2,7 @@
 //
 // Module stack (one-way, see DESIGN.md; `make test` checks the imports against it):
 //   ThriftWire, ClusterModel (values), ConfigFormat (located TOML reads)
+//   ClusterModel → TLSSupport (swift-nio-ssl: PEM files, server contexts a reload replaces)
 //   → ClusterPool → ThriftProxy, AdminServer, DemoCluster
 //   ClusterModel → RemoteCluster (AsyncHTTPClient: attach to a daemon's admin endpoint)
 //   EtcdClient (AsyncHTTPClient: etcd's v3 JSON gateway); ClusterPool + EtcdClient → SharedState
@@ -54,6 +55,8 @@ let package = Package(
                 "ClusterModel",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -84,20 +87,23 @@ let package = Package(
         .target(
             name: "ThriftProxy",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool",
+                "ThriftWire", "ClusterModel", "ClusterPool", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
-        // The admin endpoint (HTTP/1.1 over a Unix socket or loopback TCP with tokens).
+        // The admin endpoint (HTTP/1.1 over a Unix socket, or TCP with tokens: loopback, or any
+        // address over TLS).
         .target(
             name: "AdminServer",
             dependencies: [
-                "ClusterModel", "ClusterPool",
+                "ClusterModel", "ClusterPool", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -110,9 +116,10 @@ let package = Package(
         .target(
             name: "RemoteCluster",
             dependencies: [
-                "ClusterModel",
+                "ClusterModel", "TLSSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -227,7 +234,8 @@ let package = Package(
         .testTarget(
             name: "AdminServerTests",
             dependencies: [
-                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy",
+                "AdminServer", "ClusterModel", "ClusterPool", "DemoCluster", "ThriftProxy", "RemoteCluster", "TLSHarness", "TLSSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -269,11 +277,12 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster", "TLSHarness",
+                "ThriftWire", "ClusterModel", "ClusterPool", "ThriftProxy", "DemoCluster", "TLSHarness", "TLSSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -64,6 +64,13 @@ final class AdminRequestHandler: ChannelInboundHandler {
                 return
             }
             streaming = true
+            // A stream answers one request for as long as it lasts, so reads go on (NIO's
+            // pipelining handler would hold them until the response ends): a dashboard that
+            // leaves is seen at once, and over TLS its close_notify is answered rather than
+            // left to NIOSSL's 5 s shutdown timeout on its side.
+            if let pipelining = try? context.pipeline.syncOperations.context(handlerType: HTTPServerPipelineHandler.self) {
+                context.pipeline.syncOperations.removeHandler(context: pipelining, promise: nil)
+            }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")
             headers.add(name: "Cache-Control", value: "no-cache")

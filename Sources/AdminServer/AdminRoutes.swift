@@ -61,7 +61,8 @@ struct AdminRoutes: Sendable {
             guard outcome.isDone else { return .json(.conflict, ["outcome": "refused", "reason": outcome.refusal ?? outcome.message]) }
             return .json(.ok, ["outcome": "done", "message": outcome.message, "added": outcome.added, "removed": outcome.removed,
                                "changed": outcome.changed, "listeners_added": outcome.listenersAdded,
-                               "listeners_removed": outcome.listenersRemoved, "not_applied": outcome.notApplied])
+                               "listeners_removed": outcome.listenersRemoved, "tls_files_reread": outcome.tlsFilesReread,
+                               "not_applied": outcome.notApplied])
         case (_, "/healthz"), (_, "/v1/snapshot"), (_, "/metrics"):
             return AdminResponse(status: .methodNotAllowed, body: Data(#"{"error":"use GET"}"#.utf8), headers: [("Allow", "GET")])
         case (_, "/v1/commands"), (_, "/v1/reload"):

@@ -5,11 +5,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TLSSupport
 
 /// The admin endpoint over a running pool: its snapshot, operator commands, its Prometheus
 /// metrics (when given them) and a liveness probe
 /// over HTTP/1.1 (NIO's codec), on a Unix socket (mode 0600 in a 0700 directory; the peer's uid
-/// is the operator in the audit log) and, when configured, on loopback TCP with bearer tokens.
+/// is the operator in the audit log) and, when configured, on TCP with bearer tokens: loopback,
+/// or any address over TLS (`[admin] tls_cert_file`, see `AdminTLS`).
 /// `thrifttop serve` starts one; an embedder starts the same over its own `ClusterPool`.
 ///
 ///     let admin = try await AdminServer.start(pool: pool, settings: config.admin, group: group)
@@ -19,12 +21,15 @@ public final class AdminServer: Sendable {
     public let socketPath: String?
     /// The TCP endpoint (the real port when the config said 0).
     public let tcpAddress: NodeAddress?
+    /// The TCP endpoint's certificate (nil: plaintext or no TCP endpoint); a reload reads it again.
+    let tls: ReloadableTLSContext?
     private let channels: [any Channel]
     private let connections: AdminConnections
 
-    private init(socketPath: String?, tcpAddress: NodeAddress?, channels: [any Channel], connections: AdminConnections) {
+    private init(socketPath: String?, tcpAddress: NodeAddress?, tls: ReloadableTLSContext?, channels: [any Channel], connections: AdminConnections) {
         self.socketPath = socketPath
         self.tcpAddress = tcpAddress
+        self.tls = tls
         self.channels = channels
         self.connections = connections
     }
@@ -43,7 +48,7 @@ public final class AdminServer: Sendable {
         let routes = AdminRoutes(pool: pool, streams: AdminStreamHub(pool: pool, keepAlive: streamKeepAlive), reload: reload, metrics: metrics)
         let connections = AdminConnections()
         var channels: [any Channel] = []
-        var socketPath: String?, tcpAddress: NodeAddress?
+        var socketPath: String?, tcpAddress: NodeAddress?, tls: ReloadableTLSContext?
         do {
             if settings.socketEnabled {
                 let path = settings.socket ?? AdminSettings.defaultSocketPath(cluster: pool.config.name)
@@ -64,10 +69,18 @@ public final class AdminServer: Sendable {
                 }
                 let tokens = try AdminTokens.load(tokenFile, readOnly: false)
                     + (settings.readOnlyTokenFile.map { try AdminTokens.load($0, readOnly: true) } ?? [])
+                if let files = settings.tls {
+                    do {
+                        tls = try await AdminTLS.load(files)
+                    } catch {
+                        throw AdminStartError(where: address.description, reason: "\(error)")
+                    }
+                }
                 let channel: any Channel
                 do {
-                    channel = try await bootstrap(group: group, connections) { channel in
+                    channel = try await bootstrap(group: group, connections) { [tls] channel in
                         channel.eventLoop.makeCompletedFuture {
+                            if let tls { try AdminTLS.addHandlers(to: channel, tls: tls, pool: pool) }
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                             try channel.pipeline.syncOperations.addHandler(AdminRequestHandler(routes: routes, identity: .tokens(tokens)))
                         }
@@ -84,7 +97,7 @@ public final class AdminServer: Sendable {
             if let error = error as? AdminTokens.FileError { throw AdminStartError(where: "token_file", reason: error.description) }
             throw error
         }
-        return AdminServer(socketPath: socketPath, tcpAddress: tcpAddress, channels: channels, connections: connections)
+        return AdminServer(socketPath: socketPath, tcpAddress: tcpAddress, tls: tls, channels: channels, connections: connections)
     }
 
     /// Closes the endpoints and every connection on them (attached dashboards see the daemon

@@ -18,6 +18,8 @@ public final class RemoteCluster: Sendable {
     public let endpoint: AdminEndpoint
     private let http: HTTPClient
     private let token: String?
+    /// What `http` was configured with for https:// (the failures are named by it).
+    private let tls: AdminClientTLS
     private let state: Mutex<ClusterFeed>
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
@@ -31,10 +33,20 @@ public final class RemoteCluster: Sendable {
         HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: silenceLimit))
     }
 
-    public init(endpoint: AdminEndpoint, http: HTTPClient, token: String? = nil) {
+    /// The same, with `tls` for https:// endpoints (its files read now; an error names the
+    /// option and the file).
+    public static func httpConfiguration(tls: AdminClientTLS) throws -> HTTPClient.Configuration {
+        var configuration = httpConfiguration
+        configuration.tlsConfiguration = try tls.configuration()
+        return configuration
+    }
+
+    /// `tls`: what `http` was configured with (`httpConfiguration(tls:)`), to name what failed.
+    public init(endpoint: AdminEndpoint, http: HTTPClient, token: String? = nil, tls: AdminClientTLS = AdminClientTLS()) {
         self.endpoint = endpoint
         self.http = http
         self.token = token
+        self.tls = tls
         state = Mutex(ClusterFeed(source: endpoint.description, snapshot: .empty, link: .connecting))
     }
 
@@ -74,7 +86,7 @@ public final class RemoteCluster: Sendable {
                 reason = error.description
             } catch {
                 if Task.isCancelled { return }
-                reason = Self.describe(error)
+                reason = describe(error)
             }
             failures += 1
             let delay = AttachBackoff.delay(afterFailures: failures)
@@ -152,7 +164,7 @@ public final class RemoteCluster: Sendable {
             default: return .refused(RemoteError.refused(status: response.status.code, detail: error).description)
             }
         } catch {
-            return .refused("the daemon at \(endpoint) did not answer: \(Self.describe(error))")
+            return .refused("the daemon at \(endpoint) did not answer: \(describe(error))")
         }
     }
 
@@ -179,7 +191,31 @@ public final class RemoteCluster: Sendable {
         return (answer, answer["error"] as? String ?? String(decoding: body.readableBytesView, as: UTF8.self))
     }
 
+    /// Asks the daemon's `/healthz` once, for what no retry fixes: the daemon's certificate not
+    /// trusted, TLS on one side only. That, naming the endpoint; nil when it answered, or
+    /// failed in a way that may pass (not running yet). `attach` stops on it before the screen.
+    public func configurationProblem() async -> String? {
+        guard endpoint.isTCP else { return nil }
+        do {
+            let response = try await http.execute(request("/healthz"), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            let text = String(decoding: body.readableBytesView, as: UTF8.self)
+            if response.status == .badRequest, text.contains("speaks TLS") {
+                return "\(endpoint): the daemon's admin endpoint speaks TLS: plain http:// is likely a mismatch (attach https://…)"
+            }
+            return nil
+        } catch {
+            return tls.problem(error).map { "\(endpoint): \($0)" }
+        }
+    }
+
     /// A connection failure in an operator's words.
+    func describe(_ error: any Error) -> String {
+        if let problem = tls.problem(error) { return problem }
+        return Self.describe(error)
+    }
+
+    /// The same for failures TLS has no part in.
     static func describe(_ error: any Error) -> String {
         if let error = error as? RemoteError { return error.description }
         if let error = error as? ServerSentEventParser.TooLarge { return error.description }

@@ -1,8 +1,8 @@
 import ClusterPool
 import CoreMetrics
 
-/// One listener's metric handles (`thrifttop_proxy_connections`, `thrifttop_proxy_calls_total`),
-/// in the pool's metrics factory, labelled with the cluster and the address the listener is
+/// One listener's metric handles (`thrifttop_proxy_connections`, `thrifttop_proxy_calls_total`,
+/// `thrifttop_proxy_tls_handshake_failures_total`), in the pool's metrics factory, labelled with the cluster and the address the listener is
 /// bound to. Made once when it is bound; the counter of each outcome the first time it happens.
 final class ListenerMetrics {
     /// How a client's call ended, as the `outcome` label says it.
@@ -31,6 +31,7 @@ final class ListenerMetrics {
     private let dimensions: [(String, String)]
     private let connections: Gauge
     private var calls: [Outcome: Counter] = [:]
+    private var handshakeFailures: [String: Counter] = [:]
 
     init(cluster: String, listener: String, factory: any MetricsFactory) {
         self.factory = factory
@@ -54,11 +55,25 @@ final class ListenerMetrics {
         counter.increment()
     }
 
+    /// A TLS client connection closed before its handshake completed; `reason` is a
+    /// `TLSHandshakeFailure.Reason` label, or `plaintext_client`.
+    func handshakeFailed(_ reason: String) {
+        if let counter = handshakeFailures[reason] {
+            counter.increment()
+            return
+        }
+        let counter = Counter(label: PoolMetricNames.proxyTLSHandshakeFailures, dimensions: dimensions + [("reason", reason)], factory: factory)
+        handshakeFailures[reason] = counter
+        counter.increment()
+    }
+
     /// The listener closed: its series go.
     func destroy() {
         connections.destroy()
         for counter in calls.values { counter.destroy() }
+        for counter in handshakeFailures.values { counter.destroy() }
         calls = [:]
+        handshakeFailures = [:]
     }
 }
 

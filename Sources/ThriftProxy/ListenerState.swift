@@ -1,6 +1,7 @@
 import ClusterModel
 import ClusterPool
 import NIOCore
+import TLSSupport
 
 /// What one listener's client connections share, on the pool's loop: the pool, the listener's
 /// settings, its open connections and the calls they have in flight (a graceful shutdown waits
@@ -92,6 +93,24 @@ final class ListenerState {
 
     func log(_ severity: EventSeverity, _ message: String) {
         pool.logEvent(severity, .proxy, "listener \(boundAddress): \(message)")
+    }
+
+    /// A client of this TLS listener whose handshake failed (once per connection).
+    func handshakeFailed(peer: String, _ failure: TLSHandshakeFailure) {
+        metrics?.handshakeFailed(failure.reason.rawValue)
+        log(.warning, "TLS handshake with client \(peer) failed: \(failure.text)")
+    }
+
+    /// The first bytes were plaintext on a TLS listener, or a TLS handshake on a plaintext one:
+    /// the client and the listener disagree, which no retry fixes.
+    func mismatched(peer: String, clientUsesTLS: Bool) {
+        if clientUsesTLS {
+            pool.logEvent(.warning, .proxy, "TLS client \(peer) on plaintext listener \(boundAddress): likely a mismatch "
+                + "(the client must connect without TLS, or the listener needs tls_cert_file and tls_key_file)")
+        } else {
+            metrics?.handshakeFailed("plaintext_client")
+            pool.logEvent(.warning, .proxy, "plaintext client \(peer) on TLS listener \(boundAddress): likely a mismatch (the client must use TLS)")
+        }
     }
 
     /// What the client is told when its call could not be answered by a node.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import ThriftWire
+import TLSSupport
 
 /// The listeners of a cluster config over a running pool: Thrift clients connect to them, and
 /// every call they send is routed through the pool's balancer on its own. Everything runs on
@@ -13,8 +14,11 @@ import ThriftWire
 ///     print(proxy.boundAddresses)          // ["127.0.0.1:9090"]
 ///     await proxy.shutdown(grace: .seconds(10))
 ///
+/// A listener with `tls` takes TLS clients only (see `ListenerTLS`).
+///
 /// A reload (`ClusterPool.reload(_:also:)` with the proxy as participant) binds the listeners
-/// added and closes the ones removed, leaving the others untouched.
+/// added and closes the ones removed, leaving the others untouched but for their TLS files,
+/// which are read again.
 public final class ProxyServer: Sendable {
     private let pool: ClusterPool
     private let limits: ThriftLimits
@@ -26,6 +30,8 @@ public final class ProxyServer: Sendable {
         var server: any Channel
         var state: NIOLoopBound<ListenerState>
         var address: NodeAddress
+        /// The certificate new connections get (nil: plaintext).
+        var tls: ReloadableTLSContext?
     }
 
     /// Where each listener listens, in config order (the real port when the config said 0).
@@ -53,23 +59,31 @@ public final class ProxyServer: Sendable {
     }
 
     private static func bind(_ config: ListenerConfig, pool: ClusterPool, limits: ThriftLimits) async throws -> Listener {
+        var tls: ReloadableTLSContext?
+        if let files = config.tls {
+            do {
+                tls = try await ListenerTLS.load(files)
+            } catch {
+                throw ProxyStartError(address: config.address.description, reason: "\(error)")
+            }
+        }
         let state = try await pool.eventLoop.submit {
             NIOLoopBound(ListenerState(pool: pool, config: config), eventLoop: pool.eventLoop)
         }.get()
         let channel: any Channel
         do {
-            channel = try await bootstrap(pool: pool, config: config, state: state, limits: limits)
+            channel = try await bootstrap(pool: pool, config: config, state: state, tls: tls, limits: limits)
                 .bind(host: config.address.host, port: config.address.port).get()
         } catch {
             throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
         }
         let address = NodeAddress(channel.localAddress) ?? config.address
         try await pool.eventLoop.submit { state.value.bound(to: address.description) }.get()
-        return Listener(config: config, server: channel, state: state, address: address)
+        return Listener(config: config, server: channel, state: state, address: address, tls: tls)
     }
 
     private static func bootstrap(pool: ClusterPool, config: ListenerConfig, state: NIOLoopBound<ListenerState>,
-                                  limits: ThriftLimits) -> ServerBootstrap {
+                                  tls: ReloadableTLSContext?, limits: ThriftLimits) -> ServerBootstrap {
         ServerBootstrap(group: pool.eventLoop)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -86,6 +100,7 @@ public final class ProxyServer: Sendable {
                     let peer = NodeAddress(channel.remoteAddress)?.description ?? "?"
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: config.idleTimeout))
+                    try ListenerTLS.addHandlers(to: channel, tls: tls, listener: listener, peer: peer)
                     try sync.addHandler(ByteToMessageHandler(ClientWireDecoder(listener: config, limits: limits)))
                     try sync.addHandler(DownstreamHandler(listener: listener, peer: peer))
                 }
@@ -132,12 +147,14 @@ extension ProxyServer: ReloadParticipant {
     /// named in the outcome, and tried again at the next reload) and closes the ones no longer
     /// in it: they stop accepting at once, their client connections close once their calls in
     /// flight are answered (cut off after `[proxy] shutdown_grace_s`). Unchanged ones are
-    /// untouched.
+    /// untouched, but a TLS listener reads its certificate and key again (at new paths, if the
+    /// config names others): connections accepted from now on get them, open ones keep theirs.
+    /// A file that fails to read leaves the old ones in force and is named in the outcome.
     public func reload(_ config: ClusterConfig, into outcome: inout ReloadOutcome) async {
         let current = listeners.withLock { $0 }
         var kept: [Listener] = []
         for listener in current {
-            if config.listeners.contains(listener.config) {
+            if config.listeners.contains(where: { Self.keeps(listener.config, as: $0) }) {
                 kept.append(listener)
                 continue
             }
@@ -150,8 +167,11 @@ extension ProxyServer: ReloadParticipant {
         var next: [Listener] = []
         for wanted in config.listeners {
             // Each kept listener stands for one entry (two alike on port 0 are two listeners).
-            if let index = kept.firstIndex(where: { $0.config == wanted }) {
-                next.append(kept.remove(at: index))
+            if let index = kept.firstIndex(where: { $0.config == wanted }) ?? kept.firstIndex(where: { Self.keeps($0.config, as: wanted) }) {
+                var listener = kept.remove(at: index)
+                listener.config = wanted
+                await rereadTLS(of: listener, into: &outcome)
+                next.append(listener)
                 continue
             }
             do {
@@ -165,6 +185,26 @@ extension ProxyServer: ReloadParticipant {
         }
         listeners.withLock { $0 = next }
         await pool.setListeners(next.map(\.address.description))
+    }
+
+    /// Whether a bound listener takes `wanted` as it is: the same settings but perhaps the paths
+    /// of its TLS files. Turning TLS on or off binds it anew.
+    private static func keeps(_ running: ListenerConfig, as wanted: ListenerConfig) -> Bool {
+        guard (running.tls == nil) == (wanted.tls == nil) else { return false }
+        var running = running, wanted = wanted
+        running.tls = nil
+        wanted.tls = nil
+        return running == wanted
+    }
+
+    private func rereadTLS(of listener: Listener, into outcome: inout ReloadOutcome) async {
+        guard let tls = listener.tls, let files = listener.config.tls else { return }
+        do {
+            try await ListenerTLS.reread(tls, files)
+            outcome.tlsFilesReread.append("listener \(listener.address)")
+        } catch {
+            outcome.notApplied.append("listener \(listener.address): \(error); its certificate in force stays")
+        }
     }
 
     /// A removed listener's client connections: each closes once its calls are answered; any

@@ -16,7 +16,7 @@ struct AttachCommand: AsyncParsableCommand {
         commandName: "attach",
         abstract: "The dashboard over running pools (thrifttop serve), through their admin endpoints.",
         discussion: """
-        ENDPOINT is unix:PATH (a daemon's admin socket) or http://HOST:PORT (its loopback TCP endpoint, with --token-file). With no ENDPOINT, the sockets in the default directory ($XDG_RUNTIME_DIR/thrifttop, else /tmp/thrifttop-UID) are listed: the only one is attached to, else you are asked which.
+        ENDPOINT is unix:PATH (a daemon's admin socket), http://HOST:PORT (its loopback TCP endpoint, with --token-file) or https://HOST:PORT (its TCP endpoint over TLS, with --token-file; the daemon's certificate is checked against the system trust store, or --ca-file instead). With no ENDPOINT, the sockets in the default directory ($XDG_RUNTIME_DIR/thrifttop, else /tmp/thrifttop-UID) are listed: the only one is attached to, else you are asked which.
 
         With several endpoints, a bar shows one line per cluster; 1…9, [ and ] or :cluster NAME switch between them. When a daemon goes away its figures are greyed under "daemon unreachable since HH:MM:SS", and the dashboard reconnects by itself.
 
@@ -24,15 +24,25 @@ struct AttachCommand: AsyncParsableCommand {
           thrifttop attach
           thrifttop attach unix:/run/user/1000/thrifttop/prod.sock
           thrifttop attach http://127.0.0.1:9901 --token-file ~/.config/thrifttop/token
+          thrifttop attach https://admin.example.net:9901 --ca-file ca.pem --token-file ~/.config/thrifttop/token
           thrifttop attach unix:/run/user/1000/thrifttop/eu.sock unix:/run/user/1000/thrifttop/us.sock --read-only
         """
     )
 
-    @Argument(help: "unix:PATH or http://HOST:PORT, one or more (none: look in the default socket directory).")
+    @Argument(help: "unix:PATH, http://HOST:PORT or https://HOST:PORT, one or more (none: look in the default socket directory).")
     var endpoints: [String] = []
 
-    @Option(help: "A file with the token for http:// endpoints (its first token line; NAME:TOKEN is understood).")
+    @Option(help: "A file with the token for http:// and https:// endpoints (its first token line; NAME:TOKEN is understood).")
     var tokenFile: String?
+
+    @Option(help: "For https://: trust the CA certificates of this PEM file instead of the system trust store.")
+    var caFile: String?
+
+    @Option(help: "For https:// to a daemon that requires client certificates: this certificate (PEM), with --key-file.")
+    var certFile: String?
+
+    @Option(help: "The private key (PEM) of --cert-file.")
+    var keyFile: String?
 
     @Flag(help: "Hide every action: look, don't touch.")
     var readOnly = false
@@ -59,21 +69,36 @@ struct AttachCommand: AsyncParsableCommand {
         } catch let error as CLIError {
             throw Self.fail(error.description, code: error.exitCode)
         }
-        if token == nil, let tcp = parsed.first(where: { if case .http = $0 { true } else { false } }) {
+        if token == nil, let tcp = parsed.first(where: \.isTCP) {
             throw Self.fail("\(tcp) needs --token-file: every path but /healthz of a TCP admin endpoint asks for a token (one of the daemon's [admin] token_file, or read_only_token_file to look only)")
         }
-        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw Self.fail(TerminalError.notATerminal.description) }
+        let tls = AdminClientTLS(caFile: caFile.map(Self.expand), certFile: certFile.map(Self.expand), keyFile: keyFile.map(Self.expand))
+        if tls.isSet, !parsed.contains(where: \.isTLS) {
+            throw Self.fail("--ca-file, --cert-file and --key-file are for https:// endpoints, and none is given")
+        }
+        let configuration: HTTPClient.Configuration
+        do {
+            configuration = try RemoteCluster.httpConfiguration(tls: tls)
+        } catch {
+            throw Self.fail("\(error)")
+        }
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        let remotes = parsed.map { RemoteCluster(endpoint: $0, http: http, token: $0.isTCP ? token : nil, tls: tls) }
+        // Before the screen: a certificate that is not trusted, or TLS on one side only, is a
+        // mistake to fix, not a daemon to wait for.
+        var problems: [String] = []
+        for remote in remotes { if let problem = await remote.configurationProblem() { problems.append(problem) } }
+        guard problems.isEmpty, isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+            try? await http.shutdown()
+            throw Self.fail(problems.isEmpty ? TerminalError.notATerminal.description : problems.joined(separator: "\n"))
+        }
         let themeChoice: Theme
         do {
             themeChoice = try ThemeLocator.resolve(theme)
         } catch let error as TerminalError {
+            try? await http.shutdown()
             throw Self.fail(error.description)
         }
-
-        let http = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: RemoteCluster.httpConfiguration)
-        let remotes = parsed.map { RemoteCluster(endpoint: $0, http: http, token: $0.isTCP ? token : nil) }
         for remote in remotes { remote.start() }
         let outcome: Result<Void, any Error>
         do {
@@ -95,6 +120,8 @@ struct AttachCommand: AsyncParsableCommand {
         case let .failure(error): throw error
         }
     }
+
+    private static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }
 
     /// A live feed shows this machine's clock (to the second): the daemon sends no delta when
     /// only its clock moved, and a stale feed keeps the time its figures are from.

@@ -1,17 +1,29 @@
 import ClusterPool
 import NIOPosix
-import SharedState
+import Synchronization
 import ThriftProxy
 
 /// Re-reads the cluster file of a running pool and applies it to the pool and its listeners
-/// (and the shared state connection reads its TLS files again): `serve` on SIGHUP,
+/// (and to whatever else was included: the admin endpoint's and the shared state's TLS files): `serve` on SIGHUP,
 /// `POST /v1/reload`, the dashboard's `:reload`. A file that does not read or parse is refused
 /// with its `FILE:LINE: key: message`, and the config in force stays.
-struct ConfigReloader: Sendable {
+final class ConfigReloader: Sendable {
     let path: String
     let pool: ClusterPool
     let proxy: ProxyServer
-    let sharedState: SharedStateConnection?
+    /// Started after the reloader (the admin endpoint is given it for `POST /v1/reload`).
+    private let others = Mutex<[any ReloadParticipant]>([])
+
+    init(path: String, pool: ClusterPool, proxy: ProxyServer) {
+        self.path = path
+        self.pool = pool
+        self.proxy = proxy
+    }
+
+    /// Also reloads `participant`, after the listeners.
+    func include(_ participant: any ReloadParticipant) {
+        others.withLock { $0.append(participant) }
+    }
 
     func reload(user: String? = nil) async -> ReloadOutcome {
         let path = self.path
@@ -22,7 +34,6 @@ struct ConfigReloader: Sendable {
         } catch {
             return await pool.refuseReload("\(error)", user: user)
         }
-        let participants: [any ReloadParticipant] = [proxy] + (sharedState.map { [$0] } ?? [])
-        return await pool.reload(config, user: user, also: participants)
+        return await pool.reload(config, user: user, also: [proxy] + others.withLock { $0 })
     }
 }

@@ -31,13 +31,15 @@ struct PoolEndpoints {
             await sharedState?.close()
             throw error
         }
-        let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy, sharedState: sharedState) }
+        let reloader = configFile.map { ConfigReloader(path: $0, pool: pool, proxy: proxy) }
+        if let sharedState { reloader?.include(sharedState) }
         var admin: AdminServer?
         do {
             if wantsAdmin {
                 var reload: AdminServer.Reload?
                 if let reloader { reload = { user in await reloader.reload(user: user) } }
                 admin = try await AdminServer.start(pool: pool, settings: pool.config.admin, group: group, reload: reload, metrics: metrics)
+                if let admin { reloader?.include(admin) }
             }
             try await pool.start()
             await sharedState?.authority.begin(startWithoutState: startWithoutState)

@@ -68,7 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for address in endpoints.proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
         if let path = endpoints.admin?.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
-        if let address = endpoints.admin?.tcpAddress { print("thrifttop serve: admin endpoint on http://\(address)", to: &standardError) }
+        if let address = endpoints.admin?.tcpAddress {
+            let scheme = pool.config.admin.tls == nil ? "http" : "https"
+            print("thrifttop serve: admin endpoint on \(scheme)://\(address)", to: &standardError)
+        }
         let printer = Task { [logFormat] in await Self.printEvents(of: pool, format: logFormat) }
         let reloader = endpoints.reloader
         let hangup = HangupSignal {

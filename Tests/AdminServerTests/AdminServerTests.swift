@@ -290,7 +290,7 @@ struct AdminServerTests {
         #expect(error(#"address = "127.0.0.1:9900""#)
                 == "c.toml:2: admin.address: a TCP admin endpoint needs token_file (one token per line, NAME:TOKEN to name its operator)")
         #expect(error("address = \"10.1.2.3:9900\"\ntoken_file = \"/t\"")
-                == "c.toml:2: admin.address: 10.1.2.3:9900 is not a loopback address: tokens would cross the network in the clear, and TLS for the admin endpoint does not exist yet")
+                == "c.toml:2: admin.address: 10.1.2.3:9900 is not a loopback address: tokens would cross the network in the clear; set tls_cert_file and tls_key_file to serve it over TLS, or listen on 127.0.0.1")
         #expect(error("socket = 5") != nil)
     }
 }

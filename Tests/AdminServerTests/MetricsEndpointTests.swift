@@ -199,8 +199,9 @@ struct MetricsEndpointTests {
             #expect(!s.contains { $0.name.hasSuffix("_duration_seconds_bucket") && $0.labels["node"] != nil })
             // Every family has its help line, then promtool's verdict.
             let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
-            // All but the ejections counter, which a node gets at its first ejection.
-            #expect(Set(families.map(String.init)) == Set(PoolMetricNames.help.keys).subtracting([PoolMetricNames.ejections]))
+            // All but the ejections counter, which a node gets at its first ejection, and the TLS
+            // handshake failures, which a TLS listener gets at its first failure.
+            #expect(Set(families.map(String.init)) == Set(PoolMetricNames.help.keys).subtracting([PoolMetricNames.ejections, PoolMetricNames.proxyTLSHandshakeFailures]))
             for family in families { #expect(text.contains("# HELP \(family) "), "\(family) has a # HELP line") }
             #expect(Set(families).count == families.count, "each family once, though its series are spread over registry shards")
             try await Self.expectPromtoolAccepts(text)

@@ -104,7 +104,9 @@ struct StreamDecodingTests {
         #expect(try AdminEndpoint(parsing: "http://127.0.0.1:9901") == .http(host: "127.0.0.1", port: 9901))
         #expect(try AdminEndpoint(parsing: "http://[::1]:9901/") == .http(host: "::1", port: 9901))
         #expect(AdminEndpoint.http(host: "::1", port: 9901).description == "http://[::1]:9901")
-        for bad in ["unix:", "http://127.0.0.1", "http://:80", "ftp://x", "https://127.0.0.1:1", "prod"] {
+        #expect(try AdminEndpoint(parsing: "https://admin.example.net:9901") == .https(host: "admin.example.net", port: 9901))
+        #expect(AdminEndpoint.https(host: "::1", port: 9901).description == "https://[::1]:9901")
+        for bad in ["unix:", "http://127.0.0.1", "http://:80", "ftp://x", "https://127.0.0.1", "https://:1", "prod"] {
             #expect(throws: AdminEndpointError.self, "\(bad)") { try AdminEndpoint(parsing: bad) }
         }
         #expect(RemoteCluster.body(of: OperatorRequest(.setWeight(node: "db-3", weight: 50))) == Data(#"{"command":"weight","node":"db-3","weight":50}"#.utf8))

@@ -1,9 +1,11 @@
 import ClusterModel
 import ConfigFormat
 import Foundation
+import TLSSupport
 
 /// `[admin]`: where the admin endpoint listens. A Unix socket by default (the peer's uid is the
-/// operator); TCP only when asked for, and then only with a token file.
+/// operator); TCP only when asked for, and then only with a token file: on loopback, or on any
+/// address over TLS.
 public struct AdminSettings: Sendable, Equatable {
     /// The Unix socket; nil: the default path for the cluster (`defaultSocketPath`). Ignored when
     /// `socketEnabled` is false.
@@ -16,6 +18,8 @@ public struct AdminSettings: Sendable, Equatable {
     public var tokenFile: String?
     /// Tokens that may read but not act.
     public var readOnlyTokenFile: String?
+    /// TLS on the TCP endpoint (the Unix socket has none); required for a non-loopback address.
+    public var tls: ServerTLSFiles?
 
     public init() {}
 
@@ -29,7 +33,7 @@ extension ClusterConfig {
     static func adminSettings(_ root: ConfigTable) throws -> AdminSettings {
         var admin = AdminSettings()
         guard let table = try root.table("admin") else { return admin }
-        try table.checkKeys(allowed: ["socket", "address", "token_file", "read_only_token_file"])
+        try table.checkKeys(allowed: ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys)
         if let socket = try table.string("socket") {
             admin.socketEnabled = !socket.isEmpty
             admin.socket = socket.isEmpty ? nil : socket
@@ -46,8 +50,12 @@ extension ClusterConfig {
         if admin.address != nil && admin.tokenFile == nil {
             throw table.error("address", "a TCP admin endpoint needs token_file (one token per line, NAME:TOKEN to name its operator)")
         }
-        if let address = admin.address, !Self.isLoopback(address.host) {
-            throw table.error("address", "\(address) is not a loopback address: tokens would cross the network in the clear, and TLS for the admin endpoint does not exist yet")
+        admin.tls = try serverTLS(table)
+        if admin.tls != nil && admin.address == nil {
+            throw table.error("tls_cert_file", "TLS is for the TCP endpoint, and there is none: set address = \"HOST:PORT\" (the Unix socket has no TLS)")
+        }
+        if let address = admin.address, admin.tls == nil, !Self.isLoopback(address.host) {
+            throw table.error("address", "\(address) is not a loopback address: tokens would cross the network in the clear; set tls_cert_file and tls_key_file to serve it over TLS, or listen on 127.0.0.1")
         }
         return admin
     }

@@ -2,6 +2,7 @@ import ClusterModel
 import ConfigFormat
 import NIOCore
 import ThriftWire
+import TLSSupport
 
 /// One `[[listener]]`: where `thrifttop serve` (and the dashboard over the same config) takes
 /// Thrift calls from clients and routes each through the pool.
@@ -19,6 +20,9 @@ public struct ListenerConfig: Sendable, Equatable {
     public var maxConnections = 10_000
     /// A client connection with nothing sent and nothing pending for this long is closed.
     public var idleTimeout: TimeAmount = .seconds(300)
+    /// Set: the listener takes TLS clients only (`tls_cert_file`, `tls_key_file`, and
+    /// `tls_client_ca_file` to require client certificates).
+    public var tls: ServerTLSFiles?
 
     public init(address: NodeAddress) {
         self.address = address
@@ -95,7 +99,7 @@ extension [RouteConfig] {
 }
 
 extension ClusterConfig {
-    static let listenerKeys = ["address", "protocol", "transport", "max_connections", "idle_timeout_s"]
+    static let listenerKeys = ["address", "protocol", "transport", "max_connections", "idle_timeout_s"] + serverTLSKeys
 
     static func listeners(_ root: ConfigTable) throws -> [ListenerConfig] {
         var seen: Set<NodeAddress> = []
@@ -118,6 +122,7 @@ extension ClusterConfig {
             if let seconds = try table.number("idle_timeout_s", range: 0.1...86_400) {
                 listener.idleTimeout = .nanoseconds(Int64(seconds * 1e9))
             }
+            listener.tls = try serverTLS(table)
             return listener
         }
     }

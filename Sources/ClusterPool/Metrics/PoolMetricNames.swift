@@ -20,6 +20,7 @@ public enum PoolMetricNames {
     public static let availability = "thrifttop_cluster_availability_ratio"
     public static let proxyConnections = "thrifttop_proxy_connections"
     public static let proxyCalls = "thrifttop_proxy_calls_total"
+    public static let proxyTLSHandshakeFailures = "thrifttop_proxy_tls_handshake_failures_total"
 
     /// Name → help text, one line each, for every metric above.
     public static let help: [String: String] = [
@@ -41,5 +42,6 @@ public enum PoolMetricNames {
         availability: "The cluster's availability over the recent window (0-1), over its routable nodes.",
         proxyConnections: "Client connections open on the listener.",
         proxyCalls: "Client calls the listener answered, by outcome (ok, no_routable_node, overloaded, timeout, error, shutting_down).",
+        proxyTLSHandshakeFailures: "Client connections of a TLS listener closed before their handshake completed, by reason (no_client_certificate, client_certificate_rejected, certificate_refused_by_client, version, no_shared_cipher, closed, timeout, plaintext_client, other).",
     ]
 }

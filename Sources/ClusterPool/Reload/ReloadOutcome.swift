@@ -12,11 +12,13 @@ public struct ReloadOutcome: Sendable, Equatable {
     /// Listener addresses bound and closed.
     public var listenersAdded: [String] = []
     public var listenersRemoved: [String] = []
+    /// What had its certificate and key files read again, in force now (`TLS nodes`,
+    /// `listener 127.0.0.1:9443`, `admin endpoint 0.0.0.0:9901`); one whose files failed to
+    /// read keeps the old ones and is in `notApplied`, naming the file.
+    public var tlsFilesReread: [String] = []
     /// Parts of the new config not in force, each saying why: a listener that cannot be bound
     /// (naming the address), a section that needs a restart.
     public var notApplied: [String] = []
-    /// Whose certificate and key files were read again (TLS nodes, listeners, the admin endpoint).
-    public var tlsFilesReread: [String] = []
 
     public init() {}
 
