@@ -66,18 +66,12 @@ extension TLSVersion {
     }
 }
 
-/// The first bytes of a connection, as a TLS-or-not question (a listener's sniff, a client's
-/// mismatch report).
+/// The first bytes of a connection, as a TLS-or-not question (a listener's sniff).
 public enum TLSRecordSniff {
     /// A TLS handshake record (a ClientHello or ServerHello): 0x16 0x03 0x00–0x04. As a framed
     /// Thrift length it would be ~369 MB, and unframed Thrift starts 0x80 or 0x82, so it never is
     /// Thrift.
     public static func isTLSHandshake(_ first: UInt8, _ second: UInt8?) -> Bool {
         first == 0x16 && (second == nil || second == 0x03)
-    }
-
-    /// A TLS alert record (what a TLS server may answer plaintext with): 0x15 0x03.
-    public static func isTLSAlert(_ first: UInt8, _ second: UInt8?) -> Bool {
-        first == 0x15 && (second == nil || second == 0x03)
     }
 }
