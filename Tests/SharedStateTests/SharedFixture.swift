@@ -54,11 +54,23 @@ final class SharedFixture: @unchecked Sendable {
     }
 
     init(nodes: [String] = ["one", "two", "three"]) async throws {
-        etcd = try await EtcdServer.start()
+        // The HTTP client is shut down on every way out: one left to its deinit traps and hides
+        // why the start failed.
+        do {
+            etcd = try await EtcdServer.start()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-shared-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         servers = nodes.map { DemoServer(spec: DemoNodeSpec(name: $0), group: Self.serverGroup) }
-        for server in servers { try await server.start() }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for server in servers { try await server.start() }
+        } catch {
+            await stop()
+            throw error
+        }
     }
 
     func config(instance: String, minRoutable: Int, cache: Bool) -> ClusterConfig {
