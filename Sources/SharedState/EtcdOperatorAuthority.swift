@@ -221,12 +221,21 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     private func follow() async throws {
         await heldWatch?.value
+        // `stop` may have come while a resync was finishing: a watch started now would be one
+        // it never cancels, and `stop` would wait on it for ever.
+        guard !stopped, !Task.isCancelled else { throw CancellationError() }
         let stream = client.watch(prefix: settings.keys.prefix, from: view.revision + 1, silenceLimit: settings.silenceLimit)
+        // Its own task, so that `dropWatch` can end it without ending the follower; cancelling
+        // the follower ends it too.
         let task = Task {
             for try await batch in stream { await self.take(batch) }
         }
         watchTask = task
-        try await task.value
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
         throw WatchDropped()
     }
 

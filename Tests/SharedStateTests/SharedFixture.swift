@@ -8,6 +8,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SharedState
+import Synchronization
 import Testing
 
 /// A real etcd, demo servers on 127.0.0.1, and thrifttop instances (a pool and its etcd
@@ -120,6 +121,23 @@ final class SharedFixture: @unchecked Sendable {
         await instance.authority.stop()
         await instance.pool.stop()
         instances.removeAll { $0.name == instance.name && $0.pool === instance.pool }
+    }
+
+    /// `stop(instance)` unless it takes longer than `limit`: false then, and the instance is
+    /// left behind (a hung stop cannot be cut short), so that the test reports instead of hanging.
+    func stop(_ instance: Instance, within limit: Duration) async -> Bool {
+        let done = Mutex(false)
+        instances.removeAll { $0.pool === instance.pool }
+        Task {
+            await self.stop(instance)
+            done.withLock { $0 = true }
+        }
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if done.withLock({ $0 }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return done.withLock { $0 }
     }
 
     func work(_ server: DemoServer) -> Int64 { server.counters["demo.calls.work"] ?? 0 }

@@ -10,7 +10,7 @@ import Testing
 
 /// Several instances on one real etcd: what an operator relies on when more than one balancer
 /// routes the same cluster.
-@Suite("Shared operator state on etcd", .serialized)
+@Suite("Shared operator state on etcd", .serialized, .timeLimit(.minutes(2)))
 struct SharedStateLiveTests {
     @Test func aDrainOnOneInstanceStopsTheOthersRoutingToTheNodeWithinASecond() async throws {
         try await SharedFixture.with { fixture in
@@ -211,6 +211,21 @@ struct SharedStateLiveTests {
             try await held.waitFor("routing once the shared state is read", seconds: 10) { $0.stateStore?.routingHeld == false }
             #expect(try await held.node("one").operatorDrained)
             _ = try await held.pool.call(DemoService.Work.self, .init(costMicros: 0, payload: [1]))
+        }
+    }
+
+    /// serve's SIGTERM or a dashboard's `q` may come while the first read of the store is under
+    /// way; the watch that read leads to must not outlive the stop (it held it for ever, and
+    /// with it the process and this suite).
+    @Test func anInstanceStoppedAtAnyMomentOfItsStartStops() async throws {
+        try await SharedFixture.with { fixture in
+            for attempt in 0..<30 {
+                let instance = try await fixture.start("serve-\(attempt)")
+                try await Task.sleep(for: .microseconds(400 * attempt))
+                let stopped = await fixture.stop(instance, within: .seconds(5))
+                #expect(stopped, "attempt \(attempt): the stop still waited after 5 s")
+                if !stopped { return }
+            }
         }
     }
 
