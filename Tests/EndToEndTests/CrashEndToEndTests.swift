@@ -51,7 +51,9 @@ struct CrashEndToEndTests {
         let seconds = Date().timeIntervalSince(killedAt)
         let screen = try t.screen()
         #expect(exit == "\(128 + signal)", "died of the signal; screen:\n\(screen)")
-        #expect(seconds < 5, "gone \(seconds) s after the signal; screen:\n\(screen)")
+        // Not waiting on the operator: Swift's interactive backtracer would hold it 30 s. Writing
+        // the symbolicated backtrace takes ~5 s on a busy 2-core machine, so the bound is wide.
+        #expect(seconds < 15, "gone \(seconds) s after the signal; screen:\n\(screen)")
         #expect(try await t.waitForFile("stty.after") == t.file("stty.before"), "terminal settings as before")
         #expect(!screen.contains("Press space"), "\(screen)")
 
