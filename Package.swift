@@ -212,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "ClusterPoolTests",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "TLSHarness",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "TLSHarness", "TLSSupport",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -18,6 +18,18 @@ public struct PeerCertificate: Sendable, Equatable {
         self.notValidAfter = notValidAfter
     }
 
+    /// Where a moment falls in the certificate's validity: what tells an expired or not yet
+    /// valid certificate from one of an unknown CA when a verification failed.
+    public enum Validity: Sendable, Equatable {
+        case expired, notYetValid, current
+    }
+
+    public func validity(at now: Double) -> Validity {
+        if now > notValidAfter { return .expired }
+        if now < notValidBefore { return .notYetValid }
+        return .current
+    }
+
     /// Whole days until it expires (negative once it has), rounded down as `openssl` users count.
     public func daysLeft(at now: Double) -> Int {
         let days = ((notValidAfter - now) / 86_400).rounded(.down)

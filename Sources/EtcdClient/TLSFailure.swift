@@ -1,6 +1,5 @@
 import ClusterModel
 import Foundation
-import NIOSSL
 import TLSSupport
 
 /// A TLS failure between this client and an etcd endpoint, as swift-nio-ssl reports it: BoringSSL
@@ -18,42 +17,29 @@ enum TLSFailure: Equatable {
     /// An `https://` endpoint answers in plain HTTP.
     case plaintextServer
     /// etcd sent an alert about our client certificate, or its absence (`--client-cert-auth`).
-    case clientCertificateRefused(alert: String)
+    case clientCertificateRefused(alert: TLSReason.Alert)
     /// etcd does not speak TLS 1.2 or later.
     case versionRefused
 
-    /// BoringSSL's alert reasons that mean the server did not take our certificate (a TLS 1.3
-    /// server says CERTIFICATE_REQUIRED when none came; a TLS 1.2 one has only the others).
-    static let clientCertificateAlerts = [
-        "TLSV1_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_BAD_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-        "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_CERTIFICATE_EXPIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE",
-    ]
-
-    /// What `error` (from AsyncHTTPClient or swift-nio-ssl) means; nil when it is not a TLS failure.
+    /// What `error` (from AsyncHTTPClient or swift-nio-ssl) means; nil when it is not a TLS
+    /// failure, or one that says nothing certain about the configuration.
     init?(_ error: any Error) {
-        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
-            self = .hostnameMismatch
-            return
-        }
-        guard error is NIOSSLError || error is BoringSSLError else { return nil }
-        let text = String(describing: error)
-        if text.contains("CERTIFICATE_VERIFY_FAILED") {
-            self = .verificationFailed
-        } else if text.contains("WRONG_VERSION_NUMBER") {
-            self = .plaintextServer
-        } else if let alert = Self.clientCertificateAlerts.first(where: text.contains) {
-            self = .clientCertificateRefused(alert: alert)
-        } else if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("TLSV1_ALERT_PROTOCOL_VERSION") {
-            self = .versionRefused
-        } else {
-            return nil
+        switch TLSReason(error) {
+        case .hostnameMismatch: self = .hostnameMismatch
+        case .certificateNotVerified: self = .verificationFailed
+        case .notTLS: self = .plaintextServer
+        // TLS 1.3 says CERTIFICATE_REQUIRED when no client certificate came; TLS 1.2 has only
+        // the others, HANDSHAKE_FAILURE among them.
+        case let .peerAlert(alert): self = .clientCertificateRefused(alert: alert)
+        case .version: self = .versionRefused
+        case nil, .peerSentNoCertificate, .noSharedCipher, .closedDuringHandshake, .other: return nil
         }
     }
 
     /// The peer closed in the middle of the handshake: what a plain etcd does with a TLS hello
     /// (and a TLS server that gave up), told apart by asking it in plain HTTP.
     static func closedDuringHandshake(_ error: any Error) -> Bool {
-        (error is NIOSSLError || error is BoringSSLError) && String(describing: error).contains("EOF during handshake")
+        TLSReason(error) == .closedDuringHandshake
     }
 
     /// Whether the failure is about etcd's certificate, so that seeing it explains the failure.
@@ -68,13 +54,11 @@ enum TLSFailure: Equatable {
                 return "its TLS certificate did not verify against \(tls.trustSource) (an unknown CA, expired or not yet valid)"
             }
             let named = "its TLS certificate (\(certificate.subject))"
-            if now > certificate.notValidAfter {
-                return "\(named) expired at \(RFC3339.string(fromUnixSeconds: certificate.notValidAfter))"
+            switch certificate.validity(at: now) {
+            case .expired: return "\(named) expired at \(RFC3339.string(fromUnixSeconds: certificate.notValidAfter))"
+            case .notYetValid: return "\(named) is not valid before \(RFC3339.string(fromUnixSeconds: certificate.notValidBefore))"
+            case .current: return "\(named) is issued by \(certificate.issuer), which is not a CA of \(tls.trustSource)"
             }
-            if now < certificate.notValidBefore {
-                return "\(named) is not valid before \(RFC3339.string(fromUnixSeconds: certificate.notValidBefore))"
-            }
-            return "\(named) is issued by \(certificate.issuer), which is not a CA of \(tls.trustSource)"
         case .hostnameMismatch:
             guard let certificate else { return "its TLS certificate is not for \(EtcdText.clean(endpoint.host))" }
             let names = certificate.alternativeNames.isEmpty ? "no alternative names" : certificate.alternativeNames.joined(separator: ", ")
@@ -85,7 +69,7 @@ enum TLSFailure: Equatable {
             guard let identity = tls.clientIdentity else {
                 return "it wants a TLS client certificate (etcd --client-cert-auth) and none is configured: set tls_cert_file and tls_key_file"
             }
-            return "it refused the TLS client certificate of \(identity) (\(Self.words(alert)))"
+            return "it refused the TLS client certificate of \(identity) (\(Self.refusal(alert)))"
         case .versionRefused:
             return "it does not speak TLS 1.2 or later"
         }
@@ -100,10 +84,10 @@ enum TLSFailure: Equatable {
         String(endpoint.url.drop { $0 != "/" }.dropFirst(2))
     }
 
-    private static func words(_ alert: String) -> String {
+    private static func refusal(_ alert: TLSReason.Alert) -> String {
         switch alert {
-        case "TLSV1_ALERT_UNKNOWN_CA": "its CA is not one etcd trusts (--trusted-ca-file)"
-        case "SSLV3_ALERT_CERTIFICATE_EXPIRED": "it has expired"
+        case .unknownCA: "its CA is not one etcd trusts (--trusted-ca-file)"
+        case .certificateExpired: "it has expired"
         default: "etcd found it bad: signed by a CA not in its --trusted-ca-file, expired, or not for client authentication"
         }
     }

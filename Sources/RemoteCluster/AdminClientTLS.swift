@@ -49,30 +49,27 @@ public struct AdminClientTLS: Sendable, Equatable {
     /// A TLS failure of a connection to the daemon in an operator's words; nil when `error` is
     /// not one. Each is a matter of configuration on one side or the other: no retry fixes it.
     func problem(_ error: any Error) -> String? {
-        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
-            return "the daemon's certificate is not for the host attached to (\(error))"
-        }
         if let error = error as? HTTPClientError, error == .tlsHandshakeTimeout {
             return "the TLS handshake timed out (a plaintext endpoint, or not a thrifttop admin endpoint?)"
         }
-        guard error is NIOSSLError || error is BoringSSLError else { return nil }
-        let text = "\(error)"
-        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+        switch TLSReason(error) {
+        case .hostnameMismatch:
+            return "the daemon's certificate is not for the host attached to (\(error))"
+        case .certificateNotVerified:
             return "the daemon's certificate is not signed by \(trust), or it has expired or is not valid yet"
-        }
-        if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("PACKET_LENGTH_TOO_LONG") {
+        case .notTLS:
             return "the daemon does not answer in TLS: likely a mismatch (a plaintext admin endpoint takes http://)"
-        }
-        if text.contains("CERTIFICATE_REQUIRED") || text.contains("SSLV3_ALERT_HANDSHAKE_FAILURE") {
+        case .peerAlert(.certificateRequired), .peerAlert(.handshakeFailure):
             return certFile == nil
                 ? "the daemon refused the handshake: it requires a client certificate (give --cert-file and --key-file)"
-                : "the daemon refused the handshake (alert handshake failure)"
-        }
-        if text.contains("ALERT_UNKNOWN_CA") || text.contains("ALERT_BAD_CERTIFICATE") || text.contains("ALERT_CERTIFICATE_UNKNOWN")
-            || text.contains("ALERT_CERTIFICATE_EXPIRED") {
+                : "the daemon refused the handshake (\(TLSReason.Alert.handshakeFailure.words))"
+        case .peerAlert:
             return "the daemon refused the client certificate of --cert-file \(certFile ?? "-") (not signed by its tls_client_ca_file, or expired)"
+        case nil:
+            return nil
+        case .version, .noSharedCipher, .closedDuringHandshake, .peerSentNoCertificate, .other:
+            if case NIOSSLError.handshakeFailed = error { return "the TLS handshake failed: \(error)" }
+            return nil
         }
-        if case NIOSSLError.handshakeFailed = error { return "the TLS handshake failed: \(error)" }
-        return nil
     }
 }

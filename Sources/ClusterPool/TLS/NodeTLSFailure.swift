@@ -49,45 +49,68 @@ struct TLSHandshakeEvidence {
 }
 
 extension NodeTLSFailure {
-    /// Names the cause of a failed handshake from swift-nio-ssl's error (BoringSSL's reason
-    /// names), the certificate the server showed, and what came over the wire.
+    /// Names the cause of a failed handshake from swift-nio-ssl's error (`TLSReason`), the
+    /// certificate the server showed, and what came over the wire.
     static func classify(_ evidence: TLSHandshakeEvidence) -> NodeTLSFailure {
-        let text = String(describing: evidence.error)
-        let settings = evidence.settings
         if let failure = evidence.error as? NodeTLSFailure { return failure }
-        if let extra = evidence.error as? NIOSSLExtraError, extra == .failedToValidateHostname {
-            return hostnameMismatch(expected: evidence.expectedName, peer: evidence.peer.map(PeerCertificate.init), settings: settings)
+        let settings = evidence.settings
+        guard let reason = TLSReason(evidence.error) else {
+            if evidence.error is ChannelError { return closedDuringHandshake(evidence) }
+            return NodeTLSFailure(.other, String(String(describing: evidence.error).prefix(200)))
         }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+        switch reason {
+        case .hostnameMismatch:
+            return hostnameMismatch(expected: evidence.expectedName, peer: evidence.peer.map(PeerCertificate.init), settings: settings)
+        case .certificateNotVerified:
             guard let peer = evidence.peer.map(PeerCertificate.init) else {
                 return NodeTLSFailure(.unknownCA, "the server's certificate could not be verified against \(settings.trustDescription)")
             }
-            if evidence.now > peer.notValidAfter {
+            switch peer.validity(at: evidence.now) {
+            case .expired:
                 return NodeTLSFailure(.expired, "the server's certificate (\(peer.subject)) expired \(RFC3339.string(fromUnixSeconds: peer.notValidAfter))")
-            }
-            if evidence.now < peer.notValidBefore {
+            case .notYetValid:
                 return NodeTLSFailure(.notYetValid, "the server's certificate (\(peer.subject)) is valid only from \(RFC3339.string(fromUnixSeconds: peer.notValidBefore))")
+            case .current:
+                return NodeTLSFailure(.unknownCA, "the server's certificate (\(peer.subject)) is issued by \(peer.issuer), which is not in \(settings.trustDescription)")
             }
-            return NodeTLSFailure(.unknownCA, "the server's certificate (\(peer.subject)) is issued by \(peer.issuer), which is not in \(settings.trustDescription)")
-        }
-        if text.contains("CERTIFICATE_REQUIRED") || (evidence.certificateRequested && settings.certFile == nil && text.contains("HANDSHAKE_FAILURE")) {
-            return NodeTLSFailure(.clientCertificateWanted, "the server wants a client certificate: set tls_cert_file and tls_key_file")
-        }
-        for (alert, why) in [("ALERT_UNKNOWN_CA", "its CA is not one the server trusts"), ("ALERT_CERTIFICATE_EXPIRED", "the server says it expired"),
-                             ("ALERT_BAD_CERTIFICATE", "the server calls it bad"), ("ALERT_CERTIFICATE_UNKNOWN", "the server does not accept it"),
-                             ("ALERT_ACCESS_DENIED", "the server denies it access")] where text.contains(alert) {
-            return NodeTLSFailure(.clientCertificateRefused, "the server refused our client certificate \(settings.certFile ?? ""): \(why)")
-        }
-        if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("ALERT_PROTOCOL_VERSION") {
+        case .peerAlert(.certificateRequired):
+            return clientCertificateWanted
+        case .peerAlert(.handshakeFailure):
+            // TLS 1.2's catch-all: a client certificate wanted only if the server asked for one.
+            if evidence.certificateRequested && settings.certFile == nil { return clientCertificateWanted }
+            return NodeTLSFailure(.other, "the server refused the handshake (\(TLSReason.Alert.handshakeFailure.words))")
+        case let .peerAlert(alert):
+            return NodeTLSFailure(.clientCertificateRefused, "the server refused our client certificate \(settings.certFile ?? ""): \(refusal(alert))")
+        case .version:
             return NodeTLSFailure(.versionMismatch, "the server and tls_min_version = \"\(settings.minimumVersion.rawValue)\" share no TLS version")
-        }
-        if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") {
+        case .notTLS:
             return NodeTLSFailure(.plaintextServer, "the server answered \(hex(evidence.firstBytes)), which is not TLS: likely a plaintext server on a TLS node (tls = true)")
-        }
-        if text.contains("EOF during handshake") || text.contains("eofDuringHandshake") || evidence.error is ChannelError {
+        case .closedDuringHandshake:
             return closedDuringHandshake(evidence)
+        case .noSharedCipher:
+            return NodeTLSFailure(.other, "the server and this client share no cipher")
+        case .peerSentNoCertificate:
+            // A server's own reading; a client does not meet it.
+            return NodeTLSFailure(.other, "PEER_DID_NOT_RETURN_A_CERTIFICATE")
+        case let .other(names):
+            return NodeTLSFailure(.other, names.first ?? String(String(describing: evidence.error).prefix(200)))
         }
-        return NodeTLSFailure(.other, reason(text))
+    }
+
+    private static let clientCertificateWanted = NodeTLSFailure(.clientCertificateWanted, "the server wants a client certificate: set tls_cert_file and tls_key_file")
+
+    /// What the server's alert says of our client certificate.
+    private static func refusal(_ alert: TLSReason.Alert) -> String {
+        switch alert {
+        case .unknownCA: "its CA is not one the server trusts"
+        case .certificateExpired: "the server says it expired"
+        case .badCertificate: "the server calls it bad"
+        case .certificateUnknown: "the server does not accept it"
+        case .accessDenied: "the server denies it access"
+        case .certificateRevoked: "the server says it is revoked"
+        case .unsupportedCertificate: "the server does not support its kind"
+        case .certificateRequired, .handshakeFailure: alert.words
+        }
     }
 
     static func hostnameMismatch(expected: String, peer: PeerCertificate?, settings: NodeTLSSettings) -> NodeTLSFailure {
@@ -113,15 +136,6 @@ extension NodeTLSFailure {
             return NodeTLSFailure(.handshakeTimeout, "no TLS reply within \(ms) ms: likely a plaintext server on a TLS node (tls = true), or a hung server")
         }
         return NodeTLSFailure(.handshakeTimeout, "the handshake did not finish within \(ms) ms")
-    }
-
-    /// BoringSSL's reason name out of its error stack, e.g. `NO_SHARED_CIPHER`.
-    private static func reason(_ text: String) -> String {
-        if let range = text.range(of: "OPENSSL_internal:") {
-            let rest = text[range.upperBound...]
-            return String(rest.prefix { $0 != " " && $0 != "," && $0 != "]" && $0 != ")" })
-        }
-        return String(text.prefix(200))
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {
