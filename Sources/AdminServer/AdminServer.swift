@@ -71,7 +71,7 @@ public final class AdminServer: Sendable {
                     + (settings.readOnlyTokenFile.map { try AdminTokens.load($0, readOnly: true) } ?? [])
                 if let files = settings.tls {
                     do {
-                        tls = try await AdminTLS.load(files)
+                        tls = try await ReloadableTLSContext.load(files)
                     } catch {
                         throw AdminStartError(where: address.description, reason: "\(error)")
                     }

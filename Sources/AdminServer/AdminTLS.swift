@@ -1,8 +1,6 @@
 import ClusterModel
 import ClusterPool
 import NIOCore
-import NIOPosix
-import NIOSSL
 import TLSSupport
 
 /// TLS on the admin endpoint's TCP side. A plain HTTP client (`http://` to it) gets a 400 that
@@ -15,15 +13,11 @@ enum AdminTLS {
     static func addHandlers(to channel: any Channel, tls: ReloadableTLSContext, pool: ClusterPool) throws {
         let local = NodeAddress(channel.localAddress)?.description ?? "?"
         let peer = NodeAddress(channel.remoteAddress)?.description ?? "?"
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(TLSSniffHandler(expectingTLS: true, matched: { context in
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current), position: .after(context.handler))
-        }, mismatched: { context, _ in
+        try tls.addServerHandlers(to: channel, handshakeTimeout: handshakeTimeout, plaintextClient: { context in
             context.writeAndFlush(NIOAny(plaintextAnswer(allocator: context.channel.allocator))).whenComplete { [channel = context.channel] _ in
                 channel.close(promise: nil)
             }
-        }))
-        try sync.addHandler(TLSHandshakeGuard(timeout: handshakeTimeout) { failure in
+        }, handshakeFailed: { failure in
             pool.logEvent(.warning, .connection, "admin endpoint \(local): TLS handshake with \(peer) failed: \(failure.text)")
         })
     }
@@ -33,11 +27,6 @@ enum AdminTLS {
         let body = #"{"error":"this admin endpoint speaks TLS: use https:// (plain http:// here is likely a mismatch)"}"#
         return allocator.buffer(string: "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + body)
-    }
-
-    /// Reads the files into a context, on NIO's thread pool (disk I/O stays off the loops).
-    static func load(_ files: ServerTLSFiles) async throws -> ReloadableTLSContext {
-        try await NIOThreadPool.singleton.runIfActive { try ReloadableTLSContext(files: files) }
     }
 }
 
@@ -49,7 +38,7 @@ extension AdminServer: ReloadParticipant {
     public func reload(_ config: ClusterConfig, into outcome: inout ReloadOutcome) async {
         guard let tls, let address = tcpAddress else { return }
         do {
-            try await NIOThreadPool.singleton.runIfActive { try tls.reload(tls.files) }
+            try await tls.reread(tls.files)
             outcome.tlsFilesReread.append("admin endpoint \(address)")
         } catch {
             outcome.notApplied.append("admin endpoint \(address): \(error); its certificate in force stays")

@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// A TLS server's files (a listener's or the admin endpoint's): its certificate and key, and the
@@ -51,5 +53,30 @@ public final class ReloadableTLSContext: Sendable {
     public func reload(_ files: ServerTLSFiles) throws {
         let context = try files.makeContext()
         state.withLockedValue { $0 = (files, context) }
+    }
+
+    /// Reads `files` into a context on NIO's thread pool: disk I/O stays off the event loops.
+    public static func load(_ files: ServerTLSFiles) async throws -> ReloadableTLSContext {
+        try await NIOThreadPool.singleton.runIfActive { try ReloadableTLSContext(files: files) }
+    }
+
+    /// `reload(files)` on NIO's thread pool, for the connections accepted from now on.
+    public func reread(_ files: ServerTLSFiles) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.reload(files) }
+    }
+
+    /// Adds the front of a new TLS server connection's pipeline, before what reads the
+    /// plaintext: a sniff of the first bytes (a plaintext client goes to `plaintextClient`,
+    /// which answers or reports it and closes), then — for a TLS client — a
+    /// `NIOSSLServerHandler` with the context in force at that moment and a guard that reports
+    /// a handshake failed or not finished within `handshakeTimeout` once, and closes.
+    public func addServerHandlers(to channel: any Channel, handshakeTimeout: TimeAmount,
+                                  plaintextClient: @escaping (ChannelHandlerContext) -> Void,
+                                  handshakeFailed: @escaping (TLSHandshakeFailure) -> Void) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(TLSSniffHandler(expectingTLS: true, matched: { context in
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: self.current), position: .after(context.handler))
+        }, mismatched: plaintextClient))
+        try sync.addHandler(TLSHandshakeGuard(timeout: handshakeTimeout, report: handshakeFailed))
     }
 }

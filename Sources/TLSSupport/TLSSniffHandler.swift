@@ -8,20 +8,21 @@ import NIOCore
 ///
 /// When the bytes are what the endpoint expects, `matched` runs (a TLS endpoint adds its
 /// `NIOSSLServerHandler` after this handler there), the bytes go on down the pipeline and this
-/// handler leaves it. Otherwise `mismatched` gets them (to report the mismatch and close) and
+/// handler leaves it. Otherwise `mismatched` runs (to report the mismatch and close) and
 /// nothing passes. Without this, BoringSSL would see a plaintext client as WRONG_VERSION_NUMBER,
-/// and a plaintext Thrift listener would read `16 03 01 …` as a frame of ~369 MB and wait.
+/// and a plaintext Thrift listener would call a ClientHello "not Thrift" or a frame too large,
+/// never naming TLS as the likely cause.
 public final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
 
     private let expectingTLS: Bool
     private let matched: (ChannelHandlerContext) throws -> Void
-    private let mismatched: (ChannelHandlerContext, ByteBuffer) -> Void
+    private let mismatched: (ChannelHandlerContext) -> Void
     private var decided = false
 
     public init(expectingTLS: Bool, matched: @escaping (ChannelHandlerContext) throws -> Void = { _ in },
-                mismatched: @escaping (ChannelHandlerContext, ByteBuffer) -> Void) {
+                mismatched: @escaping (ChannelHandlerContext) -> Void) {
         self.expectingTLS = expectingTLS
         self.matched = matched
         self.mismatched = mismatched
@@ -35,7 +36,7 @@ public final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandl
         decided = true
         let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
         guard TLSRecordSniff.isTLSHandshake(first, second) == expectingTLS else {
-            mismatched(context, buffer)
+            mismatched(context)
             return
         }
         do {

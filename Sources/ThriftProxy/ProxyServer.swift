@@ -50,7 +50,9 @@ public final class ProxyServer: Sendable {
     public static func start(pool: ClusterPool, listeners: [ListenerConfig], limits: ThriftLimits = .default) async throws -> ProxyServer {
         var bound: [Listener] = []
         do {
-            for config in listeners { bound.append(try await bind(config, pool: pool, limits: limits)) }
+            for config in listeners {
+                bound.append(try await bind(config, tls: try await loadTLS(config), pool: pool, limits: limits))
+            }
         } catch {
             for listener in bound { try? await listener.server.close() }
             throw error
@@ -58,15 +60,18 @@ public final class ProxyServer: Sendable {
         return ProxyServer(pool: pool, limits: limits, listeners: bound)
     }
 
-    private static func bind(_ config: ListenerConfig, pool: ClusterPool, limits: ThriftLimits) async throws -> Listener {
-        var tls: ReloadableTLSContext?
-        if let files = config.tls {
-            do {
-                tls = try await ListenerTLS.load(files)
-            } catch {
-                throw ProxyStartError(address: config.address.description, reason: "\(error)")
-            }
+    /// A listener's certificate and key read (off the loop), before anything binds or closes:
+    /// a file that cannot be used is named with the listener's address.
+    private static func loadTLS(_ config: ListenerConfig) async throws -> ReloadableTLSContext? {
+        guard let files = config.tls else { return nil }
+        do {
+            return try await ReloadableTLSContext.load(files)
+        } catch {
+            throw ProxyStartError(address: config.address.description, reason: "\(error)")
         }
+    }
+
+    private static func bind(_ config: ListenerConfig, tls: ReloadableTLSContext?, pool: ClusterPool, limits: ThriftLimits) async throws -> Listener {
         let state = try await pool.eventLoop.submit {
             NIOLoopBound(ListenerState(pool: pool, config: config), eventLoop: pool.eventLoop)
         }.get()
@@ -149,15 +154,25 @@ extension ProxyServer: ReloadParticipant {
     /// flight are answered (cut off after `[proxy] shutdown_grace_s`). Unchanged ones are
     /// untouched, but a TLS listener reads its certificate and key again (at new paths, if the
     /// config names others): connections accepted from now on get them, open ones keep theirs.
-    /// A file that fails to read leaves the old ones in force and is named in the outcome.
+    /// A file that fails to read is named in the outcome and changes nothing: a kept listener
+    /// keeps its certificate, and a listener whose new settings need it goes on as it was.
     public func reload(_ config: ClusterConfig, into outcome: inout ReloadOutcome) async {
-        let current = listeners.withLock { $0 }
-        var kept: [Listener] = []
-        for listener in current {
-            if config.listeners.contains(where: { Self.keeps(listener.config, as: $0) }) {
-                kept.append(listener)
-                continue
+        var (plan, unmatched) = Self.match(config.listeners, to: listeners.withLock { $0 })
+        // New certificates are read before anything closes, so that one that cannot be read
+        // leaves the listener it would have replaced (on the same address) running.
+        var contexts: [Int: ReloadableTLSContext?] = [:]
+        for (index, step) in plan.enumerated() where step.running == nil {
+            do {
+                contexts[index] = try await Self.loadTLS(step.wanted)
+            } catch {
+                outcome.notApplied.append("\(error)")
+                if let old = unmatched.firstIndex(where: { $0.config.address == step.wanted.address }) {
+                    plan[index].running = unmatched.remove(at: old)
+                    outcome.notApplied[outcome.notApplied.count - 1] += "; it goes on with the settings in force"
+                }
             }
+        }
+        for listener in unmatched {
             // Closed before the new ones bind: a listener whose settings changed keeps its port.
             try? await listener.server.close()
             retire(listener.state, grace: config.proxy.shutdownGrace)
@@ -165,17 +180,17 @@ extension ProxyServer: ReloadParticipant {
             pool.logEvent(.info, .proxy, "stopped listening on \(listener.address) (reload)")
         }
         var next: [Listener] = []
-        for wanted in config.listeners {
-            // Each kept listener stands for one entry (two alike on port 0 are two listeners).
-            if let index = kept.firstIndex(where: { $0.config == wanted }) ?? kept.firstIndex(where: { Self.keeps($0.config, as: wanted) }) {
-                var listener = kept.remove(at: index)
-                listener.config = wanted
-                await rereadTLS(of: listener, into: &outcome)
+        for (index, step) in plan.enumerated() {
+            if var listener = step.running {
+                if Self.keeps(listener.config, as: step.wanted), await rereadTLS(of: listener, files: step.wanted.tls, into: &outcome) {
+                    listener.config = step.wanted
+                }
                 next.append(listener)
                 continue
             }
+            guard let tls = contexts[index] else { continue }
             do {
-                let listener = try await Self.bind(wanted, pool: pool, limits: limits)
+                let listener = try await Self.bind(step.wanted, tls: tls, pool: pool, limits: limits)
                 next.append(listener)
                 outcome.listenersAdded.append(listener.address.description)
                 pool.logEvent(.info, .proxy, "listening on \(listener.address) (reload)")
@@ -185,6 +200,20 @@ extension ProxyServer: ReloadParticipant {
         }
         listeners.withLock { $0 = next }
         await pool.setListeners(next.map(\.address.description))
+    }
+
+    /// Pairs each wanted entry with the running listener that takes it as it is, an identical
+    /// one first (two alike on port 0 are two listeners), else one that differs only in its TLS
+    /// paths; what is left of the running ones is to close.
+    private static func match(_ wanted: [ListenerConfig], to running: [Listener]) -> (plan: [(wanted: ListenerConfig, running: Listener?)], unmatched: [Listener]) {
+        var left = running
+        var plan: [(wanted: ListenerConfig, running: Listener?)] = wanted.map { entry in
+            (entry, left.firstIndex { $0.config == entry }.map { left.remove(at: $0) })
+        }
+        for index in plan.indices where plan[index].running == nil {
+            plan[index].running = left.firstIndex { keeps($0.config, as: plan[index].wanted) }.map { left.remove(at: $0) }
+        }
+        return (plan, left)
     }
 
     /// Whether a bound listener takes `wanted` as it is: the same settings but perhaps the paths
@@ -197,13 +226,17 @@ extension ProxyServer: ReloadParticipant {
         return running == wanted
     }
 
-    private func rereadTLS(of listener: Listener, into outcome: inout ReloadOutcome) async {
-        guard let tls = listener.tls, let files = listener.config.tls else { return }
+    /// Reads a kept TLS listener's files again, at `files` (its paths in the new config);
+    /// whether they are in force now.
+    private func rereadTLS(of listener: Listener, files: ServerTLSFiles?, into outcome: inout ReloadOutcome) async -> Bool {
+        guard let tls = listener.tls, let files else { return true }
         do {
-            try await ListenerTLS.reread(tls, files)
+            try await tls.reread(files)
             outcome.tlsFilesReread.append("listener \(listener.address)")
+            return true
         } catch {
             outcome.notApplied.append("listener \(listener.address): \(error); its certificate in force stays")
+            return false
         }
     }
 

@@ -226,6 +226,34 @@ struct ListenerTLSTests {
         }
     }
 
+    /// New settings bind a listener anew; when its new certificate cannot be read, the one
+    /// running goes on as it was instead of leaving the address with no listener.
+    @Test func aListenerWhoseNewSettingsComeWithUnreadableFilesGoesOnAsItWas() async throws {
+        let certs = try TestCertificates()
+        try await Self.run(tls: ServerTLSFiles(certFile: certs.cert("server"), keyFile: certs.key("server"))) { proxy in
+            let missing = certs.folder.appendingPathComponent("missing.pem").path
+            var changed = proxy.pool.config
+            changed.listeners[0].idleTimeout = .seconds(77)
+            changed.listeners[0].tls?.certFile = missing
+            let failed = await proxy.pool.reload(changed, also: [proxy.proxy])
+            #expect(failed.isDone && failed.listenersRemoved.isEmpty && failed.listenersAdded.isEmpty, "\(failed)")
+            #expect(failed.notApplied == ["cannot listen on 127.0.0.1:0: tls_cert_file \(missing): no such file; it goes on with the settings in force"],
+                    "\(failed)")
+            #expect(proxy.proxy.boundAddresses.map(\.port) == [proxy.port])
+            #expect(try await ServedCertificate.pem(port: proxy.port, ca: certs.ca) == ServedCertificate.pem(file: certs.cert("server")))
+            let result = try await pythonProxyClient(port: proxy.port, ["--tls-ca", certs.ca, "basic"])
+            #expect((result["echo"] as? [String: Any])?["ok"] as? String == "hello")
+
+            // With files that read, the new settings take its place.
+            changed.listeners[0].tls?.certFile = certs.cert("soon")
+            changed.listeners[0].tls?.keyFile = certs.key("soon")
+            let applied = await proxy.pool.reload(changed, also: [proxy.proxy])
+            #expect(applied.notApplied.isEmpty && applied.listenersRemoved == ["127.0.0.1:\(proxy.port)"] && applied.listenersAdded.count == 1, "\(applied)")
+            let port = try #require(proxy.proxy.boundAddresses.first?.port)
+            #expect(try await ServedCertificate.pem(port: port, ca: certs.ca) == ServedCertificate.pem(file: certs.cert("soon")))
+        }
+    }
+
     @Test func aListenerWhoseFilesCannotBeUsedStopsTheStartNamingTheFile() async throws {
         let certs = try TestCertificates()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
