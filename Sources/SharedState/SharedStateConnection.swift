@@ -92,6 +92,7 @@ extension SharedStateConnection: ReloadParticipant {
             if client.replaceTLS(try await StateTLS.load(state)) {
                 pool.logEvent(.notice, .config, "[state] TLS files read again: new connections to etcd use them")
             }
+            outcome.tlsFilesReread.append("[state] etcd")
         } catch {
             outcome.notApplied.append("\(error) (connections to etcd keep the certificates read before)")
         }

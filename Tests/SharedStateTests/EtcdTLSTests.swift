@@ -201,15 +201,17 @@ struct StateOverTLSTests {
                 return (outcome, try await a.pool.currentSnapshot().events.filter { $0.id > before }.map(\.message))
             }
 
-            // The same contents: nothing to say.
+            // The same contents: read, in the outcome, but no event.
             var (outcome, events) = try await reload()
             #expect(outcome.isDone && outcome.notApplied.isEmpty && !events.contains(readAgain), "\(outcome.message) \(events)")
+            #expect(outcome.tlsFilesReread == ["[state] etcd"], "\(outcome.message)")
 
             // A file that is not PEM: named, and the certificate read before stays in use.
             try "not a certificate\n".write(toFile: cert, atomically: true, encoding: .utf8)
             (outcome, _) = try await reload()
             #expect(outcome.notApplied.contains { $0.hasPrefix("[state] tls_cert_file \(cert): is not a PEM certificate file") }, "\(outcome.message)")
             #expect(outcome.message.contains("connections to etcd keep the certificates read before"))
+            #expect(outcome.tlsFilesReread.isEmpty, "\(outcome.message)")
             #expect(await a.execute(.drain(node: "one")).isDone)
 
             // A certificate etcd does not trust: read, in force for the next connection, refused.
