@@ -112,9 +112,13 @@ final class PoolCore {
          Dictionary(grouping: nodes.indices.filter { nodes[$0].group != nil }) { nodes[$0].group! })
     }
 
-    /// Connects over TCP with the node's protocol, transport and connect timeout.
+    /// Connects over TCP with the node's protocol, transport and connect timeout. A TLS node
+    /// without its TLS client fails rather than connect in plaintext.
     static let tcpConnector: Connector = { node, tls, loop in
-        ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: node.settings.protocolKind,
+        if node.settings.tls != nil && tls == nil {
+            return loop.makeFailedFuture(NodeTLSFailure(.other, "no TLS client was made for this node's settings; not connecting in plaintext"))
+        }
+        return ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: node.settings.protocolKind,
                                  transport: node.settings.transport, connectTimeout: node.settings.connectTimeout, tls: tls, group: loop)
     }
 

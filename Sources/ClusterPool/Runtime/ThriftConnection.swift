@@ -74,14 +74,21 @@ public final class ThriftConnection: Sendable {
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
             .connect(host: host, port: port)
             .flatMap { channel in
-                guard let tls else {
-                    return channel.eventLoop.makeCompletedFuture {
+                let connection: EventLoopFuture<ThriftConnection>
+                if let tls {
+                    connection = handshake(channel, host: host, tls: tls, timeout: connectTimeout).flatMapThrowing { session in
+                        let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+                        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler, tls: session)
+                    }
+                } else {
+                    connection = channel.eventLoop.makeCompletedFuture {
                         try attach(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
                     }
                 }
-                return handshake(channel, host: host, tls: tls, timeout: connectTimeout).flatMapThrowing { session in
-                    let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
-                    return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler, tls: session)
+                // No connection to hand back: none left open either.
+                return connection.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
                 }
             }
     }
