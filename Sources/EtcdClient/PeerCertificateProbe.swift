@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import TLSSupport
 
 /// The certificate an endpoint shows in a TLS handshake that checks nothing: what explains a
 /// failed verification (expired, not yet valid, unknown CA, another name), which BoringSSL
@@ -82,13 +83,3 @@ private final class PeerCertificateCatcher: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension PeerCertificateCatcher: Sendable {}
-
-/// Whether a host is an IP literal: swift-nio-ssl refuses one as SNI, and checks it against the
-/// certificate's IP alternative names instead (as AsyncHTTPClient does for a URL's host).
-enum IPAddressText {
-    static func isIPAddress(_ host: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
-}

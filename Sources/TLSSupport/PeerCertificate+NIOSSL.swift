@@ -7,9 +7,15 @@ extension PeerCertificate {
     public init(_ certificate: NIOSSLCertificate) {
         self.init(subject: Self.distinguishedName(certificate.subjectName),
                   issuer: Self.distinguishedName(certificate.issuerName),
-                  alternativeNames: certificate._subjectAlternativeNames().compactMap(Self.alternativeName),
+                  alternativeNames: Self.alternativeNames(of: certificate),
                   notValidBefore: Double(certificate.notValidBefore),
                   notValidAfter: Double(certificate.notValidAfter))
+    }
+
+    /// Every alternative name of `certificate` (`DNS:…`, `IP:…`), uncut and uncleaned: what a
+    /// name check reads (the certificate's `alternativeNames` keep the first 64, for display).
+    public static func alternativeNames(of certificate: NIOSSLCertificate) -> [String] {
+        certificate._subjectAlternativeNames().compactMap(alternativeName)
     }
 
     static func distinguishedName(_ names: [SSLCertificateName]) -> String {

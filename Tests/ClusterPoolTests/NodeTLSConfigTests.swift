@@ -78,6 +78,7 @@ struct NodeTLSConfigTests {
         ("tls_ca_file = \"ca.pem\"", "c.toml:4: node[0].tls_ca_file: is for a TLS node: add tls = true (here or in [defaults])"),
         ("tls = true\ntls_server_name = \"10.0.0.1\"", "c.toml:5: node[0].tls_server_name: 10.0.0.1 is an IP address: leave tls_server_name out and an IP address in `address` is checked against the certificate's IP SANs"),
         ("tls = true\ntls_server_name = \"bad name\"", "c.toml:5: node[0].tls_server_name: must be a DNS name (letters, digits, - and .) (got \"bad name\")"),
+        ("tls = true\ntls_server_name = \"*.internal\"", "c.toml:5: node[0].tls_server_name: must be a DNS name (letters, digits, - and .) (got \"*.internal\")"),
         ("tls = true\ntls_cert_warn_days = -1", "c.toml:5: node[0].tls_cert_warn_days: must be from 0 to 3650 (got -1)"),
         ("tls = \"yes\"", "c.toml:4: node[0].tls: must be true or false"),
     ])

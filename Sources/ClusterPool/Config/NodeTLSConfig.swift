@@ -1,5 +1,6 @@
 import ConfigFormat
 import Foundation
+import TLSSupport
 
 /// A node's TLS (`tls = true` and the `tls_*` keys, per node or in `[defaults]`): how the pool's
 /// heartbeats and calls reach a server that speaks Thrift over TLS. Verified by default.
@@ -31,13 +32,7 @@ public struct NodeTLSSettings: Sendable, Hashable {
     /// The name to send as SNI and check, for a node at `host`: nil for an IP address.
     public func expectedName(host: String) -> String? {
         if let serverName { return serverName }
-        return Self.isIPAddress(host) ? nil : host
-    }
-
-    static func isIPAddress(_ text: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+        return IPAddressText.isIPAddress(host) ? nil : host
     }
 }
 
@@ -56,10 +51,10 @@ extension ClusterConfig {
         if let path = try table.string("tls_cert_file") { s.certFile = try nonEmpty(table, "tls_cert_file", path) }
         if let path = try table.string("tls_key_file") { s.keyFile = try nonEmpty(table, "tls_key_file", path) }
         if let name = try table.string("tls_server_name") {
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.*".contains($0)) }) else {
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }) else {
                 throw table.error("tls_server_name", "must be a DNS name (letters, digits, - and .) (got \"\(name)\")")
             }
-            guard !NodeTLSSettings.isIPAddress(name) else {
+            guard !IPAddressText.isIPAddress(name) else {
                 throw table.error("tls_server_name", "\(name) is an IP address: leave tls_server_name out and an IP address in `address` is checked against the certificate's IP SANs")
             }
             s.serverName = name

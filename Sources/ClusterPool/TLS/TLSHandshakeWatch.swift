@@ -63,8 +63,10 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event, !done {
-            let certificate = ssl.peerCertificate.map(PeerCertificate.init)
-            if let dnsName, !client.settings.insecureSkipVerify, let certificate, !DNSName.certificate(certificate, matches: dnsName) {
+            let peer = ssl.peerCertificate
+            let certificate = peer.map(PeerCertificate.init)
+            if let dnsName, !client.settings.insecureSkipVerify, let peer, let certificate,
+               !DNSName.certificate(alternativeNames: PeerCertificate.alternativeNames(of: peer), subject: certificate.subject, matches: dnsName) {
                 fail(context, NodeTLSFailure.hostnameMismatch(expected: dnsName, peer: certificate, settings: client.settings))
                 return
             }
@@ -119,10 +121,11 @@ final class TLSHandshakeWatch: ChannelInboundHandler, RemovableChannelHandler {
 /// name was asked for; a node with `tls_server_name` must show that name, so this check runs
 /// after its own.
 enum DNSName {
-    static func certificate(_ certificate: PeerCertificate, matches name: String) -> Bool {
-        let dnsNames = certificate.alternativeNames.filter { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
-        if certificate.alternativeNames.isEmpty {
-            let commonName = certificate.subject.split(separator: ",").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("CN=") }
+    /// `alternativeNames` as `PeerCertificate.alternativeNames(of:)` gives them, all of them.
+    static func certificate(alternativeNames: [String], subject: String, matches name: String) -> Bool {
+        let dnsNames = alternativeNames.filter { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
+        if alternativeNames.isEmpty {
+            let commonName = subject.split(separator: ",").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("CN=") }
             return commonName.map { matches(pattern: String($0.trimmingCharacters(in: .whitespaces).dropFirst(3)), name) } ?? false
         }
         return dnsNames.contains { matches(pattern: $0, name) }
@@ -136,3 +139,9 @@ enum DNSName {
         return name[dot...] == pattern.dropFirst()
     }
 }
+
+@available(*, unavailable)
+extension TLSBytesSeen: Sendable {}
+
+@available(*, unavailable)
+extension TLSHandshakeWatch: Sendable {}
