@@ -28,8 +28,14 @@ struct BenchServersCommand: AsyncParsableCommand {
     @Option(help: "The certificate's PEM private key.")
     var tlsKey: String?
 
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together (a certificate and its private key, PEM)")
+        }
+    }
+
     func run() async throws {
-        let tls = try tlsCert.map { try ServerTLSFiles(certFile: $0, keyFile: tlsKey ?? "").makeContext() }
+        let tls = try tlsCert.flatMap { cert in try tlsKey.map { try ServerTLSFiles(certFile: cert, keyFile: $0).makeContext() } }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let servers = (0..<listeners).map { DemoServer(spec: DemoNodeSpec(name: "bench-\($0)"), group: group, tls: tls) }
         let stop = StopSignal()

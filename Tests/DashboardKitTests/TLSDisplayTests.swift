@@ -59,7 +59,7 @@ struct TLSDisplayTests {
     @Test func theDetailShowsThePeerCertificate() {
         let snapshot = Self.snapshot
         let lines = NodeDetailWidget(node: snapshot.node(named: "beta-2")!, snapshot: snapshot, scroll: 0).lines(width: 120).map(\.text)
-        #expect(lines.contains("TLS          TLS 1.2 · cipher n/a"))
+        #expect(lines.contains("TLS          TLS 1.2"))
         #expect(lines.contains("Certificate  CN=localhost"))
         #expect(lines.contains("  SANs       DNS:localhost, IP:127.0.0.1"))
         #expect(lines.contains("  issuer     CN=thrifttop test CA"))
@@ -67,7 +67,7 @@ struct TLSDisplayTests {
         let expired = NodeDetailWidget(node: snapshot.node(named: "gamma-3")!, snapshot: snapshot, scroll: 0).lines(width: 120).map(\.text)
         #expect(expired.contains { $0.contains("expired 2 days ago") })
         let unchecked = NodeDetailWidget(node: snapshot.node(named: "delta-4")!, snapshot: snapshot, scroll: 0).lines(width: 120).map(\.text)
-        #expect(unchecked.contains("TLS          TLS 1.3 · cipher n/a · ⚠ certificate NOT verified (tls_insecure_skip_verify)"))
+        #expect(unchecked.contains("TLS          TLS 1.3 · ⚠ certificate NOT verified (tls_insecure_skip_verify)"))
         let plain = NodeDetailWidget(node: snapshot.node(named: "epsilon-5")!, snapshot: snapshot, scroll: 0).lines(width: 120).map(\.text)
         #expect(!plain.contains { $0.hasPrefix("TLS ") })
     }

@@ -95,7 +95,8 @@ struct NodeDetailWidget {
     /// operator three commands to find.
     private var tlsLines: [Line] {
         guard let tls = node.tls else { return [] }
-        var head = [Span(tls.version ?? "no handshake yet", tls.version == nil ? .dim : .text), Span(" · cipher n/a", .dim)]
+        // No cipher: swift-nio-ssl does not say which one was negotiated.
+        var head = [Span(tls.version ?? "no handshake yet", tls.version == nil ? .dim : .text)]
         if tls.insecureSkipVerify { head.append(Span(" · ⚠ certificate NOT verified (tls_insecure_skip_verify)", .warning, bold: true)) }
         var lines = [field("TLS", head)]
         guard let certificate = tls.certificate else { return lines }
