@@ -215,6 +215,7 @@ let package = Package(
             dependencies: [
                 "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "TLSHarness", "TLSSupport",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
