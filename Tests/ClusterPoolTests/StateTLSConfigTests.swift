@@ -1,4 +1,4 @@
-import ClusterPool
+@testable import ClusterPool
 import Testing
 
 /// `[state]`'s TLS keys: https:// endpoints, a CA file, a client certificate with its key, and
@@ -68,8 +68,11 @@ import Testing
         let before = try ClusterConfig(parsing: https + "tls_ca_file = \"/a.pem\"", file: "c.toml")
         let same = try ClusterConfig(parsing: https + "tls_ca_file = \"/a.pem\"", file: "c.toml")
         let moved = try ClusterConfig(parsing: https + "tls_ca_file = \"/b.pem\"", file: "c.toml")
-        // Equal settings: a reload reads the same files again (their contents may be new).
-        #expect(before.state == same.state)
-        #expect(before.state != moved.state)
+        // The same paths: nothing to restart for (the reload reads the files again, as they may
+        // have been renewed). Other paths: a restart, and the paths in force stay.
+        #expect(PoolCore.inForce(before, same).notes.isEmpty)
+        let (applied, notes) = PoolCore.inForce(before, moved)
+        #expect(notes == ["[state] changed: needs a restart"])
+        #expect(applied.state.tlsCAFile == "/a.pem")
     }
 }

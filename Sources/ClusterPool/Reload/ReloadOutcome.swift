@@ -13,8 +13,10 @@ public struct ReloadOutcome: Sendable, Equatable {
     public var listenersAdded: [String] = []
     public var listenersRemoved: [String] = []
     /// What had its certificate and key files read again, in force now (`TLS nodes`,
-    /// `listener 127.0.0.1:9443`, `admin endpoint 0.0.0.0:9901`); one whose files failed to
-    /// read keeps the old ones and is in `notApplied`, naming the file.
+    /// `listener 127.0.0.1:9443`, `admin endpoint 0.0.0.0:9901`, `[state] etcd`). A listener,
+    /// the admin endpoint or `[state]` whose files fail to read keeps the old ones and is in
+    /// `notApplied`, naming the file; a node's file that fails to read refuses the whole reload,
+    /// as any other mistake in the node's config does.
     public var tlsFilesReread: [String] = []
     /// Parts of the new config not in force, each saying why: a listener that cannot be bound
     /// (naming the address), a section that needs a restart.
