@@ -21,9 +21,16 @@ final class TLSStateFixture: @unchecked Sendable {
         self.certs = certs
         self.etcd = try await EtcdServer.start(name: "tls-state", tls: etcd)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-tls-state-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         servers = ["one", "two", "three"].map { DemoServer(spec: DemoNodeSpec(name: $0), group: SharedFixture.serverGroup) }
-        for server in servers { try await server.start() }
+        // A start that fails stops what it started (etcd goes with its deinit).
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for server in servers { try await server.start() }
+        } catch {
+            for server in servers { await server.stop() }
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
     }
 
     /// The cluster with `[state]` on this etcd and these TLS files.
