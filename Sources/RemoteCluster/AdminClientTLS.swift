@@ -46,8 +46,18 @@ public struct AdminClientTLS: Sendable, Equatable {
         return configuration
     }
 
+    /// `problem(error)` when no retry fixes it: a certificate not trusted, not for the host or
+    /// refused, TLS on one side only. What stops `attach` before the screen; a handshake that
+    /// timed out or failed otherwise may pass (a busy or restarting daemon), so it is retried.
+    func lastingProblem(_ error: any Error) -> String? {
+        switch TLSReason(error) {
+        case .hostnameMismatch, .certificateNotVerified, .notTLS, .peerAlert: problem(error)
+        case nil, .version, .noSharedCipher, .closedDuringHandshake, .peerSentNoCertificate, .other: nil
+        }
+    }
+
     /// A TLS failure of a connection to the daemon in an operator's words; nil when `error` is
-    /// not one. Each is a matter of configuration on one side or the other: no retry fixes it.
+    /// not one.
     func problem(_ error: any Error) -> String? {
         if let error = error as? HTTPClientError, error == .tlsHandshakeTimeout {
             return "the TLS handshake timed out (a plaintext endpoint, or not a thrifttop admin endpoint?)"

@@ -205,7 +205,7 @@ public final class RemoteCluster: Sendable {
             }
             return nil
         } catch {
-            return tls.problem(error).map { "\(endpoint): \($0)" }
+            return tls.lastingProblem(error).map { "\(endpoint): \($0)" }
         }
     }
 
