@@ -100,16 +100,9 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             return try make(framed, .framed)
         }
         throw ProxyInputError(
-            "the first bytes (\(bytes.prefix(6).map(Self.hex).joined(separator: " "))) are not a Thrift message "
+            "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are not a Thrift message "
             + "in strict binary or compact, framed or unframed (an old non-strict binary client needs protocol = \"binary\" "
             + "and transport = \"unframed\" on the listener)")
-    }
-}
-
-extension ClientWireDecoder {
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
     }
 }
 

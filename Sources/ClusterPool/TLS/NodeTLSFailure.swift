@@ -2,6 +2,7 @@ import ClusterModel
 import NIOCore
 import NIOSSL
 import TLSSupport
+import ThriftWire
 
 /// Why a TLS handshake with a node failed, in an operator's words: what was wrong with which
 /// certificate, and which key fixes it. The pool reports it as the node's last error, in events
@@ -139,6 +140,6 @@ extension NodeTLSFailure {
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.isEmpty ? "nothing" : bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " ") + " …"
+        bytes.isEmpty ? "nothing" : HexBytes.text(bytes) + " …"
     }
 }
