@@ -81,7 +81,9 @@ extension EtcdClient {
     func send<T>(_ path: String, _ body: Data, token: String?, subject: String, idempotent: Bool,
                  decode: ([String: Any]) throws -> T) async throws -> T {
         var failures: [String] = []
-        var tlsFailed = false
+        // A TLS failure is a configuration to fix, and stops a start, only when no endpoint got
+        // further: beside endpoints merely down it is one reason among those of an outage.
+        var tlsFailures = 0
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             do {
@@ -95,13 +97,13 @@ extension EtcdClient {
                 }
             } catch let failure as EndpointFailure {
                 failures.append("\(endpoint): \(failure.reason)")
-                tlsFailed = tlsFailed || failure.isTLS
+                if failure.isTLS { tlsFailures += 1 }
                 if failure.maybeDelivered && !idempotent {
                     throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.joined(separator: "; "))); \(EtcdError.outcomeUnknownSuffix)")
                 }
             }
         }
-        if tlsFailed { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
+        if tlsFailures > 0 && tlsFailures == endpoints.count { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
         throw EtcdError.unreachable("no etcd endpoint answered \(subject): \(failures.joined(separator: "; "))")
     }
 

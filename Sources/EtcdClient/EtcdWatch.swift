@@ -62,7 +62,9 @@ extension EtcdClient {
         let body = EtcdJSON.encode(["create_request": create])
 
         var failures: [String] = []
-        var tlsFailed = false
+        // A TLS failure is a configuration to fix, and stops a start, only when no endpoint got
+        // further: beside endpoints merely down it is one reason among those of an outage.
+        var tlsFailures = 0
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             var request = request(endpoint, "/v3/watch", token: token)
@@ -72,7 +74,7 @@ extension EtcdClient {
                 response = try await firstAnswer(to: request, from: endpoint)
             } catch let failure as EndpointFailure {
                 failures.append("\(endpoint): \(failure.reason)")
-                tlsFailed = tlsFailed || failure.isTLS
+                if failure.isTLS { tlsFailures += 1 }
                 continue
             }
             state.withLock { $0.preferred = index }
@@ -100,7 +102,7 @@ extension EtcdClient {
             }
             return
         }
-        if tlsFailed { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
+        if tlsFailures > 0 && tlsFailures == endpoints.count { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
         throw EtcdError.unreachable("no etcd endpoint took the watch of \(EtcdText.quoted(prefix)): \(failures.joined(separator: "; "))")
     }
 

@@ -45,6 +45,25 @@ struct EtcdTLSTests {
         }
     }
 
+    /// A member whose certificate fails beside members that are down: an outage (a start then
+    /// falls back on its cache) whose reason still says what is wrong with that certificate,
+    /// not a configuration error that would stop the start.
+    @Test func aTLSFailureBesideMembersThatAreDownIsAnOutageThatNamesIt() async throws {
+        let certs = try TestCertificates()
+        let expired = try await EtcdServer.start(name: "tls-expired-member", tls: .init(certFile: certs.cert("expired"), keyFile: certs.key("expired")))
+        let gone = try await EtcdServer.start(name: "tls-gone-member", tls: .init(certFile: certs.cert("server"), keyFile: certs.key("server")))
+        await gone.kill()
+        try await withTLSClient(expired.endpoint, also: [gone.endpoint], stateTLS(ca: certs.ca)) { client in
+            let error = await etcdError { try await client.status() }
+            guard case let .unreachable(text)? = error else {
+                Issue.record("one expired member and one down gave \(String(describing: error))")
+                return
+            }
+            #expect(text.contains("\(expired.endpoint): its TLS certificate (CN=localhost) expired at 20"), "\(text)")
+            #expect(text.contains("\(gone.endpoint): "), "\(text)")
+        }
+    }
+
     @Test func anExpiredOrNotYetValidCertificateIsSaidSoWithItsDate() async throws {
         let certs = try TestCertificates()
         for (name, words) in [("expired", "expired at 20"), ("notyet", "is not valid before 20")] {
@@ -254,9 +273,9 @@ func stateTLS(ca: String?, cert: String? = nil, key: String? = nil) throws -> Et
 }
 
 /// `withClient` over TLS.
-func withTLSClient<T>(_ endpoint: String, _ tls: EtcdTLS, _ body: (EtcdClient) async throws -> T) async throws -> T {
-    let parsed = try EtcdEndpoint(parsing: endpoint)
+func withTLSClient<T>(_ endpoint: String, also others: [String] = [], _ tls: EtcdTLS, _ body: (EtcdClient) async throws -> T) async throws -> T {
+    let parsed = try ([endpoint] + others).map(EtcdEndpoint.init(parsing:))
     return try await HTTPClient.withHTTPClient(configuration: EtcdClient.httpConfiguration) { http in
-        try await body(EtcdClient(endpoints: [parsed], credentials: nil, http: http, tls: tls))
+        try await body(EtcdClient(endpoints: parsed, credentials: nil, http: http, tls: tls))
     }
 }
