@@ -69,10 +69,10 @@ public struct AdminClientTLS: Sendable, Equatable {
             return "the daemon's certificate is not signed by \(trust), or it has expired or is not valid yet"
         case .notTLS:
             return "the daemon does not answer in TLS: likely a mismatch (a plaintext admin endpoint takes http://)"
-        case .peerAlert(.certificateRequired), .peerAlert(.handshakeFailure):
+        case let .peerAlert(alert) where alert == .certificateRequired || alert == .handshakeFailure:
             return certFile == nil
                 ? "the daemon refused the handshake: it requires a client certificate (give --cert-file and --key-file)"
-                : "the daemon refused the handshake (\(TLSReason.Alert.handshakeFailure.words))"
+                : "the daemon refused the handshake (\(alert.words))"
         case .peerAlert:
             return "the daemon refused the client certificate of --cert-file \(certFile ?? "-") (not signed by its tls_client_ca_file, or expired)"
         case nil:

@@ -50,7 +50,7 @@ public final class ReloadableTLSContext: Sendable {
     public var files: ServerTLSFiles { state.withLockedValue { $0.files } }
 
     /// Reads `files` again (blocking disk I/O). On an error the old context stays in force.
-    public func reload(_ files: ServerTLSFiles) throws {
+    private func reload(_ files: ServerTLSFiles) throws {
         let context = try files.makeContext()
         state.withLockedValue { $0 = (files, context) }
     }

@@ -160,16 +160,19 @@ extension ProxyServer: ReloadParticipant {
         var (plan, unmatched) = Self.match(config.listeners, to: listeners.withLock { $0 })
         // New certificates are read before anything closes, so that one that cannot be read
         // leaves the listener it would have replaced (on the same address) running.
-        var contexts: [Int: ReloadableTLSContext?] = [:]
+        var contexts: [Int: ReloadableTLSContext] = [:]
+        var unreadable: Set<Int> = []
         for (index, step) in plan.enumerated() where step.running == nil {
             do {
                 contexts[index] = try await Self.loadTLS(step.wanted)
             } catch {
-                outcome.notApplied.append("\(error)")
+                unreadable.insert(index)
+                var why = "\(error)"
                 if let old = unmatched.firstIndex(where: { $0.config.address == step.wanted.address }) {
                     plan[index].running = unmatched.remove(at: old)
-                    outcome.notApplied[outcome.notApplied.count - 1] += "; it goes on with the settings in force"
+                    why += "; it goes on with the settings in force"
                 }
+                outcome.notApplied.append(why)
             }
         }
         for listener in unmatched {
@@ -188,9 +191,9 @@ extension ProxyServer: ReloadParticipant {
                 next.append(listener)
                 continue
             }
-            guard let tls = contexts[index] else { continue }
+            guard !unreadable.contains(index) else { continue }
             do {
-                let listener = try await Self.bind(step.wanted, tls: tls, pool: pool, limits: limits)
+                let listener = try await Self.bind(step.wanted, tls: contexts[index], pool: pool, limits: limits)
                 next.append(listener)
                 outcome.listenersAdded.append(listener.address.description)
                 pool.logEvent(.info, .proxy, "listening on \(listener.address) (reload)")
