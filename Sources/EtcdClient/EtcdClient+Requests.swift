@@ -13,6 +13,28 @@ struct EndpointFailure: Error {
     var isTLS = false
 }
 
+/// What one round over the endpoints met, each failure named with its endpoint, and what they
+/// add up to when none answered.
+struct EndpointFailures {
+    private var reasons: [String] = []
+    private var tls = 0
+
+    mutating func add(_ failure: EndpointFailure, at endpoint: EtcdEndpoint) {
+        reasons.append("\(endpoint): \(failure.reason)")
+        if failure.isTLS { tls += 1 }
+    }
+
+    var text: String { reasons.joined(separator: "; ") }
+
+    /// A TLS failure is a configuration to fix (and stops a start) only when every one of the
+    /// `endpoints` failed for TLS; beside endpoints merely down it is one reason of an outage,
+    /// named in `unreachable`'s text.
+    func error(endpoints: Int, subject: String, unreachable: String) -> EtcdError {
+        if tls > 0 && tls == endpoints { return .tls("TLS to etcd failed \(subject): \(text)") }
+        return .unreachable("\(unreachable): \(text)")
+    }
+}
+
 /// etcd does not know the token sent (or wants one): authenticate again and repeat the request.
 struct TokenRefused: Error {}
 
@@ -80,10 +102,7 @@ extension EtcdClient {
     /// Tries the endpoints from the preferred one on, until one answers.
     func send<T>(_ path: String, _ body: Data, token: String?, subject: String, idempotent: Bool,
                  decode: ([String: Any]) throws -> T) async throws -> T {
-        var failures: [String] = []
-        // A TLS failure is a configuration to fix, and stops a start, only when no endpoint got
-        // further: beside endpoints merely down it is one reason among those of an outage.
-        var tlsFailures = 0
+        var failures = EndpointFailures()
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             do {
@@ -96,15 +115,13 @@ extension EtcdClient {
                     throw EtcdError.malformed("etcd at \(endpoint) answered \(path) with \(EtcdText.clean(unexpected.detail))")
                 }
             } catch let failure as EndpointFailure {
-                failures.append("\(endpoint): \(failure.reason)")
-                if failure.isTLS { tlsFailures += 1 }
+                failures.add(failure, at: endpoint)
                 if failure.maybeDelivered && !idempotent {
-                    throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.joined(separator: "; "))); \(EtcdError.outcomeUnknownSuffix)")
+                    throw EtcdError.unreachable("etcd did not answer \(subject) (\(failures.text)); \(EtcdError.outcomeUnknownSuffix)")
                 }
             }
         }
-        if tlsFailures > 0 && tlsFailures == endpoints.count { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
-        throw EtcdError.unreachable("no etcd endpoint answered \(subject): \(failures.joined(separator: "; "))")
+        throw failures.error(endpoints: endpoints.count, subject: subject, unreachable: "no etcd endpoint answered \(subject)")
     }
 
     /// Endpoint indexes, the preferred one first, then the others in their order.

@@ -61,10 +61,7 @@ extension EtcdClient {
         create["progress_notify"] = true
         let body = EtcdJSON.encode(["create_request": create])
 
-        var failures: [String] = []
-        // A TLS failure is a configuration to fix, and stops a start, only when no endpoint got
-        // further: beside endpoints merely down it is one reason among those of an outage.
-        var tlsFailures = 0
+        var failures = EndpointFailures()
         for index in endpointOrder() {
             let endpoint = endpoints[index]
             var request = request(endpoint, "/v3/watch", token: token)
@@ -73,8 +70,7 @@ extension EtcdClient {
             do {
                 response = try await firstAnswer(to: request, from: endpoint)
             } catch let failure as EndpointFailure {
-                failures.append("\(endpoint): \(failure.reason)")
-                if failure.isTLS { tlsFailures += 1 }
+                failures.add(failure, at: endpoint)
                 continue
             }
             state.withLock { $0.preferred = index }
@@ -83,7 +79,7 @@ extension EtcdClient {
                     let bytes = try await response.body.collect(upTo: Self.maximumAnswer)
                     _ = try interpret(status: response.status.code, bytes: bytes.readableBytesView, from: endpoint, path: "/v3/watch", subject: subject)
                 } catch let failure as EndpointFailure {
-                    failures.append("\(endpoint): \(failure.reason)")
+                    failures.add(failure, at: endpoint)
                     continue
                 }
                 throw EtcdError.malformed("etcd at \(endpoint) answered /v3/watch with HTTP \(response.status.code)")
@@ -102,8 +98,7 @@ extension EtcdClient {
             }
             return
         }
-        if tlsFailures > 0 && tlsFailures == endpoints.count { throw EtcdError.tls("TLS to etcd failed \(subject): \(failures.joined(separator: "; "))") }
-        throw EtcdError.unreachable("no etcd endpoint took the watch of \(EtcdText.quoted(prefix)): \(failures.joined(separator: "; "))")
+        throw failures.error(endpoints: endpoints.count, subject: subject, unreachable: "no etcd endpoint took the watch of \(EtcdText.quoted(prefix))")
     }
 
     /// The response head within `requestTimeout`; the body may then stream for ever.
