@@ -88,7 +88,7 @@ public enum TLSReason: Equatable, Sendable {
 
     /// BoringSSL's reason names in an error's text: `CERTIFICATE_VERIFY_FAILED` of
     /// `error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at …`.
-    public static func reasonNames(in text: String) -> [String] {
+    static func reasonNames(in text: String) -> [String] {
         text.components(separatedBy: "OPENSSL_internal:").dropFirst().compactMap { part in
             let name = part.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             return name.isEmpty ? nil : String(name)
@@ -96,7 +96,7 @@ public enum TLSReason: Equatable, Sendable {
     }
 
     /// `SSLV3_ALERT_BAD_CERTIFICATE` → "alert bad certificate".
-    public static func words(_ name: String) -> String {
+    static func words(_ name: String) -> String {
         var text = name
         for prefix in ["SSLV3_", "TLSV1_", "TLSV13_"] where text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
         return text.lowercased().replacingOccurrences(of: "_", with: " ")

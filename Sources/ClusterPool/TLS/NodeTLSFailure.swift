@@ -55,9 +55,10 @@ extension NodeTLSFailure {
     static func classify(_ evidence: TLSHandshakeEvidence) -> NodeTLSFailure {
         if let failure = evidence.error as? NodeTLSFailure { return failure }
         let settings = evidence.settings
+        // What is left to say when nothing else names the cause.
+        let raw = NodeTLSFailure(.other, String(String(describing: evidence.error).prefix(200)))
         guard let reason = TLSReason(evidence.error) else {
-            if evidence.error is ChannelError { return closedDuringHandshake(evidence) }
-            return NodeTLSFailure(.other, String(String(describing: evidence.error).prefix(200)))
+            return evidence.error is ChannelError ? closedDuringHandshake(evidence) : raw
         }
         switch reason {
         case .hostnameMismatch:
@@ -94,7 +95,7 @@ extension NodeTLSFailure {
             // A server's own reading; a client does not meet it.
             return NodeTLSFailure(.other, "PEER_DID_NOT_RETURN_A_CERTIFICATE")
         case let .other(names):
-            return NodeTLSFailure(.other, names.first ?? String(String(describing: evidence.error).prefix(200)))
+            return names.first.map { NodeTLSFailure(.other, $0) } ?? raw
         }
     }
 
