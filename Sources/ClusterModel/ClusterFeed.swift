@@ -19,11 +19,15 @@ public struct ClusterFeed: Equatable, Sendable {
     public var source: String?
     public var snapshot: ClusterSnapshot
     public var link: Link
+    /// Who this dashboard acts as there, as that cluster's authority names operators (the
+    /// local user; over attach, what the daemon said); nil until known.
+    public var operatorName: String?
 
-    public init(source: String? = nil, snapshot: ClusterSnapshot, link: Link = .live) {
+    public init(source: String? = nil, snapshot: ClusterSnapshot, link: Link = .live, operatorName: String? = nil) {
         self.source = source
         self.snapshot = snapshot
         self.link = link
+        self.operatorName = operatorName
     }
 
     public var isLive: Bool { link == .live }

@@ -9,7 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
-        case panicMode = "panic_mode", balancer, undoDescription = "undo", listeners, version, stateStore = "state_store"
+        case panicMode = "panic_mode", minRoutable = "min_routable", panicThreshold = "panic_threshold", balancer, undoable = "undo_by_operator", listeners, version, stateStore = "state_store"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,10 +29,12 @@ extension ClusterSnapshot: Codable {
             availability: try c.decodeIfPresent(Double.self, forKey: .availability) ?? 0,
             panicMode: try c.decodeIfPresent(Bool.self, forKey: .panicMode) ?? false,
             balancer: try c.decodeIfPresent(String.self, forKey: .balancer) ?? "",
-            undoDescription: try c.decodeIfPresent(String.self, forKey: .undoDescription),
+            undoable: try c.decodeIfPresent([String: String].self, forKey: .undoable) ?? [:],
             listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
         self.version = try c.decodeIfPresent(UInt64.self, forKey: .version) ?? 0
         stateStore = try c.decodeIfPresent(StateStoreStatus.self, forKey: .stateStore)
+        rules = OperatorRuleSettings(minRoutable: try c.decodeIfPresent(Int.self, forKey: .minRoutable) ?? 1,
+                                     panicThreshold: try c.decodeIfPresent(Double.self, forKey: .panicThreshold) ?? 0.5)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,8 +48,10 @@ extension ClusterSnapshot: Codable {
         try c.encode(retriesPerSecond, forKey: .retriesPerSecond)
         try c.encode(availability, forKey: .availability)
         try c.encode(panicMode, forKey: .panicMode)
+        try c.encode(rules.minRoutable, forKey: .minRoutable)
+        try c.encode(rules.panicThreshold, forKey: .panicThreshold)
         try c.encode(balancer, forKey: .balancer)
-        try c.encodeIfPresent(undoDescription, forKey: .undoDescription)
+        try c.encode(undoable, forKey: .undoable)
         try c.encode(listeners, forKey: .listeners)
         try c.encode(version, forKey: .version)
         try c.encodeIfPresent(stateStore, forKey: .stateStore)
@@ -56,7 +60,7 @@ extension ClusterSnapshot: Codable {
 
 extension NodeSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
-        case name, address, group, tags, health, fbStatus = "fb_status", statusDetails = "status_details", connected, routable
+        case name, address, group, tags, health, fbStatus = "fb_status", statusDetails = "status_details", connected, serving, routable
         case latencyP50 = "p50_ms", latencyP90 = "p90_ms", latencyP99 = "p99_ms", latencyMax = "max_ms", latencyEWMA = "ewma_ms"
         case recentLatencies = "recent_ms", latencyHistogram = "histogram"
         case heartbeatsOK = "heartbeats_ok", heartbeatsFailed = "heartbeats_failed", phi, calls
@@ -75,6 +79,7 @@ extension NodeSnapshot: Codable {
         fbStatus = try c.decodeIfPresent(String.self, forKey: .fbStatus)
         statusDetails = try c.decodeIfPresent(String.self, forKey: .statusDetails) ?? ""
         connected = try c.decodeIfPresent(Bool.self, forKey: .connected) ?? false
+        serving = try c.decodeIfPresent(Bool.self, forKey: .serving) ?? false
         routable = try c.decodeIfPresent(Bool.self, forKey: .routable) ?? false
         latencyP50 = try c.decodeIfPresent(Double.self, forKey: .latencyP50)
         latencyP90 = try c.decodeIfPresent(Double.self, forKey: .latencyP90)
@@ -116,6 +121,7 @@ extension NodeSnapshot: Codable {
         try c.encodeIfPresent(fbStatus, forKey: .fbStatus)
         try c.encode(statusDetails, forKey: .statusDetails)
         try c.encode(connected, forKey: .connected)
+        try c.encode(serving, forKey: .serving)
         try c.encode(routable, forKey: .routable)
         try c.encodeIfPresent(latencyP50, forKey: .latencyP50)
         try c.encodeIfPresent(latencyP90, forKey: .latencyP90)

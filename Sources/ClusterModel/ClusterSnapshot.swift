@@ -16,11 +16,14 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var retriesPerSecond: Double
     /// `A = 1 − Π(1 − Aᵢ)` over routable nodes: the chance at least one routable node answers.
     public var availability: Double
-    /// Fewer routable nodes than the panic threshold: traffic spreads over every node.
+    /// Fewer routable nodes than the panic threshold of those in rotation: what the routable
+    /// nodes cannot take overflows to connected nodes that are not up (`OperatorRules`).
     public var panicMode: Bool
+    /// The capacity floor and panic threshold in force, for previews by `OperatorRules`.
+    public var rules = OperatorRuleSettings(minRoutable: 1, panicThreshold: 0.5)
     public var balancer: String
-    /// The operator action `undo` would revert, described; nil when there is none.
-    public var undoDescription: String?
+    /// Per operator (as the audit log names them), the action their `undo` would revert.
+    public var undoable: [String: String]
     /// Where the pool's listeners take client calls (`HOST:PORT`), if it has any.
     public var listeners: [String]
     /// Where drains and weights are kept and whether the store is reachable; nil for a pool
@@ -33,7 +36,7 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public init(
         clusterName: String, wallTime: Double, nodes: [NodeSnapshot], events: [PoolEvent],
         callsPerSecond: Double = 0, retriesPerSecond: Double = 0, availability: Double = 0,
-        panicMode: Bool = false, balancer: String = "p2c-peak-ewma", undoDescription: String? = nil,
+        panicMode: Bool = false, balancer: String = "p2c-peak-ewma", undoable: [String: String] = [:],
         listeners: [String] = []
     ) {
         self.clusterName = clusterName
@@ -45,7 +48,7 @@ public struct ClusterSnapshot: Sendable, Equatable {
         self.availability = availability
         self.panicMode = panicMode
         self.balancer = balancer
-        self.undoDescription = undoDescription
+        self.undoable = undoable
         self.listeners = listeners
     }
 
@@ -89,6 +92,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var fbStatus: String? = nil
         @usableFromInline var statusDetails: String = ""
         @usableFromInline var connected: Bool = false
+        @usableFromInline var serving: Bool = false
         @usableFromInline var latencyP50: Double? = nil
         @usableFromInline var latencyP90: Double? = nil
         @usableFromInline var latencyMax: Double? = nil
@@ -169,6 +173,12 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var connected: Bool {
         @inlinable get { figures.storage.connected }
         set { update { $0.connected = newValue } }
+    }
+    /// Connected and up or degraded as the heartbeats see it, whatever the operator's drain and
+    /// weight: routable once in rotation (a drained node's health shows only `draining`).
+    public var serving: Bool {
+        @inlinable get { figures.storage.serving }
+        set { update { $0.serving = newValue } }
     }
     // Latency of heartbeats and calls, milliseconds, over the sliding window.
     public var latencyP50: Double? {
@@ -271,6 +281,12 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var tls: NodeTLS? {
         @inlinable get { figures.storage.tls }
         set { update { $0.tls = newValue } }
+    }
+
+    /// The node as the operator rules see it.
+    public var operatorView: OperatorNodeView {
+        OperatorNodeView(name: name, serving: serving, drained: operatorDrained, weight: weight, configuredWeight: configuredWeight,
+                         ejected: ejectedFor != nil, group: group)
     }
 
     /// Drained by the operator and nothing in flight any more.

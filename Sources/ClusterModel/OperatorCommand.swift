@@ -2,8 +2,9 @@
 public enum OperatorCommand: Sendable, Equatable, CustomStringConvertible {
     case drain(node: String, force: Bool = false)
     case undrain(node: String)
-    /// Set the weight, within `weightRange`.
-    case setWeight(node: String, weight: Int)
+    /// Set the weight, within `weightRange`. A weight of 0 that would leave fewer routable nodes
+    /// than `min_routable` is refused unless forced, as a drain is.
+    case setWeight(node: String, weight: Int, force: Bool = false)
     /// Back to the configured weight.
     case resetWeight(node: String)
     /// Revert the last operator action that changed something.
@@ -18,15 +19,50 @@ public enum OperatorCommand: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .drain(node, force): force ? "drain \(node) (forced)" : "drain \(node)"
         case let .undrain(node): "undrain \(node)"
-        case let .setWeight(node, weight): "weight \(node) \(weight)"
+        case let .setWeight(node, weight, force): force ? "weight \(node) \(weight) (forced)" : "weight \(node) \(weight)"
         case let .resetWeight(node): "reset weight \(node)"
         case .undo: "undo"
         }
     }
 
+    /// The same command past the capacity floor (a drain, a weight of 0); nil when the floor
+    /// never refuses it, or it is forced already.
+    public var forced: OperatorCommand? {
+        switch self {
+        case let .drain(node, false): .drain(node: node, force: true)
+        case let .setWeight(node, 0, false): .setWeight(node: node, weight: 0, force: true)
+        default: nil
+        }
+    }
+
+    /// Forced past the capacity floor.
+    public var isForced: Bool {
+        switch self {
+        case let .drain(_, force), let .setWeight(_, _, force): force
+        default: false
+        }
+    }
+
+    public var isDrain: Bool {
+        if case .drain = self { return true }
+        return false
+    }
+
+    /// The weight a weight command sets.
+    public var weight: Int? {
+        if case let .setWeight(_, weight, _) = self { return weight }
+        return nil
+    }
+
+    /// Back to the configured weight.
+    public var isReset: Bool {
+        if case .resetWeight = self { return true }
+        return false
+    }
+
     public var node: String? {
         switch self {
-        case let .drain(node, _), let .undrain(node), let .setWeight(node, _), let .resetWeight(node): node
+        case let .drain(node, _), let .undrain(node), let .setWeight(node, _, _), let .resetWeight(node): node
         case .undo: nil
         }
     }
@@ -63,7 +99,8 @@ extension OperatorCommand: Codable {
         switch command {
         case "drain": self = .drain(node: try c.decode(String.self, forKey: .node), force: try c.decodeIfPresent(Bool.self, forKey: .force) ?? false)
         case "undrain": self = .undrain(node: try c.decode(String.self, forKey: .node))
-        case "weight": self = .setWeight(node: try c.decode(String.self, forKey: .node), weight: try c.decode(Int.self, forKey: .weight))
+        case "weight": self = .setWeight(node: try c.decode(String.self, forKey: .node), weight: try c.decode(Int.self, forKey: .weight),
+                                         force: try c.decodeIfPresent(Bool.self, forKey: .force) ?? false)
         case "reset_weight": self = .resetWeight(node: try c.decode(String.self, forKey: .node))
         case "undo": self = .undo
         default:
@@ -82,10 +119,11 @@ extension OperatorCommand: Codable {
         case let .undrain(node):
             try c.encode("undrain", forKey: .command)
             try c.encode(node, forKey: .node)
-        case let .setWeight(node, weight):
+        case let .setWeight(node, weight, force):
             try c.encode("weight", forKey: .command)
             try c.encode(node, forKey: .node)
             try c.encode(weight, forKey: .weight)
+            if force { try c.encode(force, forKey: .force) }
         case let .resetWeight(node):
             try c.encode("reset_weight", forKey: .command)
             try c.encode(node, forKey: .node)

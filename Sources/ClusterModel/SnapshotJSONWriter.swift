@@ -36,13 +36,15 @@ public struct SnapshotJSONWriter: Sendable {
         key("cluster"); string(snapshot.clusterName)
         key("events"); list(snapshot.events) { $0.write($1) }
         key("listeners"); write(snapshot.listeners)
+        key("min_routable"); integer(Int64(snapshot.rules.minRoutable))
         key("nodes"); list(snapshot.nodes) { $0.write($1) }
         key("panic_mode"); bool(snapshot.panicMode)
+        key("panic_threshold"); number(snapshot.rules.panicThreshold)
         key("retries_per_second"); number(snapshot.retriesPerSecond)
         key("schema_version"); integer(Int64(ClusterSnapshot.schemaVersion))
         if let store = snapshot.stateStore { key("state_store"); write(store) }
         key("time"); time(snapshot.wallTime)
-        if let undo = snapshot.undoDescription { key("undo"); string(undo) }
+        key("undo_by_operator"); stringMap(snapshot.undoable)
         key("version"); unsigned(snapshot.version)
         bytes.append(UInt8(ascii: "}"))
     }
@@ -86,6 +88,7 @@ public struct SnapshotJSONWriter: Sendable {
         key("routable"); bool(node.routable)
         optionalString("server_name", node.serverName)
         optionalString("server_version", node.serverVersion)
+        key("serving"); bool(node.serving)
         key("status_details"); string(node.statusDetails)
         key("tags"); write(node.tags)
         if let tls = node.tls { key("tls"); write(tls) }
@@ -155,6 +158,17 @@ public struct SnapshotJSONWriter: Sendable {
 
     /// Sorted as `JSONEncoder` sorts keys on Linux: by their UTF-8 bytes (not by `String`'s `<`,
     /// which orders canonically equivalent forms apart from their bytes).
+    private mutating func stringMap(_ map: [String: String]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (name, value) in map.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
+            if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
+            string(name)
+            bytes.append(UInt8(ascii: ":"))
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     private mutating func counters(_ counters: [String: Int64]) {
         bytes.append(UInt8(ascii: "{"))
         for (name, value) in counters.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {

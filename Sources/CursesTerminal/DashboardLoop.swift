@@ -26,11 +26,12 @@ public enum DashboardLoop {
         snapshot: @escaping @Sendable () -> ClusterSnapshot,
         execute: @escaping @Sendable (OperatorRequest) async -> OperatorResult,
         reload: (@Sendable () async -> OperatorResult)? = nil,
+        operatorName: String? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
         var perCluster: (@Sendable (Int) async -> OperatorResult)?
         if let reload { perCluster = { @Sendable _ in await reload() } }
-        try await run(feeds: { [ClusterFeed(snapshot: snapshot())] }, execute: { command, _ in await execute(command) },
+        try await run(feeds: { [ClusterFeed(snapshot: snapshot(), operatorName: operatorName)] }, execute: { command, _ in await execute(command) },
                       reload: perCluster, options: options)
     }
 

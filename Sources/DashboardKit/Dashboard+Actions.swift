@@ -55,25 +55,26 @@ extension Dashboard {
             state.status = StatusMessage("no node named \"\(name)\"", .failure)
             return
         }
-        let node = command.node.flatMap { snapshot.node(named: $0) }
-        var nothingToDo: String?
-        switch command {
-        case .drain(_, false) where node?.operatorDrained == true:
-            nothingToDo = "\(node!.name) is already drained (u undrains)"
-        case .undrain where node?.operatorDrained == false:
-            nothingToDo = "\(node!.name) is not drained"
-        case let .setWeight(_, weight) where node?.weight == weight:
-            nothingToDo = "\(node!.name) already has weight \(weight)" + (weight == OperatorCommand.weightRange.lowerBound || weight == OperatorCommand.weightRange.upperBound ? " (the limit)" : "")
-        case .resetWeight where node.map { $0.weight == $0.configuredWeight } == true:
-            nothingToDo = "\(node!.name) already has its configured weight \(node!.weight)"
-        case .undo where snapshot.undoDescription == nil:
-            nothingToDo = "nothing to undo"
-        default: break
+        if command == .undo {
+            // The authority keeps each operator's history; without knowing who we are to it yet,
+            // the dialog asks and the authority decides.
+            if let me = state.operatorName, snapshot.undoable[me] == nil {
+                state.status = StatusMessage("nothing of yours to undo (\(me))")
+            } else {
+                state.overlay = .confirm(ConfirmRequest(command))
+            }
+            return
         }
-        if let nothingToDo {
-            state.status = StatusMessage(nothingToDo)
-        } else {
+        // The same rules the authority decides by: what they would refuse is shown before asking.
+        switch OperatorRules.decide(command, nodes: snapshot.nodes.map(\.operatorView), settings: snapshot.rules) {
+        case .change:
             state.overlay = .confirm(ConfirmRequest(command))
+        case let .belowFloor(reason):
+            state.overlay = .refusal(Refusal(command, reason: reason, forced: command.forced))
+        case let .refuse(reason):
+            // Nothing to do (already drained, that weight already): said, no dialog.
+            let limit = command.weight.map { $0 == OperatorCommand.weightRange.lowerBound || $0 == OperatorCommand.weightRange.upperBound } == true
+            state.status = StatusMessage(reason + (limit && reason.contains("already has weight") ? " (the limit)" : ""))
         }
     }
 
@@ -93,10 +94,16 @@ extension Dashboard {
         }
     }
 
-    /// The refusal dialog of an action the shared store could not take: `h` makes it on this
-    /// instance only (`force_local`), to be written to the store when it is back.
+    /// The refusal dialog: `f` makes an action the capacity floor refused anyway (forced); `h`
+    /// makes one the unreachable shared store could not take on this instance only
+    /// (`force_local`), to be written to the store when it is back.
     static func handleRefusal(_ key: Key, _ refusal: Refusal, _ state: inout DashboardState) -> [DashboardEffect] {
         switch key {
+        case let .character(c) where refusal.forced != nil && (c == "f" || c == "F"):
+            state.overlay = .confirm(ConfirmRequest(refusal.forced!))
+            return []
+        case let .character(c) where refusal.forced != nil && (c == "h" || c == "H"):
+            return []
         case .character("h"), .character("H"):
             state.overlay = nil
             state.status = StatusMessage("\(refusal.command) here only: sent…")

@@ -20,7 +20,9 @@ extension Dashboard {
             if let current, let i = names.firstIndex(of: current) { state.selectedCluster = i }
             state.selectedCluster = min(max(0, state.selectedCluster), max(0, names.count - 1))
         }
-        update(state: &state, snapshot: selected(feeds, state).snapshot)
+        let feed = selected(feeds, state)
+        state.operatorName = feed.operatorName
+        update(state: &state, snapshot: feed.snapshot)
     }
 
     /// The feed the state shows.

@@ -51,7 +51,7 @@ public enum Dashboard {
         StatusBar(state: state).render(layout.status, into: &screen)
         switch state.overlay {
         case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen)
-        case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot).render(layout.screen, into: &screen)
+        case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot, operatorName: state.operatorName).render(layout.screen, into: &screen)
         case let .refusal(refusal): RefusalDialog(refusal: refusal).render(layout.screen, into: &screen)
         case .prompt, nil: break
         }

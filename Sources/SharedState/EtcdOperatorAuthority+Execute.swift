@@ -47,7 +47,8 @@ extension EtcdOperatorAuthority {
 
     private func context(user: String, reason: String?) async -> SharedDecision.Context {
         let nodes = await pool.decisionView()
-        return SharedDecision.Context(view: view, nodes: nodes, minRoutable: pool.config.minRoutable, user: user,
+        let config = pool.config
+        return SharedDecision.Context(view: view, nodes: nodes, settings: OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold), user: user,
                                       instance: instance, time: wallClock(), reason: reason)
     }
 
@@ -62,8 +63,12 @@ extension EtcdOperatorAuthority {
         if let changed = changedSince(entry) { return await refuse(.undo, changed, user: user) }
         var compare: [EtcdCompare] = [.modRevision(key: settings.keys.node(entry.node), equals: entry.modRevision)]
         let current = view.entries[entry.node]?.record
-        if entry.before?.drained == true, current?.drained != true {
-            switch SharedDecision.decide(.drain(node: entry.node), await context(user: user, reason: reason)) {
+        // An undo that takes the node out of rotation again is held to the floor, as the
+        // command it stands for would be.
+        let again: OperatorCommand? = entry.before?.drained == true && current?.drained != true ? .drain(node: entry.node)
+            : entry.before?.weight == 0 && current?.weight != 0 ? .setWeight(node: entry.node, weight: 0) : nil
+        if let again {
+            switch SharedDecision.decide(again, await context(user: user, reason: reason)) {
             case let .refuse(why): return await refuse(.undo, "cannot undo \"\(entry.description)\": \(why)", user: user)
             case let .write(_, _, floor, _): compare += floor
             }

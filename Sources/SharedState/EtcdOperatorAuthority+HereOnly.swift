@@ -21,7 +21,7 @@ extension EtcdOperatorAuthority {
         switch request.command {
         case .drain: record.drained = true
         case .undrain: record.drained = false
-        case let .setWeight(_, weight): record.weight = weight
+        case let .setWeight(_, weight, _): record.weight = weight
         case .resetWeight: record.weight = nil
         case .undo: break
         }

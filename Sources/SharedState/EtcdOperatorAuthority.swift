@@ -314,7 +314,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     func publishStatus() async {
         let status = StateStoreStatus(kind: "etcd", location: settings.location, unreachableSince: unreachableSince, reason: unreachableReason,
                                       localPending: pending.count, routingHeld: routingHeld, notice: notice)
-        await pool.showStateStore(status, undo: undoStack.last(where: { $0.user == pool.defaultUser })?.description)
+        var undoable: [String: String] = [:]
+        for entry in undoStack { undoable[entry.user] = entry.description }
+        await pool.showStateStore(status, undoable: undoable)
     }
 
     /// The cache (`state_file`): the view and the actions still to write back, written off the

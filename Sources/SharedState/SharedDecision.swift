@@ -13,72 +13,72 @@ public enum SharedDecision: Equatable, Sendable {
 
     public struct Context: Sendable {
         public var view: SharedView
-        public var nodes: [NodeDecisionView]
-        public var minRoutable: Int
+        /// This instance's view of the nodes; their drains and weights are replaced by the
+        /// shared state's.
+        public var nodes: [OperatorNodeView]
+        public var settings: OperatorRuleSettings
         public var user: String
         public var instance: String
         public var time: Double
         public var reason: String?
 
-        public init(view: SharedView, nodes: [NodeDecisionView], minRoutable: Int, user: String, instance: String, time: Double, reason: String?) {
+        public init(view: SharedView, nodes: [OperatorNodeView], settings: OperatorRuleSettings, user: String, instance: String, time: Double, reason: String?) {
             self.view = view
             self.nodes = nodes
-            self.minRoutable = minRoutable
+            self.settings = settings
             self.user = user
             self.instance = instance
             self.time = time
             self.reason = reason
         }
+
+        /// The nodes with the shared state's drains and weights: what the rules decide on.
+        public var sharedNodes: [OperatorNodeView] {
+            nodes.map { node in
+                var node = node
+                let record = view.entries[node.name]?.record
+                node.drained = record?.drained ?? false
+                node.weight = record?.weight ?? node.configuredWeight
+                return node
+            }
+        }
     }
 
-    /// `command` is never `.undo`: the authority keeps the undo history and writes an undo's
-    /// record itself (taking a drain's floor and condition from here when the undo drains).
+    /// Decided by `OperatorRules` (as the dashboard's preview and the local authority are);
+    /// this adds what to write and on what condition. `command` is never `.undo`: the authority
+    /// keeps the undo history and writes an undo's record itself (taking the inverse command's
+    /// decision from here).
     public static func decide(_ command: OperatorCommand, _ context: Context) -> SharedDecision {
         let view = context.view
-        guard let name = command.node, let node = context.nodes.first(where: { $0.name == name }) else {
-            let hint = command.node.flatMap { NameSuggestion.closest(to: $0, in: context.nodes.map(\.name)) }.map { " (did you mean \($0)?)" } ?? ""
-            return .refuse("no node named \"\(command.node ?? "")\"\(hint)")
+        let decision = OperatorRules.decide(command, nodes: context.sharedNodes, settings: context.settings)
+        guard case let .change(name, drained, weight, action, _) = decision else {
+            var reason = decision.refusal ?? "refused"
+            if let name = command.node, reason == "\(name) is already drained" { reason += by(view.entries[name]?.record) }
+            return .refuse(reason)
         }
         let current = view.entries[name]?.record
-        let drained = current?.drained ?? false
-        let weight = current?.weight ?? node.configuredWeight
+        let configured = context.nodes.first { $0.name == name }?.configuredWeight
         // Only this node's key must be as it was read: another node's change does not matter…
         let thisKey = EtcdCompare.modRevision(key: view.keys.node(name), equals: view.modRevision(of: name))
-        func record(drained: Bool, weight: Int?, action: String) -> SharedNodeRecord {
-            SharedNodeRecord(drained: drained, weight: weight, change: OperatorChange(
-                user: context.user, instance: context.instance, time: context.time, action: action, reason: context.reason))
+        let record = SharedNodeRecord(drained: drained, weight: command.isReset || weight == configured && current?.weight == nil ? nil : weight,
+                                      change: OperatorChange(user: context.user, instance: context.instance, time: context.time, action: action,
+                                                             reason: context.reason))
+        // …but for what takes a node out of rotation the floor counts every node: none may have
+        // changed since the read (unless forced past the floor).
+        let wasInRotation = OperatorRules.inRotation(drained: current?.drained ?? false, weight: current?.weight ?? configured ?? weight)
+        let leavesRotation = wasInRotation && !OperatorRules.inRotation(drained: drained, weight: weight)
+        let forced: Bool = switch command {
+        case let .drain(_, force), let .setWeight(_, _, force): force
+        default: false
         }
-        switch command {
-        case let .drain(_, force):
-            guard !drained else { return .refuse("\(name) is already drained" + by(current)) }
-            let left = context.nodes.filter { other in
-                other.name != name && other.healthy && !(view.entries[other.name]?.record.drained ?? false)
-                    && (view.entries[other.name]?.record.weight ?? other.configuredWeight) > 0
-            }.count
-            if left < context.minRoutable && !force {
-                return .refuse("draining \(name) would leave \(left) routable node\(left == 1 ? "" : "s") in the shared state (as this instance sees them), fewer than min_routable \(context.minRoutable)")
-            }
-            // …but for a drain the floor counts every node: none may have changed since the read.
-            let compare = force ? [thisKey] : [.noneModifiedSince(prefix: view.keys.nodes, revision: view.revision)]
-            return .write(node: name, record: record(drained: true, weight: current?.weight, action: command.description), compare: compare,
-                          done: "drained \(name) on every instance")
-        case .undrain:
-            guard drained else { return .refuse("\(name) is not drained") }
-            return .write(node: name, record: record(drained: false, weight: current?.weight, action: command.description), compare: [thisKey],
-                          done: "undrained \(name) on every instance")
-        case let .setWeight(_, new):
-            let range = OperatorCommand.weightRange
-            guard range.contains(new) else { return .refuse("weight must be from \(range.lowerBound) to \(range.upperBound) (got \(new))") }
-            guard new != weight else { return .refuse("\(name) already has weight \(new)") }
-            return .write(node: name, record: record(drained: drained, weight: new, action: "weight \(name) \(weight) → \(new)"), compare: [thisKey],
-                          done: "weight of \(name) \(weight) → \(new) on every instance" + (new == 0 ? " (no new traffic; not drained)" : ""))
-        case .resetWeight:
-            guard current?.weight != nil else { return .refuse("\(name) already has its configured weight \(node.configuredWeight)") }
-            return .write(node: name, record: record(drained: drained, weight: nil, action: "reset weight \(name) \(weight) → \(node.configuredWeight)"),
-                          compare: [thisKey], done: "weight of \(name) \(weight) → \(node.configuredWeight) (configured) on every instance")
-        case .undo:
-            preconditionFailure("the authority undoes; it never asks for an undo's decision")
+        let compare = leavesRotation && !forced ? [EtcdCompare.noneModifiedSince(prefix: view.keys.nodes, revision: view.revision)] : [thisKey]
+        let done: String = switch command {
+        case .drain: "drained \(name) on every instance"
+        case .undrain: "undrained \(name) on every instance"
+        case .resetWeight: "weight of \(name) \(current?.weight ?? weight) → \(weight) (configured) on every instance"
+        default: "weight of \(name) \(current?.weight ?? configured ?? weight) → \(weight) on every instance" + (weight == 0 ? " (no new traffic; not drained)" : "")
         }
+        return .write(node: name, record: record, compare: compare, done: done)
     }
 
     private static func by(_ record: SharedNodeRecord?) -> String {

@@ -143,6 +143,7 @@ struct RunCommand: AsyncParsableCommand {
                     guard let outcome = await reloader?.reload() else { return .refused("reload needs a config file: this dashboard runs --demo") }
                     return outcome.isDone ? .done(outcome.message) : .refused(outcome.message)
                 },
+                operatorName: pool.defaultUser,
                 options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats, bell: bell))
             outcome = .success(())
         } catch {

@@ -113,7 +113,7 @@ struct AdminServerTests {
             #expect((after["nodes"] as? [[String: Any]])?.first?["drained"] as? Bool == true)
             let floor = try await Self.curl(post + [#"{"command": "drain", "node": "b"}"#])
             #expect(floor.status == 409)
-            #expect(try Self.json(floor.body)["reason"] as? String == "draining b would leave 0 routable nodes, fewer than min_routable 1")
+            #expect(try Self.json(floor.body)["reason"] as? String == "draining b would leave 0 routable nodes, fewer than min_routable 1 (:drain b force overrides)")
             let unknown = try await Self.curl(post + [#"{"command": "weight", "node": "bb", "weight": 5}"#])
             #expect(unknown.status == 409 && unknown.body.contains(#"did you mean b?"#), "\(unknown)")
             #expect(try await Self.curl(post + [#"{"command": "weight", "node": "b", "weight": 5000}"#]).status == 409)

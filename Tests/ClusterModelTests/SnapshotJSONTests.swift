@@ -42,7 +42,7 @@ struct SnapshotJSONTests {
         let event = PoolEvent(id: 4, time: 1_800_000_100.25, node: "db-1", severity: .warning, kind: .stateChange, message: "up → suspect")
         return ClusterSnapshot(clusterName: "prod", wallTime: 1_800_000_123.456, nodes: [db, NodeSnapshot(name: "db-2", address: "[::1]:9102")],
                                events: [event], callsPerSecond: 12.5, retriesPerSecond: 0.5, availability: 0.999,
-                               panicMode: false, balancer: "p2c-peak-ewma", undoDescription: "drain db-1",
+                               panicMode: false, balancer: "p2c-peak-ewma", undoable: ["alice (uid 1000) on ops-1": "drain db-1"],
                                listeners: ["127.0.0.1:9090"])
     }
 
@@ -55,17 +55,17 @@ struct SnapshotJSONTests {
     @Test func aFixedSnapshotEncodesToThePinnedJSON() throws {
         let expected = #"{"availability":0.999,"balancer":"p2c-peak-ewma","calls_per_second":12.5,"cluster":"prod","#
             + #""events":[{"id":4,"kind":"state_change","message":"up → suspect","node":"db-1","severity":"warning","time":"2027-01-15T08:01:40.250Z"}],"#
-            + #""listeners":["127.0.0.1:9090"],"nodes":[{"address":"127.0.0.1:9101","alive_since":"2027-01-15T08:00:00.000Z","availability":0.9,"call_failures":2,"calls":20,"#
+            + #""listeners":["127.0.0.1:9090"],"min_routable":1,"nodes":[{"address":"127.0.0.1:9101","alive_since":"2027-01-15T08:00:00.000Z","availability":0.9,"call_failures":2,"calls":20,"#
             + #""cluster_availability_if_drained":0.99,"configured_weight":100,"connected":true,"counters":{"calls":7},"drained":true,"#
             + #""ejected_for_ms":1500,"ewma_ms":1.75,"fb_status":"ALIVE","group":"primary","health":"up","heartbeats_failed":1,"heartbeats_ok":10,"#
             + #""histogram":[{"count":3,"le_ms":1},{"count":1,"le_ms":null}],"in_flight":3,"last_error":"heartbeat timed out after 900 ms","max_ms":9,"name":"db-1","#
             + #""p50_ms":1.5,"p90_ms":2,"p99_ms":4.25,"phi":0.5,"recent_ms":[1,2],"retries":1,"routable":true,"server_name":"demo","#
-            + #""server_version":"1.0","status_details":"ok","tags":["eu"],"traffic_share":0.25,"weight":50},"#
+            + #""server_version":"1.0","serving":false,"status_details":"ok","tags":["eu"],"traffic_share":0.25,"weight":50},"#
             + #"{"address":"[::1]:9102","availability":0,"call_failures":0,"calls":0,"cluster_availability_if_drained":0,"configured_weight":100,"#
             + #""connected":false,"counters":{},"drained":false,"health":"unknown","heartbeats_failed":0,"heartbeats_ok":0,"histogram":[],"#
-            + #""in_flight":0,"name":"db-2","phi":0,"recent_ms":[],"retries":0,"routable":false,"status_details":"","tags":[],"#
-            + #""traffic_share":0,"weight":100}],"panic_mode":false,"retries_per_second":0.5,"schema_version":1,"#
-            + #""time":"2027-01-15T08:02:03.456Z","undo":"drain db-1","version":0}"#
+            + #""in_flight":0,"name":"db-2","phi":0,"recent_ms":[],"retries":0,"routable":false,"serving":false,"status_details":"","tags":[],"#
+            + #""traffic_share":0,"weight":100}],"panic_mode":false,"panic_threshold":0.5,"retries_per_second":0.5,"schema_version":1,"#
+            + #""time":"2027-01-15T08:02:03.456Z","undo_by_operator":{"alice (uid 1000) on ops-1":"drain db-1"},"version":0}"#
         #expect(try Self.encode(Self.fixture()) == expected)
     }
 

@@ -104,9 +104,10 @@ struct SnapshotJSONWriterTests {
             clusterName: text(&r), wallTime: time(&r), nodes: (0..<Int.random(in: 0...5, using: &r)).map { node($0, &r) },
             events: (0..<Int.random(in: 0...4, using: &r)).map { _ in event(&r) },
             callsPerSecond: number(&r), retriesPerSecond: number(&r), availability: number(&r), panicMode: .random(using: &r),
-            balancer: text(&r), undoDescription: maybe(&r) { text(&$0) }, listeners: (0..<Int.random(in: 0...2, using: &r)).map { _ in text(&r) })
+            balancer: text(&r), undoable: Dictionary((0..<Int.random(in: 0...2, using: &r)).map { _ in (text(&r), text(&r)) }, uniquingKeysWith: { a, _ in a }), listeners: (0..<Int.random(in: 0...2, using: &r)).map { _ in text(&r) })
         let versions: [UInt64] = [0, 1, .max, .random(in: 0 ... .max, using: &r)]
         snapshot.version = versions.randomElement(using: &r)!
+        snapshot.rules = OperatorRuleSettings(minRoutable: integer(&r), panicThreshold: Double(Int.random(in: 0...8, using: &r)) / 8)
         snapshot.stateStore = maybe(&r) { r in
             StateStoreStatus(kind: ["file", "etcd"].randomElement(using: &r)!, location: text(&r), unreachableSince: maybe(&r) { time(&$0) },
                              reason: maybe(&r) { text(&$0) }, localPending: integer(&r), routingHeld: .random(using: &r),
@@ -128,6 +129,7 @@ struct SnapshotJSONWriterTests {
         node.fbStatus = maybe(&r) { ["ALIVE", "WARNING", "DEAD"].randomElement(using: &$0)! }
         node.statusDetails = text(&r)
         node.connected = .random(using: &r)
+        node.serving = .random(using: &r)
         node.latencyP50 = maybe(&r) { number(&$0) }
         node.latencyP90 = maybe(&r) { number(&$0) }
         node.latencyMax = maybe(&r) { number(&$0) }

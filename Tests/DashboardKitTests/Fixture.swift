@@ -17,6 +17,8 @@ enum Fixture {
         var n = NodeSnapshot(name: name, address: "10.0.0.\(name.last!.wholeNumberValue ?? 0):9090", health: health)
         n.fbStatus = fb
         n.connected = health != .down
+        // Up underneath for a drained node: routable again once undrained.
+        n.serving = health == .up || health == .degraded || health == .draining
         n.routable = routable
         n.latencyP50 = p50
         n.latencyP90 = p50.map { $0 * 2 }
@@ -84,7 +86,7 @@ enum Fixture {
         ClusterSnapshot(
             clusterName: "demo", wallTime: wallTime, nodes: nodes, events: events,
             callsPerSecond: 1234.5, retriesPerSecond: 2.5, availability: 0.999_998, panicMode: false,
-            undoDescription: "drain gamma-3"
+            undoable: ["tester": "drain gamma-3"]
         )
     }
 }

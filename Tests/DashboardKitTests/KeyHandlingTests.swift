@@ -148,11 +148,14 @@ struct KeyHandlingTests {
 
     @Test func undoWithNothingToUndoSaysSoWithoutADialog() {
         var state = DashboardState(width: 100, height: 30)
-        var nothing = snapshot
-        nothing.undoDescription = nil
-        #expect(press([.character("z")], &state, on: nothing).isEmpty)
+        state.operatorName = "alice (uid 1000) on ops-1"
+        #expect(press([.character("z")], &state, on: snapshot).isEmpty)
         #expect(state.overlay == nil)
-        #expect(state.status?.text == "nothing to undo")
+        #expect(state.status?.text == "nothing of yours to undo (alice (uid 1000) on ops-1)")
+        // The one who drained gamma-3 is asked, with what it reverts.
+        state.operatorName = "tester"
+        _ = press([.character("z")], &state, on: snapshot)
+        #expect(state.overlay == .confirm(ConfirmRequest(.undo)))
     }
 
     @Test func actionsThatChangeNothingExplainInsteadOfAsking() {
@@ -162,7 +165,7 @@ struct KeyHandlingTests {
         #expect(state.status?.text == "alpha-1 is not drained")
         _ = press("jjjjjd", &state)  // gamma-3 is drained
         #expect(state.overlay == nil)
-        #expect(state.status?.text == "gamma-3 is already drained (u undrains)")
+        #expect(state.status?.text == "gamma-3 is already drained")
     }
 
     @Test func readOnlyModeTurnsEveryActionKeyIntoANote() {

@@ -1,3 +1,4 @@
+import ClusterModel
 import Testing
 @testable import DashboardKit
 
@@ -39,15 +40,39 @@ struct WidgetTests {
         #expect(!plain.rows[1].contains("clients"), "no listener, nothing said")
     }
 
-    @Test func theDrainDialogWarnsWhenNoOtherNodeIsRoutable() {
+    @Test func theDrainDialogWarnsWhenNoNodeWouldBeRoutableAndWhenPanicStarts() {
         var snapshot = Fixture.snapshot
+        snapshot.rules = OperatorRuleSettings(minRoutable: 0, panicThreshold: 0.5)
         snapshot.nodes = snapshot.nodes.map { node in
             var n = node
-            n.routable = n.name == "alpha-1"
+            n.serving = n.name == "alpha-1" || n.name == "beta-2"
+            return n
+        }
+        // alpha-1 and beta-2 routable of 7 in rotation: panic already; drain alpha-1 leaves one.
+        let drainAlpha = ConfirmDialog(request: ConfirmRequest(.drain(node: "alpha-1")), snapshot: snapshot).lines.map(\.text)
+        #expect(drainAlpha.contains("Routable nodes         2 → 1"))
+        #expect(!drainAlpha.contains { $0.hasPrefix("⚠ starts panic mode") })
+        snapshot.nodes = snapshot.nodes.map { node in
+            var n = node
+            n.serving = n.name == "alpha-1"
             return n
         }
         let text = ConfirmDialog(request: ConfirmRequest(.drain(node: "alpha-1")), snapshot: snapshot).lines.map(\.text)
-        #expect(text.contains("⚠ no other node is routable: the cluster would take no traffic"))
+        #expect(text.contains("⚠ no node would be routable: calls overflow to nodes that are not up, or fail"))
+        // Six nodes, three serving: draining one leaves 2 of 5 in rotation, below 50 %.
+        var six = ClusterSnapshot(clusterName: "c", wallTime: 0, nodes: ["a", "b", "c", "d", "e", "f"].map { name in
+            var n = NodeSnapshot(name: name, address: "h:1", health: "abc".contains(name) ? .up : .down)
+            n.serving = "abc".contains(name)
+            n.connected = true
+            return n
+        }, events: [])
+        six.rules = OperatorRuleSettings(minRoutable: 1, panicThreshold: 0.5)
+        let drainA = ConfirmDialog(request: ConfirmRequest(.drain(node: "a")), snapshot: six).lines.map(\.text)
+        #expect(drainA.contains("⚠ starts panic mode: 2 of 5 in rotation routable (< 50.0%);"))
+        // A drained node is outside the computation: with a drained, draining d (not up) starts nothing.
+        six.nodes[0].operatorDrained = true
+        let drainD = ConfirmDialog(request: ConfirmRequest(.drain(node: "d")), snapshot: six).lines.map(\.text)
+        #expect(!drainD.contains { $0.hasPrefix("⚠ starts panic mode") })
     }
 
     @Test func theDialogSaysSoWhenItsNodeLeavesTheCluster() {

@@ -27,15 +27,15 @@ struct SharedDecisionTests {
     }
 
     func context(_ view: SharedView, healthy: [String: Bool] = [:], minRoutable: Int = 2) -> SharedDecision.Context {
-        let nodes = ["a", "b", "c"].map { NodeDecisionView(name: $0, configuredWeight: 100, healthy: healthy[$0] ?? true) }
-        return SharedDecision.Context(view: view, nodes: nodes, minRoutable: minRoutable, user: "bob", instance: "serve-b", time: 1_795_000_100, reason: "deploy")
+        let nodes = ["a", "b", "c"].map { OperatorNodeView(name: $0, serving: healthy[$0] ?? true) }
+        return SharedDecision.Context(view: view, nodes: nodes, settings: OperatorRuleSettings(minRoutable: minRoutable, panicThreshold: 0.5), user: "bob", instance: "serve-b", time: 1_795_000_100, reason: "deploy")
     }
 
     @Test func aDrainCountsNodesNotDrainedInTheSharedStateThatThisInstanceSeesHealthy() throws {
         let shared = view([kv("a", record(drained: true), mod: 7)])
         // a drained (shared), c down (here): draining b would leave none.
         let refused = SharedDecision.decide(.drain(node: "b"), context(shared, healthy: ["c": false], minRoutable: 1))
-        #expect(refused == .refuse("draining b would leave 0 routable nodes in the shared state (as this instance sees them), fewer than min_routable 1"))
+        #expect(refused == .refuse("draining b would leave 0 routable nodes, fewer than min_routable 1 (:drain b force overrides)"))
         // With c healthy it is allowed, on condition that no node key changed since revision 10.
         guard case let .write(node, written, compare, done) = SharedDecision.decide(.drain(node: "b"), context(shared, minRoutable: 1)) else {
             Issue.record("expected a write")

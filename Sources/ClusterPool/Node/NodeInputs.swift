@@ -23,7 +23,9 @@ struct HeartbeatFailure: Equatable {
 enum CallOutcome {
     /// A reply: round trip, and the TApplicationException text if it was one.
     case answered(millis: Double, exception: String?)
-    case failed(String)
+    /// No answer (timeout, the connection failed): the text, and what the attempt costs the
+    /// node in the balancer's eyes (its timeout).
+    case failed(String, penalty: TimeAmount)
 }
 
 /// The one classification of what a connection reports, for heartbeats and calls alike.

@@ -11,6 +11,7 @@ extension NodeState {
         s.fbStatus = fbStatus?.description
         s.statusDetails = details.statusDetails
         s.connected = connected
+        s.serving = serving
         if let summary = latency.summary() {
             s.latencyP50 = summary.p50
             s.latencyP90 = summary.p90

@@ -21,6 +21,9 @@ final class NodeState {
     private(set) var configuredWeight: Int
 
     private(set) var health = NodeHealth.unknown
+    /// Connected and up or degraded as the heartbeats see it, the operator's drain and weight
+    /// apart: what the operator rules count as routable once in rotation.
+    private(set) var serving = false
     private(set) var version: UInt64 = 1
     private(set) var detector: NodeDetector
 
@@ -55,6 +58,9 @@ final class NodeState {
     private(set) var picks = 0
     private(set) var pickRate = 0.0
     private(set) var lastError: String?
+    /// How the balancer sees the node's calls: in flight, failures held as cost, the last
+    /// attempt's transport outcome.
+    private(set) var callCost = CallCost()
 
     // The operator's say.
     private(set) var weight: Int
@@ -83,8 +89,11 @@ final class NodeState {
         self.detector = detector
     }
 
-    /// May new calls go here (outlier ejection aside)?
-    var isRoutable: Bool { health.isServing && !drained && weight > 0 && connected }
+    /// May new calls go here (outlier ejection aside)? The operator rules' one definition.
+    var isRoutable: Bool { OperatorRules.isRoutable(serving: serving, drained: drained, weight: weight, ejected: false) }
+
+    /// The operator has it in rotation (not drained, weight above 0).
+    var inRotation: Bool { OperatorRules.inRotation(drained: drained, weight: weight) }
 
     // MARK: inputs — the connection
 
@@ -205,15 +214,23 @@ final class NodeState {
             repliesOnConnection += 1
             latency.record(millis: millis, at: now)
             peak.observe(millis: millis, at: now)
+            callCost.answered()
             if let exception {
                 callFailures += 1
                 recordError(exception)
             }
-        case let .failed(text):
+        case let .failed(text, penalty):
             callFailures += 1
             recordError(text)
+            // A failing node must never look fast: the attempt costs its whole timeout.
+            peak.observe(millis: Double(penalty.nanoseconds) / 1e6, at: now)
+            callCost.failed(holdingUntil: now + penalty)
         }
     }
+
+    /// Calls in flight as the balancer counts them: with each failed attempt held as one until
+    /// its timeout would have run out.
+    func balancerOutstanding(at now: NIODeadline) -> Int { inFlight + callCost.held(at: now) }
 
     func retried() {
         retries += 1
@@ -248,10 +265,6 @@ final class NodeState {
         lastChange = change
         changed()
     }
-
-    /// Serving as far as this instance can tell, the operator's drain and weight aside: what the
-    /// shared capacity floor counts.
-    var isHealthy: Bool { connected && (drained ? health == .draining : health.isServing) }
 
     /// Time passed with no input: φ may have crossed its threshold (or come back under it), and a
     /// rising φ is what an operator watches on a node going quiet, so it shows (to 0.01) once it
@@ -307,7 +320,7 @@ final class NodeState {
 
     /// The state from the evidence: not connected or convicted is down (unknown before anything
     /// was heard), suspicion next, then what the server says; a drain overrides a serving state.
-    private func derivedHealth(at now: NIODeadline) -> NodeHealth {
+    private func derivedHealth(at now: NIODeadline) -> (health: NodeHealth, base: NodeHealth) {
         let verdict = detector.verdict(at: now)
         let base: NodeHealth
         if !connected || verdict == .down {
@@ -317,14 +330,18 @@ final class NodeState {
         } else {
             base = fbStatus?.health ?? .up
         }
-        if drained && base != .down && base != .unknown { return .draining }
-        return base
+        if drained && base != .down && base != .unknown { return (.draining, base) }
+        return (base, base)
     }
 
     /// Re-derives the health after an input and adds the transition, if any, to `change`.
     private func settle(_ change: NodeChange, reason: String? = nil, at now: NIODeadline, bump: Bool = true) -> NodeChange {
         if bump { changed() }
-        let new = derivedHealth(at: now)
+        let (new, base) = derivedHealth(at: now)
+        let wasServing = serving
+        serving = connected && base.isServing
+        // A drained node's health hides its base: a change of that alone still shows.
+        if !bump && serving != wasServing { changed() }
         guard new != health else { return change }
         let old = health
         health = new

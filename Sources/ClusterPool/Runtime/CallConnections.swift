@@ -19,8 +19,10 @@ final class CallConnections {
 
     let maxConnections: Int
     let maxPending: Int
-    /// Most recently used last: calls take the warmest, the coldest idle out.
-    private var idle: [(connection: ThriftConnection, since: NIODeadline)] = []
+    /// Most recently used last: calls take the warmest, the coldest idle out. `afterOneway`: its
+    /// last call was a oneway, whose handler the server may still be running on it (a server
+    /// reads a connection's calls one after another), so it is taken last.
+    private var idle: [(connection: ThriftConnection, since: NIODeadline, afterOneway: Bool)] = []
     private var busy: [ObjectIdentifier: ThriftConnection] = [:]
     private(set) var opening = 0
     private var waiting: [Waiter] = []
@@ -46,13 +48,16 @@ final class CallConnections {
     /// to a call already waiting); opens none.
     func retire() {
         retired = true
-        for (connection, _) in idle { connection.channel.close(promise: nil) }
+        for entry in idle { entry.connection.channel.close(promise: nil) }
         idle.removeAll()
     }
 
-    /// A free connection now, or nil: then the call waits (`enqueue`).
+    /// A free connection now, or nil: then the call waits (`enqueue`). One that just carried a
+    /// oneway is taken only when no other is idle and none may be opened: a oneway must not
+    /// delay an unrelated call.
     func takeIdle() -> ThriftConnection? {
-        while let (connection, _) = idle.popLast() {
+        while let index = idle.lastIndex(where: { !$0.afterOneway }) ?? (openCount + opening < maxConnections ? nil : idle.indices.last) {
+            let connection = idle.remove(at: index).connection
             guard connection.channel.isActive else { continue }
             busy[ObjectIdentifier(connection)] = connection
             return connection
@@ -66,17 +71,20 @@ final class CallConnections {
 
     func connectStarted() { opening += 1 }
 
-    /// A new connection, or one whose call finished: to the first waiting call, else idle.
-    func release(_ connection: ThriftConnection, at now: NIODeadline) {
+    /// A new connection, or one whose call finished: to the first waiting call, else idle. After
+    /// a oneway it goes to a waiting call only when no other connection is coming for it.
+    func release(_ connection: ThriftConnection, afterOneway: Bool = false, at now: NIODeadline) {
         busy[ObjectIdentifier(connection)] = nil
         guard connection.channel.isActive else { return }
-        if let waiter = popWaiter() {
+        if afterOneway && waitingCount <= opening && !retired {
+            idle.append((connection, now, true))
+        } else if let waiter = popWaiter() {
             busy[ObjectIdentifier(connection)] = connection
             waiter.handoff(.success(connection))
         } else if retired {
             connection.channel.close(promise: nil)
         } else {
-            idle.append((connection, now))
+            idle.append((connection, now, false))
         }
     }
 

@@ -41,33 +41,41 @@ extension PoolCore {
         attempt(call)
     }
 
-    /// The nodes a new call may go to, and how many more could but have their queue full. In
-    /// panic mode, every connected node that is not drained. One pass per call in the usual case:
-    /// this runs for every call the pool routes.
+    /// The nodes a new call may go to, and how many more could but have their queue full. One
+    /// pass per call in the usual case: this runs for every call the pool routes.
+    ///
+    /// Routable nodes first, always. In panic mode (fewer routable nodes than `panic_threshold`
+    /// of those the operator has in rotation) a call the routable nodes cannot take — none has
+    /// room — overflows to the connected nodes in rotation that are not up: never to a drained
+    /// or weight-0 node, an ejected one, or one whose last call failed (beyond one probe call at
+    /// a time). So an up node with room is always preferred to a node that is not up.
     func candidates(excluding tried: Set<Int>, group: String? = nil) -> (open: [BalancerNode], full: Int) {
         let now = self.now, ejection = policies.ejection
         let members = group.map { groupMembers[$0] ?? [] } ?? allIndices
-        var open: [BalancerNode] = [], full = 0, routableCount = 0
+        var open: [BalancerNode] = [], full = 0, routableCount = 0, inRotation = 0
         open.reserveCapacity(members.count)
         func offer(_ node: NodeLink) {
             if node.calls.isFull {
                 full += 1
             } else {
-                open.append(BalancerNode(index: node.index, weight: node.state.weight, outstanding: node.state.inFlight, cost: node.state.peak.cost))
+                open.append(BalancerNode(index: node.index, weight: node.state.weight, outstanding: node.state.balancerOutstanding(at: now),
+                                         cost: node.state.peak.cost))
             }
         }
         for index in members {
-            let node = nodes[index]
-            guard node.state.isRoutable, !ejection.isEjected(index, at: now) else { continue }
+            let state = nodes[index].state
+            guard state.inRotation else { continue }
+            inRotation += 1
+            guard state.serving, !ejection.isEjected(index, at: now) else { continue }
             routableCount += 1
-            if !tried.contains(index) { offer(node) }
+            if !tried.contains(index) { offer(nodes[index]) }
         }
-        if isPanic(routableCount: routableCount, of: members.count) {
-            open.removeAll(keepingCapacity: true)
-            full = 0
+        if open.isEmpty && OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold) {
             for index in members where !tried.contains(index) {
-                let node = nodes[index]
-                if node.liveConnection != nil && !node.state.drained && node.state.weight > 0 { offer(node) }
+                let node = nodes[index], state = node.state
+                guard state.inRotation, !state.serving, node.liveConnection != nil, !ejection.isEjected(index, at: now) else { continue }
+                if state.callCost.failing && state.inFlight > 0 { continue }
+                offer(node)
             }
         }
         // Every candidate tried already: any of them again rather than none.
@@ -75,9 +83,14 @@ extension PoolCore {
         return (open, full)
     }
 
-    /// Panic mode: too few routable nodes, so calls spread over every connected one instead.
-    func isPanic(routableCount: Int, of total: Int? = nil) -> Bool {
-        Double(routableCount) < config.panicThreshold * Double(total ?? nodes.count)
+    /// Panic mode for the whole cluster, by the operator rules' definition.
+    func isPanic(at now: NIODeadline) -> Bool {
+        var routable = 0, inRotation = 0
+        for node in nodes where node.state.inRotation {
+            inRotation += 1
+            if node.state.serving && !policies.ejection.isEjected(node.index, at: now) { routable += 1 }
+        }
+        return OperatorRules.isPanic(routable: routable, inRotation: inRotation, threshold: config.panicThreshold)
     }
 
     /// Why no node of `group` (nil: the cluster) can take a call: "2 down, 1 drained".
@@ -148,7 +161,8 @@ extension PoolCore {
         }
         if call.oneway {
             let written = connection.sendOneway(method: call.method, args: args)
-            node.calls.release(connection, at: now)
+            // The server may still be running the oneway's handler on this connection.
+            node.calls.release(connection, afterOneway: true, at: now)
             guard written else {
                 attemptFailed(call, node: node, error: ThriftClientError.notSent, timeout: timeout)
                 return
@@ -220,7 +234,7 @@ extension PoolCore {
 
     private func attemptFailed(_ call: PendingCall, node: NodeLink, error: any Error, timeout: TimeAmount) {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
-        node.state.record(call: .failed("\(call.method): \(finalError)"), at: now)
+        node.state.record(call: .failed("\(call.method): \(finalError)", penalty: timeout), at: now)
         node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
         ejectionFailure(node)
         let now = self.now

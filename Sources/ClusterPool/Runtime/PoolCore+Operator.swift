@@ -62,7 +62,7 @@ extension PoolCore {
             return .refused("cannot undo \"\(entry.description)\": \(latest.user) changed \(entry.node) since (\(latest.action))")
         }
         let result = apply(entry.inverse, user: user, recordUndo: false)
-        guard result.isDone else { return result }
+        if case let .refused(why) = result { return .refused("cannot undo \"\(entry.description)\": \(why)") }
         undoStack.remove(at: index)
         return .done("undid \(entry.description)")
     }
@@ -74,45 +74,48 @@ extension PoolCore {
         return count
     }
 
+    /// Decides `command` by the operator rules and, when allowed, carries it out at once.
     private func apply(_ command: OperatorCommand, user: String, recordUndo: Bool) -> OperatorResult {
-        func record(_ description: String, _ inverse: OperatorCommand, _ name: String) {
-            let change = changed(name, by: user, description)
-            if recordUndo { undoStack.append(UndoEntry(description: description, inverse: inverse, user: user, node: name, change: change)) }
-        }
-        guard let name = command.node, let index = nodeIndex[name] else {
-            let hint = command.node.flatMap { NameSuggestion.closest(to: $0, in: Array(nodeIndex.keys)) }.map { " (did you mean \($0)?)" } ?? ""
-            return .refused("no node named \"\(command.node ?? "")\"\(hint)")
-        }
-        let node = nodes[index]
-        let state = node.state
-        switch command {
-        case let .drain(_, force):
-            guard !state.drained else { return .refused("\(name) is already drained") }
-            let left = nodes.filter { $0.index != index && $0.state.isRoutable }.count
-            if left < config.minRoutable && !force {
-                return .refused("draining \(name) would leave \(left) routable node\(left == 1 ? "" : "s"), fewer than min_routable \(config.minRoutable)")
+        switch OperatorRules.decide(command, nodes: operatorViews(), settings: ruleSettings) {
+        case let .refuse(reason), let .belowFloor(reason):
+            return .refused(reason)
+        case let .change(name, drained, weight, action, _):
+            let node = nodes[nodeIndex[name]!]
+            let state = node.state
+            let (wasDrained, oldWeight) = (state.drained, state.weight)
+            if drained != wasDrained { apply(state.apply(drained ? .drain : .undrain, at: now), to: node) }
+            if weight != oldWeight { apply(state.apply(.weight(weight), at: now), to: node) }
+            // The inverse is decided by the same rules when undone (an undo that drains again
+            // is held to the floor as any drain is).
+            let inverse: OperatorCommand = drained != wasDrained ? (wasDrained ? .drain(node: name) : .undrain(node: name))
+                : .setWeight(node: name, weight: oldWeight)
+            let change = changed(name, by: user, action)
+            if recordUndo { undoStack.append(UndoEntry(description: action, inverse: inverse, user: user, node: name, change: change)) }
+            if drained && !wasDrained {
+                return .done("drained \(name); \(state.inFlight) call\(state.inFlight == 1 ? "" : "s") in flight will finish")
             }
-            apply(node.state.apply(.drain, at: now), to: node)
-            record("drain \(name)", .undrain(node: name), name)
-            return .done("drained \(name); \(state.inFlight) call\(state.inFlight == 1 ? "" : "s") in flight will finish")
-        case .undrain:
-            guard state.drained else { return .refused("\(name) is not drained") }
-            apply(node.state.apply(.undrain, at: now), to: node)
-            record("undrain \(name)", .drain(node: name, force: true), name)
-            return .done("undrained \(name)")
-        case let .setWeight(_, weight):
-            let range = OperatorCommand.weightRange
-            guard range.contains(weight) else { return .refused("weight must be from \(range.lowerBound) to \(range.upperBound) (got \(weight))") }
-            let old = state.weight
-            guard old != weight else { return .refused("\(name) already has weight \(weight)") }
-            apply(node.state.apply(.weight(weight), at: now), to: node)
-            record("weight \(name) \(old) → \(weight)", .setWeight(node: name, weight: old), name)
-            return .done("weight of \(name) \(old) → \(weight)" + (weight == 0 ? " (no new traffic; not drained)" : ""))
-        case .resetWeight:
-            return apply(.setWeight(node: name, weight: node.config.weight), user: user, recordUndo: recordUndo)
-        case .undo:
-            preconditionFailure("undo has no node: execute handles it")
+            if !drained && wasDrained { return .done("undrained \(name)") }
+            return .done("weight of \(name) \(oldWeight) → \(weight)" + (weight == node.config.weight && command.isReset ? " (configured)" : "")
+                         + (weight == 0 ? " (no new traffic; not drained)" : ""))
         }
+    }
+
+    /// Every node as the operator rules see it.
+    func operatorViews() -> [OperatorNodeView] {
+        let now = self.now
+        return nodes.map { node in
+            OperatorNodeView(name: node.config.name, serving: node.state.serving, drained: node.state.drained, weight: node.state.weight,
+                             configuredWeight: node.config.weight, ejected: policies.ejection.isEjected(node.index, at: now), group: node.config.group)
+        }
+    }
+
+    var ruleSettings: OperatorRuleSettings { OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold) }
+
+    /// Each operator's last action that `undo` would revert, by operator.
+    var undoableByOperator: [String: String] {
+        var out: [String: String] = [:]
+        for entry in undoStack { out[entry.user] = entry.description }
+        return out
     }
 
     func operatorState() -> OperatorState {

@@ -33,10 +33,11 @@ extension PoolCore {
             totalRate += snapshots.pickRates[i]
         }
         let clusterAvailability = cluster.value
-        var routableCount = 0
+        var routableCount = 0, inRotation = 0
         for i in 0..<count {
             // Cluster-relative figures change when other nodes change: always recomputed.
             if routable[i] { routableCount += 1 }
+            if nodes[i].state.inRotation { inRotation += 1 }
             out[i].routable = routable[i]
             out[i].trafficShare = totalRate > 0 ? snapshots.pickRates[i] / totalRate : 0
             out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(snapshots.availability[i]) : clusterAvailability
@@ -52,11 +53,13 @@ extension PoolCore {
         var snapshot = ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
-            panicMode: isPanic(routableCount: routableCount), balancer: policies.balancer.name,
-            undoDescription: sharedState != nil ? sharedUndoDescription : undoStack.last(where: { $0.user == options.user })?.description,
+            panicMode: OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold),
+            balancer: policies.balancer.name,
+            undoable: sharedState != nil ? sharedUndoable : undoableByOperator,
             listeners: listeners)
         snapshot.version = snapshotsBuilt
         snapshot.stateStore = stateStore
+        snapshot.rules = OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold)
         return snapshot
     }
 

@@ -49,8 +49,8 @@ final class PoolCore {
     /// The shared store's view (nil: none installed), kept for reloads to apply to added nodes.
     var sharedState: [String: SharedNodeState]?
     var stateStore: StateStoreStatus?
-    /// What `undo` reverts when the shared store's authority keeps the undo history.
-    var sharedUndoDescription: String?
+    /// What `undo` reverts for each operator when the shared store's authority keeps the history.
+    var sharedUndoable: [String: String] = [:]
     var undoStack: [UndoEntry] = []
     /// Per node: how many operator changes it has had, and the last one (who, what).
     var operatorChanges: [String: (count: UInt64, user: String, action: String)] = [:]

@@ -40,11 +40,10 @@ extension ClusterPool {
         }.get()
     }
 
-    /// This instance's view of every node, for a capacity-floor decision against the shared state.
-    public func decisionView() async -> [NodeDecisionView] {
-        (try? await eventLoop.submit { [self] in
-            core.value?.nodes.map { NodeDecisionView(name: $0.config.name, configuredWeight: $0.config.weight, healthy: $0.state.isHealthy) } ?? []
-        }.get()) ?? []
+    /// This instance's view of every node (its own drains and weights, which the shared state's
+    /// replace), for the operator rules to decide against the shared state.
+    public func decisionView() async -> [OperatorNodeView] {
+        (try? await eventLoop.submit { [self] in core.value?.operatorViews() ?? [] }.get()) ?? []
     }
 
     /// Logs and audits an operator action the authority decided (locally: the JSONL audit stays).
@@ -63,12 +62,12 @@ extension ClusterPool {
     }
 
     /// What readers see of the store (the dashboard's warning line, `state_store` in the JSON),
-    /// and what `undo` would revert for this pool's user.
-    public func showStateStore(_ status: StateStoreStatus?, undo: String?) async {
+    /// and what `undo` would revert for each operator.
+    public func showStateStore(_ status: StateStoreStatus?, undoable: [String: String]) async {
         try? await eventLoop.submit { [self] in
             guard let core = core.value else { return }
             core.stateStore = status
-            core.sharedUndoDescription = undo
+            core.sharedUndoable = undoable
             core.snapshots.publish(core.buildSnapshot())
         }.get()
     }

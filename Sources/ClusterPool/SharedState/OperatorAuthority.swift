@@ -22,17 +22,3 @@ public struct SharedNodeState: Sendable, Equatable {
         self.change = change
     }
 }
-
-/// What a shared capacity-floor decision needs to know of this instance's view of one node.
-public struct NodeDecisionView: Sendable, Equatable {
-    public var name: String
-    public var configuredWeight: Int
-    /// Connected and serving as far as this instance can tell (drain and weight aside).
-    public var healthy: Bool
-
-    public init(name: String, configuredWeight: Int, healthy: Bool) {
-        self.name = name
-        self.configuredWeight = configuredWeight
-        self.healthy = healthy
-    }
-}

@@ -66,6 +66,9 @@ public struct DashboardState: Sendable, Equatable {
     /// The snapshot on screen while paused (`p`); nil when live.
     public var frozen: ClusterSnapshot?
     public var status: StatusMessage?
+    /// Who this dashboard acts as on the selected cluster, as its authority names operators
+    /// (nil: not known yet): whose last action `z` undoes.
+    public var operatorName: String?
 
     public init(width: Int = 80, height: Int = 24, readOnly: Bool = false) {
         self.width = width
@@ -103,14 +106,18 @@ public struct ConfirmRequest: Sendable, Equatable {
     public init(_ command: OperatorCommand) { self.command = command }
 }
 
-/// An operator command the shared store refused while unreachable, and why.
+/// An operator command refused, and why: by the capacity floor (`forced` is the command that
+/// overrides it), or by a shared store that cannot be reached (`forced` nil: it can be made here
+/// only).
 public struct Refusal: Sendable, Equatable {
     public var command: OperatorCommand
     public var reason: String
+    public var forced: OperatorCommand?
 
-    public init(_ command: OperatorCommand, reason: String) {
+    public init(_ command: OperatorCommand, reason: String, forced: OperatorCommand? = nil) {
         self.command = command
         self.reason = reason
+        self.forced = forced
     }
 }
 

@@ -6,14 +6,16 @@ import ClusterModel
 struct ConfirmDialog {
     var request: ConfirmRequest
     var snapshot: ClusterSnapshot
+    /// Who acts (whose last action an undo reverts); nil: not known here.
+    var operatorName: String? = nil
 
     var title: String {
         switch request.command {
         case let .drain(node, force): force ? "Force-drain \(node)?" : "Drain \(node)?"
         case let .undrain(node): "Undrain \(node)?"
-        case let .setWeight(node, _): "Change the weight of \(node)?"
+        case let .setWeight(node, _, force): force ? "Force the weight of \(node)?" : "Change the weight of \(node)?"
         case let .resetWeight(node): "Reset the weight of \(node)?"
-        case .undo: "Undo the last operator action?"
+        case .undo: "Undo your last operator action?"
         }
     }
 
@@ -29,7 +31,8 @@ struct ConfirmDialog {
     var lines: [Line] {
         var out: [Line] = []
         guard let name = request.command.node else {
-            out.append(Line([Span("Reverts: "), Span(snapshot.undoDescription ?? "nothing (the pool will refuse)", .notice, bold: true)]))
+            let reverts = operatorName.flatMap { snapshot.undoable[$0] }
+            out.append(Line([Span("Reverts: "), Span(reverts ?? "your last action, as the daemon keeps it", .notice, bold: true)]))
             return out
         }
         guard let node = snapshot.node(named: name) else {
@@ -38,48 +41,49 @@ struct ConfirmDialog {
         let word = node.isFullyDrained ? "drained" : node.health.rawValue
         out.append(Line([Span(node.name, .text, bold: true), Span("  \(node.address)  ", .dim), Span("\(node.health.glyph) \(word)", .health(node.health))]))
         out.append(Line())
+        // The effect as the authority's own rules work it out.
+        let decision = OperatorRules.decide(request.command, nodes: snapshot.nodes.map(\.operatorView), settings: snapshot.rules)
+        guard case let .change(_, _, weight, _, effect) = decision else {
+            out.append(Line("Refused now: \(decision.refusal ?? "")", .warning))
+            return out
+        }
+        let shareAfter = Format.percent(effect.sharesAfter[name] ?? 0)
         switch request.command {
-        case let .drain(_, force):
+        case .drain:
             out.append(Line("No new calls; \(node.inFlight) in flight will finish. Heartbeats go on."))
             out.append(row("Traffic share", Format.percent(node.trafficShare), "0%"))
-            out.append(row("Cluster availability", Format.percent(snapshot.availability, digits: 4),
-                           Format.percent(node.clusterAvailabilityIfDrained, digits: 4),
-                           worse: node.clusterAvailabilityIfDrained < snapshot.availability))
-            let othersRoutable = snapshot.nodes.filter { $0.routable && $0.name != name }.count
-            if othersRoutable == 0 { out.append(Line("⚠ no other node is routable: the cluster would take no traffic", .error, bold: true)) }
-            if force { out.append(Line("⚠ forced: ignores the capacity floor", .warning, bold: true)) }
         case .undrain:
             out.append(Line("Takes new calls again once its heartbeats are healthy."))
-            out.append(row("Traffic share", Format.percent(node.trafficShare), "≈" + Format.percent(Self.share(of: node, weight: node.weight, in: snapshot))))
-        case let .setWeight(_, weight):
-            out += weightLines(node, to: weight)
-        case .resetWeight:
-            out += weightLines(node, to: node.configuredWeight)
-        case .undo:
-            break
+            out.append(row("Traffic share", Format.percent(node.trafficShare), "≈" + shareAfter))
+        default:
+            out.append(row("Weight", String(node.weight), String(weight) + (weight == node.configuredWeight ? " (configured)" : "")))
+            out.append(row("Traffic share", Format.percent(node.trafficShare), "≈" + shareAfter))
+            if weight == 0 { out.append(Line("Weight 0: no new calls, but not drained.", .warning)) }
+            if !node.serving { out.append(Line("Not routable now (\(node.health.rawValue)): the share applies once it is.", .dim)) }
         }
+        out += effectLines(effect, forced: request.command.isForced)
         return out
     }
 
-    private func weightLines(_ node: NodeSnapshot, to weight: Int) -> [Line] {
-        var out = [row("Weight", String(node.weight), String(weight) + (weight == node.configuredWeight ? " (configured)" : ""))]
-        let after = Self.share(of: node, weight: weight, in: snapshot)
-        out.append(row("Traffic share", Format.percent(node.trafficShare), "≈" + Format.percent(after)))
-        if weight == 0 { out.append(Line("Weight 0: no new calls, but not drained.", .warning)) }
-        if !node.routable { out.append(Line("Not routable now (\(node.health.rawValue)): the share applies once it is.", .dim)) }
+    /// Routable nodes, panic mode and availability before and after.
+    private func effectLines(_ effect: OperatorEffect, forced: Bool) -> [Line] {
+        var out = [row("Routable nodes", "\(effect.routableBefore)", "\(effect.routableAfter)", worse: effect.routableAfter < effect.routableBefore)]
+        if case let .drain(name, _) = request.command, let node = snapshot.node(named: name) {
+            out.append(row("Availability model", Format.percent(snapshot.availability, digits: 4), Format.percent(node.clusterAvailabilityIfDrained, digits: 4),
+                           worse: node.clusterAvailabilityIfDrained < snapshot.availability))
+        }
+        if effect.routableAfter == 0 { out.append(Line("⚠ no node would be routable: calls overflow to nodes that are not up, or fail", .error, bold: true)) }
+        if effect.startsPanic {
+            let threshold = Format.percent(snapshot.rules.panicThreshold)
+            out.append(Line("⚠ starts panic mode: \(effect.routableAfter) of \(effect.inRotationAfter) in rotation routable (< \(threshold));", .warning, bold: true))
+            out.append(Line("  what the routable nodes cannot take goes to connected nodes that are not up", .warning))
+        }
+        if forced { out.append(Line("⚠ forced: ignores the capacity floor (min_routable \(snapshot.rules.minRoutable))", .warning, bold: true)) }
         return out
     }
 
     private func row(_ label: String, _ before: String, _ after: String, worse: Bool = false) -> Line {
         Line([Span(Box.pad(label, 22), .dim), Span(before), Span(" → ", .dim), Span(after, worse ? .warning : .text, bold: true)])
-    }
-
-    /// The expected traffic share of `node` at `weight`: w′ / Σw over the routable nodes, with the
-    /// node counted as routable (an undrain or weight change presumes it will be).
-    static func share(of node: NodeSnapshot, weight: Int, in snapshot: ClusterSnapshot) -> Double {
-        let others = snapshot.nodes.filter { $0.routable && $0.name != node.name }.reduce(0) { $0 + max(0, $1.weight) }
-        let total = others + max(0, weight)
-        return total > 0 ? Double(max(0, weight)) / Double(total) : 0
     }
 
     func render(_ area: Rect, into screen: inout Screen) {

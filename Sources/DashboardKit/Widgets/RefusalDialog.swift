@@ -6,10 +6,11 @@ import ClusterModel
 struct RefusalDialog {
     var refusal: Refusal
 
-    var title: String { "Refused: the state store is unreachable" }
+    var title: String { refusal.forced == nil ? "Refused: the state store is unreachable" : "Refused: the capacity floor (min_routable)" }
 
     var verb: String {
-        switch refusal.command {
+        if let forced = refusal.forced { return forced.isDrain ? "drain anyway" : "weight 0 anyway" }
+        return switch refusal.command {
         case .drain: "drain here anyway"
         case .undrain: "undrain here anyway"
         // An undo is never offered here (it needs the store's history).
@@ -19,6 +20,11 @@ struct RefusalDialog {
 
     func lines(width: Int) -> [Line] {
         var out = Self.wrap(refusal.reason, width: width).map { Line($0, .text) }
+        if refusal.forced != nil {
+            out.append(Line())
+            out.append(Line("Forcing goes below the floor: fewer nodes than min_routable take calls.", .warning))
+            return out
+        }
         out.append(Line())
         out.append(Line("Here anyway: only this instance routes by it; the others do not know.", .warning))
         out.append(Line("It is written to the store when the store is back, unless someone", .dim))
@@ -27,7 +33,7 @@ struct RefusalDialog {
     }
 
     func render(_ area: Rect, into screen: inout Screen) {
-        let footer = Line([Span("[h] ", .key, bold: true), Span(verb), Span("    "), Span("[Esc] ", .key, bold: true), Span("leave it")])
+        let footer = Line([Span(refusal.forced == nil ? "[h] " : "[f] ", .key, bold: true), Span(verb), Span("    "), Span("[Esc] ", .key, bold: true), Span("leave it")])
         ConfirmDialog.drawDialog(title: title, content: lines(width: min(area.width - 6, 76)), footer: footer, in: area, into: &screen)
     }
 

@@ -1,0 +1,36 @@
+import NIOCore
+
+/// What a node's failed calls cost it in the balancer's eyes, beyond its peak-EWMA latency.
+///
+/// A node that fails fast (refused, reset) would otherwise look like the fastest, least busy
+/// node of all and draw ever more calls. So a failed attempt is held as one call in flight until
+/// its timeout would have run out: least-outstanding and P2C then see it as a node whose calls
+/// take their whole timeout. And the last attempt's outcome marks a node as failing: in panic
+/// mode such a node gets at most one call at a time (a probe) until a call is answered again.
+struct CallCost {
+    /// When each held failure stops counting, oldest first. Bounded: beyond that many a node
+    /// looks busy enough to every balancer.
+    private var heldUntil: [NIODeadline] = []
+    /// The last attempt timed out or failed at the transport, and none was answered since.
+    private(set) var failing = false
+
+    static let maxHeld = 64
+
+    mutating func answered() { failing = false }
+
+    mutating func failed(holdingUntil deadline: NIODeadline) {
+        failing = true
+        if heldUntil.count >= Self.maxHeld { heldUntil.removeFirst() }
+        // Kept in order: attempts of one node mostly share a timeout, so this is an append.
+        let at = heldUntil.lastIndex { $0 <= deadline }.map { $0 + 1 } ?? 0
+        heldUntil.insert(deadline, at: at)
+    }
+
+    /// Failures still held at `now`. Nothing to do for a node that has not failed lately.
+    mutating func held(at now: NIODeadline) -> Int {
+        guard !heldUntil.isEmpty else { return 0 }
+        let expired = heldUntil.firstIndex { $0 > now } ?? heldUntil.count
+        if expired > 0 { heldUntil.removeFirst(expired) }
+        return heldUntil.count
+    }
+}
