@@ -93,9 +93,9 @@ final class DrivenCluster {
     }
 
     /// Sends a call through the balancer; the future completes as the clock moves.
-    func call(_ method: String = "work", idempotent: Bool = false, timeout: TimeAmount = .seconds(1), group: String? = nil) -> EventLoopFuture<PoolReply> {
+    func call(_ method: String = "work", oneway: Bool = false, idempotent: Bool = false, timeout: TimeAmount = .seconds(1), group: String? = nil) -> EventLoopFuture<PoolReply> {
         let promise = loop.makePromise(of: PoolReply.self)
-        core.startCall(PendingCall(method: method, encode: { ThriftMessage.encodeStruct(ThriftEmptyStruct(), protocolKind: $0) },
+        core.startCall(PendingCall(method: method, oneway: oneway, encode: { ThriftMessage.encodeStruct(ThriftEmptyStruct(), protocolKind: $0) },
                                    idempotent: idempotent, deadline: loop.now + timeout, group: group, finish: promise.completeWith))
         return promise.futureResult
     }
@@ -141,6 +141,8 @@ final class ScriptedServer: @unchecked Sendable {
     }
 
     var heartbeats: [Double] { calls.filter { $0.method == "getStatus" }.map(\.atMillis) }
+    /// Calls other than heartbeats and fb303 details: what the balancer sent here.
+    var routedCalls: Int { calls.filter { $0.method == "work" }.count }
 
     func accept(_ settings: NodeSettings) -> EventLoopFuture<ThriftConnection> {
         if case .refuse = behaviour {
@@ -170,6 +172,7 @@ final class ScriptedServer: @unchecked Sendable {
 
     fileprivate func received(_ call: ThriftMessage, framed: Bool, protocolKind: ThriftProtocolKind, context: ChannelHandlerContext) {
         calls.append((call.header.name, Double(loop.now.uptimeNanoseconds) / 1e6))
+        guard call.header.type != .oneway else { return }
         let header = ThriftMessageHeader(name: call.header.name, type: .reply, sequenceID: call.header.sequenceID)
         var reply: ByteBuffer
         let isFB303 = ["getStatus", "getStatusDetails", "getName", "getVersion", "aliveSince", "getCounters"].contains(call.header.name)
