@@ -110,7 +110,7 @@ struct DrivenReloadTests {
         #expect(cluster.node("a").state.weight == 200, "nobody set a's weight: the new default")
         #expect(cluster.node("b").state.weight == 50, "the operator's weight stays")
         #expect(cluster["a"].connectTimes.count == 1, "a weight is not a reason to reconnect")
-        #expect(try cluster.execute(.resetWeight(node: "b")) == .done("weight of b 50 → 300"))
+        #expect(try cluster.execute(.resetWeight(node: "b")) == .done("weight of b 50 → 300 (configured)"))
     }
 
     @Test func anAdminChangeIsReportedAsNeedingARestartAndTheOutcomeIsAudited() throws {

@@ -120,7 +120,7 @@ struct PoolTrafficTests {
         #expect(await pool.execute(.undo) == .refused("nothing of yours to undo"))
         #expect(await pool.execute(.drain(node: "b", force: true)).isDone)
         let events = try await pool.currentSnapshot().events.filter { $0.kind == .operatorAction }.map(\.message)
-        #expect(events.contains("tester on \(PoolOptions.hostName()): drain b refused: draining b would leave 0 routable nodes, fewer than min_routable 1"))
+        #expect(events.contains("tester on \(PoolOptions.hostName()): drain b refused: draining b would leave 0 routable nodes, fewer than min_routable 1 (:drain b force overrides)"))
         await cluster.stop()
     }
 
@@ -148,7 +148,7 @@ struct PoolTrafficTests {
         await #expect(throws: PoolCallError.timeout(node: "a", after: .milliseconds(200))) {
             try await pool.call(DemoService.Work.self, .init(costMicros: 400_000, payload: []))
         }
-        _ = await pool.execute(.setWeight(node: "a", weight: 0))
+        _ = await pool.execute(.setWeight(node: "a", weight: 0, force: true))
         await #expect(throws: PoolCallError.noRoutableNode) { try await pool.call(FB303.GetName.self) }
         await cluster.stop()
     }

@@ -292,11 +292,11 @@ struct RenderTests {
             "◌ draining│                                                          │",
             "? unknown │ No new calls; 2 in flight will finish. Heartbeats go on. │",
             "◔ starting│ Traffic share         25.0% → 0%                         │",
-            "✖ down    │ Cluster availability  99.9998% → 99.9980%                │used",
-            "─ Events 7│                                                          │──────────",
-            "12:34:51 E│ [y/Enter] drain    [n/Esc] cancel                        │",
-            "12:34:46 W└──────────────────────────────────────────────────────────┘",
-            "12:34:36 note gamma-3   drained by operator",
+            "✖ down    │ Routable nodes        3 → 2                              │used",
+            "─ Events 7│ Availability model    99.9998% → 99.9980%                │──────────",
+            "12:34:51 E│                                                          │",
+            "12:34:46 W│ [y/Enter] drain    [n/Esc] cancel                        │",
+            "12:34:36 n└──────────────────────────────────────────────────────────┘",
             "12:34:26 ERR! zeta-6    connection refused",
             "12:34:16 WARN beta-2    up → degraded: queue depth high",
             "12:34:06 note theta-8   unknown → starting",
@@ -307,7 +307,8 @@ struct RenderTests {
         ])
     }
 
-    /// gamma-3 is drained: its expected share is its weight over the routable weight, 100/450.
+    /// gamma-3 is drained: its expected share is its weight over the routable weight, 100/350
+    /// (alpha-1, beta-2, eta-7 and itself: epsilon-5 is suspect, so not routable).
     @Test func undrainDialogShowsTheExpectedShareOfTheNode() {
         expectScreen(screen(keys("jjjjju"), 80, 24), [
             " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
@@ -317,12 +318,12 @@ struct RenderTests {
             "● up       alpha-1   4.20ms     2    100  25.0% 100.00%",
             "◐ degraded beta-2    31.4ms     0    100  25.0%  97.31%",
             "◌ drained  delta-4   4.80ms     0    100   0.0% 100.00%",
-            "◍ suspect  epsilon-5  250ms     0    100  25.0%  95.00% timeout after 500ms",
-            "● up       ┌─ Undrain gamma-3? ─────────────────────────────────────┐",
-            "◌ draining │ gamma-3  10.0.0.3:9090  ◌ draining                     │",
-            "? unknown  │                                                        │",
-            "◔ starting │ Takes new calls again once its heartbeats are healthy. │",
-            "✖ down     │ Traffic share         0.0% → ≈22.2%                    │fused",
+            "◍ suspect  ┌─ Undrain gamma-3? ─────────────────────────────────────┐ 500ms",
+            "● up       │ gamma-3  10.0.0.3:9090  ◌ draining                     │",
+            "◌ draining │                                                        │",
+            "? unknown  │ Takes new calls again once its heartbeats are healthy. │",
+            "◔ starting │ Traffic share         0.0% → ≈28.5%                    │",
+            "✖ down     │ Routable nodes        3 → 4                            │fused",
             "─ Events 7/│                                                        │───────────",
             "12:34:51 ER│ [y/Enter] undrain    [n/Esc] cancel                    │",
             "12:34:46 WA└────────────────────────────────────────────────────────┘",
@@ -337,7 +338,7 @@ struct RenderTests {
         ])
     }
 
-    /// eta-7 at weight 50: + proposes 60, share ≈ 60/360.
+    /// eta-7 at weight 50: + proposes 60, share ≈ 60/260 (alpha-1, beta-2 and itself are routable).
     @Test func weightDialogShowsOldAndNewWeightAndShare() {
         expectScreen(screen(keys("jjjj+"), 80, 24), [
             " thrifttop │ demo │ avail 99.9998% │ 1235 calls/s                  12:34:56 UTC",
@@ -352,7 +353,7 @@ struct RenderTests {
             "◌ draining gamma-3 │ eta-7  10.0.0.7:9090  ● up             │",
             "? unknown  iota-9  │                                        │",
             "◔ starting theta-8 │ Weight                50 → 60          │",
-            "✖ down     zeta-6  │ Traffic share         25.0% → ≈16.6%   │ction refused",
+            "✖ down     zeta-6  │ Traffic share         25.0% → ≈23.0%   │ction refused",
             "─ Events 7/7 ──────│                                        │───────────────────",
             "12:34:51 ERR! alpha│ [y/Enter] set weight    [n/Esc] cancel │ boom",
             "12:34:46 WARN epsil└────────────────────────────────────────┘",

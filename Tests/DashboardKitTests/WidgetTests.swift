@@ -50,7 +50,7 @@ struct WidgetTests {
         }
         // alpha-1 and beta-2 routable of 7 in rotation: panic already; drain alpha-1 leaves one.
         let drainAlpha = ConfirmDialog(request: ConfirmRequest(.drain(node: "alpha-1")), snapshot: snapshot).lines.map(\.text)
-        #expect(drainAlpha.contains("Routable nodes         2 → 1"))
+        #expect(drainAlpha.contains("Routable nodes        2 → 1"))
         #expect(!drainAlpha.contains { $0.hasPrefix("⚠ starts panic mode") })
         snapshot.nodes = snapshot.nodes.map { node in
             var n = node

@@ -67,7 +67,10 @@ struct ConfirmDialog {
 
     /// Routable nodes, panic mode and availability before and after.
     private func effectLines(_ effect: OperatorEffect, forced: Bool) -> [Line] {
-        var out = [row("Routable nodes", "\(effect.routableBefore)", "\(effect.routableAfter)", worse: effect.routableAfter < effect.routableBefore)]
+        var out: [Line] = []
+        if effect.routableAfter != effect.routableBefore || request.command.isDrain || request.command == .undrain(node: request.command.node ?? "") {
+            out.append(row("Routable nodes", "\(effect.routableBefore)", "\(effect.routableAfter)", worse: effect.routableAfter < effect.routableBefore))
+        }
         if case let .drain(name, _) = request.command, let node = snapshot.node(named: name) {
             out.append(row("Availability model", Format.percent(snapshot.availability, digits: 4), Format.percent(node.clusterAvailabilityIfDrained, digits: 4),
                            worse: node.clusterAvailabilityIfDrained < snapshot.availability))
