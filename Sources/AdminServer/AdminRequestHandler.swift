@@ -1,3 +1,4 @@
+import ClusterModel
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -74,6 +75,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")
             headers.add(name: "Cache-Control", value: "no-cache")
+            headers.add(name: OperatorIdentity.header, value: caller.name)
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))), promise: nil)
             routes.streams.subscribe(context.channel, lastEventID: request.headers.first(name: "Last-Event-ID").flatMap(UInt64.init))
             return

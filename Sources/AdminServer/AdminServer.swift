@@ -153,17 +153,15 @@ public final class AdminServer: Sendable {
         }
     }
 
-    /// The local user at the other end of a Unix socket connection (SO_PEERCRED), named as the
-    /// audit log shows operators: "alice (uid 1000)".
+    /// The local user at the other end of a Unix socket connection (SO_PEERCRED), named as every
+    /// operator is (`OperatorIdentity`): "alice (uid 1000) on HOST".
     static func peerCaller(of channel: any Channel) -> EventLoopFuture<AdminCaller> {
         guard let provider = channel as? any SocketOptionProvider else {
             return channel.eventLoop.makeSucceededFuture(AdminCaller(name: "unknown local user", mayAct: true))
         }
         let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SO_PEERCRED)
         return credentials.map { peer in
-            var name = "uid \(peer.uid)"
-            if let entry = getpwuid(peer.uid), let login = entry.pointee.pw_name { name = "\(String(cString: login)) (uid \(peer.uid))" }
-            return AdminCaller(name: name, mayAct: true)
+            AdminCaller(name: OperatorIdentity.local(uid: peer.uid, host: PoolOptions.hostName()), mayAct: true)
         }.recover { _ in AdminCaller(name: "unknown local user", mayAct: true) }
     }
 }

@@ -25,7 +25,7 @@ public struct OperatorChange: Sendable, Equatable {
 
     /// "alice on serve-a at 12:03:04 UTC: drain db-3 (deploy)".
     public var summary: String {
-        return "\(user) on \(instance) at \(RFC3339.clock(fromUnixSeconds: time)) UTC: \(action)" + (reason.map { " (\($0))" } ?? "") + (localOnly ? " [here only]" : "")
+        return "\(OperatorIdentity.acting(user, on: instance)) at \(RFC3339.clock(fromUnixSeconds: time)) UTC: \(action)" + (reason.map { " (\($0))" } ?? "") + (localOnly ? " [here only]" : "")
     }
 }
 

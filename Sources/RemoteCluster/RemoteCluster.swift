@@ -110,6 +110,8 @@ public final class RemoteCluster: Sendable {
         guard response.status == .ok else {
             throw RemoteError.refused(status: response.status.code, detail: try await Self.read(response).error)
         }
+        // Who the daemon takes this dashboard for: whose undo history `z` reverts.
+        let operatorName = response.headers.first(name: OperatorIdentity.header).map { TextSanitizer.clean($0, maximumLength: 200) }
         var parser = ServerSentEventParser()
         var heard = false
         for try await buffer in response.body {
@@ -123,6 +125,7 @@ public final class RemoteCluster: Sendable {
                 state.withLock { feed in
                     feed.snapshot = snapshot
                     feed.link = .live
+                    feed.operatorName = operatorName
                 }
             } else if changed, let snapshot = streamed.snapshot {
                 state.withLock { $0.snapshot = snapshot }

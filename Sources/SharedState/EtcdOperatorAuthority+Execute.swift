@@ -93,7 +93,7 @@ extension EtcdOperatorAuthority {
 
     private func changedSince(_ entry: SharedUndoEntry) -> String? {
         guard view.modRevision(of: entry.node) != entry.modRevision else { return nil }
-        let who = view.entries[entry.node].map { "\($0.record.user) on \($0.record.instance) changed \(entry.node) since (\($0.record.action))" }
+        let who = view.entries[entry.node].map { "\(OperatorIdentity.acting($0.record.user, on: $0.record.instance)) changed \(entry.node) since (\($0.record.action))" }
             ?? "the shared state of \(entry.node) was deleted since"
         return "cannot undo \"\(entry.description)\": \(who)"
     }

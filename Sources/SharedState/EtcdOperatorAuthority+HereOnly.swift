@@ -66,7 +66,7 @@ extension EtcdOperatorAuthority {
                 pool.logEvent(.notice, .operatorAction, node: node, "written to etcd: \(actions) on \(node), made here while etcd was unreachable")
             } else {
                 conflicts += 1
-                let who = theirs.map { "\($0.user) on \($0.instance) changed \(node) at \($0.time) (\($0.action)): \(SharedNodeRecord.describe($0))" }
+                let who = theirs.map { "\(OperatorIdentity.acting($0.user, on: $0.instance)) changed \(node) at \($0.time) (\($0.action)): \(SharedNodeRecord.describe($0))" }
                     ?? "its shared state changed"
                 pool.logEvent(.warning, .operatorAction, node: node, "conflict: \(actions) on \(node), made here while etcd was unreachable, was NOT written: \(who); the shared state stands")
             }

@@ -82,6 +82,6 @@ public enum SharedDecision: Equatable, Sendable {
     }
 
     private static func by(_ record: SharedNodeRecord?) -> String {
-        record.map { " (by \($0.user) on \($0.instance) at \($0.time))" } ?? ""
+        record.map { " (by \(OperatorIdentity.acting($0.user, on: $0.instance)) at \($0.time))" } ?? ""
     }
 }

@@ -116,7 +116,7 @@ public struct SharedView: Sendable, Equatable {
         case let .failure(problem):
             guard reported[name] != kv.modRevision else { return }
             reported[name] = kv.modRevision
-            let kept = old.map { "keeping the last good value (\(SharedNodeRecord.describe($0.record)), by \($0.record.user) on \($0.record.instance))" }
+            let kept = old.map { "keeping the last good value (\(SharedNodeRecord.describe($0.record)), by \(OperatorIdentity.acting($0.record.user, on: $0.record.instance)))" }
                 ?? "ignored (\(name) has no earlier shared value: serving at its configured weight)"
             applied.warnings.append("etcd key \(Self.printable(kv.key)): \(problem); \(kept)")
         }

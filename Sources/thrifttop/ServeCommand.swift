@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         let reloader = endpoints.reloader
         let hangup = HangupSignal {
             Task {
-                guard let outcome = await reloader?.reload(user: "\(PoolOptions.currentUser()) (SIGHUP)") else { return }
+                guard let outcome = await reloader?.reload(user: PoolOptions.currentUser()) else { return }
                 var standardError = StandardError()
                 print("thrifttop serve: SIGHUP: \(outcome.message)", to: &standardError)
             }

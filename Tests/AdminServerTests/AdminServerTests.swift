@@ -135,10 +135,10 @@ struct AdminServerTests {
             }
             #expect(try await Self.curl(unix + ["http://local/v1/nothing"]).status == 404)
             #expect(try await Self.curl(unix + ["-X", "DELETE", "http://local/v1/snapshot"]).status == 405)
-            // The audit log names the local user by the peer's uid.
+            // The audit log names the local user by the peer's uid, in the one form of an operator.
             let audit = try String(contentsOf: directory.appendingPathComponent("audit.jsonl"), encoding: .utf8)
             let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
-            #expect(audit.contains(#""user":"\#(user) (uid \#(getuid()))""#), "\(audit)")
+            #expect(audit.contains(#""user":"\#(user) (uid \#(getuid())) on \#(PoolOptions.hostName())""#), "\(audit)")
         }
     }
 

@@ -88,6 +88,44 @@ struct AttachEndToEndTests {
         #expect(serve!.waitForExit() == 0)
     }
 
+    /// The undo history is the daemon's, per operator: an attached dashboard's `z` reverts its
+    /// own operator's last action, and the audit log names the same operator for both.
+    @Test func zOnAnAttachedDashboardUndoesThatOperatorsLastAction() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let servers = [DemoServer(spec: DemoNodeSpec(name: "one"), group: group), DemoServer(spec: DemoNodeSpec(name: "two"), group: group)]
+        for server in servers { try await server.start() }
+        defer { Task { for server in servers { await server.stop() } } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-attach-undo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socket = directory.appendingPathComponent("run/attached.sock").path
+        let audit = directory.appendingPathComponent("audit.jsonl").path
+        let config = "audit_log = \"\(audit)\"\n" + Self.config(socket: socket, ports: servers.map(\.port))
+        let serve = try ServeCommandTests.Serve(config: config)
+        _ = serve.stderr(waitingFor: "admin endpoint on unix:")
+        let t = try TmuxSession(width: 140, height: 30, command: "\(TmuxSession.thrifttop) attach unix:\(socket)")
+        try await t.waitFor("both up", Self.bothUp)
+        try t.keys("j")
+        try t.keys("d")
+        try await t.waitFor("the drain dialog") { $0.contains("Drain two?") }
+        try t.keys("y")
+        try await t.waitFor("two drained") { TmuxSession.row($0, "two")?.contains("drain") == true }
+        try t.keys("z")
+        try await t.waitFor("the undo dialog naming the drain") { $0.contains("Undo your last operator action?") && $0.contains("Reverts: drain two") }
+        try t.keys("y")
+        try await t.waitFor("two undrained") { Self.bothUp($0) && $0.contains("undid drain two") }
+        let lines = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n")
+        let users = lines.compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["user"] as? String
+        }
+        #expect(users.count == 2 && users[0] == users[1] && users[0] == PoolOptions.currentUser(), "\(lines)")
+        #expect(lines.last?.contains("undid drain two") == true)
+        try t.keys("q")
+        #expect(try await t.waitForFile("exit")?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(serve.waitForExit() == 0)
+    }
+
     @Test func withoutAnEndpointItAttachesToTheOnlySocketOrSaysWhereItLooked() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-attach-list-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("thrifttop"), withIntermediateDirectories: true)

@@ -67,7 +67,7 @@ extension PoolCore {
     /// The outcome as an event and an audit line (with the operator state, which a removed node
     /// leaves), after every earlier commit.
     func recordReload(_ outcome: ReloadOutcome, user: String) -> EventLoopFuture<Void> {
-        log(outcome.isDone && outcome.notApplied.isEmpty ? .notice : .warning, .config, node: nil, "\(user) on \(instanceName): \(outcome.message)")
+        log(outcome.isDone && outcome.notApplied.isEmpty ? .notice : .warning, .config, node: nil, "\(OperatorIdentity.acting(user, on: instanceName)): \(outcome.message)")
         let audit = AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: "reload", node: nil,
                                 before: nil, after: nil, result: outcome.message)
         return operatorLog.commit(outcome.isDone ? operatorState() : nil, audit: audit).assumeIsolated().recover { [self] error in

@@ -44,8 +44,8 @@ extension PoolCore {
                               before: String?, after: String?) -> AuditRecord {
         let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         switch result {
-        case let .done(text): log(.notice, .operatorAction, node: node, "\(user) on \(instanceName): \(text)")
-        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(user) on \(instanceName): \(action) refused: \(reason)")
+        case let .done(text): log(.notice, .operatorAction, node: node, "\(OperatorIdentity.acting(user, on: instanceName)): \(text)")
+        case let .refused(reason): log(.warning, .operatorAction, node: node, "\(OperatorIdentity.acting(user, on: instanceName)): \(action) refused: \(reason)")
         }
         return AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: action, node: target,
                            before: before, after: after, result: result.description)

@@ -1,3 +1,4 @@
+import ClusterModel
 import CoreMetrics
 import Foundation
 import Logging
@@ -52,8 +53,9 @@ public struct PoolOptions: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// This process's user, named as every operator is (`OperatorIdentity`):
+    /// "alice (uid 1000) on HOST".
     public static func currentUser() -> String {
-        if let name = getenv("USER") ?? getenv("LOGNAME") { return String(cString: name) }
-        return "uid-\(getuid())"
+        OperatorIdentity.local(uid: getuid(), host: hostName())
     }
 }
