@@ -217,7 +217,7 @@ struct RenderTests {
             "   │ >  <            weight +1 / −1                                                   │",
             "   │ w               set the weight (0–1000)…                                         │",
             "   │ =               reset the weight to the configured one                           │",
-            "   │ z               undo the last operator action                                    │",
+            "   │ z               undo your own last operator action                               │",
             "   │ :               command line: drain, undrain, weight, reset, undo (Tab completes)│",
             "   │ :reload         re-read the cluster file (attached: the daemon re-reads its own) │",
             "   │ y Enter  n Esc  in a dialog: confirm / cancel                                    │",

@@ -18,7 +18,7 @@ struct HeaderWidget {
         screen.fill(area.row(0), with: Cell(" ", style: bar))
 
         var right: [Span] = []
-        if snapshot.panicMode { right += [Span(" PANIC: all nodes take traffic ", .panic), Span(" ", bar)] }
+        if snapshot.panicMode { right += [Span(" \(Self.panicBanner(snapshot)) ", .panic), Span(" ", bar)] }
         if paused { right += [Span(" PAUSED ", .paused), Span(" ", bar)] }
         if readOnly { right += [Span("read-only  ", bar)] }
         right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar))
@@ -51,6 +51,18 @@ struct HeaderWidget {
             return
         }
         Self.putFitting(counts + [balancer] + listeners, x: area.x, y: area.y + 1, width: area.width, into: &screen)
+    }
+
+    /// What panic mode does now: "PANIC 1/3 routable: overflow to not-up nodes" — calls go to the
+    /// routable nodes while they have room, and only what they cannot take goes to connected
+    /// nodes in rotation that are not up (`OperatorRules`, `PoolCore.candidates`).
+    static func panicBanner(_ snapshot: ClusterSnapshot) -> String {
+        var routable = 0, inRotation = 0
+        for node in snapshot.nodes where OperatorRules.inRotation(drained: node.operatorDrained, weight: node.weight) {
+            inRotation += 1
+            if node.routable { routable += 1 }
+        }
+        return "PANIC \(routable)/\(inRotation) routable: overflow to not-up nodes"
     }
 
     /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says
