@@ -214,6 +214,8 @@ let package = Package(
             name: "ClusterPoolTests",
             dependencies: [
                 "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "DemoCluster", "TLSHarness", "TLSSupport",
+                // The operator rules' agreement test: the dashboard's preview and the etcd decision.
+                "DashboardKit", "SharedState", "EtcdClient",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -12,9 +12,11 @@ public struct OperatorNodeView: Sendable, Equatable {
     /// Outlier-ejected for failing calls.
     public var ejected: Bool
     public var group: String?
+    /// Who made the node's last operator change: a refusal names who drained it.
+    public var lastChange: OperatorChange?
 
     public init(name: String, serving: Bool, drained: Bool = false, weight: Int = 100, configuredWeight: Int? = nil,
-                ejected: Bool = false, group: String? = nil) {
+                ejected: Bool = false, group: String? = nil, lastChange: OperatorChange? = nil) {
         self.name = name
         self.serving = serving
         self.drained = drained
@@ -22,6 +24,7 @@ public struct OperatorNodeView: Sendable, Equatable {
         self.configuredWeight = configuredWeight ?? weight
         self.ejected = ejected
         self.group = group
+        self.lastChange = lastChange
     }
 
     /// The operator has it in rotation: not drained, weight above 0. Only such nodes count in
@@ -109,7 +112,10 @@ public enum OperatorRules {
         let action: String
         switch command {
         case let .drain(_, forced):
-            guard !node.drained else { return .refuse("\(name) is already drained") }
+            guard !node.drained else {
+                let by = node.lastChange.map { " (by \(OperatorIdentity.acting($0.user, on: $0.instance)) at \(RFC3339.clock(fromUnixSeconds: $0.time)) UTC)" }
+                return .refuse("\(name) is already drained" + (by ?? ""))
+            }
             after.drained = true
             force = forced
             action = command.description

@@ -51,10 +51,6 @@ extension Dashboard {
             state.status = readOnlyNote
             return
         }
-        if let name = command.node, snapshot.node(named: name) == nil {
-            state.status = StatusMessage("no node named \"\(name)\"", .failure)
-            return
-        }
         if command == .undo {
             // The authority keeps each operator's history; without knowing who we are to it yet,
             // the dialog asks and the authority decides.
@@ -72,9 +68,8 @@ extension Dashboard {
         case let .belowFloor(reason):
             state.overlay = .refusal(Refusal(command, reason: reason, forced: command.forced))
         case let .refuse(reason):
-            // Nothing to do (already drained, that weight already): said, no dialog.
-            let limit = command.weight.map { $0 == OperatorCommand.weightRange.lowerBound || $0 == OperatorCommand.weightRange.upperBound } == true
-            state.status = StatusMessage(reason + (limit && reason.contains("already has weight") ? " (the limit)" : ""))
+            // Nothing to do (already drained, that weight already): said as the authority would, no dialog.
+            state.status = StatusMessage(reason)
         }
     }
 

@@ -39,6 +39,7 @@ public enum SharedDecision: Equatable, Sendable {
                 let record = view.entries[node.name]?.record
                 node.drained = record?.drained ?? false
                 node.weight = record?.weight ?? node.configuredWeight
+                node.lastChange = record?.state.change
                 return node
             }
         }
@@ -52,9 +53,7 @@ public enum SharedDecision: Equatable, Sendable {
         let view = context.view
         let decision = OperatorRules.decide(command, nodes: context.sharedNodes, settings: context.settings)
         guard case let .change(name, drained, weight, action, _) = decision else {
-            var reason = decision.refusal ?? "refused"
-            if let name = command.node, reason == "\(name) is already drained" { reason += by(view.entries[name]?.record) }
-            return .refuse(reason)
+            return .refuse(decision.refusal ?? "refused")
         }
         let current = view.entries[name]?.record
         let configured = context.nodes.first { $0.name == name }?.configuredWeight
@@ -79,9 +78,5 @@ public enum SharedDecision: Equatable, Sendable {
         default: "weight of \(name) \(current?.weight ?? configured ?? weight) → \(weight) on every instance" + (weight == 0 ? " (no new traffic; not drained)" : "")
         }
         return .write(node: name, record: record, compare: compare, done: done)
-    }
-
-    private static func by(_ record: SharedNodeRecord?) -> String {
-        record.map { " (by \(OperatorIdentity.acting($0.user, on: $0.instance)) at \($0.time))" } ?? ""
     }
 }

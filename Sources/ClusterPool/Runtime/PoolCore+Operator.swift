@@ -105,7 +105,8 @@ extension PoolCore {
         let now = self.now
         return nodes.map { node in
             OperatorNodeView(name: node.config.name, serving: node.state.serving, drained: node.state.drained, weight: node.state.weight,
-                             configuredWeight: node.config.weight, ejected: policies.ejection.isEjected(node.index, at: now), group: node.config.group)
+                             configuredWeight: node.config.weight, ejected: policies.ejection.isEjected(node.index, at: now), group: node.config.group,
+                             lastChange: node.state.lastChange)
         }
     }
 
