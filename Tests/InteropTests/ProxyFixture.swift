@@ -36,6 +36,7 @@ final class ProxyFixture: Sendable {
     static func run<T>(_ nodes: [NodeConfig], listener: (inout ListenerConfig) -> Void = { _ in },
                        configure: (inout ClusterConfig) -> Void = { _ in },
                        options configureOptions: (inout PoolOptions) -> Void = { _ in },
+                       ready: (String, (ClusterSnapshot) -> Bool) = ("every node up", { $0.nodes.allSatisfy { $0.health == .up } }),
                        _ body: (ProxyFixture) async throws -> T) async throws -> T {
         var config = ClusterConfig(name: "proxied", nodes: nodes)
         config.minRoutable = 0
@@ -52,7 +53,7 @@ final class ProxyFixture: Sendable {
         try await pool.start()
         let fixture = ProxyFixture(group: group, pool: pool, proxy: proxy)
         do {
-            try await fixture.waitUntil("every node up") { $0.nodes.allSatisfy { $0.health == .up } }
+            try await fixture.waitUntil(ready.0, ready.1)
             let result = try await body(fixture)
             await fixture.stop()
             return result

@@ -14,7 +14,8 @@ itself after --max-seconds (default 600; 0 = never).
 work(costMicros, payload) answers the payload; costMicros < 0 raises the declared WorkFailed;
 payload b"raise-internal" raises TApplicationException(INTERNAL_ERROR); b"raise-other" raises a
 plain Python error, which the library turns into INTERNAL_ERROR "Internal error". The oneway
-note(text) is only counted. Every call is counted in getCounters as py.calls.METHOD.
+note(text) is only counted (and takes --note-seconds). --work-delay-ms makes every work call
+that much slower. Every call is counted in getCounters as py.calls.METHOD.
 
 With --multiplexed, a TMultiplexedProcessor serves "DemoService" and "Billing"
 (charge(cents) answers "NAME charged CENTS"); plain, unprefixed calls (heartbeats) go to
@@ -54,6 +55,8 @@ class Handler(DemoService.Iface):
         self.lock = threading.Lock()
         self.calls = {}
         self.status_error = None
+        self.work_delay = 0.0
+        self.note_seconds = 0.0
 
     def _count(self, method):
         with self.lock:
@@ -100,11 +103,13 @@ class Handler(DemoService.Iface):
             raise TApplicationException(TApplicationException.INTERNAL_ERROR, "reference server refused the work")
         if payload == b"raise-other":
             raise ValueError("a plain Python error")
-        time.sleep(costMicros / 1e6)
+        time.sleep(costMicros / 1e6 + self.work_delay)
         return payload
 
     def note(self, text):
         self._count("note")
+        # A oneway's handler holds its connection's thread, as any handler does.
+        time.sleep(self.note_seconds)
 
 
 class BillingHandler(Billing.Iface):
@@ -161,6 +166,8 @@ def main():
     parser.add_argument("--details", default="reference server, all good")
     parser.add_argument("--status-error", default=None,
                         help="getStatus raises TApplicationException INTERNAL_ERROR with this text (a hostile or broken server)")
+    parser.add_argument("--work-delay-ms", type=float, default=0, help="every work call takes this much longer")
+    parser.add_argument("--note-seconds", type=float, default=0, help="the oneway note's handler takes this long")
     parser.add_argument("--multiplexed", action="store_true",
                         help="serve DemoService and Billing through a TMultiplexedProcessor")
     parser.add_argument("--max-seconds", type=float, default=600)
@@ -174,6 +181,8 @@ def main():
 
     handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
     handler.status_error = args.status_error
+    handler.work_delay = args.work_delay_ms / 1000
+    handler.note_seconds = args.note_seconds
     processor = DemoService.Processor(handler)
     if args.multiplexed:
         multiplexed = TMultiplexedProcessor()

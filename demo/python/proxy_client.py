@@ -87,6 +87,20 @@ def basic(args):
     print(json.dumps(result), flush=True)
 
 
+def oneway_then_call(args):
+    """A oneway note on one connection, then at once a call on another: how long the call took."""
+    first, first_protocol = connect(args)
+    second, second_protocol = connect(args)
+    DemoService.Client(first_protocol).note("slow")
+    client = DemoService.Client(second_protocol)
+    started = time.time()
+    result = outcome(lambda: client.work(0, b"after-oneway"))
+    result["ms"] = (time.time() - started) * 1000
+    first.close()
+    second.close()
+    print(json.dumps(result), flush=True)
+
+
 def multiplexed(args):
     transport, protocol = connect(args)
     billing = Billing.Client(TMultiplexedProtocol.TMultiplexedProtocol(protocol, "Billing"))
@@ -170,7 +184,7 @@ def main():
     parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
     parser.add_argument("--non-strict", action="store_true", help="binary without the version word (old clients)")
     parser.add_argument("--timeout-ms", type=int, default=10000)
-    parser.add_argument("mode", choices=["basic", "load", "multiplexed"])
+    parser.add_argument("mode", choices=["basic", "load", "multiplexed", "oneway-then-call"])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--calls", type=int, default=0, help="load: calls per connection (0: until --seconds); multiplexed: charges")
     parser.add_argument("--seconds", type=float, default=10)
@@ -181,7 +195,7 @@ def main():
     parser.add_argument("--tls-cert", help="a client certificate (with --tls-key)")
     parser.add_argument("--tls-key")
     args = parser.parse_args()
-    {"basic": basic, "load": load, "multiplexed": multiplexed}[args.mode](args)
+    {"basic": basic, "load": load, "multiplexed": multiplexed, "oneway-then-call": oneway_then_call}[args.mode](args)
 
 
 if __name__ == "__main__":
