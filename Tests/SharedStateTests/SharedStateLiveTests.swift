@@ -1,6 +1,6 @@
 import ClusterModel
 import ClusterPool
-import DashboardKit
+@testable import DashboardKit
 import DemoCluster
 import EtcdClient
 import EtcdHarness
@@ -80,6 +80,27 @@ struct SharedStateLiveTests {
             // The two decisions did meet in etcd (one write's condition failed), not merely one after the other.
             let conflicts = await a.authority.conflicts + b.authority.conflicts
             #expect(conflicts > 0)
+        }
+    }
+
+    /// The floor across instances holds a weight of 0 as it holds a drain, by the same rules the
+    /// dashboard previews with: B's screen refuses before asking what B's authority refuses.
+    @Test func aWeightOfZeroOnAnotherInstanceIsHeldToTheSharedFloorAsADrainIs() async throws {
+        try await SharedFixture.with { fixture in
+            let a = try await fixture.start("serve-a", minRoutable: 2)
+            let b = try await fixture.start("serve-b", minRoutable: 2)
+            try await fixture.allUp(a)
+            try await fixture.allUp(b)
+            #expect(await a.execute(.setWeight(node: "one", weight: 0), user: "alice").isDone)
+            let seen = try await b.waitFor("one at weight 0 on serve-b", seconds: 1) { $0.node(named: "one")?.weight == 0 }
+            let refusal = "weight 0 on two would leave 1 routable node, fewer than min_routable 2 (:weight two 0 force overrides)"
+            var state = DashboardState(width: 120, height: 40)
+            Dashboard.propose(.setWeight(node: "two", weight: 0), &state, seen)
+            #expect(state.overlay == .refusal(Refusal(.setWeight(node: "two", weight: 0), reason: refusal, forced: .setWeight(node: "two", weight: 0, force: true))))
+            #expect(await b.execute(.setWeight(node: "two", weight: 0), user: "bob") == .refused(refusal))
+            #expect(await b.execute(.drain(node: "two"), user: "bob") == .refused("draining two would leave 1 routable node, fewer than min_routable 2 (:drain two force overrides)"))
+            #expect(await b.execute(.setWeight(node: "two", weight: 0, force: true), user: "bob").isDone)
+            try await a.waitFor("two at weight 0 on serve-a", seconds: 1) { $0.node(named: "two")?.weight == 0 }
         }
     }
 
