@@ -78,7 +78,7 @@ public final class ClusterPool: Sendable {
                 }
             }
             self.core.value = core
-            core.routingHeld = shared.withLockedValue { $0.routingHeld }
+            core.ledger.routingHeld = shared.withLockedValue { $0.routingHeld }
             core.start(restoring: loaded)
         }.get()
         shared.withLockedValue { $0.started = true }

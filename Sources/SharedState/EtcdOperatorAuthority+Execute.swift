@@ -27,8 +27,8 @@ extension EtcdOperatorAuthority {
                 let before = view.entries[node]?.record
                 switch await attempt(node, record, if: compare, before: before) {
                 case .written(let revision):
-                    undoStack.append(SharedUndoEntry(user: user, node: node, description: request.command.description, before: before, modRevision: revision))
-                    if undoStack.count > 100 { undoStack.removeFirst() }
+                    history.append(.init(user: user, node: node, description: request.command.description,
+                                         revert: SharedRevert(before: before, modRevision: revision)))
                     await pool.recordOperatorAction(request.command.description, result: .done(done), user: user, node: node,
                                                     before: SharedNodeRecord.describe(before), after: SharedNodeRecord.describe(record), command: request.command)
                     await publishStatus()
@@ -55,18 +55,19 @@ extension EtcdOperatorAuthority {
     /// Reverts `user`'s last action on the shared state, unless anyone changed that node since.
     /// An undo that drains again is held to the capacity floor as any drain is.
     private func undo(user: String, reason: String?) async -> OperatorResult {
-        guard let index = undoStack.lastIndex(where: { $0.user == user }) else {
-            let other = undoStack.last.map { " (the last action, \"\($0.description)\", is \($0.user)'s)" } ?? ""
-            return await refuse(.undo, "nothing of yours to undo\(other)", user: user)
+        let index: Int, entry: UndoHistory<SharedRevert>.Entry
+        switch history.last(of: user) {
+        case let .failure(refusal): return await refuse(.undo, refusal.reason, user: user)
+        case let .success(found): (index, entry) = found
         }
-        let entry = undoStack[index]
         if let changed = changedSince(entry) { return await refuse(.undo, changed, user: user) }
-        var compare: [EtcdCompare] = [.modRevision(key: settings.keys.node(entry.node), equals: entry.modRevision)]
+        var compare: [EtcdCompare] = [.modRevision(key: settings.keys.node(entry.node), equals: entry.revert.modRevision)]
         let current = view.entries[entry.node]?.record
         // An undo that takes the node out of rotation again is held to the floor, as the
         // command it stands for would be.
-        let again: OperatorCommand? = entry.before?.drained == true && current?.drained != true ? .drain(node: entry.node)
-            : entry.before?.weight == 0 && current?.weight != 0 ? .setWeight(node: entry.node, weight: 0) : nil
+        let before = entry.revert.before
+        let again: OperatorCommand? = before?.drained == true && current?.drained != true ? .drain(node: entry.node)
+            : before?.weight == 0 && current?.weight != 0 ? .setWeight(node: entry.node, weight: 0) : nil
         if let again {
             switch SharedDecision.decide(again, await context(user: user, reason: reason)) {
             case let .refuse(why): return await refuse(.undo, "cannot undo \"\(entry.description)\": \(why)", user: user)
@@ -74,10 +75,10 @@ extension EtcdOperatorAuthority {
             }
         }
         let change = OperatorChange(user: user, instance: instance, time: wallClock(), action: "undo \(entry.description)", reason: reason)
-        let record = SharedNodeRecord(drained: entry.before?.drained ?? false, weight: entry.before?.weight, change: change)
+        let record = SharedNodeRecord(drained: before?.drained ?? false, weight: before?.weight, change: change)
         switch await attempt(entry.node, record, if: compare, before: current) {
         case .written:
-            undoStack.remove(at: index)
+            history.remove(at: index)
         case .conflict:
             _ = await reread()
             return await refuse(.undo, changedSince(entry) ?? "cannot undo \"\(entry.description)\": the shared state changed meanwhile; try again", user: user)
@@ -91,8 +92,8 @@ extension EtcdOperatorAuthority {
         return .done(done)
     }
 
-    private func changedSince(_ entry: SharedUndoEntry) -> String? {
-        guard view.modRevision(of: entry.node) != entry.modRevision else { return nil }
+    private func changedSince(_ entry: UndoHistory<SharedRevert>.Entry) -> String? {
+        guard view.modRevision(of: entry.node) != entry.revert.modRevision else { return nil }
         let who = view.entries[entry.node].map { "\(OperatorIdentity.acting($0.record.user, on: $0.record.instance)) changed \(entry.node) since (\($0.record.action))" }
             ?? "the shared state of \(entry.node) was deleted since"
         return "cannot undo \"\(entry.description)\": \(who)"
@@ -188,11 +189,9 @@ extension EtcdOperatorAuthority {
     }
 }
 
-/// An action `undo` can revert: the node's state before it, and the key's mod revision it made.
-struct SharedUndoEntry {
-    var user: String
-    var node: String
-    var description: String
+/// What the etcd authority needs to revert an action: the node's record before it, and the
+/// key's mod revision the action made (anyone's later write moves it on).
+struct SharedRevert: Sendable {
     var before: SharedNodeRecord?
     var modRevision: Int64
 }

@@ -56,7 +56,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     var notice: String?
     /// Actions made here only while etcd was unreachable, per node, to write back.
     var pending = LocalChanges()
-    var undoStack: [SharedUndoEntry] = []
+    var history = UndoHistory<SharedRevert>()
     var follower: Task<Void, Never>?
     var watchTask: Task<Void, any Error>?
     /// While set, no new watch starts (see `dropWatch`).
@@ -314,9 +314,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     func publishStatus() async {
         let status = StateStoreStatus(kind: "etcd", location: settings.location, unreachableSince: unreachableSince, reason: unreachableReason,
                                       localPending: pending.count, routingHeld: routingHeld, notice: notice)
-        var undoable: [String: String] = [:]
-        for entry in undoStack { undoable[entry.user] = entry.description }
-        await pool.showStateStore(status, undoable: undoable)
+        await pool.showStateStore(status, undoable: history.undoable)
     }
 
     /// The cache (`state_file`): the view and the actions still to write back, written off the

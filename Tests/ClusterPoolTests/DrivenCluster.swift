@@ -43,7 +43,7 @@ final class DrivenCluster {
         var poolOptions = PoolOptions(seed: seed, wallClock: { 1_800_000_000 }, user: "tester")
         options(&poolOptions)
         core = try PoolCore(config: config, loop: loop, options: poolOptions, connector: connector, operatorStore: store)
-        core.operatorLog = OperatorLog(store: core.operatorLog.store, loop: loop) { [loop] work in
+        core.ledger.log = OperatorLog(store: core.ledger.log.store, loop: loop) { [loop] work in
             loop.makeCompletedFuture(Result { try work() })
         }
         start(self)

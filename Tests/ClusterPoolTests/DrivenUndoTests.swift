@@ -24,12 +24,12 @@ struct DrivenUndoTests {
         #expect(try cluster.execute(.setWeight(node: "a", weight: 300), user: "alice").isDone)
         #expect(try cluster.execute(.setWeight(node: "a", weight: 20), user: "bob").isDone)
         #expect(try cluster.execute(.undo, user: "alice")
-                == .refused(#"cannot undo "weight a 100 → 300": bob changed a since (weight a 300 → 20)"#))
+                == .refused(#"cannot undo "weight a 100 → 300": bob on \#(cluster.core.instanceName) changed a since (weight a 300 → 20)"#))
         #expect(cluster.node("a").state.weight == 20)
         // Bob undoes his; then Alice's is the node's last change again, and may be undone.
         #expect(try cluster.execute(.undo, user: "bob").isDone)
         #expect(try cluster.execute(.undo, user: "alice")
-                == .refused(#"cannot undo "weight a 100 → 300": bob changed a since (weight a 20 → 300)"#),
+                == .refused(#"cannot undo "weight a 100 → 300": bob on \#(cluster.core.instanceName) changed a since (weight a 20 → 300)"#),
                 "bob's undo was a change too: alice must look before she undoes")
     }
 }

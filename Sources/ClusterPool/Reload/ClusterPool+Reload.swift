@@ -70,7 +70,7 @@ extension PoolCore {
         log(outcome.isDone && outcome.notApplied.isEmpty ? .notice : .warning, .config, node: nil, "\(OperatorIdentity.acting(user, on: instanceName)): \(outcome.message)")
         let audit = AuditRecord(time: options.wallClock(), user: user, instance: instanceName, action: "reload", node: nil,
                                 before: nil, after: nil, result: outcome.message)
-        return operatorLog.commit(outcome.isDone ? operatorState() : nil, audit: audit).assumeIsolated().recover { [self] error in
+        return ledger.log.commit(outcome.isDone ? operatorState() : nil, audit: audit).assumeIsolated().recover { [self] error in
             log(.error, .config, node: nil, "\(error)")
         }.nonisolated()
     }

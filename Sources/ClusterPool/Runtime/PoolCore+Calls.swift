@@ -95,7 +95,7 @@ extension PoolCore {
 
     /// Why no node of `group` (nil: the cluster) can take a call: "2 down, 1 drained".
     func unroutableSummary(group: String?) -> String {
-        if let routingHeld { return "routing held: \(routingHeld)" }
+        if let held = ledger.routingHeld { return "routing held: \(held)" }
         let now = self.now
         let members = nodes.filter { group == nil || $0.config.group == group }
         guard !members.isEmpty else { return "it has no node" }
@@ -116,7 +116,7 @@ extension PoolCore {
     }
 
     private func attempt(_ call: PendingCall) {
-        guard !stopped, routingHeld == nil else {
+        guard !stopped, ledger.routingHeld == nil else {
             call.fail(PoolCallError.noRoutableNode)
             return
         }

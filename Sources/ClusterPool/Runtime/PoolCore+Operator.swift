@@ -11,9 +11,8 @@ extension PoolCore {
     func execute(_ request: OperatorRequest, user: String, localOnly: Bool = false) -> EventLoopFuture<OperatorResult> {
         let command = request.command
         let before = operatorState()
-        // The node the command acts on; for an undo, the one the undone action changed.
-        let target = command.node ?? (command == .undo ? undoStack.last(where: { $0.user == user })?.node : nil)
-        let result = command == .undo ? undo(for: user) : apply(command, user: user, recordUndo: true)
+        // The node the command acted on; for an undo, the one the undone action changed.
+        let (result, target) = command == .undo ? undo(for: user) : (decide(command, user: user, recordUndo: true), command.node)
         let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
         if result.isDone, let node {
             node.state.noteChange(OperatorChange(user: user, instance: instanceName, time: options.wallClock(), action: command.description,
@@ -26,7 +25,7 @@ extension PoolCore {
                                          node: target, before: node != nil ? before.describe(target) : nil,
                                          after: node != nil ? after.describe(target) : nil)
         metrics.operatorAction(command, done: result.isDone)
-        return operatorLog.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in
+        return ledger.log.commit(result.isDone ? after : nil, audit: audit).assumeIsolated().map { result }.flatMapError { [self] error in
             log(.error, .config, node: nil, "\(error)")
             // The action stands (traffic already moved); the operator must know what was not kept.
             guard case let .done(text) = result else { return loop.makeSucceededFuture(result) }
@@ -51,53 +50,56 @@ extension PoolCore {
                            before: before, after: after, result: result.description)
     }
 
-    /// Reverts `user`'s own last action, unless someone else changed that node since.
-    private func undo(for user: String) -> OperatorResult {
-        guard let index = undoStack.lastIndex(where: { $0.user == user }) else {
-            let other = undoStack.last.map { " (the last action, \"\($0.description)\", is \($0.user)'s)" } ?? ""
-            return .refused("nothing of yours to undo\(other)")
+    /// Reverts `user`'s own last action, unless someone else changed that node since; the undo
+    /// is decided by the rules as the inverse command (an undo that drains again is held to the
+    /// floor as any drain is). Returns the node it acted on.
+    private func undo(for user: String) -> (OperatorResult, String?) {
+        let index: Int, entry: UndoHistory<OperatorLedger.Revert>.Entry
+        switch ledger.history.last(of: user) {
+        case let .failure(refusal): return (.refused(refusal.reason), nil)
+        case let .success(found): (index, entry) = found
         }
-        let entry = undoStack[index]
-        if let latest = operatorChanges[entry.node], latest.count != entry.change {
-            return .refused("cannot undo \"\(entry.description)\": \(latest.user) changed \(entry.node) since (\(latest.action))")
+        if let latest = ledger.changes[entry.node], latest.count != entry.revert.change {
+            return (.refused("cannot undo \"\(entry.description)\": \(OperatorIdentity.acting(latest.user, on: instanceName)) changed \(entry.node) since (\(latest.action))"), entry.node)
         }
-        let result = apply(entry.inverse, user: user, recordUndo: false)
-        if case let .refused(why) = result { return .refused("cannot undo \"\(entry.description)\": \(why)") }
-        undoStack.remove(at: index)
-        return .done("undid \(entry.description)")
-    }
-
-    /// Counts a change of `node` by `user`; the count lets an undo see whether anyone came after.
-    private func changed(_ node: String, by user: String, _ action: String) -> UInt64 {
-        let count = (operatorChanges[node]?.count ?? 0) + 1
-        operatorChanges[node] = (count, user, action)
-        return count
+        let result = decide(entry.revert.inverse, user: user, recordUndo: false)
+        if case let .refused(why) = result { return (.refused("cannot undo \"\(entry.description)\": \(why)"), entry.node) }
+        ledger.history.remove(at: index)
+        return (.done("undid \(entry.description)"), entry.node)
     }
 
     /// Decides `command` by the operator rules and, when allowed, carries it out at once.
-    private func apply(_ command: OperatorCommand, user: String, recordUndo: Bool) -> OperatorResult {
+    private func decide(_ command: OperatorCommand, user: String, recordUndo: Bool) -> OperatorResult {
         switch OperatorRules.decide(command, nodes: operatorViews(), settings: ruleSettings) {
         case let .refuse(reason), let .belowFloor(reason):
             return .refused(reason)
         case let .change(name, drained, weight, action, _):
             let node = nodes[nodeIndex[name]!]
-            let state = node.state
-            let (wasDrained, oldWeight) = (state.drained, state.weight)
-            if drained != wasDrained { apply(state.apply(drained ? .drain : .undrain, at: now), to: node) }
-            if weight != oldWeight { apply(state.apply(.weight(weight), at: now), to: node) }
-            // The inverse is decided by the same rules when undone (an undo that drains again
-            // is held to the floor as any drain is).
+            let (wasDrained, oldWeight) = (node.state.drained, node.state.weight)
+            applyOperator(to: node, drained: drained, weight: weight)
+            // The inverse is decided by the same rules when undone.
             let inverse: OperatorCommand = drained != wasDrained ? (wasDrained ? .drain(node: name) : .undrain(node: name))
                 : .setWeight(node: name, weight: oldWeight)
-            let change = changed(name, by: user, action)
-            if recordUndo { undoStack.append(UndoEntry(description: action, inverse: inverse, user: user, node: name, change: change)) }
+            let change = ledger.changed(name, by: user, action)
+            if recordUndo {
+                ledger.history.append(.init(user: user, node: name, description: action, revert: .init(inverse: inverse, change: change)))
+            }
             if drained && !wasDrained {
-                return .done("drained \(name); \(state.inFlight) call\(state.inFlight == 1 ? "" : "s") in flight will finish")
+                let inFlight = node.state.inFlight
+                return .done("drained \(name); \(inFlight) call\(inFlight == 1 ? "" : "s") in flight will finish")
             }
             if !drained && wasDrained { return .done("undrained \(name)") }
             return .done("weight of \(name) \(oldWeight) → \(weight)" + (weight == node.config.weight && command.isReset ? " (configured)" : "")
                          + (weight == 0 ? " (no new traffic; not drained)" : ""))
         }
+    }
+
+    /// The one way an operator's drain or weight reaches a node: a local decision, an undo, the
+    /// shared store's state, the state file at start. From this moment no new call goes to a
+    /// node taken out of rotation.
+    func applyOperator(to node: NodeLink, drained: Bool, weight: Int) {
+        if node.state.drained != drained { apply(node.state.apply(drained ? .drain : .undrain, at: now), to: node) }
+        if node.state.weight != weight { apply(node.state.apply(.weight(weight), at: now), to: node) }
     }
 
     /// Every node as the operator rules see it.
@@ -111,13 +113,6 @@ extension PoolCore {
     }
 
     var ruleSettings: OperatorRuleSettings { OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold) }
-
-    /// Each operator's last action that `undo` would revert, by operator.
-    var undoableByOperator: [String: String] {
-        var out: [String: String] = [:]
-        for entry in undoStack { out[entry.user] = entry.description }
-        return out
-    }
 
     func operatorState() -> OperatorState {
         OperatorState(
@@ -141,7 +136,7 @@ extension PoolCore {
                 log(.warning, .config, node: nil, "state file drains \"\(name)\", which is not in the config; ignored")
                 continue
             }
-            apply(nodes[index].state.apply(.drain, at: now), to: nodes[index])
+            applyOperator(to: nodes[index], drained: true, weight: nodes[index].state.weight)
         }
         let range = OperatorCommand.weightRange
         for (name, weight) in state.weights.sorted(by: { $0.key < $1.key }) {
@@ -153,7 +148,7 @@ extension PoolCore {
                 log(.warning, .config, node: nil, "state file sets weight \(weight) for \"\(name)\", outside \(OperatorCommand.weightRangeText); ignored")
                 continue
             }
-            apply(nodes[index].state.apply(.weight(weight), at: now), to: nodes[index])
+            applyOperator(to: nodes[index], drained: nodes[index].state.drained, weight: weight)
         }
         if !state.drained.isEmpty || !state.weights.isEmpty {
             log(.notice, .config, node: nil, "restored operator state: \(state.drained.count) drained, \(state.weights.count) weight change(s)")

@@ -55,10 +55,10 @@ extension PoolCore {
             callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
             panicMode: OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold),
             balancer: policies.balancer.name,
-            undoable: sharedState != nil ? sharedUndoable : undoableByOperator,
+            undoable: ledger.undoable,
             listeners: listeners)
         snapshot.version = snapshotsBuilt
-        snapshot.stateStore = stateStore
+        snapshot.stateStore = ledger.storeStatus?.status
         snapshot.rules = OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold)
         return snapshot
     }

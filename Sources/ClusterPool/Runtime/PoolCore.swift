@@ -43,17 +43,8 @@ final class PoolCore {
     var tickTask: Scheduled<Void>?
     var ticks = 0
 
-    var operatorLog: OperatorLog
-    /// Set while no call may be routed (see `ClusterPool.holdRouting`).
-    var routingHeld: String?
-    /// The shared store's view (nil: none installed), kept for reloads to apply to added nodes.
-    var sharedState: [String: SharedNodeState]?
-    var stateStore: StateStoreStatus?
-    /// What `undo` reverts for each operator when the shared store's authority keeps the history.
-    var sharedUndoable: [String: String] = [:]
-    var undoStack: [UndoEntry] = []
-    /// Per node: how many operator changes it has had, and the last one (who, what).
-    var operatorChanges: [String: (count: UInt64, user: String, action: String)] = [:]
+    /// The operator side: undo history, persistence, what a shared authority said.
+    let ledger: OperatorLedger
     var callsTotal = 0
     var retriesTotal = 0
     var callRate = 0.0
@@ -100,7 +91,7 @@ final class PoolCore {
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
         wheel = TimerWheel(tick: options.tick)
-        operatorLog = OperatorLog(store: operatorStore, loop: loop)
+        ledger = OperatorLedger(log: OperatorLog(store: operatorStore, loop: loop))
         snapshots = SnapshotPublisher(nodes: config.nodes)
         alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
     }
@@ -188,7 +179,7 @@ final class PoolCore {
             node.connection = .idle
             closing += node.calls.closeAll(failing: ThriftClientError.notSent)
         }
-        closing.append(operatorLog.flushed())
+        closing.append(ledger.log.flushed())
         for node in nodes { forgetMetrics(of: node) }
         metrics.destroy()
         return EventLoopFuture.andAllComplete(closing, on: loop)
@@ -271,17 +262,6 @@ final class PoolCore {
             snapshots.pickRates[node.index] = node.state.pickRate
         }
     }
-}
-
-/// An operator action that `undo` can revert: only by the one who did it, and only while nobody
-/// else changed that node since.
-struct UndoEntry {
-    var description: String
-    var inverse: OperatorCommand
-    var user: String
-    var node: String
-    /// The node's change count right after the action.
-    var change: UInt64
 }
 
 /// What the pool's timer wheel holds.

@@ -26,7 +26,7 @@ extension ClusterPool {
     /// May be called before `start()`.
     public func holdRouting(_ reason: String?) async {
         shared.withLockedValue { $0.routingHeld = reason }
-        try? await eventLoop.submit { [self] in core.value?.routingHeld = reason }.get()
+        try? await eventLoop.submit { [self] in core.value?.ledger.routingHeld = reason }.get()
     }
 
     /// Makes every node's drain and weight what the shared store says (a node it does not name is
@@ -54,7 +54,7 @@ extension ClusterPool {
             guard let core = core.value else { return nil }
             let audit = core.recordOperatorAction(action, result: result, user: user, node: node, before: before, after: after)
             core.metrics.operatorAction(command, done: result.isDone)
-            return core.operatorLog.commit(nil, audit: audit).assumeIsolated().recover { error in
+            return core.ledger.log.commit(nil, audit: audit).assumeIsolated().recover { error in
                 core.log(.error, .config, node: nil, "\(error)")
             }.nonisolated()
         }.get()
@@ -66,8 +66,7 @@ extension ClusterPool {
     public func showStateStore(_ status: StateStoreStatus?, undoable: [String: String]) async {
         try? await eventLoop.submit { [self] in
             guard let core = core.value else { return }
-            core.stateStore = status
-            core.sharedUndoable = undoable
+            core.ledger.storeStatus = OperatorLedger.StoreStatusShown(status: status, undoable: undoable)
             core.snapshots.publish(core.buildSnapshot())
         }.get()
     }
@@ -75,7 +74,7 @@ extension ClusterPool {
 
 extension PoolCore {
     func adoptShared(_ state: [String: SharedNodeState], announcing: [String: OperatorChange]) {
-        sharedState = state
+        ledger.sharedState = state
         for node in nodes { adoptShared(state[node.config.name], into: node) }
         for (name, change) in announcing.sorted(by: { $0.key < $1.key }) {
             log(.notice, .operatorAction, nodeName: nodeIndex[name] != nil ? name : nil, "\(OperatorIdentity.acting(change.user, on: change.instance)): \(change.action)"
@@ -85,15 +84,12 @@ extension PoolCore {
 
     /// After a reload: nodes added take what the shared store says of them.
     func reapplySharedState() {
-        guard let sharedState else { return }
-        for node in nodes { adoptShared(sharedState[node.config.name], into: node) }
+        guard let state = ledger.sharedState else { return }
+        for node in nodes { adoptShared(state[node.config.name], into: node) }
     }
 
     private func adoptShared(_ shared: SharedNodeState?, into node: NodeLink) {
-        let drained = shared?.drained ?? false
-        if node.state.drained != drained { apply(node.state.apply(drained ? .drain : .undrain, at: now), to: node) }
-        let weight = shared?.weight ?? node.config.weight
-        if node.state.weight != weight { apply(node.state.apply(.weight(weight), at: now), to: node) }
+        applyOperator(to: node, drained: shared?.drained ?? false, weight: shared?.weight ?? node.config.weight)
         node.state.noteChange(shared?.change)
     }
 }
