@@ -65,7 +65,7 @@ extension ClusterPool {
 
     /// Tells snapshots where a proxy over this pool listens.
     public func setListeners(_ addresses: [String]) async {
-        try? await eventLoop.submit { [self] in core.value?.listeners = addresses }.get()
+        try? await eventLoop.submit { [self] in core.value?.snapshots.listeners = addresses }.get()
     }
 
     /// Why `group` (nil: the whole cluster) has no node for a call now: "2 down, 1 drained".

@@ -174,8 +174,7 @@ public final class ClusterPool: Sendable {
     /// Starts the heartbeat figures afresh (after a warm-up, say).
     public func resetHeartbeatStatistics() async throws {
         try await eventLoop.submit { [self] in
-            core.value?.lateness.reset()
-            core.value?.heartbeatsSent = 0
+            core.value?.heartbeatStats = HeartbeatStats()
         }.get()
     }
 
@@ -183,8 +182,8 @@ public final class ClusterPool: Sendable {
     public func heartbeatStatistics() async throws -> (sent: Int, latenessP50: UInt64, latenessP99: UInt64, latenessMax: UInt64) {
         try await eventLoop.submit { [self] in
             guard let core = core.value else { return (0, 0, 0, 0) }
-            let h = core.lateness
-            return (core.heartbeatsSent, h.valueAtPercentile(50), h.valueAtPercentile(99), h.max)
+            let h = core.heartbeatStats.lateness
+            return (core.heartbeatStats.sent, h.valueAtPercentile(50), h.valueAtPercentile(99), h.max)
         }.get()
     }
 }

@@ -64,7 +64,7 @@ final class DrivenCluster {
 
     subscript(name: String) -> ScriptedServer { servers[name]! }
 
-    func node(_ name: String) -> NodeLink { core.nodes[core.nodeIndex[name]!] }
+    func node(_ name: String) -> NodeLink { core.nodes[core.lookup.byName[name]!] }
     func health(_ name: String) -> NodeHealth { node(name).state.health }
 
     /// Moves the clock to `ms` milliseconds (plus `ns` nanoseconds) after the start.

@@ -210,8 +210,8 @@ struct DrivenDetectionTests {
         }
         cluster.at(ms: 3000)
         // Unbudgeted: 2 retries for each of 200 calls = 400. Budgeted: 10 s × 1/s + 20 % of 200 = 50.
-        #expect(cluster.core.retriesTotal <= 50)
-        #expect(cluster.core.retriesTotal >= 40)
+        #expect(cluster.core.rates.retries <= 50)
+        #expect(cluster.core.rates.retries >= 40)
         #expect(cluster.events().contains { $0.message.contains("retry budget exhausted") })
         #expect(futures.allSatisfy { (try? $0.wait()) == nil })
     }

@@ -26,7 +26,7 @@ extension PoolCore {
         var oldIndices: [Int?] = []
         for (index, nodeConfig) in new.nodes.enumerated() {
             let name = nodeConfig.name
-            guard let was = nodeIndex[name].map({ oldNodes[$0] }) else {
+            guard let was = lookup.byName[name].map({ oldNodes[$0] }) else {
                 let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes, metrics: metrics.makeNode(nodeConfig))
                 outcome.added.append(name)
                 links.append(link)
@@ -68,7 +68,7 @@ extension PoolCore {
 
         var newIndexOfOld = [Int?](repeating: nil, count: oldNodes.count)
         for (index, old) in oldIndices.enumerated() { if let old { newIndexOfOld[old] = index } }
-        wheel.remap { entry -> WheelEntry? in
+        schedule.wheel.remap { entry -> WheelEntry? in
             switch entry {
             case let .heartbeat(old): return newIndexOfOld[old].map(WheelEntry.heartbeat)
             case let .expire(old): return newIndexOfOld[old].map(WheelEntry.expire)
@@ -86,7 +86,7 @@ extension PoolCore {
         policies.budget = budget
 
         nodes = links
-        (nodeIndex, allIndices, groupMembers) = Self.tables(new.nodes)
+        lookup = NodeLookup(new.nodes)
         let crossing = alerts.reload(settings: new.alerts, minRoutable: new.minRoutable, oldIndices: oldIndices)
         config = applied
         snapshots.renumber(links, from: oldIndices)

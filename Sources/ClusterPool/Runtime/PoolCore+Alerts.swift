@@ -107,7 +107,7 @@ extension PoolCore {
         let change = run.payload.change
         var about = "\(change.from) → \(change.to)"
         if let count = run.payload.coalesced { about += ", \(count) change\(count == 1 ? "" : "s") coalesced" }
-        let node: NodeLink? = if case let .node(name) = run.subject { nodeIndex[name].map { nodes[$0] } } else { nil }
+        let node: NodeLink? = if case let .node(name) = run.subject { lookup.byName[name].map { nodes[$0] } } else { nil }
         func tail(_ text: String) -> String { text.isEmpty ? "" : ": \(text)" }
         switch outcome {
         case .exited(0, _):

@@ -36,7 +36,7 @@ public struct PoolReply: Sendable {
 
 extension PoolCore {
     func startCall(_ call: PendingCall) {
-        callsTotal += 1
+        rates.callStarted()
         policies.budget.recordCall(at: now)
         attempt(call)
     }
@@ -51,7 +51,7 @@ extension PoolCore {
     /// a time). So an up node with room is always preferred to a node that is not up.
     func candidates(excluding tried: Set<Int>, group: String? = nil) -> (open: [BalancerNode], full: Int) {
         let now = self.now, ejection = policies.ejection
-        let members = group.map { groupMembers[$0] ?? [] } ?? allIndices
+        let members = group.map { lookup.byGroup[$0] ?? [] } ?? lookup.all
         var open: [BalancerNode] = [], full = 0, routableCount = 0, inRotation = 0
         open.reserveCapacity(members.count)
         func offer(_ node: NodeLink) {
@@ -136,7 +136,7 @@ extension PoolCore {
         // Each attempt gets its own timeout, so a retry still has time within the deadline.
         let attemptTimeout = min(remaining, call.attemptTimeout ?? node.settings.callTimeout)
         let deadline = sentAt + attemptTimeout
-        wheel.schedule(.expire(node.index), at: deadline + options.tick)
+        schedule.wheel.schedule(.expire(node.index), at: deadline + options.tick)
         withCallConnection(node, deadline: deadline) { [self] result in
             switch result {
             case let .failure(error):
@@ -250,7 +250,7 @@ extension PoolCore {
             return
         }
         node.state.retried()
-        retriesTotal += 1
+        rates.retried()
         metrics.retries.increment()
         var next = call
         next.attempt += 1

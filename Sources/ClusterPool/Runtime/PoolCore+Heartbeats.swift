@@ -6,21 +6,21 @@ extension PoolCore {
     func scheduleHeartbeat(_ node: NodeLink, at due: NIODeadline) {
         guard !stopped else { return }
         node.nextHeartbeatDue = due
-        wheel.schedule(.heartbeat(node.index), at: due)
+        schedule.wheel.schedule(.heartbeat(node.index), at: due)
     }
 
     /// A send with a deadline enforced by the pool's wheel rather than a timer of its own.
     func send(_ node: NodeLink, on connection: ThriftConnection, method: String, args: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ThriftMessage> {
         let deadline = now + timeout
         // One tick late: the bucket holding the deadline can run a little before it.
-        wheel.schedule(.expire(node.index), at: deadline + options.tick)
+        schedule.wheel.schedule(.expire(node.index), at: deadline + options.tick)
         return connection.send(method: method, args: args, deadline: deadline)
     }
 
     func heartbeatDue(_ node: NodeLink) {
         let now = self.now
         let due = node.nextHeartbeatDue ?? now
-        _ = lateness.record(UInt64(max(0, (now - due).nanoseconds / 1000)))
+        _ = heartbeatStats.lateness.record(UInt64(max(0, (now - due).nanoseconds / 1000)))
         var next = due + node.settings.heartbeatInterval
         if next <= now { next = now + node.settings.heartbeatInterval }
         scheduleHeartbeat(node, at: next)
@@ -49,8 +49,8 @@ extension PoolCore {
             return
         }
         // One tick late: the bucket holding the deadline can run a little before it.
-        wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
-        heartbeatsSent += 1
+        schedule.wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
+        heartbeatStats.sent += 1
     }
 
     /// Shorter than the interval by two ticks (deadlines are enforced at tick granularity), so a
@@ -78,7 +78,7 @@ extension PoolCore {
         case let .failure(error):
             // Sent before a local pause, or overdue because of one that the next maintenance
             // pass will notice: not the node's fault.
-            if let pauseEnd = pauseEndedAt, sentAt < pauseEnd { return }
+            if let pauseEnd = schedule.pauseEndedAt, sentAt < pauseEnd { return }
             if policies.pause.isPaused(at: now) { return }
             guard let failure = ConnectionFailure(error).heartbeatFailure(timeout: heartbeatTimeout(node)) else { return }
             result = .failed(failure)

@@ -13,7 +13,7 @@ extension PoolCore {
         let before = operatorState()
         // The node the command acted on; for an undo, the one the undone action changed.
         let (result, target) = command == .undo ? undo(for: user) : (decide(command, user: user, recordUndo: true), command.node)
-        let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
+        let node = target.flatMap { lookup.byName[$0] }.map { nodes[$0] }
         if result.isDone, let node {
             node.state.noteChange(OperatorChange(user: user, instance: instanceName, time: options.wallClock(), action: command.description,
                                                  reason: request.reason, localOnly: localOnly))
@@ -41,7 +41,7 @@ extension PoolCore {
     /// action came from matters).
     func recordOperatorAction(_ action: String, result: OperatorResult, user: String, node target: String?,
                               before: String?, after: String?) -> AuditRecord {
-        let node = target.flatMap { nodeIndex[$0] }.map { nodes[$0] }
+        let node = target.flatMap { lookup.byName[$0] }.map { nodes[$0] }
         switch result {
         case let .done(text): log(.notice, .operatorAction, node: node, "\(OperatorIdentity.acting(user, on: instanceName)): \(text)")
         case let .refused(reason): log(.warning, .operatorAction, node: node, "\(OperatorIdentity.acting(user, on: instanceName)): \(action) refused: \(reason)")
@@ -74,7 +74,7 @@ extension PoolCore {
         case let .refuse(reason), let .belowFloor(reason):
             return .refused(reason)
         case let .change(name, drained, weight, action, _):
-            let node = nodes[nodeIndex[name]!]
+            let node = nodes[lookup.byName[name]!]
             let (wasDrained, oldWeight) = (node.state.drained, node.state.weight)
             applyOperator(to: node, drained: drained, weight: weight)
             // The inverse is decided by the same rules when undone.
@@ -132,7 +132,7 @@ extension PoolCore {
         }
         guard let state else { return }
         for name in state.drained {
-            guard let index = nodeIndex[name] else {
+            guard let index = lookup.byName[name] else {
                 log(.warning, .config, node: nil, "state file drains \"\(name)\", which is not in the config; ignored")
                 continue
             }
@@ -140,7 +140,7 @@ extension PoolCore {
         }
         let range = OperatorCommand.weightRange
         for (name, weight) in state.weights.sorted(by: { $0.key < $1.key }) {
-            guard let index = nodeIndex[name] else {
+            guard let index = lookup.byName[name] else {
                 log(.warning, .config, node: nil, "state file sets a weight for \"\(name)\", which is not in the config; ignored")
                 continue
             }

@@ -49,15 +49,15 @@ extension PoolCore {
         if snapshots.events.nextID != events.nextID {
             snapshots.events = (events.nextID, events.events(limit: Self.snapshotEventLimit))
         }
-        snapshotsBuilt += 1
+        snapshots.built += 1
         var snapshot = ClusterSnapshot(
             clusterName: config.name, wallTime: options.wallClock(), nodes: out, events: snapshots.events.events,
-            callsPerSecond: callRate, retriesPerSecond: retryRate, availability: clusterAvailability,
+            callsPerSecond: rates.callsPerSecond, retriesPerSecond: rates.retriesPerSecond, availability: clusterAvailability,
             panicMode: OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold),
             balancer: policies.balancer.name,
             undoable: ledger.undoable,
-            listeners: listeners)
-        snapshot.version = snapshotsBuilt
+            listeners: snapshots.listeners)
+        snapshot.version = snapshots.built
         snapshot.stateStore = ledger.storeStatus?.status
         snapshot.rules = OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold)
         return snapshot

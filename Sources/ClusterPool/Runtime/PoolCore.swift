@@ -1,5 +1,4 @@
 import ClusterModel
-import Histogram
 import Logging
 import NIOCore
 import ThriftWire
@@ -23,10 +22,8 @@ final class PoolCore {
     let loop: any EventLoop
     let options: PoolOptions
     var nodes: [NodeLink]
-    var nodeIndex: [String: Int]
-    /// 0..<nodes.count, and the nodes of each group: who a call may go to, without a filter per call.
-    var allIndices: [Int]
-    var groupMembers: [String: [Int]]
+    /// Nodes by name, all, by group: who a call may go to, without a filter per call.
+    var lookup: NodeLookup
     /// Nodes a reload removed or replaced, until their calls in flight are done.
     var retiring: [NodeLink] = []
     let connector: Connector
@@ -36,31 +33,18 @@ final class PoolCore {
     var random: SeededGenerator
     var events: EventLog
     /// Heartbeats sent before this moment are not held against nodes (the pool itself paused).
-    var pauseEndedAt: NIODeadline?
-    var stopped = false
     /// The one timer of the pool: heartbeats due and call deadlines, bucketed by tick.
-    var wheel: TimerWheel<WheelEntry>
-    var tickTask: Scheduled<Void>?
-    var ticks = 0
+    var schedule: PoolSchedule
+    /// Once stopped, nothing new starts: no heartbeat, call, reconnect or alert.
+    var stopped: Bool { schedule.stopped }
 
     /// The operator side: undo history, persistence, what a shared authority said.
     let ledger: OperatorLedger
-    var callsTotal = 0
-    var retriesTotal = 0
-    var callRate = 0.0
-    var retryRate = 0.0
-    private var lastRateUpdate: NIODeadline?
-    private var lastCallsTotal = 0
-    private var lastRetriesTotal = 0
-
-    /// How late heartbeats ran against their schedule, in microseconds (for `make bench`).
-    var lateness = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .two)
-    var heartbeatsSent = 0
+    var rates = CallRates()
+    /// Heartbeats sent and how late they ran against their schedule (for `make bench`).
+    var heartbeatStats = HeartbeatStats()
 
     var snapshots: SnapshotPublisher
-    /// Where a proxy over this pool listens, for snapshots to show.
-    var listeners: [String] = []
-    var snapshotsBuilt: UInt64 = 0
     var instanceName: String { config.instanceName }
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
@@ -87,20 +71,13 @@ final class PoolCore {
         }
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
-        (nodeIndex, allIndices, groupMembers) = Self.tables(config.nodes)
+        lookup = NodeLookup(config.nodes)
         random = SeededGenerator(seed: options.seed)
         events = EventLog(capacity: config.eventLogCapacity)
-        wheel = TimerWheel(tick: options.tick)
+        schedule = PoolSchedule(wheel: TimerWheel(tick: options.tick))
         ledger = OperatorLedger(log: OperatorLog(store: operatorStore, loop: loop))
         snapshots = SnapshotPublisher(nodes: config.nodes)
         alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
-    }
-
-    /// Who is where in `nodes`: by name, all, by group.
-    static func tables(_ nodes: [NodeConfig]) -> ([String: Int], [Int], [String: [Int]]) {
-        (Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.name, $0) }),
-         Array(nodes.indices),
-         Dictionary(grouping: nodes.indices.filter { nodes[$0].group != nil }) { nodes[$0].group! })
     }
 
     /// Connects over TCP with the node's protocol, transport and connect timeout. A TLS node
@@ -167,8 +144,8 @@ final class PoolCore {
     }
 
     func stop() -> EventLoopFuture<Void> {
-        stopped = true
-        tickTask?.cancel()
+        schedule.stopped = true
+        schedule.tickTask?.cancel()
         alerts.wakeUp?.cancel()
         var closing: [EventLoopFuture<Void>] = []
         for node in nodes + retiring {
@@ -188,7 +165,7 @@ final class PoolCore {
     /// Ticks at a fixed cadence (deadline after deadline, not delay after delay).
     private func scheduleTick(at deadline: NIODeadline) {
         guard !stopped else { return }
-        tickTask = loop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+        schedule.tickTask = loop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             onTick()
             let now = self.now
             var next = deadline + options.tick
@@ -199,7 +176,7 @@ final class PoolCore {
 
     private func onTick() {
         let now = self.now
-        let due = wheel.takeDue(at: now)
+        let due = schedule.wheel.takeDue(at: now)
         // Expiries first: a heartbeat that just timed out must not make the next one look
         // outstanding and be skipped.
         for case let .expire(index) in due {
@@ -207,8 +184,8 @@ final class PoolCore {
             nodes[index].calls.expire(now: now)
         }
         for case let .heartbeat(index) in due { heartbeatDue(nodes[index]) }
-        ticks += 1
-        if ticks % ticksPerMaintenance == 0 { maintain() }
+        schedule.ticks += 1
+        if schedule.ticks % ticksPerMaintenance == 0 { maintain() }
     }
 
     /// Maintenance (pause detection, snapshots; every tenth pass rates and suspicion) runs every
@@ -221,14 +198,14 @@ final class PoolCore {
     func maintain() {
         let now = self.now
         if let pause = policies.pause.tick(at: now) {
-            pauseEndedAt = now
+            schedule.pauseEndedAt = now
             log(.notice, .config, node: nil, "the pool itself was paused for \(pause.nanoseconds / 1_000_000) ms; re-checking nodes instead of convicting them")
             for node in nodes {
                 node.state.pauseEnded(at: now)
                 sendHeartbeat(node, replacingOneInFlight: true)
             }
         }
-        if ticks % (ticksPerMaintenance * 10) == 0 {
+        if schedule.ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
             let idleCutoff = now - Self.callConnectionIdleLimit
             var availability = ClusterAvailability()
@@ -245,31 +222,12 @@ final class PoolCore {
     }
 
     private func updateRates(_ now: NIODeadline) {
-        defer {
-            lastRateUpdate = now
-            lastCallsTotal = callsTotal
-            lastRetriesTotal = retriesTotal
-        }
-        guard let last = lastRateUpdate else { return }
-        let seconds = Double((now - last).nanoseconds) / 1e9
-        guard seconds > 0 else { return }
-        // EWMA over ~3 s: steady enough to read, quick enough to follow a drain.
-        let alpha = min(1, seconds / 3)
-        callRate += alpha * (Double(callsTotal - lastCallsTotal) / seconds - callRate)
-        retryRate += alpha * (Double(retriesTotal - lastRetriesTotal) / seconds - retryRate)
+        guard let (seconds, alpha) = rates.update(at: now) else { return }
         for node in nodes {
             node.state.updatePickRate(seconds: seconds, alpha: alpha)
             snapshots.pickRates[node.index] = node.state.pickRate
         }
     }
-}
-
-/// What the pool's timer wheel holds.
-enum WheelEntry {
-    /// The node's next heartbeat is due.
-    case heartbeat(Int)
-    /// A call or heartbeat on the node may have passed its deadline.
-    case expire(Int)
 }
 
 @available(*, unavailable)

@@ -18,6 +18,10 @@ struct SnapshotPublisher {
     /// when something was logged since.
     var events: (nextID: UInt64, events: [PoolEvent]) = (0, [])
     var nextPublishDue: NIODeadline?
+    /// Snapshots built so far: a snapshot's `version`.
+    var built: UInt64 = 0
+    /// Where a proxy over this pool listens, for snapshots to show.
+    var listeners: [String] = []
 
     /// Per node, what every build needs of every node, kept side by side so a build reads three
     /// arrays instead of 10,000 objects: whether the node's own state lets it take calls, its

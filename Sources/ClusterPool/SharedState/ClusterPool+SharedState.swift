@@ -77,7 +77,7 @@ extension PoolCore {
         ledger.sharedState = state
         for node in nodes { adoptShared(state[node.config.name], into: node) }
         for (name, change) in announcing.sorted(by: { $0.key < $1.key }) {
-            log(.notice, .operatorAction, nodeName: nodeIndex[name] != nil ? name : nil, "\(OperatorIdentity.acting(change.user, on: change.instance)): \(change.action)"
+            log(.notice, .operatorAction, nodeName: lookup.byName[name] != nil ? name : nil, "\(OperatorIdentity.acting(change.user, on: change.instance)): \(change.action)"
                 + (change.reason.map { " (\($0))" } ?? "") + " (shared state)")
         }
     }
