@@ -1,6 +1,7 @@
 import NIOCore
 
-/// What a node's failed calls cost it in the balancer's eyes, beyond its peak-EWMA latency.
+/// How the balancer sees a node's calls: in flight, picked lately, and what its failed calls
+/// cost it beyond its peak-EWMA latency.
 ///
 /// A node that fails fast (refused, reset) would otherwise look like the fastest, least busy
 /// node of all and draw ever more calls. So a failed attempt is held as one call in flight until
@@ -8,6 +9,11 @@ import NIOCore
 /// take their whole timeout. And the last attempt's outcome marks a node as failing: in panic
 /// mode such a node gets at most one call at a time (a probe) until a call is answered again.
 struct CallCost {
+    /// Calls in flight on the node.
+    var inFlight = 0
+    /// Calls sent here since the last rate update, and the rate they make.
+    var picks = 0
+    var pickRate = 0.0
     /// When each held failure stops counting, oldest first. Bounded: beyond that many a node
     /// looks busy enough to every balancer.
     private var heldUntil: [NIODeadline] = []

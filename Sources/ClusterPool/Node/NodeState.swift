@@ -18,7 +18,6 @@ final class NodeState {
     let name: String
     let address: String
     let settings: NodeSettings
-    private(set) var configuredWeight: Int
 
     private(set) var health = NodeHealth.unknown
     /// Connected and up or degraded as the heartbeats see it, the operator's drain and weight
@@ -26,52 +25,27 @@ final class NodeState {
     private(set) var serving = false
     private(set) var version: UInt64 = 1
     private(set) var detector: NodeDetector
-
-    // The connection, as far as health goes.
-    private(set) var connected = false
-    /// Ever had a reply or a failure: before that a node is unknown, not down.
-    private(set) var everHeard = false
-    /// Requests and replies on the current connection. A server that closes (or stays silent)
-    /// before the first reply most likely speaks another transport or protocol.
-    private(set) var requestsOnConnection = 0
-    private(set) var repliesOnConnection = 0
-    /// When the heartbeat in flight went out (the connection's handler knows whether one is).
-    private(set) var heartbeatSentAt: NIODeadline?
     /// φ as the last `evaluate` saw it.
     private var phiAtLastEvaluate = 0.0
 
-    // What the server says about itself.
-    private(set) var fbStatus: FBStatus?
+    /// The connection, as far as health goes.
+    private(set) var link = LinkEvidence()
+    /// What the server says about itself (fb303 status and details).
     private(set) var details = NodeDetails()
 
     // Figures.
     private(set) var latency = LatencyWindow()
     private(set) var peak = PeakEWMA()
     private(set) var availability = AvailabilityWindow()
-    private(set) var heartbeatsOK = 0
-    private(set) var heartbeatsFailed = 0
-    private(set) var calls = 0
-    private(set) var callFailures = 0
-    private(set) var retries = 0
-    private(set) var inFlight = 0
-    /// Calls sent here since the last rate update, and the rate they make.
-    private(set) var picks = 0
-    private(set) var pickRate = 0.0
+    private(set) var counts = NodeCounts()
     private(set) var lastError: String?
-    /// How the balancer sees the node's calls: in flight, failures held as cost, the last
-    /// attempt's transport outcome.
+    /// How the balancer sees the node's calls: in flight, recent picks, failures held as cost.
     private(set) var callCost = CallCost()
 
-    // The operator's say.
-    private(set) var weight: Int
-    private(set) var drained = false
-    /// Who made the last operator change, from where, when (shown; it decides nothing).
-    private(set) var lastChange: OperatorChange?
+    /// The operator's say: weight, drain, who changed it last.
+    private(set) var say: OperatorSay
     /// The TLS of its last handshake (version, certificate) and how it is configured; nil: plaintext.
     private(set) var tls: NodeTLS?
-    /// The last handshake's server asked for a client certificate and we have none: a TLS 1.3
-    /// server that requires one says so only by closing after the handshake.
-    private var tlsClientCertificateMissing = false
 
     /// Where this node reports that its snapshot is out of date; nil when nobody builds them.
     private var changes: ChangedNodes?
@@ -84,16 +58,15 @@ final class NodeState {
         address = config.address.description
         settings = config.settings
         tls = config.settings.tls.map { NodeTLS(insecureSkipVerify: $0.insecureSkipVerify, certWarnDays: $0.certWarnDays) }
-        configuredWeight = config.weight
-        weight = config.weight
+        say = OperatorSay(weight: config.weight, configuredWeight: config.weight)
         self.detector = detector
     }
 
     /// May new calls go here (outlier ejection aside)? The operator rules' one definition.
-    var isRoutable: Bool { OperatorRules.isRoutable(serving: serving, drained: drained, weight: weight, ejected: false) }
+    var isRoutable: Bool { OperatorRules.isRoutable(serving: serving, drained: say.drained, weight: say.weight, ejected: false) }
 
     /// The operator has it in rotation (not drained, weight above 0).
-    var inRotation: Bool { OperatorRules.inRotation(drained: drained, weight: weight) }
+    var inRotation: Bool { OperatorRules.inRotation(drained: say.drained, weight: say.weight) }
 
     // MARK: inputs — the connection
 
@@ -101,7 +74,7 @@ final class NodeState {
     func connected(at now: NIODeadline, tls session: TLSSession? = nil, wallTime: Double = 0) -> NodeChange {
         var change = NodeChange()
         if let session, var tls {
-            tlsClientCertificateMissing = session.clientCertificateRequested && settings.tls?.certFile == nil
+            link.clientCertificateMissing = session.clientCertificateRequested && settings.tls?.certFile == nil
             let newCertificate = session.certificate != tls.certificate
             tls.version = session.version
             tls.certificate = session.certificate
@@ -112,13 +85,13 @@ final class NodeState {
                     "the certificate of \(address) (\(certificate.subject)) expires \(RFC3339.string(fromUnixSeconds: certificate.notValidAfter)), in \(days) day\(days == 1 ? "" : "s") (tls_cert_warn_days \(tls.certWarnDays))"))
             }
         }
-        connected = true
-        requestsOnConnection = 0
-        repliesOnConnection = 0
-        heartbeatSentAt = nil
+        link.connected = true
+        link.requests = 0
+        link.replies = 0
+        link.heartbeatSentAt = nil
         detector.connected(at: now)
         let over = session.map { " over \($0.version ?? "TLS")" } ?? ""
-        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "connected to \(address)\(over)"))
+        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "link.connected to \(address)\(over)"))
         return settle(change, at: now)
     }
 
@@ -129,8 +102,8 @@ final class NodeState {
 
     /// The server closed or reset the connection.
     func connectionLost(at now: NIODeadline) -> NodeChange {
-        guard connected else { return .none }
-        if awaitingFirstReply, tlsClientCertificateMissing {
+        guard link.connected else { return .none }
+        if awaitingFirstReply, link.clientCertificateMissing {
             return hardFailure(kind: .tls, "TLS client certificate wanted: \(address) asked for a client certificate and closed the connection on the first call: set tls_cert_file and tls_key_file",
                                reason: "client certificate wanted", at: now)
         }
@@ -144,15 +117,15 @@ final class NodeState {
     // MARK: inputs — heartbeats
 
     func heartbeatSent(at now: NIODeadline) {
-        heartbeatSentAt = now
-        requestsOnConnection += 1
+        link.heartbeatSentAt = now
+        link.requests += 1
         changed()
     }
 
     /// The connection refused the heartbeat before writing it (it had already failed).
     func heartbeatNotSent() {
-        heartbeatSentAt = nil
-        requestsOnConnection -= 1
+        link.heartbeatSentAt = nil
+        link.requests -= 1
     }
 
     /// The heartbeat was due while there was no connection: the interval counts as unavailable.
@@ -162,30 +135,30 @@ final class NodeState {
     }
 
     func record(heartbeat outcome: HeartbeatOutcome, at now: NIODeadline) -> NodeChange {
-        heartbeatSentAt = nil
+        link.heartbeatSentAt = nil
         switch outcome {
         case let .answered(status, millis):
-            repliesOnConnection += 1
+            link.replies += 1
             latency.record(millis: millis, at: now)
             peak.observe(millis: millis, at: now)
             availability.record(true)
-            heartbeatsOK += 1
-            everHeard = true
+            counts.heartbeatsOK += 1
+            link.everHeard = true
             detector.heartbeatSucceeded(at: now)
             var change = NodeChange()
-            if let status, status != fbStatus {
-                if let old = fbStatus {
+            if let status, status != details.fbStatus {
+                if let old = details.fbStatus {
                     change.events.append(NodeEvent(severity: status == .alive ? .info : .notice, kind: .stateChange, message: "fb303 status \(old) → \(status)"))
                 }
-                fbStatus = status
+                details.fbStatus = status
                 change.fetchStatusDetails = true
             }
             return settle(change, at: now)
         case let .failed(failure):
-            if failure.gotReply { repliesOnConnection += 1 }
-            heartbeatsFailed += 1
+            if failure.gotReply { link.replies += 1 }
+            counts.heartbeatsFailed += 1
             availability.record(false)
-            everHeard = true
+            link.everHeard = true
             detector.heartbeatFailed(at: now)
             let text = timeoutText(failure)
             var change = NodeChange()
@@ -199,28 +172,28 @@ final class NodeState {
     // MARK: inputs — calls
 
     func callSent() {
-        inFlight += 1
-        requestsOnConnection += 1
-        calls += 1
-        picks += 1
+        callCost.inFlight += 1
+        link.requests += 1
+        counts.calls += 1
+        callCost.picks += 1
         changed()
     }
 
     func record(call outcome: CallOutcome, at now: NIODeadline) {
-        inFlight -= 1
+        callCost.inFlight -= 1
         changed()
         switch outcome {
         case let .answered(millis, exception):
-            repliesOnConnection += 1
+            link.replies += 1
             latency.record(millis: millis, at: now)
             peak.observe(millis: millis, at: now)
             callCost.answered()
             if let exception {
-                callFailures += 1
+                counts.callFailures += 1
                 recordError(exception)
             }
         case let .failed(text, penalty):
-            callFailures += 1
+            counts.callFailures += 1
             recordError(text)
             // A failing node must never look fast: the attempt costs its whole timeout.
             peak.observe(millis: Double(penalty.nanoseconds) / 1e6, at: now)
@@ -230,10 +203,10 @@ final class NodeState {
 
     /// Calls in flight as the balancer counts them: with each failed attempt held as one until
     /// its timeout would have run out.
-    func balancerOutstanding(at now: NIODeadline) -> Int { inFlight + callCost.held(at: now) }
+    func balancerOutstanding(at now: NIODeadline) -> Int { callCost.inFlight + callCost.held(at: now) }
 
     func retried() {
-        retries += 1
+        counts.retries += 1
         changed()
     }
 
@@ -246,12 +219,12 @@ final class NodeState {
 
     func apply(_ command: NodeOperatorChange, at now: NIODeadline) -> NodeChange {
         switch command {
-        case .drain: drained = true
-        case .undrain: drained = false
-        case let .weight(value): weight = value
+        case .drain: say.drained = true
+        case .undrain: say.drained = false
+        case let .weight(value): say.weight = value
         }
         let reason: String? = switch command {
-        case .drain: "drained by operator"
+        case .drain: "say.drained by operator"
         case .undrain: "undrained by operator"
         case .weight: nil
         }
@@ -261,8 +234,8 @@ final class NodeState {
     /// Records who made the node's last operator change (here, or on another instance through
     /// the shared store).
     func noteChange(_ change: OperatorChange?) {
-        guard change != lastChange else { return }
-        lastChange = change
+        guard change != say.lastChange else { return }
+        say.lastChange = change
         changed()
     }
 
@@ -290,8 +263,8 @@ final class NodeState {
     /// Every second: the calls this node got, as an EWMA with weight `alpha`. Not a snapshot
     /// change: the share it makes is recomputed with every build.
     func updatePickRate(seconds: Double, alpha: Double) {
-        pickRate += alpha * (Double(picks) / seconds - pickRate)
-        picks = 0
+        callCost.pickRate += alpha * (Double(callCost.picks) / seconds - callCost.pickRate)
+        callCost.picks = 0
     }
 
     /// A reload renumbered the pool's nodes: this one is now at `index`. (Its snapshot moves with
@@ -305,8 +278,8 @@ final class NodeState {
     /// A reload changed the node's configured weight. The weight an operator set stays; a node
     /// at its configured weight (nobody set one) takes the new one.
     func reconfigure(weight newDefault: Int) {
-        if weight == configuredWeight { weight = newDefault }
-        configuredWeight = newDefault
+        if say.weight == say.configuredWeight { say.weight = newDefault }
+        say.configuredWeight = newDefault
         changed()
     }
 
@@ -323,14 +296,14 @@ final class NodeState {
     private func derivedHealth(at now: NIODeadline) -> (health: NodeHealth, base: NodeHealth) {
         let verdict = detector.verdict(at: now)
         let base: NodeHealth
-        if !connected || verdict == .down {
-            base = everHeard ? .down : .unknown
+        if !link.connected || verdict == .down {
+            base = link.everHeard ? .down : .unknown
         } else if verdict == .suspect {
             base = .suspect
         } else {
-            base = fbStatus?.health ?? .up
+            base = details.fbStatus?.health ?? .up
         }
-        if drained && base != .down && base != .unknown { return (.draining, base) }
+        if say.drained && base != .down && base != .unknown { return (.draining, base) }
         return (base, base)
     }
 
@@ -339,7 +312,7 @@ final class NodeState {
         if bump { changed() }
         let (new, base) = derivedHealth(at: now)
         let wasServing = serving
-        serving = connected && base.isServing
+        serving = link.connected && base.isServing
         // A drained node's health hides its base: a change of that alone still shows.
         if !bump && serving != wasServing { changed() }
         guard new != health else { return change }
@@ -363,9 +336,9 @@ final class NodeState {
 
     /// Refused, reset, EOF: down at once, no waiting for timeouts.
     private func hardFailure(kind: PoolEvent.Kind, _ text: String, reason: String? = nil, at now: NIODeadline) -> NodeChange {
-        connected = false
-        heartbeatSentAt = nil
-        everHeard = true
+        link.connected = false
+        link.heartbeatSentAt = nil
+        link.everHeard = true
         detector.connectionLost(at: now)
         var change = NodeChange()
         if recordError(text) {
@@ -385,7 +358,7 @@ final class NodeState {
 
     /// Something was sent on this connection and nothing came back yet: what a server speaking
     /// another transport or protocol (or a hung one) looks like.
-    private var awaitingFirstReply: Bool { repliesOnConnection == 0 && requestsOnConnection > 0 }
+    private var awaitingFirstReply: Bool { link.replies == 0 && link.requests > 0 }
 
     /// A hint for an operator when a fresh connection fails before any reply.
     private var mismatchHint: String? {
@@ -407,6 +380,8 @@ final class NodeState {
 
 /// What the server said about itself beyond its status, sanitized where it entered.
 struct NodeDetails: Equatable {
+    /// What the server last said to `getStatus`; nil before the first reply or for a named-method heartbeat.
+    var fbStatus: FBStatus?
     var statusDetails = ""
     var serverName: String?
     var serverVersion: String?
@@ -422,3 +397,58 @@ enum NodeOperatorChange: Equatable {
 
 @available(*, unavailable)
 extension NodeState: Sendable {}
+
+// MARK: - the parts of a node's state
+
+/// What the connection says about a node's health: whether it is up, whether anything was ever
+/// heard, and what was sent and answered on it (a server that closes, or stays silent, before
+/// its first reply most likely speaks another transport or protocol).
+struct LinkEvidence {
+    var connected = false
+    /// Ever had a reply or a failure: before that a node is unknown, not down.
+    var everHeard = false
+    /// Requests and replies on the current connection.
+    var requests = 0
+    var replies = 0
+    /// When the heartbeat in flight went out (the connection's handler knows whether one is).
+    var heartbeatSentAt: NIODeadline?
+    /// The last handshake's server asked for a client certificate and we have none: a TLS 1.3
+    /// server that requires one says so only by closing after the handshake.
+    var clientCertificateMissing = false
+}
+
+/// A node's running counts, as the snapshot and the metrics show them.
+struct NodeCounts {
+    var heartbeatsOK = 0
+    var heartbeatsFailed = 0
+    var calls = 0
+    var callFailures = 0
+    var retries = 0
+}
+
+/// The operator's say over a node.
+struct OperatorSay {
+    var weight: Int
+    /// The config's weight: what an operator's reset goes back to, and what a reload may change.
+    var configuredWeight: Int
+    var drained = false
+    /// Who made the last operator change, from where, when (shown; it decides nothing).
+    var lastChange: OperatorChange?
+}
+
+// Read-only views for the pool and the snapshot, so readers need not know the grouping.
+extension NodeState {
+    var connected: Bool { link.connected }
+    var weight: Int { say.weight }
+    var configuredWeight: Int { say.configuredWeight }
+    var drained: Bool { say.drained }
+    var lastChange: OperatorChange? { say.lastChange }
+    var inFlight: Int { callCost.inFlight }
+    var pickRate: Double { callCost.pickRate }
+    var fbStatus: FBStatus? { details.fbStatus }
+    var heartbeatsOK: Int { counts.heartbeatsOK }
+    var heartbeatsFailed: Int { counts.heartbeatsFailed }
+    var calls: Int { counts.calls }
+    var callFailures: Int { counts.callFailures }
+    var retries: Int { counts.retries }
+}

@@ -63,7 +63,7 @@ extension PoolCore {
 
     func heartbeatCompleted(_ node: NodeLink, _ outcome: Result<ThriftProbeReply, any Error>) {
         let now = self.now
-        let sentAt = node.state.heartbeatSentAt ?? now
+        let sentAt = node.state.link.heartbeatSentAt ?? now
         let result: HeartbeatOutcome
         switch outcome {
         case let .success(reply):
