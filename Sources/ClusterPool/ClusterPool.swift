@@ -33,7 +33,8 @@ public final class ClusterPool: Sendable {
         /// One reload at a time (SIGHUP and `POST /v1/reload` may meet).
         var reloading = false
         var started = false
-        /// Decides operator commands when the state is shared (etcd); nil: this pool does.
+        /// Decides operator commands when another authority is installed (etcd); nil: the
+        /// local one.
         var authority: (any OperatorAuthority)?
         /// Calls are refused while set (the shared state was never read); the text says why.
         var routingHeld: String?
@@ -116,12 +117,12 @@ public final class ClusterPool: Sendable {
         await execute(OperatorRequest(command), user: user)
     }
 
-    /// Runs an operator request. With a shared store (an `OperatorAuthority` installed) the
-    /// store decides, so that every instance agrees; otherwise this pool does, at once.
+    /// Runs an operator request through the authority in force: an installed one (etcd, so that
+    /// every instance agrees), else the local one, which decides on this pool at once.
     public func execute(_ request: OperatorRequest, user: String? = nil) async -> OperatorResult {
-        let user = user ?? options.user
-        if let authority = shared.withLockedValue({ $0.authority }) { return await authority.execute(request, user: user) }
-        return await executeHere(request, user: user)
+        let installed: (any OperatorAuthority)? = shared.withLockedValue { $0.authority }
+        let authority: any OperatorAuthority = installed ?? LocalOperatorAuthority(pool: self)
+        return await authority.execute(request, user: user ?? options.user)
     }
 
     /// Runs an operator request on this pool alone, as if no shared store were installed: for the

@@ -1,11 +1,24 @@
 import ClusterModel
 
-/// Decides operator commands for a pool whose operator state is shared with other instances
-/// (etcd): the store's answer is the truth, so a drain holds on every instance and the capacity
-/// floor holds for the cluster. Installed with `ClusterPool.install(_:)`; `ClusterPool.execute`
-/// then goes through it.
+/// Decides a pool's operator commands by `OperatorRules` and keeps each operator's undo history.
+/// Two implementations: `LocalOperatorAuthority` (this pool alone: the state file and the audit
+/// log; the default) and the etcd authority of module SharedState, whose store's answer is the
+/// truth for every instance, so a drain holds everywhere and the floor holds for the cluster.
+/// One is installed with `ClusterPool.install(_:)`; `ClusterPool.execute` goes through it.
 public protocol OperatorAuthority: Sendable {
     func execute(_ request: OperatorRequest, user: String) async -> OperatorResult
+}
+
+/// The default authority: this pool decides alone, on its loop, at once, and keeps its drains
+/// and weights in its `OperatorStore` (the state file and the audit log).
+public struct LocalOperatorAuthority: OperatorAuthority {
+    let pool: ClusterPool
+
+    public init(pool: ClusterPool) { self.pool = pool }
+
+    public func execute(_ request: OperatorRequest, user: String) async -> OperatorResult {
+        await pool.executeHere(request, user: user)
+    }
 }
 
 /// A node's operator state as the shared store has it.
