@@ -143,7 +143,7 @@ struct AdminRoutes: Sendable {
             guard case let .number(number) = value, number == number.rounded(), let weight = Int(exactly: number) else {
                 return fail("\"weight\" must be a whole number \(OperatorCommand.weightRangeText)")
             }
-            return node().map { .setWeight(node: $0, weight: weight) }
+            return node().map { .setWeight(node: $0, weight: weight, force: force) }
         default:
             return fail("unknown command \"\(name)\" (drain, undrain, weight, reset_weight or undo)")
         }

@@ -286,7 +286,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     /// The node as the operator rules see it.
     public var operatorView: OperatorNodeView {
         OperatorNodeView(name: name, serving: serving, drained: operatorDrained, weight: weight, configuredWeight: configuredWeight,
-                         ejected: ejectedFor != nil, group: group, lastChange: lastChange)
+                         ejected: ejectedFor != nil, lastChange: lastChange)
     }
 
     /// Drained by the operator and nothing in flight any more.

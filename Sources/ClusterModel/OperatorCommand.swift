@@ -48,12 +48,6 @@ public enum OperatorCommand: Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
-    /// The weight a weight command sets.
-    public var weight: Int? {
-        if case let .setWeight(_, weight, _) = self { return weight }
-        return nil
-    }
-
     /// Back to the configured weight.
     public var isReset: Bool {
         if case .resetWeight = self { return true }

@@ -11,19 +11,17 @@ public struct OperatorNodeView: Sendable, Equatable {
     public var configuredWeight: Int
     /// Outlier-ejected for failing calls.
     public var ejected: Bool
-    public var group: String?
     /// Who made the node's last operator change: a refusal names who drained it.
     public var lastChange: OperatorChange?
 
     public init(name: String, serving: Bool, drained: Bool = false, weight: Int = 100, configuredWeight: Int? = nil,
-                ejected: Bool = false, group: String? = nil, lastChange: OperatorChange? = nil) {
+                ejected: Bool = false, lastChange: OperatorChange? = nil) {
         self.name = name
         self.serving = serving
         self.drained = drained
         self.weight = weight
         self.configuredWeight = configuredWeight ?? weight
         self.ejected = ejected
-        self.group = group
         self.lastChange = lastChange
     }
 
@@ -45,18 +43,18 @@ public struct OperatorRuleSettings: Sendable, Equatable {
 }
 
 /// What a command would do to the cluster: routable nodes and panic mode before and after, and
-/// each routable node's expected share of new calls after.
+/// the node's expected share of new calls after.
 public struct OperatorEffect: Sendable, Equatable {
     public var routableBefore: Int
     public var routableAfter: Int
-    /// Nodes in rotation (not drained, weight above 0): panic mode's denominator.
-    public var inRotationBefore: Int
+    /// Nodes in rotation after (not drained, weight above 0): panic mode's denominator.
     public var inRotationAfter: Int
     public var panicBefore: Bool
     public var panicAfter: Bool
-    /// Expected share of new calls per node after the command (weight over the routable nodes'
-    /// weights); absent: none.
-    public var sharesAfter: [String: Double]
+    /// The node's expected share of new calls after the command: its weight over the routable
+    /// nodes' weights, taking it as routable if it is in rotation (a node down now gets that
+    /// share once it is up); 0 out of rotation.
+    public var shareAfter: Double
 
     /// The command would start panic mode.
     public var startsPanic: Bool { panicAfter && !panicBefore }
@@ -89,15 +87,15 @@ public enum OperatorDecision: Sendable, Equatable {
 /// above 0, not ejected. A command that leaves fewer routable nodes than `min_routable` is
 /// refused unless forced: a drain, and a weight of 0 alike.
 public enum OperatorRules {
-    public static func inRotation(drained: Bool, weight: Int) -> Bool { !drained && weight > 0 }
+    @inlinable public static func inRotation(drained: Bool, weight: Int) -> Bool { !drained && weight > 0 }
 
-    public static func isRoutable(serving: Bool, drained: Bool, weight: Int, ejected: Bool) -> Bool {
+    @inlinable public static func isRoutable(serving: Bool, drained: Bool, weight: Int, ejected: Bool) -> Bool {
         serving && inRotation(drained: drained, weight: weight) && !ejected
     }
 
     /// Panic mode: fewer routable nodes than `threshold` of those in rotation. Nodes the operator
     /// took out (drained, weight 0) count in neither.
-    public static func isPanic(routable: Int, inRotation: Int, threshold: Double) -> Bool {
+    @inlinable public static func isPanic(routable: Int, inRotation: Int, threshold: Double) -> Bool {
         Double(routable) < threshold * Double(inRotation)
     }
 
@@ -139,7 +137,7 @@ public enum OperatorRules {
         }
         var changed = nodes
         changed[index] = after
-        let effect = Self.effect(before: nodes, after: changed, settings: settings)
+        let effect = Self.effect(of: name, before: nodes, after: changed, settings: settings)
         // The floor holds what takes a node out of rotation; it counts the others.
         if node.routable && !after.routable && !force && effect.routableAfter < settings.minRoutable {
             let left = effect.routableAfter
@@ -150,20 +148,17 @@ public enum OperatorRules {
         return .change(node: name, drained: after.drained, weight: after.weight, action: action, effect: effect)
     }
 
-    /// Routable counts, panic and shares of two views of the same nodes.
-    public static func effect(before: [OperatorNodeView], after: [OperatorNodeView], settings: OperatorRuleSettings) -> OperatorEffect {
+    /// Routable counts and panic of two views of the same nodes, and the share of node `name`.
+    static func effect(of name: String, before: [OperatorNodeView], after: [OperatorNodeView], settings: OperatorRuleSettings) -> OperatorEffect {
         func counts(_ nodes: [OperatorNodeView]) -> (routable: Int, inRotation: Int) {
             nodes.reduce((0, 0)) { ($0.0 + ($1.routable ? 1 : 0), $0.1 + ($1.inRotation ? 1 : 0)) }
         }
         let b = counts(before), a = counts(after)
-        let total = after.filter(\.routable).reduce(0) { $0 + $1.weight }
-        var shares: [String: Double] = [:]
-        if total > 0 {
-            for node in after where node.routable { shares[node.name] = Double(node.weight) / Double(total) }
-        }
-        return OperatorEffect(routableBefore: b.routable, routableAfter: a.routable, inRotationBefore: b.inRotation, inRotationAfter: a.inRotation,
+        let others = after.filter { $0.routable && $0.name != name }.reduce(0) { $0 + $1.weight }
+        let weight = after.first { $0.name == name }.map { $0.inRotation ? $0.weight : 0 } ?? 0
+        return OperatorEffect(routableBefore: b.routable, routableAfter: a.routable, inRotationAfter: a.inRotation,
                               panicBefore: isPanic(routable: b.routable, inRotation: b.inRotation, threshold: settings.panicThreshold),
                               panicAfter: isPanic(routable: a.routable, inRotation: a.inRotation, threshold: settings.panicThreshold),
-                              sharesAfter: shares)
+                              shareAfter: others + weight > 0 ? Double(weight) / Double(others + weight) : 0)
     }
 }

@@ -156,26 +156,20 @@ public struct SnapshotJSONWriter: Sendable {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    /// Sorted as `JSONEncoder` sorts keys on Linux: by their UTF-8 bytes (not by `String`'s `<`,
-    /// which orders canonically equivalent forms apart from their bytes).
-    private mutating func stringMap(_ map: [String: String]) {
-        bytes.append(UInt8(ascii: "{"))
-        for (name, value) in map.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
-            if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
-            string(name)
-            bytes.append(UInt8(ascii: ":"))
-            string(value)
-        }
-        bytes.append(UInt8(ascii: "}"))
-    }
+    private mutating func stringMap(_ map: [String: String]) { object(map) { $0.string($1) } }
 
-    private mutating func counters(_ counters: [String: Int64]) {
+    private mutating func counters(_ counters: [String: Int64]) { object(counters) { $0.integer($1) } }
+
+    /// A JSON object with its keys sorted as `JSONEncoder` sorts them on Linux: by their UTF-8
+    /// bytes (not by `String`'s `<`, which orders canonically equivalent forms apart from their
+    /// bytes).
+    private mutating func object<Value>(_ map: [String: Value], _ value: (inout Self, Value) -> Void) {
         bytes.append(UInt8(ascii: "{"))
-        for (name, value) in counters.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
+        for (name, element) in map.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
             if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
             string(name)
             bytes.append(UInt8(ascii: ":"))
-            integer(value)
+            value(&self, element)
         }
         bytes.append(UInt8(ascii: "}"))
     }

@@ -125,8 +125,9 @@ public final class ClusterPool: Sendable {
         return await authority.execute(request, user: user ?? options.user)
     }
 
-    /// Runs an operator request on this pool alone, as if no shared store were installed: for the
-    /// store's own use (`force_local` while it is unreachable; `localOnly` marks it so).
+    /// Runs an operator request on this pool alone, decided on its loop by the operator rules:
+    /// the local authority's way in, and the etcd authority's for `force_local` while etcd is
+    /// unreachable (`localOnly` marks it so).
     public func executeHere(_ request: OperatorRequest, user: String, localOnly: Bool = false) async -> OperatorResult {
         do {
             return try await eventLoop.flatSubmit { [self] in

@@ -66,7 +66,9 @@ extension Dashboard {
         case .change:
             state.overlay = .confirm(ConfirmRequest(command))
         case let .belowFloor(reason):
-            state.overlay = .refusal(Refusal(command, reason: reason, forced: command.forced))
+            // A reset to a configured weight of 0 is forced as that weight.
+            let forced = command.forced ?? command.node.flatMap(snapshot.node(named:)).map { .setWeight(node: $0.name, weight: $0.configuredWeight, force: true) }
+            state.overlay = .refusal(Refusal(command, reason: reason, forced: forced))
         case let .refuse(reason):
             // Nothing to do (already drained, that weight already): said as the authority would, no dialog.
             state.status = StatusMessage(reason)

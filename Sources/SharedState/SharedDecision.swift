@@ -59,18 +59,16 @@ public enum SharedDecision: Equatable, Sendable {
         let configured = context.nodes.first { $0.name == name }?.configuredWeight
         // Only this node's key must be as it was read: another node's change does not matter…
         let thisKey = EtcdCompare.modRevision(key: view.keys.node(name), equals: view.modRevision(of: name))
-        let record = SharedNodeRecord(drained: drained, weight: command.isReset || weight == configured && current?.weight == nil ? nil : weight,
+        // A weight equal to the configured one is the configured one (as the pool keeps it): a
+        // later change of the config's weight applies to it.
+        let record = SharedNodeRecord(drained: drained, weight: weight == configured ? nil : weight,
                                       change: OperatorChange(user: context.user, instance: context.instance, time: context.time, action: action,
                                                              reason: context.reason))
         // …but for what takes a node out of rotation the floor counts every node: none may have
         // changed since the read (unless forced past the floor).
         let wasInRotation = OperatorRules.inRotation(drained: current?.drained ?? false, weight: current?.weight ?? configured ?? weight)
         let leavesRotation = wasInRotation && !OperatorRules.inRotation(drained: drained, weight: weight)
-        let forced: Bool = switch command {
-        case let .drain(_, force), let .setWeight(_, _, force): force
-        default: false
-        }
-        let compare = leavesRotation && !forced ? [EtcdCompare.noneModifiedSince(prefix: view.keys.nodes, revision: view.revision)] : [thisKey]
+        let compare = leavesRotation && !command.isForced ? [EtcdCompare.noneModifiedSince(prefix: view.keys.nodes, revision: view.revision)] : [thisKey]
         let done: String = switch command {
         case .drain: "drained \(name) on every instance"
         case .undrain: "undrained \(name) on every instance"

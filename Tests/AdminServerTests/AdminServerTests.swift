@@ -117,6 +117,11 @@ struct AdminServerTests {
             let unknown = try await Self.curl(post + [#"{"command": "weight", "node": "bb", "weight": 5}"#])
             #expect(unknown.status == 409 && unknown.body.contains(#"did you mean b?"#), "\(unknown)")
             #expect(try await Self.curl(post + [#"{"command": "weight", "node": "b", "weight": 5000}"#]).status == 409)
+            // A weight of 0 is held to the floor as a drain is; "force" takes it past.
+            let weightZero = try await Self.curl(post + [#"{"command": "weight", "node": "b", "weight": 0}"#])
+            #expect(weightZero.status == 409 && weightZero.body.contains("(:weight b 0 force overrides)"), "\(weightZero)")
+            #expect(try await Self.curl(post + [#"{"command": "weight", "node": "b", "weight": 0, "force": true}"#]).status == 200)
+            #expect(try await Self.curl(post + [#"{"command": "undo"}"#]).status == 200)
             #expect(try await Self.curl(post + [#"{"command": "undo"}"#]).status == 200)
             // Malformed bodies: 400, naming what is wrong.
             for (body, message) in [("{bad", "malformed JSON: the body does not parse as JSON"),

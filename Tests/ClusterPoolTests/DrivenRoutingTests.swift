@@ -43,7 +43,7 @@ struct DrivenRoutingTests {
         #expect(try cluster.execute(.drain(node: "a")).isDone)
         #expect(try cluster.execute(.drain(node: "b")).isDone)
         // Drained nodes are outside the computation: 1 routable of 2 in rotation.
-        #expect(cluster.core.isPanic(at: cluster.loop.now) == (panicThreshold > 0.5))
+        #expect(cluster.core.buildSnapshot().panicMode == (panicThreshold > 0.5))
         let calls = flow(cluster, from: 1000, count: 300)
         #expect(calls.allSatisfy { (try? $0.wait()) != nil })
         #expect(cluster["c"].routedCalls == 300 && cluster["d"].routedCalls == 0,
@@ -63,7 +63,7 @@ struct DrivenRoutingTests {
             }
         })
         cluster.at(ms: 1000)
-        #expect(cluster.core.isPanic(at: cluster.loop.now))
+        #expect(cluster.core.buildSnapshot().panicMode)
         // c has room for two (one on its connection, one waiting): those go to c, the rest overflow.
         let calls = (0..<4).map { _ in cluster.call() }
         cluster.at(ms: 1300)
@@ -154,6 +154,21 @@ struct DrivenRoutingTests {
         // Undo puts the weight back; undoing again has nothing.
         #expect(try cluster.execute(.undo) == .done("undid weight a 100 → 0"))
         #expect(cluster.node("a").state.weight == 100)
+    }
+
+    @Test func aCallWaitingForAConnectionThatFailsToOpenTakesTheOnewaysIdleOne() throws {
+        let cluster = try DrivenCluster(["a"], settings: { $0.maxConnections = 2 })
+        cluster.at(ms: 5)
+        _ = cluster.call("work", oneway: true)
+        cluster.at(ms: 10)
+        // New connections are refused now; the open ones still answer calls.
+        cluster["a"].behaviour = .refuse
+        cluster["a"].callBehaviour = .status(.alive)
+        let call = cluster.call()
+        cluster.at(ms: 20)
+        // (Waiting on a future that nothing completes would hang the embedded loop: look first.)
+        #expect(cluster.node("a").state.inFlight == 0, "answered on the oneway's connection, not left waiting to time out")
+        if cluster.node("a").state.inFlight == 0 { #expect((try? call.wait())?.node == "a") }
     }
 
     @Test func aCallAfterAOnewayTakesAnotherConnectionAndIsNotQueuedBehindIt() throws {

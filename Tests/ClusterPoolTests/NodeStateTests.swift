@@ -105,14 +105,16 @@ struct NodeStateTests {
     @Test func aDrainOverridesServingStatesButNotDownOrUnknown() {
         let node = Self.node()
         #expect(node.apply(.drain, at: Self.t(0)).events.isEmpty, "unknown stays unknown")
-        _ = node.connected(at: Self.t(0))
+        #expect(node.connected(at: Self.t(0)).events.map(\.message) == ["connected to 10.0.0.1:9090"])
         let change = node.record(heartbeat: .answered(.warning, millis: 1), at: Self.t(1))
         #expect(node.health == .draining)
         #expect(change.events.map(\.message) == ["unknown → draining"])
         #expect(!node.isRoutable)
+        #expect(node.serving, "degraded underneath: routable once undrained")
         let undrain = node.apply(.undrain, at: Self.t(2))
         #expect(node.health == .degraded)
         #expect(undrain.events.map(\.message) == ["draining → degraded: undrained by operator"])
+        #expect(node.apply(.drain, at: Self.t(3)).events.map(\.message) == ["degraded → draining: drained by operator"])
     }
 
     @Test func aStatusChangeAsksForTheDetailsAgain() {

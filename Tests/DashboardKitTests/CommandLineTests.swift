@@ -18,6 +18,8 @@ struct CommandLineTests {
     @Test func everyVerbParses() {
         #expect(parse("drain alpha-1") == .success(.drain(node: "alpha-1")))
         #expect(parse("  drain   alpha-1 force ") == .success(.drain(node: "alpha-1", force: true)))
+        #expect(parse("weight alpha-1 0 force") == .success(.setWeight(node: "alpha-1", weight: 0, force: true)))
+        #expect(parse("weight alpha-1 0") == .success(.setWeight(node: "alpha-1", weight: 0)))
         #expect(parse("undrain beta-2") == .success(.undrain(node: "beta-2")))
         #expect(parse("weight eta-7 0") == .success(.setWeight(node: "eta-7", weight: 0)))
         #expect(parse("weight eta-7 1000") == .success(.setWeight(node: "eta-7", weight: 1000)))
@@ -30,7 +32,8 @@ struct CommandLineTests {
         #expect(error("drain alpa-1") == "no node named \"alpa-1\" (did you mean \"alpha-1\"?)")
         #expect(error("drain") == "drain needs a node name: drain NAME [force]")
         #expect(error("drain alpha-1 now") == "unknown option \"now\": drain NAME [force]")
-        #expect(error("weight eta-7") == "weight needs a number: weight NAME N (N from 0 to 1000)")
+        #expect(error("weight eta-7") == "weight needs a number: weight NAME N [force] (N from 0 to 1000)")
+        #expect(error("weight eta-7 0 now") == "unknown option \"now\": weight NAME N [force] (N from 0 to 1000)")
         #expect(error("weight eta-7 1001") == "the weight must be a whole number from 0 to 1000 (got \"1001\")")
         #expect(error("weight eta-7 ten") == "the weight must be a whole number from 0 to 1000 (got \"ten\")")
         #expect(error("undo now") == "undo takes no arguments")

@@ -85,9 +85,11 @@ public struct ClusterConfig: Sendable, Equatable {
     public var name: String
     public var nodes: [NodeConfig]
     public var balancer: BalancerKind = .p2cPeakEWMA
-    /// A drain that would leave fewer routable nodes than this is refused unless forced.
+    /// A drain or a weight of 0 that would leave fewer routable nodes than this is refused
+    /// unless forced (`OperatorRules`).
     public var minRoutable = 1
-    /// Below this share of routable nodes the balancer spreads over every node (panic mode).
+    /// Panic mode below this share of routable nodes among those in rotation: what the routable
+    /// nodes cannot take overflows to connected nodes in rotation that are not up.
     public var panicThreshold = 0.5
     public var health = HealthSettings()
     public var retry = RetrySettings()

@@ -24,8 +24,12 @@ enum CallOutcome {
     /// A reply: round trip, and the TApplicationException text if it was one.
     case answered(millis: Double, exception: String?)
     /// No answer (timeout, the connection failed): the text, and what the attempt costs the
-    /// node in the balancer's eyes (its timeout).
-    case failed(String, penalty: TimeAmount)
+    /// node in the balancer's eyes: its whole timeout, held as a call in flight until the
+    /// attempt's deadline.
+    case failed(String, timeout: TimeAmount, deadline: NIODeadline)
+    /// Ended with no reply to measure and nothing learnt of the node: a oneway written, a call
+    /// that could not be translated to the node's protocol.
+    case ended
 }
 
 /// The one classification of what a connection reports, for heartbeats and calls alike.

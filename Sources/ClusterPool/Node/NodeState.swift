@@ -91,7 +91,7 @@ final class NodeState {
         link.heartbeatSentAt = nil
         detector.connected(at: now)
         let over = session.map { " over \($0.version ?? "TLS")" } ?? ""
-        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "link.connected to \(address)\(over)"))
+        change.events.append(NodeEvent(severity: .info, kind: .connection, message: "connected to \(address)\(over)"))
         return settle(change, at: now)
     }
 
@@ -192,12 +192,15 @@ final class NodeState {
                 counts.callFailures += 1
                 recordError(exception)
             }
-        case let .failed(text, penalty):
+        case let .failed(text, timeout, deadline):
             counts.callFailures += 1
             recordError(text)
             // A failing node must never look fast: the attempt costs its whole timeout.
-            peak.observe(millis: Double(penalty.nanoseconds) / 1e6, at: now)
-            callCost.failed(holdingUntil: now + penalty)
+            peak.observe(millis: Double(timeout.nanoseconds) / 1e6, at: now)
+            callCost.failed(holdingUntil: deadline)
+        case .ended:
+            // Balances the request `callSent` counted: nothing is awaited any more.
+            link.replies += 1
         }
     }
 
@@ -224,7 +227,7 @@ final class NodeState {
         case let .weight(value): say.weight = value
         }
         let reason: String? = switch command {
-        case .drain: "say.drained by operator"
+        case .drain: "drained by operator"
         case .undrain: "undrained by operator"
         case .weight: nil
         }

@@ -162,6 +162,7 @@ extension SnapshotPublisher {
             oldIndices[i].map { old.nodes[$0] } ?? NodeSnapshot(name: links[i].config.name, address: links[i].config.address.description)
         }
         ownRoutable = oldIndices.map { $0.map { old.ownRoutable[$0] } ?? false }
+        inRotation = oldIndices.map { $0.map { old.inRotation[$0] } ?? false }
         availability = oldIndices.map { $0.map { old.availability[$0] } ?? 0 }
         pickRates = links.map(\.state.pickRate)
     }

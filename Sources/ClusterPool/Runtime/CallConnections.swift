@@ -100,7 +100,14 @@ final class CallConnections {
     /// the waiting calls fail with `error`.
     func connectEnded(failedWith error: (any Error)?) {
         opening -= 1
-        guard let error, openCount + opening == 0 else { return }
+        guard let error else { return }
+        // Calls no connection is coming for any more take an idle one, even one after a oneway.
+        while waitingCount > opening, let entry = idle.popLast() {
+            guard entry.connection.channel.isActive else { continue }
+            busy[ObjectIdentifier(entry.connection)] = entry.connection
+            popWaiter()?.handoff(.success(entry.connection))
+        }
+        guard openCount + opening == 0 else { return }
         while let waiter = popWaiter() { waiter.handoff(.failure(error)) }
     }
 

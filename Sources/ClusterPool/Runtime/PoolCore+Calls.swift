@@ -45,14 +45,17 @@ extension PoolCore {
     /// pass per call in the usual case: this runs for every call the pool routes.
     ///
     /// Routable nodes first, always. In panic mode (fewer routable nodes than `panic_threshold`
-    /// of those the operator has in rotation) a call the routable nodes cannot take — none has
-    /// room — overflows to the connected nodes in rotation that are not up: never to a drained
-    /// or weight-0 node, an ejected one, or one whose last call failed (beyond one probe call at
-    /// a time). So an up node with room is always preferred to a node that is not up.
+    /// of those the operator has in rotation, counted within the call's route group) a call the
+    /// routable nodes cannot take — none has room — overflows to the connected nodes in rotation
+    /// that are not up: never to a drained or weight-0 node or an ejected one; and in panic mode
+    /// a node whose last call failed at the transport gets one probe call at a time, up or not.
+    /// So an up node with room is always preferred to a node that is not up.
     func candidates(excluding tried: Set<Int>, group: String? = nil) -> (open: [BalancerNode], full: Int) {
         let now = self.now, ejection = policies.ejection
         let members = group.map { lookup.byGroup[$0] ?? [] } ?? lookup.all
         var open: [BalancerNode] = [], full = 0, routableCount = 0, inRotation = 0
+        // Routable nodes whose last call failed and that have a probe out: held back in panic mode.
+        var probing: [NodeLink] = []
         open.reserveCapacity(members.count)
         func offer(_ node: NodeLink) {
             if node.calls.isFull {
@@ -68,9 +71,12 @@ extension PoolCore {
             inRotation += 1
             guard state.serving, !ejection.isEjected(index, at: now) else { continue }
             routableCount += 1
-            if !tried.contains(index) { offer(nodes[index]) }
+            guard !tried.contains(index) else { continue }
+            if state.callCost.failing && state.inFlight > 0 { probing.append(nodes[index]) } else { offer(nodes[index]) }
         }
-        if open.isEmpty && OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold) {
+        let panic = OperatorRules.isPanic(routable: routableCount, inRotation: inRotation, threshold: config.panicThreshold)
+        if !panic { probing.forEach(offer) }
+        if open.isEmpty && panic {
             for index in members where !tried.contains(index) {
                 let node = nodes[index], state = node.state
                 guard state.inRotation, !state.serving, node.liveConnection != nil, !ejection.isEjected(index, at: now) else { continue }
@@ -81,16 +87,6 @@ extension PoolCore {
         // Every candidate tried already: any of them again rather than none.
         if open.isEmpty && full == 0 && !tried.isEmpty { return candidates(excluding: [], group: group) }
         return (open, full)
-    }
-
-    /// Panic mode for the whole cluster, by the operator rules' definition.
-    func isPanic(at now: NIODeadline) -> Bool {
-        var routable = 0, inRotation = 0
-        for node in nodes where node.state.inRotation {
-            inRotation += 1
-            if node.state.serving && !policies.ejection.isEjected(node.index, at: now) { routable += 1 }
-        }
-        return OperatorRules.isPanic(routable: routable, inRotation: inRotation, threshold: config.panicThreshold)
     }
 
     /// Why no node of `group` (nil: the cluster) can take a call: "2 down, 1 drained".
@@ -140,7 +136,7 @@ extension PoolCore {
         withCallConnection(node, deadline: deadline) { [self] result in
             switch result {
             case let .failure(error):
-                attemptFailed(call, node: node, error: error, timeout: attemptTimeout)
+                attemptFailed(call, node: node, error: error, timeout: attemptTimeout, deadline: deadline)
             case let .success(connection):
                 send(call, to: node, on: connection, sentAt: sentAt, deadline: deadline, timeout: attemptTimeout)
             }
@@ -155,7 +151,7 @@ extension PoolCore {
         } catch {
             // The client's bytes, not the node: nothing is held against it.
             node.calls.release(connection, at: now)
-            node.state.record(call: .answered(millis: 0, exception: nil), at: now)
+            node.state.record(call: .ended, at: now)
             call.fail(PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
             return
         }
@@ -164,10 +160,10 @@ extension PoolCore {
             // The server may still be running the oneway's handler on this connection.
             node.calls.release(connection, afterOneway: true, at: now)
             guard written else {
-                attemptFailed(call, node: node, error: ThriftClientError.notSent, timeout: timeout)
+                attemptFailed(call, node: node, error: ThriftClientError.notSent, timeout: timeout, deadline: deadline)
                 return
             }
-            node.state.record(call: .answered(millis: 0, exception: nil), at: now)
+            node.state.record(call: .ended, at: now)
             node.metrics.call(.ok, nanoseconds: nil)
             call.succeed(PoolReply(message: nil, node: node.config.name))
             return
@@ -191,7 +187,7 @@ extension PoolCore {
             case let .failure(error):
                 // A timed-out call's connection would answer it before any other: it goes.
                 node.calls.discard(connection)
-                attemptFailed(call, node: node, error: error, timeout: timeout)
+                attemptFailed(call, node: node, error: error, timeout: timeout, deadline: deadline)
             }
         }
     }
@@ -232,9 +228,9 @@ extension PoolCore {
     /// Call connections unused for this long are closed.
     static let callConnectionIdleLimit = TimeAmount.seconds(60)
 
-    private func attemptFailed(_ call: PendingCall, node: NodeLink, error: any Error, timeout: TimeAmount) {
+    private func attemptFailed(_ call: PendingCall, node: NodeLink, error: any Error, timeout: TimeAmount, deadline: NIODeadline) {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
-        node.state.record(call: .failed("\(call.method): \(finalError)", penalty: timeout), at: now)
+        node.state.record(call: .failed("\(call.method): \(finalError)", timeout: timeout, deadline: deadline), at: now)
         node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
         ejectionFailure(node)
         let now = self.now

@@ -12,7 +12,8 @@ extension PoolCore {
         let command = request.command
         let before = operatorState()
         // The node the command acted on; for an undo, the one the undone action changed.
-        let (result, target) = command == .undo ? undo(for: user) : (decide(command, user: user, recordUndo: true), command.node)
+        // An action made here only while the shared store is away is undone there, not here.
+        let (result, target) = command == .undo ? undo(for: user) : (decide(command, user: user, recordUndo: !localOnly), command.node)
         let node = target.flatMap { lookup.byName[$0] }.map { nodes[$0] }
         if result.isDone, let node {
             node.state.noteChange(OperatorChange(user: user, instance: instanceName, time: options.wallClock(), action: command.description,
@@ -107,7 +108,7 @@ extension PoolCore {
         let now = self.now
         return nodes.map { node in
             OperatorNodeView(name: node.config.name, serving: node.state.serving, drained: node.state.drained, weight: node.state.weight,
-                             configuredWeight: node.config.weight, ejected: policies.ejection.isEjected(node.index, at: now), group: node.config.group,
+                             configuredWeight: node.config.weight, ejected: policies.ejection.isEjected(node.index, at: now),
                              lastChange: node.state.lastChange)
         }
     }

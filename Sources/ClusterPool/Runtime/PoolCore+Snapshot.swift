@@ -37,7 +37,7 @@ extension PoolCore {
         for i in 0..<count {
             // Cluster-relative figures change when other nodes change: always recomputed.
             if routable[i] { routableCount += 1 }
-            if nodes[i].state.inRotation { inRotation += 1 }
+            if snapshots.inRotation[i] { inRotation += 1 }
             out[i].routable = routable[i]
             out[i].trafficShare = totalRate > 0 ? snapshots.pickRates[i] / totalRate : 0
             out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(snapshots.availability[i]) : clusterAvailability
@@ -90,6 +90,7 @@ extension PoolCore {
         guard node.snapshotVersion != state.version else { return nil }
         node.snapshotVersion = state.version
         snapshots.ownRoutable[node.index] = state.isRoutable
+        snapshots.inRotation[node.index] = state.inRotation
         snapshots.availability[node.index] = state.availability.availability
         return state.snapshot(of: node.config, at: now)
     }

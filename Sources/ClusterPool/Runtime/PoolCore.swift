@@ -32,8 +32,7 @@ final class PoolCore {
     var policies: PoolPolicies
     var random: SeededGenerator
     var events: EventLog
-    /// Heartbeats sent before this moment are not held against nodes (the pool itself paused).
-    /// The one timer of the pool: heartbeats due and call deadlines, bucketed by tick.
+    /// The one clock of the pool: ticks, the wheel of heartbeats due and call deadlines, pauses.
     var schedule: PoolSchedule
     /// Once stopped, nothing new starts: no heartbeat, call, reconnect or alert.
     var stopped: Bool { schedule.stopped }

@@ -23,16 +23,19 @@ struct SnapshotPublisher {
     /// Where a proxy over this pool listens, for snapshots to show.
     var listeners: [String] = []
 
-    /// Per node, what every build needs of every node, kept side by side so a build reads three
-    /// arrays instead of 10,000 objects: whether the node's own state lets it take calls, its
-    /// availability (both as of its last rebuild), and its call rate (updated every second).
+    /// Per node, what every build needs of every node, kept side by side so a build reads a few
+    /// arrays instead of 10,000 objects: whether the node's own state lets it take calls and
+    /// whether the operator has it in rotation, its availability (all as of its last rebuild),
+    /// and its call rate (updated every second).
     var ownRoutable: [Bool]
+    var inRotation: [Bool]
     var availability: [Double]
     var pickRates: [Double]
 
     init(nodes: [NodeConfig]) {
         self.nodes = nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }
         ownRoutable = Array(repeating: false, count: nodes.count)
+        inRotation = Array(repeating: false, count: nodes.count)
         availability = Array(repeating: 0, count: nodes.count)
         pickRates = Array(repeating: 0, count: nodes.count)
     }

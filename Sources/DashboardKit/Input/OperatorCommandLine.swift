@@ -1,13 +1,13 @@
 import ClusterModel
 
-/// The `:` command line: parsing `drain NAME [force]`, `undrain NAME`, `weight NAME N`,
+/// The `:` command line: parsing `drain NAME [force]`, `undrain NAME`, `weight NAME N [force]`,
 /// `reset NAME` and `undo` into an `OperatorCommand`, and Tab completion of verbs and node names.
 /// `reload` (re-read the cluster file) is not an operator command: `isReload` tells it apart.
 /// Errors are sentences for the status row, with "did you mean" for near misses.
 public enum OperatorCommandLine {
     public static let verbs = ["drain", "undrain", "weight", "reset", "undo", "reload"]
 
-    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N · reset NAME · undo · reload"
+    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N [force] · reset NAME · undo · reload"
 
     /// `reload`: the dashboard re-reads its cluster file (`DashboardEffect.reload`).
     public static func isReload(_ text: String) -> Bool {
@@ -38,7 +38,7 @@ public enum OperatorCommandLine {
         switch verb {
         case "drain":
             let u = "drain NAME [force]"
-            if args.count == 2, !["force", "--force", "-f"].contains(args[1].lowercased()) {
+            if args.count == 2, !isForce(args[1]) {
                 return .failure(ParseError(message: "unknown option \"\(args[1])\": \(u)"))
             }
             if let e = tooMany(2, u) { return .failure(e) }
@@ -50,14 +50,15 @@ public enum OperatorCommandLine {
             if let e = tooMany(1, "reset NAME") { return .failure(e) }
             return node("reset NAME").map { .resetWeight(node: $0) }
         case "weight":
-            let u = "weight NAME N (N from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound))"
-            if let e = tooMany(2, u) { return .failure(e) }
+            let u = "weight NAME N [force] (N from \(OperatorCommand.weightRange.lowerBound) to \(OperatorCommand.weightRange.upperBound))"
+            if let e = tooMany(3, u) { return .failure(e) }
+            if args.count == 3, !isForce(args[2]) { return .failure(ParseError(message: "unknown option \"\(args[2])\": \(u)")) }
             return node(u).flatMap { name in
-                guard args.count == 2 else { return .failure(ParseError(message: "weight needs a number: \(u)")) }
+                guard args.count >= 2 else { return .failure(ParseError(message: "weight needs a number: \(u)")) }
                 guard let n = Int(args[1]), OperatorCommand.weightRange.contains(n) else {
                     return .failure(ParseError(message: "the weight must be a whole number from 0 to 1000 (got \"\(args[1])\")"))
                 }
-                return .success(.setWeight(node: name, weight: n))
+                return .success(.setWeight(node: name, weight: n, force: args.count == 3))
             }
         case "undo":
             if !args.isEmpty { return .failure(ParseError(message: "undo takes no arguments")) }
@@ -71,6 +72,8 @@ public enum OperatorCommandLine {
         }
     }
 
+    private static func isForce(_ word: String) -> Bool { ["force", "--force", "-f"].contains(word.lowercased()) }
+
     /// Tab: completes the word being typed (a verb first, then a node name) to the longest
     /// common prefix of what it could be; a unique match gets a trailing space. Returns the new
     /// text and, when several remain, the candidates to show.
@@ -83,6 +86,7 @@ public enum OperatorCommandLine {
         case 1: pool = verbs
         case 2 where !["undo", "reload"].contains(words[0].lowercased()): pool = nodes.sorted()
         case 3 where words[0].lowercased() == "drain": pool = ["force"]
+        case 4 where words[0].lowercased() == "weight": pool = ["force"]
         default: return (text, [])
         }
         let matches = pool.filter { $0.hasPrefix(partial) }

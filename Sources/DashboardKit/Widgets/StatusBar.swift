@@ -52,7 +52,7 @@ struct StatusBar {
         } else if !prompt.candidates.isEmpty {
             screen.put(prompt.candidates.joined(separator: "  "), x: x, y: row.y, maxWidth: row.maxX - x, style: CellStyle(.dim))
         } else if case .command = prompt.kind, prompt.text.isEmpty {
-            screen.put("drain NAME [force] · undrain NAME · weight NAME N · reset NAME · undo   (Tab completes)", x: x, y: row.y, maxWidth: row.maxX - x, style: CellStyle(.dim))
+            screen.put("drain NAME [force] · undrain NAME · weight NAME N [force] · reset NAME · undo   (Tab completes)", x: x, y: row.y, maxWidth: row.maxX - x, style: CellStyle(.dim))
         }
     }
 }
