@@ -51,10 +51,10 @@ public struct OperatorEffect: Sendable, Equatable {
     public var inRotationAfter: Int
     public var panicBefore: Bool
     public var panicAfter: Bool
-    /// The node's expected share of new calls after the command: its weight over the routable
-    /// nodes' weights, taking it as routable if it is in rotation (a node down now gets that
-    /// share once it is up); 0 out of rotation.
-    public var shareAfter: Double
+    /// Each node's expected share of new calls after the command: its weight over the routable
+    /// nodes' weights, the command's node taken as routable if it is in rotation (a node down
+    /// now gets that share once it is up). A node without one gets no new calls.
+    public var sharesAfter: [String: Double]
 
     /// The command would start panic mode.
     public var startsPanic: Bool { panicAfter && !panicBefore }
@@ -154,11 +154,15 @@ public enum OperatorRules {
             nodes.reduce((0, 0)) { ($0.0 + ($1.routable ? 1 : 0), $0.1 + ($1.inRotation ? 1 : 0)) }
         }
         let b = counts(before), a = counts(after)
-        let others = after.filter { $0.routable && $0.name != name }.reduce(0) { $0 + $1.weight }
-        let weight = after.first { $0.name == name }.map { $0.inRotation ? $0.weight : 0 } ?? 0
+        let taking = after.filter { $0.routable || ($0.name == name && $0.inRotation) }
+        let total = taking.reduce(0) { $0 + $1.weight }
+        var shares: [String: Double] = [:]
+        if total > 0 {
+            for node in taking { shares[node.name] = Double(node.weight) / Double(total) }
+        }
         return OperatorEffect(routableBefore: b.routable, routableAfter: a.routable, inRotationAfter: a.inRotation,
                               panicBefore: isPanic(routable: b.routable, inRotation: b.inRotation, threshold: settings.panicThreshold),
                               panicAfter: isPanic(routable: a.routable, inRotation: a.inRotation, threshold: settings.panicThreshold),
-                              shareAfter: others + weight > 0 ? Double(weight) / Double(others + weight) : 0)
+                              sharesAfter: shares)
     }
 }

@@ -215,13 +215,16 @@ extension EtcdClient {
             let reason = trouble.describe(endpoint, tls: tls, certificate: certificate, now: Date().timeIntervalSince1970)
             return EndpointFailure(reason: reason, maybeDelivered: false, isTLS: true)
         }
-        if endpoint.isTLS, TLSFailure.closedDuringHandshake(error), await answersPlainHTTP(endpoint, timeout: timeout) {
+        let plain = Self.failure(error, timeout: timeout)
+        // A plain etcd answers a TLS hello with a 400 and closes: the client sees the close, or a
+        // reset when the hello was still unread (both seen on a busy machine).
+        let closed = plain.reason == Self.closedReason || plain.reason == Self.resetReason
+        if endpoint.isTLS, TLSFailure.closedDuringHandshake(error) || closed, await answersPlainHTTP(endpoint, timeout: timeout) {
             let reason = TLSFailure.plaintextServer.describe(endpoint, tls: tls, certificate: nil, now: 0)
             return EndpointFailure(reason: reason, maybeDelivered: false, isTLS: true)
         }
-        let plain = Self.failure(error, timeout: timeout)
         // A TLS etcd closes a plain connection without a word; a dead one refuses it.
-        if !endpoint.isTLS, plain.reason == Self.closedReason || plain.reason == Self.resetReason,
+        if !endpoint.isTLS, closed,
            await PeerCertificateProbe.fetch(endpoint, tls: EtcdTLS.clientConfiguration(), group: http.eventLoopGroup, timeout: timeout) != nil {
             return EndpointFailure(reason: TLSFailure.describeTLSServer(endpoint), maybeDelivered: false, isTLS: true)
         }

@@ -105,6 +105,44 @@ struct DrivenRoutingTests {
         #expect(cluster.node("e").state.callCost.failing)
     }
 
+    @Test func inPanicModeAnEjectedNodeTakesNoOverflow() throws {
+        let cluster = try DrivenCluster(["c", "d", "e"], configure: {
+            $0.panicThreshold = 0.9
+            $0.outlier.consecutiveFailures = 2
+            $0.retry.maxAttempts = 1
+        }, settings: {
+            $0.maxConnections = 1
+            $0.maxPending = 0
+        }, before: { cluster in
+            cluster["c"].latency = .milliseconds(50)
+            for name in ["d", "e"] { cluster[name].behaviour = .raise(TApplicationException(.internalError, message: "getStatus is broken")) }
+            cluster["d"].callBehaviour = .status(.alive)
+            // e answers every call with an exception: the server's answer, but it ejects e.
+            cluster["e"].callBehaviour = .raise(TApplicationException(.internalError, message: "e is broken"))
+        })
+        cluster.at(ms: 1000)
+        var t: Int64 = 1000
+        // c busy with one call at a time: the overflow goes to d and e until e is ejected.
+        func ejected() -> Bool { cluster.core.policies.ejection.isEjected(cluster.node("e").index, at: cluster.loop.now) }
+        while !ejected() && t < 1400 {
+            _ = cluster.call()
+            _ = cluster.call()
+            t += 2
+            cluster.at(ms: t)
+        }
+        #expect(ejected())
+        let eBefore = cluster["e"].routedCalls
+        for _ in 0..<50 {
+            _ = cluster.call()
+            _ = cluster.call()
+            t += 2
+            cluster.at(ms: t)
+        }
+        cluster.at(ms: t + 500)
+        #expect(cluster["e"].routedCalls == eBefore, "an ejected node takes no overflow")
+        #expect(cluster["d"].routedCalls > 0)
+    }
+
     @Test(arguments: [BalancerKind.p2cPeakEWMA, .leastOutstanding])
     func aNodeThatFailsEveryCallIn1msNeverLooksFast(balancer: BalancerKind) throws {
         let cluster = try DrivenCluster(["a", "b", "c"], configure: {

@@ -47,7 +47,7 @@ struct ConfirmDialog {
             out.append(Line("Refused now: \(decision.refusal ?? "")", .warning))
             return out
         }
-        let shareAfter = Format.percent(effect.shareAfter)
+        let shareAfter = Format.percent(effect.sharesAfter[name] ?? 0)
         switch request.command {
         case .drain:
             out.append(Line("No new calls; \(node.inFlight) in flight will finish. Heartbeats go on."))
