@@ -76,10 +76,13 @@ struct DrivenRoutingTests {
         #expect(cluster["c"].routedCalls == 3)
     }
 
-    @Test func inPanicModeAnEjectedOrFailingNodeGetsNoNewCallsBeyondOneProbe() throws {
-        let cluster = try DrivenCluster(["c", "d", "e"], configure: {
+    /// Panic mode from the start: c up but with one connection and no queue (busy 50 ms a
+    /// call), d and e down (getStatus raises) but connected; d answers calls, e as `e` says.
+    func panicTrio(e: ScriptedServer.Behaviour) throws -> DrivenCluster {
+        try DrivenCluster(["c", "d", "e"], configure: {
             $0.panicThreshold = 0.9
             $0.outlier.consecutiveFailures = 2
+            $0.retry.maxAttempts = 1
         }, settings: {
             $0.maxConnections = 1
             $0.maxPending = 0
@@ -87,8 +90,12 @@ struct DrivenRoutingTests {
             cluster["c"].latency = .milliseconds(50)
             for name in ["d", "e"] { cluster[name].behaviour = .raise(TApplicationException(.internalError, message: "getStatus is broken")) }
             cluster["d"].callBehaviour = .status(.alive)
-            cluster["e"].callBehaviour = .hang
+            cluster["e"].callBehaviour = e
         })
+    }
+
+    @Test func inPanicModeAFailingNodeGetsOneProbeCallAtATime() throws {
+        let cluster = try panicTrio(e: .hang)
         cluster.at(ms: 1000)
         // c busy (its one connection, no queue): overflow goes to d and e; e's first call hangs.
         _ = cluster.call()
@@ -100,26 +107,17 @@ struct DrivenRoutingTests {
         cluster.at(ms: 1020)
         #expect(cluster["e"].routedCalls == 1, "one probe at a time")
         #expect(cluster.node("e").state.inFlight == 1)
-        // After its call timed out it is failing: still one probe at a time.
+        // Its call timed out: e is failing, and the overflow gives it one probe again, not more.
         cluster.at(ms: 1300)
-        #expect(cluster.node("e").state.callCost.failing)
+        #expect(cluster.node("e").state.callCost.failing && cluster.node("e").state.inFlight == 0)
+        _ = (0..<8).map { _ in cluster.call(timeout: TimeAmount.seconds(5)) }
+        cluster.at(ms: 1310)
+        #expect(cluster["e"].routedCalls == 2)
     }
 
     @Test func inPanicModeAnEjectedNodeTakesNoOverflow() throws {
-        let cluster = try DrivenCluster(["c", "d", "e"], configure: {
-            $0.panicThreshold = 0.9
-            $0.outlier.consecutiveFailures = 2
-            $0.retry.maxAttempts = 1
-        }, settings: {
-            $0.maxConnections = 1
-            $0.maxPending = 0
-        }, before: { cluster in
-            cluster["c"].latency = .milliseconds(50)
-            for name in ["d", "e"] { cluster[name].behaviour = .raise(TApplicationException(.internalError, message: "getStatus is broken")) }
-            cluster["d"].callBehaviour = .status(.alive)
-            // e answers every call with an exception: the server's answer, but it ejects e.
-            cluster["e"].callBehaviour = .raise(TApplicationException(.internalError, message: "e is broken"))
-        })
+        // e answers every call with an exception: the server's answer, but it ejects e.
+        let cluster = try panicTrio(e: .raise(TApplicationException(.internalError, message: "e is broken")))
         cluster.at(ms: 1000)
         var t: Int64 = 1000
         // c busy with one call at a time: the overflow goes to d and e until e is ejected.
