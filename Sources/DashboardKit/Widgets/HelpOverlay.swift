@@ -47,6 +47,7 @@ struct HelpOverlay {
                 (":", "command line: drain, undrain, weight, reset, undo (Tab completes)"),
                 (":reload", "re-read the cluster file (attached: the daemon re-reads its own)"),
                 ("y Enter  n Esc", "in a dialog: confirm / cancel"),
+                ("f  h", "in a refusal: force past the floor / do it here only"),
             ]))
         }
         sections.append(("Mouse (off with --no-mouse)", [
