@@ -80,8 +80,8 @@ extension Dashboard {
         state.selectedNode = nil
         state.selectedIndex = 0
         state.tableOffset = 0
-        state.logAnchor = nil
-        state.logOffset = 0
+        state.log.anchor = nil
+        state.log.offset = 0
         state.frozen = nil
         state.status = StatusMessage("cluster \(state.clusterNames[index])")
     }

@@ -43,14 +43,14 @@ extension Dashboard {
             state.status = StatusMessage(state.isPaused ? "paused: the display is frozen (p resumes)" : "live again")
             return []
         case .character("e"):
-            state.logErrorsOnly.toggle()
-            state.logAnchor = nil
-            state.logOffset = 0
+            state.log.errorsOnly.toggle()
+            state.log.anchor = nil
+            state.log.offset = 0
             return []
         case .character("f"):
-            state.logSelectedNodeOnly.toggle()
-            state.logAnchor = nil
-            state.logOffset = 0
+            state.log.selectedNodeOnly.toggle()
+            state.log.anchor = nil
+            state.log.offset = 0
             return []
         case .character(":"):
             // Read-only, the line still switches clusters when there are several.
@@ -126,8 +126,8 @@ extension Dashboard {
     static func scrollLog(_ delta: Int, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
         let entries = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
         let maxOffset = max(0, entries.count - state.layout(snapshot).eventRows.height)
-        state.logOffset = min(max(0, state.logOffset.addingReportingOverflow(delta).partialValue), maxOffset)
-        state.logAnchor = state.logOffset == 0 ? nil : entries[state.logOffset].id
+        state.log.offset = min(max(0, state.log.offset.addingReportingOverflow(delta).partialValue), maxOffset)
+        state.log.anchor = state.log.offset == 0 ? nil : entries[state.log.offset].id
     }
 
     private static func click(x: Int, y: Int, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {

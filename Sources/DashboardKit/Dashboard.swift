@@ -114,11 +114,11 @@ public enum Dashboard {
         }
 
         let entries = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
-        if let anchor = state.logAnchor, let i = entries.firstIndex(where: { $0.id == anchor }) {
-            state.logOffset = i
+        if let anchor = state.log.anchor, let i = entries.firstIndex(where: { $0.id == anchor }) {
+            state.log.offset = i
         }
-        state.logOffset = min(max(0, state.logOffset), max(0, entries.count - layout.eventRows.height))
-        if state.logOffset == 0 { state.logAnchor = nil }
+        state.log.offset = min(max(0, state.log.offset), max(0, entries.count - layout.eventRows.height))
+        if state.log.offset == 0 { state.log.anchor = nil }
         return rows
     }
 }

@@ -271,13 +271,13 @@ struct KeyHandlingTests {
         _ = press([.tab], &state)
         #expect(state.focus == .events)
         _ = press([.down, .down], &state)
-        #expect(state.logOffset == 2)
+        #expect(state.log.offset == 2)
         #expect(state.selectedNode == "alpha-1")
         // A new event arrives while scrolled back: the view stays on the same event.
         var next = snapshot
         next.events.append(PoolEvent(id: 99, time: Fixture.wallTime, node: nil, severity: .info, kind: .config, message: "new"))
         Dashboard.update(state: &state, snapshot: next)
-        #expect(state.logOffset == 3)
+        #expect(state.log.offset == 3)
     }
 
     @Test func errorsOnlyAndSelectedNodeOnlyFilterTheLog() {

@@ -62,11 +62,6 @@ final class NodeState {
         self.detector = detector
     }
 
-    /// May new calls go here (outlier ejection aside)? The operator rules' one definition.
-    var isRoutable: Bool { OperatorRules.isRoutable(serving: serving, drained: say.drained, weight: say.weight, ejected: false) }
-
-    /// The operator has it in rotation (not drained, weight above 0).
-    var inRotation: Bool { OperatorRules.inRotation(drained: say.drained, weight: say.weight) }
 
     // MARK: inputs — the connection
 
@@ -103,7 +98,7 @@ final class NodeState {
     /// The server closed or reset the connection.
     func connectionLost(at now: NIODeadline) -> NodeChange {
         guard link.connected else { return .none }
-        if awaitingFirstReply, link.clientCertificateMissing {
+        if link.awaitingFirstReply, link.clientCertificateMissing {
             return hardFailure(kind: .tls, "TLS client certificate wanted: \(address) asked for a client certificate and closed the connection on the first call: set tls_cert_file and tls_key_file",
                                reason: "client certificate wanted", at: now)
         }
@@ -359,13 +354,9 @@ final class NodeState {
         return clean != lastError
     }
 
-    /// Something was sent on this connection and nothing came back yet: what a server speaking
-    /// another transport or protocol (or a hung one) looks like.
-    private var awaitingFirstReply: Bool { link.replies == 0 && link.requests > 0 }
-
     /// A hint for an operator when a fresh connection fails before any reply.
     private var mismatchHint: String? {
-        guard awaitingFirstReply else { return nil }
+        guard link.awaitingFirstReply else { return nil }
         let configured = "\(settings.transport.rawValue)/\(settings.protocolKind.rawValue)"
         if settings.tls == nil {
             return "likely a TLS server (set tls = true) or another transport/protocol than the configured \(configured)"
@@ -375,7 +366,7 @@ final class NodeState {
 
     /// A heartbeat without a reply says what was seen, and on a new connection both likely causes.
     private func timeoutText(_ failure: HeartbeatFailure) -> String {
-        guard failure.kind == .timeout, awaitingFirstReply else { return failure.message }
+        guard failure.kind == .timeout, link.awaitingFirstReply else { return failure.message }
         return "no reply within \(failure.timeoutMillis) ms to the first heartbeat on a new connection: either the server is hung, "
             + "or it speaks another transport or protocol than configured (\(settings.transport.rawValue)/\(settings.protocolKind.rawValue))"
     }
@@ -418,6 +409,10 @@ struct LinkEvidence {
     /// The last handshake's server asked for a client certificate and we have none: a TLS 1.3
     /// server that requires one says so only by closing after the handshake.
     var clientCertificateMissing = false
+
+    /// Something was sent on this connection and nothing came back yet: what a server speaking
+    /// another transport or protocol (or a hung one) looks like.
+    var awaitingFirstReply: Bool { replies == 0 && requests > 0 }
 }
 
 /// A node's running counts, as the snapshot and the metrics show them.
@@ -441,6 +436,10 @@ struct OperatorSay {
 
 // Read-only views for the pool and the snapshot, so readers need not know the grouping.
 extension NodeState {
+    /// May new calls go here (outlier ejection aside)? The operator rules' one definition.
+    var isRoutable: Bool { OperatorRules.isRoutable(serving: serving, drained: say.drained, weight: say.weight, ejected: false) }
+    /// The operator has it in rotation (not drained, weight above 0).
+    var inRotation: Bool { OperatorRules.inRotation(drained: say.drained, weight: say.weight) }
     var connected: Bool { link.connected }
     var weight: Int { say.weight }
     var configuredWeight: Int { say.configuredWeight }

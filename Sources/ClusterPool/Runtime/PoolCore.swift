@@ -34,8 +34,6 @@ final class PoolCore {
     var events: EventLog
     /// The one clock of the pool: ticks, the wheel of heartbeats due and call deadlines, pauses.
     var schedule: PoolSchedule
-    /// Once stopped, nothing new starts: no heartbeat, call, reconnect or alert.
-    var stopped: Bool { schedule.stopped }
 
     /// The operator side: undo history, persistence, what a shared authority said.
     let ledger: OperatorLedger
@@ -44,7 +42,6 @@ final class PoolCore {
     var heartbeatStats = HeartbeatStats()
 
     var snapshots: SnapshotPublisher
-    var instanceName: String { config.instanceName }
     /// Nodes whose snapshot is out of date, marked by their state machines.
     let changes: ChangedNodes
     /// `[alerts]` and the capacity floor's watch.
@@ -88,8 +85,6 @@ final class PoolCore {
         return ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: node.settings.protocolKind,
                                  transport: node.settings.transport, connectTimeout: node.settings.connectTimeout, tls: tls, group: loop)
     }
-
-    var now: NIODeadline { loop.now }
 
     /// A node whose certificate nobody checks is said so at start (and marked on screen).
     func warnInsecure(_ node: NodeLink) {
@@ -190,7 +185,6 @@ final class PoolCore {
     /// Maintenance (pause detection, snapshots; every tenth pass rates and suspicion) runs every
     /// 100 ms whatever the tick.
     static let maintenanceInterval = TimeAmount.milliseconds(100)
-    var ticksPerMaintenance: Int { max(1, Int(Self.maintenanceInterval.nanoseconds / max(1, options.tick.nanoseconds))) }
 
     /// Every 100 ms: pause detection and snapshots; every second: rates, suspicion, φ and the
     /// latency windows' rotation (`NodeState.evaluate`).
@@ -227,6 +221,15 @@ final class PoolCore {
             snapshots.pickRates[node.index] = node.state.pickRate
         }
     }
+}
+
+// What the pool's state implies, derived where it is read.
+extension PoolCore {
+    /// Once stopped, nothing new starts: no heartbeat, call, reconnect or alert.
+    var stopped: Bool { schedule.stopped }
+    var instanceName: String { config.instanceName }
+    var now: NIODeadline { loop.now }
+    var ticksPerMaintenance: Int { max(1, Int(Self.maintenanceInterval.nanoseconds / max(1, options.tick.nanoseconds))) }
 }
 
 @available(*, unavailable)

@@ -43,14 +43,8 @@ public struct DashboardState: Sendable, Equatable {
     /// Case-insensitive text matched against name, address, state, fb303 status, group and tags.
     public var filter = ""
 
-    /// Events of warning severity and above only.
-    public var logErrorsOnly = false
-    /// Events of the selected node only.
-    public var logSelectedNodeOnly = false
-    /// The id of the event at the top of the log when scrolled back; nil follows the newest, so
-    /// new events do not shift what the operator is reading.
-    public var logAnchor: UInt64?
-    public var logOffset = 0
+    /// What the event log pane shows and where it is scrolled.
+    public var log = EventLogView()
 
     public var detailScroll = 0
     public var helpScroll = 0
@@ -76,10 +70,6 @@ public struct DashboardState: Sendable, Equatable {
         self.readOnly = readOnly
     }
 
-    public var isPaused: Bool { frozen != nil }
-
-    /// Rows the cluster bar asks for: one per cluster when there are several (the layout caps them).
-    public var clusterRows: Int { clusterNames.count > 1 ? clusterNames.count : 0 }
 
     /// The snapshot to show and act on: the frozen one while paused.
     public func displayed(_ live: ClusterSnapshot) -> ClusterSnapshot { frozen ?? live }
@@ -144,4 +134,25 @@ public struct Prompt: Sendable, Equatable {
         self.kind = kind
         self.text = text
     }
+}
+
+extension DashboardState {
+    public var isPaused: Bool { frozen != nil }
+
+    /// Rows the cluster bar asks for: one per cluster when there are several (the layout caps them).
+    public var clusterRows: Int { clusterNames.count > 1 ? clusterNames.count : 0 }
+}
+
+/// The event log pane's filters and scroll position.
+public struct EventLogView: Sendable, Equatable {
+    /// Events of warning severity and above only.
+    public var errorsOnly = false
+    /// Events of the selected node only.
+    public var selectedNodeOnly = false
+    /// The id of the event at the top of the log when scrolled back; nil follows the newest, so
+    /// new events do not shift what the operator is reading.
+    public var anchor: UInt64?
+    public var offset = 0
+
+    public init() {}
 }

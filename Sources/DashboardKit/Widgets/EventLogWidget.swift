@@ -10,8 +10,8 @@ struct EventLogWidget {
     /// The events the pane lists, newest first, after its filters.
     static func entries(_ snapshot: ClusterSnapshot, _ state: DashboardState, selectedNode: String?) -> [PoolEvent] {
         snapshot.events.reversed().filter { event in
-            if state.logErrorsOnly && event.severity < .warning { return false }
-            if state.logSelectedNodeOnly && event.node != selectedNode { return false }
+            if state.log.errorsOnly && event.severity < .warning { return false }
+            if state.log.selectedNodeOnly && event.node != selectedNode { return false }
             return true
         }
     }
@@ -29,9 +29,9 @@ struct EventLogWidget {
     func render(title titleRow: Rect, body: Rect, into screen: inout Screen) {
         let focused = state.focus == .events && state.view == .main
         var segments = [Line([Span("Events", .title, bold: true), Span(" \(entries.count)/\(totalCount)", .text)])]
-        if state.logErrorsOnly { segments.append(Line("warnings+errors", .warning)) }
-        if state.logSelectedNodeOnly { segments.append(Line("node \(state.selectedNode ?? "-")", .notice)) }
-        if state.logOffset > 0 { segments.append(Line("↑ \(state.logOffset) newer", .dim)) }
+        if state.log.errorsOnly { segments.append(Line("warnings+errors", .warning)) }
+        if state.log.selectedNodeOnly { segments.append(Line("node \(state.selectedNode ?? "-")", .notice)) }
+        if state.log.offset > 0 { segments.append(Line("↑ \(state.log.offset) newer", .dim)) }
         Box.rule(titleRow, segments: segments, role: focused ? .borderFocused : .border, into: &screen)
 
         guard !entries.isEmpty else {
@@ -40,7 +40,7 @@ struct EventLogWidget {
         }
         let nodeWidth = min(14, max(7, entries.map { DisplayWidth.of($0.node ?? "cluster") }.max() ?? 7))
         for line in 0..<body.height {
-            let index = state.logOffset + line
+            let index = state.log.offset + line
             guard index < entries.count else { break }
             let event = entries[index]
             let role = ThemeRole.severity(event.severity)
