@@ -9,7 +9,7 @@ extension EtcdOperatorAuthority {
 
     public func execute(_ request: OperatorRequest, user: String) async -> OperatorResult {
         guard begun, !stopped else { return .refused("the shared state is being read from etcd (\(settings.location)); try again in a moment") }
-        if unreachableSince != nil {
+        if outage.since != nil {
             guard request.forceLocal else { return await refuse(request.command, unreachableRefusal(), user: user) }
             return await executeHere(request, user: user)
         }
@@ -47,8 +47,7 @@ extension EtcdOperatorAuthority {
 
     private func context(user: String, reason: String?) async -> SharedDecision.Context {
         let nodes = await pool.decisionView()
-        let config = pool.config
-        return SharedDecision.Context(view: view, nodes: nodes, settings: OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold), user: user,
+        return SharedDecision.Context(view: view, nodes: nodes, settings: pool.config.ruleSettings, user: user,
                                       instance: instance, time: wallClock(), reason: reason)
     }
 
@@ -113,7 +112,7 @@ extension EtcdOperatorAuthority {
     func attempt(_ node: String, _ record: SharedNodeRecord, if compare: [EtcdCompare], before: SharedNodeRecord?) async -> Attempt {
         do {
             guard let revision = try await write(node, record, if: compare, before: before) else {
-                conflicts += 1
+                counts.conflicts += 1
                 return .conflict
             }
             return .written(revision: revision)
@@ -145,8 +144,8 @@ extension EtcdOperatorAuthority {
         view.wrote(node, record, txnRevision: result.revision)
         await pool.adoptShared(poolState())
         writeCache()
-        writes += 1
-        if writes % 20 == 0 { await trimHistory() }
+        counts.written += 1
+        if counts.written % 20 == 0 { await trimHistory() }
         return result.revision
     }
 
@@ -183,8 +182,8 @@ extension EtcdOperatorAuthority {
     }
 
     func unreachableRefusal() -> String {
-        let clock = unreachableSince.map { RFC3339.clock(fromUnixSeconds: $0) + " UTC" } ?? "now"
-        return "\(StateStoreStatus.unreachableRefusalPrefix) (etcd, \(settings.location)) since \(clock)" + (unreachableReason.map { ": \($0)" } ?? "")
+        let clock = outage.since.map { RFC3339.clock(fromUnixSeconds: $0) + " UTC" } ?? "now"
+        return "\(StateStoreStatus.unreachableRefusalPrefix) (etcd, \(settings.location)) since \(clock)" + (outage.reason.map { ": \($0)" } ?? "")
             + "; nothing was changed. To act on this instance only, send force_local (the dashboard offers \"here anyway\")"
     }
 }

@@ -33,7 +33,7 @@ extension EtcdOperatorAuthority {
         writeCache()
         await publishStatus()
         // etcd may have come back while the pool acted: then write it at once.
-        if unreachableSince == nil, let range = try? await client.range(prefix: settings.keys.prefix) {
+        if outage.since == nil, let range = try? await client.range(prefix: settings.keys.prefix) {
             try? await writeBack(against: range)
             _ = await reread()
         }
@@ -65,7 +65,7 @@ extension EtcdOperatorAuthority {
             if written {
                 pool.logEvent(.notice, .operatorAction, node: node, "written to etcd: \(actions) on \(node), made here while etcd was unreachable")
             } else {
-                conflicts += 1
+                counts.conflicts += 1
                 let who = theirs.map { "\(OperatorIdentity.acting($0.user, on: $0.instance)) changed \(node) at \($0.time) (\($0.action)): \(SharedNodeRecord.describe($0))" }
                     ?? "its shared state changed"
                 pool.logEvent(.warning, .operatorAction, node: node, "conflict: \(actions) on \(node), made here while etcd was unreachable, was NOT written: \(who); the shared state stands")

@@ -50,8 +50,8 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     var begun = false
     var stopped = false
     var everRead = false
-    var unreachableSince: Double?
-    var unreachableReason: String?
+    /// Since when etcd cannot be reached, and why (since nil: it can).
+    var outage = Outage()
     var routingHeld = true
     var notice: String?
     /// Actions made here only while etcd was unreachable, per node, to write back.
@@ -62,12 +62,8 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     /// While set, no new watch starts (see `dropWatch`).
     var heldWatch: Task<Void, Never>?
     /// The cache writer at work, if any, and whether the state changed since it took its copy.
-    var cacheWrite: Task<Void, Never>?
-    var cacheStale = false
-    var writes = 0
-    /// Writes whose condition no longer held (another instance's write came first): the tests'
-    /// evidence that concurrent decisions met.
-    var conflicts = 0
+    var cacheWriter = CacheWriter()
+    var counts = WriteCounts()
 
     init(pool: ClusterPool, client: EtcdClient, settings: Settings, wallClock: @escaping @Sendable () -> Double) {
         self.pool = pool
@@ -128,7 +124,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
 
     /// etcd was unreachable at start: the cache, else no routing (unless told to route anyway).
     private func startUnread(startWithoutState: Bool) async {
-        let reason = unreachableReason ?? "unreachable"
+        let reason = outage.reason ?? "unreachable"
         var cache: SharedStateCache?
         if let file = settings.cacheFile {
             do {
@@ -171,7 +167,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         heldWatch?.cancel()
         await follower?.value
         pool.removeAuthority()
-        await cacheWrite?.value
+        await cacheWriter.task?.value
     }
 
     // MARK: following the store
@@ -186,7 +182,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
         while !Task.isCancelled && !stopped {
             var watching = false
             do {
-                if fullRead || unreachableSince != nil {
+                if fullRead || outage.since != nil {
                     try await resync()
                     fullRead = false
                     delay = .milliseconds(250)
@@ -196,7 +192,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
             } catch let EtcdError.compacted(revision) {
                 pool.logEvent(.notice, .config, "etcd compacted its history (at revision \(revision)) past what this instance had seen (\(view.revision)); re-reading the whole shared state")
                 fullRead = true
-            } catch is WatchDropped where unreachableSince == nil {
+            } catch is WatchDropped where outage.since == nil {
                 continue
             } catch {
                 if Task.isCancelled || stopped { return }
@@ -205,7 +201,7 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
                 if watching, (error as? EtcdError)?.isUnreachable == true, (try? await client.status()) != nil { continue }
                 if let etcd = error as? EtcdError, !etcd.isUnreachable {
                     // etcd answers but says no (a role revoked, a bad answer): said once, tried again later.
-                    if unreachableReason != etcd.description { pool.logEvent(.error, .config, "etcd (\(settings.location)): \(etcd)") }
+                    if outage.reason != etcd.description { pool.logEvent(.error, .config, "etcd (\(settings.location)): \(etcd)") }
                 }
                 await markUnreachable(Self.describe(error))
                 if routingHeld && everRead { await releaseRouting() }
@@ -267,9 +263,9 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
             await releaseRouting()
             pool.logEvent(.notice, .config, "shared state read from etcd at revision \(view.revision): routing")
         }
-        if let since = unreachableSince {
-            unreachableSince = nil
-            unreachableReason = nil
+        if let since = outage.since {
+            outage.since = nil
+            outage.reason = nil
             notice = nil
             let seconds = Int((wallClock() - since).rounded())
             pool.logEvent(.notice, .config, "etcd (\(settings.location)) reachable again after \(seconds) s; resynced at revision \(view.revision)")
@@ -301,18 +297,18 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     }
 
     func markUnreachable(_ reason: String) async {
-        unreachableReason = reason
-        guard unreachableSince == nil else {
+        outage.reason = reason
+        guard outage.since == nil else {
             await publishStatus()
             return
         }
-        unreachableSince = wallClock()
+        outage.since = wallClock()
         pool.logEvent(.warning, .config, "etcd (\(settings.location)) unreachable: \(reason); routing goes on with the last shared state known here; operator actions are refused (force_local acts here only)")
         await publishStatus()
     }
 
     func publishStatus() async {
-        let status = StateStoreStatus(kind: "etcd", location: settings.location, unreachableSince: unreachableSince, reason: unreachableReason,
+        let status = StateStoreStatus(kind: "etcd", location: settings.location, unreachableSince: outage.since, reason: outage.reason,
                                       localPending: pending.count, routingHeld: routingHeld, notice: notice)
         await pool.showStateStore(status, undoable: history.undoable)
     }
@@ -322,14 +318,14 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
     /// next write (a burst of watch events costs one or two fsyncs, not one each).
     func writeCache() {
         guard settings.cacheFile != nil, everRead || !pending.isEmpty, !stopped else { return }
-        cacheStale = true
-        guard cacheWrite == nil else { return }
-        cacheWrite = Task { await self.writeCacheWhileStale() }
+        cacheWriter.stale = true
+        guard cacheWriter.task == nil else { return }
+        cacheWriter.task = Task { await self.writeCacheWhileStale() }
     }
 
     private func writeCacheWhileStale() async {
-        while cacheStale, let file = settings.cacheFile {
-            cacheStale = false
+        while cacheWriter.stale, let file = settings.cacheFile {
+            cacheWriter.stale = false
             let cache = SharedStateCache(view: view, pending: pending, written: wallClock())
             let failure = await Task.detached { () -> (any Error)? in
                 do {
@@ -341,10 +337,35 @@ public actor EtcdOperatorAuthority: OperatorAuthority {
             }.value
             if let failure { pool.logEvent(.error, .config, "cannot write the shared-state cache \(file): \(failure)") }
         }
-        cacheWrite = nil
+        cacheWriter.task = nil
     }
 
     static func describe(_ error: any Error) -> String {
         (error as? EtcdError)?.description ?? ErrorText.describe(error)
     }
+}
+
+extension EtcdOperatorAuthority {
+    /// Since when etcd cannot be reached (nil: it can), and the last reason it gave.
+    struct Outage {
+        var since: Double?
+        var reason: String?
+    }
+
+    /// The cache file's writer: the task at work, if any, and whether the state changed since it
+    /// took its copy.
+    struct CacheWriter {
+        var task: Task<Void, Never>?
+        var stale = false
+    }
+
+    /// Writes made (every 20th trims the shared history), and writes whose condition no longer
+    /// held because another instance's write came first: the tests' evidence that concurrent
+    /// decisions met.
+    struct WriteCounts {
+        var written = 0
+        var conflicts = 0
+    }
+
+    var conflicts: Int { counts.conflicts }
 }

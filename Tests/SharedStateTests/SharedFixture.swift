@@ -112,6 +112,15 @@ final class SharedFixture: @unchecked Sendable {
         return instance
     }
 
+    /// serve-a and serve-b on the same etcd, each seeing every node up.
+    func startPair(minRoutable: Int = 1) async throws -> (Instance, Instance) {
+        let a = try await start("serve-a", minRoutable: minRoutable)
+        let b = try await start("serve-b", minRoutable: minRoutable)
+        try await allUp(a)
+        try await allUp(b)
+        return (a, b)
+    }
+
     func allUp(_ instance: Instance) async throws {
         try await instance.waitFor("every node up") { $0.nodes.allSatisfy { $0.health == .up || $0.health == .draining } }
     }

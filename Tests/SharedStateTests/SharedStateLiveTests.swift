@@ -56,10 +56,7 @@ struct SharedStateLiveTests {
     @Test func ofTwoConcurrentDrainsThatTogetherBreakTheFloorExactlyOneSucceedsEveryRound() async throws {
         try await SharedFixture.with { fixture in
             // Three nodes, min_routable 2: one drain is fine, two would leave one.
-            let a = try await fixture.start("serve-a", minRoutable: 2)
-            let b = try await fixture.start("serve-b", minRoutable: 2)
-            try await fixture.allUp(a)
-            try await fixture.allUp(b)
+            let (a, b) = try await fixture.startPair(minRoutable: 2)
             for round in 1...50 {
                 async let first = a.execute(.drain(node: "one"), user: "alice")
                 async let second = b.execute(.drain(node: "two"), user: "bob")
@@ -87,10 +84,7 @@ struct SharedStateLiveTests {
     /// dashboard previews with: B's screen refuses before asking what B's authority refuses.
     @Test func aWeightOfZeroOnAnotherInstanceIsHeldToTheSharedFloorAsADrainIs() async throws {
         try await SharedFixture.with { fixture in
-            let a = try await fixture.start("serve-a", minRoutable: 2)
-            let b = try await fixture.start("serve-b", minRoutable: 2)
-            try await fixture.allUp(a)
-            try await fixture.allUp(b)
+            let (a, b) = try await fixture.startPair(minRoutable: 2)
             #expect(await a.execute(.setWeight(node: "one", weight: 0), user: "alice").isDone)
             let seen = try await b.waitFor("one at weight 0 on serve-b", seconds: 1) { $0.node(named: "one")?.weight == 0 }
             let refusal = "weight 0 on two would leave 1 routable node, fewer than min_routable 2 (:weight two 0 force overrides)"
@@ -106,10 +100,7 @@ struct SharedStateLiveTests {
 
     @Test func withEtcdGoneRoutingGoesOnActionsAreRefusedAndOnItsReturnNothingIsLost() async throws {
         try await SharedFixture.with { fixture in
-            let a = try await fixture.start("serve-a")
-            let b = try await fixture.start("serve-b")
-            try await fixture.allUp(a)
-            try await fixture.allUp(b)
+            let (a, b) = try await fixture.startPair()
             #expect(await a.execute(.drain(node: "one"), user: "alice").isDone)
             try await b.waitFor("one drained on serve-b", seconds: 1) { $0.node(named: "one")?.operatorDrained == true }
 
