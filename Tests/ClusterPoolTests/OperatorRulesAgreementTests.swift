@@ -102,7 +102,7 @@ struct OperatorRulesAgreementTests {
         }
         var view = SharedView(keys: keys)
         _ = view.replace(with: EtcdRange(revision: 10, kvs: kvs), announcing: false)
-        let context = SharedDecision.Context(view: view, nodes: cluster.core.operatorViews(), settings: cluster.core.ruleSettings,
+        let context = SharedDecision.Context(view: view, nodes: cluster.core.operatorViews(), settings: cluster.core.config.ruleSettings,
                                              user: "tester", instance: cluster.core.instanceName, time: 1_800_000_000, reason: nil)
         return switch SharedDecision.decide(scenario.command, context) {
         case .write: .done

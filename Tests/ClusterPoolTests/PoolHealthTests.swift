@@ -14,7 +14,8 @@ struct PoolHealthTests {
     // against real servers over loopback, with generous bounds.
 
     @Test func aCrashedServerIsSeenDownAndComesBackUpWhenItRestarts() async throws {
-        let crash = FaultStep(at: 0.5, duration: 0.6, change: change { $0.crashed = true })
+        // Down long enough (2 s) that a poll on a busy machine cannot miss it.
+        let crash = FaultStep(at: 0.5, duration: 2, change: change { $0.crashed = true })
         let cluster = try await LiveCluster([DemoNodeSpec(name: "a"), DemoNodeSpec(name: "phoenix", script: faults([crash]))])
         try await cluster.allUp()
         let down = try await cluster.waitFor("phoenix down", seconds: 10) { $0.node(named: "phoenix")?.health == .down }

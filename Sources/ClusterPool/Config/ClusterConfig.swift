@@ -123,6 +123,9 @@ extension ClusterConfig {
     /// host name.
     public var instanceName: String { instance ?? Self.hostName }
 
+    /// The floor and panic threshold as the operator rules take them.
+    public var ruleSettings: OperatorRuleSettings { OperatorRuleSettings(minRoutable: minRoutable, panicThreshold: panicThreshold) }
+
     /// Read once: the name an instance has when the config names none.
     static let hostName = PoolOptions.hostName()
 }

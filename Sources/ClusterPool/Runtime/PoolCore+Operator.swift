@@ -71,7 +71,7 @@ extension PoolCore {
 
     /// Decides `command` by the operator rules and, when allowed, carries it out at once.
     private func decide(_ command: OperatorCommand, user: String, recordUndo: Bool) -> OperatorResult {
-        switch OperatorRules.decide(command, nodes: operatorViews(), settings: ruleSettings) {
+        switch OperatorRules.decide(command, nodes: operatorViews(), settings: config.ruleSettings) {
         case let .refuse(reason), let .belowFloor(reason):
             return .refused(reason)
         case let .change(name, drained, weight, action, _):
@@ -112,8 +112,6 @@ extension PoolCore {
                              lastChange: node.state.lastChange)
         }
     }
-
-    var ruleSettings: OperatorRuleSettings { OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold) }
 
     func operatorState() -> OperatorState {
         OperatorState(

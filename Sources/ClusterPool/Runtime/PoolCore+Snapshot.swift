@@ -59,7 +59,7 @@ extension PoolCore {
             listeners: snapshots.listeners)
         snapshot.version = snapshots.built
         snapshot.stateStore = ledger.storeStatus?.status
-        snapshot.rules = OperatorRuleSettings(minRoutable: config.minRoutable, panicThreshold: config.panicThreshold)
+        snapshot.rules = config.ruleSettings
         return snapshot
     }
 
