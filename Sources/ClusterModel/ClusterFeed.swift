@@ -32,6 +32,10 @@ public struct ClusterFeed: Equatable, Sendable {
 
     public var isLive: Bool { link == .live }
 
+    /// No snapshot has ever come (an attach whose daemon never answered): there is no cluster
+    /// to show, only where it was sought and why it is not there.
+    public var neverAnswered: Bool { !isLive && snapshot.clusterName.isEmpty && snapshot.nodes.isEmpty && snapshot.wallTime == 0 }
+
     /// The cluster's name, or where it is attached while no snapshot has come.
     public var name: String {
         snapshot.clusterName.isEmpty ? (source ?? "?") : snapshot.clusterName

@@ -9,6 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
+        case callSuccessRatio = "call_success_ratio", callLatencyP99 = "call_p99_ms"
         case panicMode = "panic_mode", minRoutable = "min_routable", panicThreshold = "panic_threshold", balancer, undoable = "undo_by_operator", listeners, version, stateStore = "state_store"
     }
 
@@ -32,6 +33,8 @@ extension ClusterSnapshot: Codable {
             undoable: try c.decodeIfPresent([String: String].self, forKey: .undoable) ?? [:],
             listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
         self.version = try c.decodeIfPresent(UInt64.self, forKey: .version) ?? 0
+        callSuccessRatio = try c.decodeIfPresent(Double.self, forKey: .callSuccessRatio)
+        callLatencyP99 = try c.decodeIfPresent(Double.self, forKey: .callLatencyP99)
         stateStore = try c.decodeIfPresent(StateStoreStatus.self, forKey: .stateStore)
         rules = OperatorRuleSettings(minRoutable: try c.decodeIfPresent(Int.self, forKey: .minRoutable) ?? 1,
                                      panicThreshold: try c.decodeIfPresent(Double.self, forKey: .panicThreshold) ?? 0.5)
@@ -47,6 +50,8 @@ extension ClusterSnapshot: Codable {
         try c.encode(callsPerSecond, forKey: .callsPerSecond)
         try c.encode(retriesPerSecond, forKey: .retriesPerSecond)
         try c.encode(availability, forKey: .availability)
+        try c.encodeIfPresent(callSuccessRatio, forKey: .callSuccessRatio)
+        try c.encodeIfPresent(callLatencyP99, forKey: .callLatencyP99)
         try c.encode(panicMode, forKey: .panicMode)
         try c.encode(rules.minRoutable, forKey: .minRoutable)
         try c.encode(rules.panicThreshold, forKey: .panicThreshold)
@@ -66,7 +71,8 @@ extension NodeSnapshot: Codable {
         case heartbeatsOK = "heartbeats_ok", heartbeatsFailed = "heartbeats_failed", phi, calls
         case callFailures = "call_failures", retries, inFlight = "in_flight", weight, configuredWeight = "configured_weight"
         case trafficShare = "traffic_share", availability, clusterAvailabilityIfDrained = "cluster_availability_if_drained"
-        case operatorDrained = "drained", ejectedFor = "ejected_for_ms", lastError = "last_error"
+        case operatorDrained = "drained", ejectedFor = "ejected_for_ms", lastError = "last_error", lastErrorAt = "last_error_at"
+        case fbStatusAt = "fb_status_at", heartbeatTimeoutMillis = "heartbeat_timeout_ms"
         case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, lastChange = "last_change", tls
     }
 
@@ -103,6 +109,9 @@ extension NodeSnapshot: Codable {
         operatorDrained = try c.decodeIfPresent(Bool.self, forKey: .operatorDrained) ?? false
         ejectedFor = try c.decodeIfPresent(Double.self, forKey: .ejectedFor).map { $0 / 1000 }
         lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        lastErrorAt = try c.decodeTimeIfPresent(forKey: .lastErrorAt)
+        fbStatusAt = try c.decodeTimeIfPresent(forKey: .fbStatusAt)
+        heartbeatTimeoutMillis = try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeoutMillis)
         serverName = try c.decodeIfPresent(String.self, forKey: .serverName)
         serverVersion = try c.decodeIfPresent(String.self, forKey: .serverVersion)
         aliveSince = try c.decodeTimeIfPresent(forKey: .aliveSince).map { Int64($0.rounded(.down)) }
@@ -145,6 +154,9 @@ extension NodeSnapshot: Codable {
         try c.encode(operatorDrained, forKey: .operatorDrained)
         try c.encodeIfPresent(ejectedFor.map { $0 * 1000 }, forKey: .ejectedFor)
         try c.encodeIfPresent(lastError, forKey: .lastError)
+        try c.encodeTimeIfPresent(lastErrorAt, forKey: .lastErrorAt)
+        try c.encodeTimeIfPresent(fbStatusAt, forKey: .fbStatusAt)
+        try c.encodeIfPresent(heartbeatTimeoutMillis, forKey: .heartbeatTimeoutMillis)
         try c.encodeIfPresent(serverName, forKey: .serverName)
         try c.encodeIfPresent(serverVersion, forKey: .serverVersion)
         try c.encodeTimeIfPresent(aliveSince.map(Double.init), forKey: .aliveSince)

@@ -14,6 +14,11 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var callsPerSecond: Double
     /// Retries per second.
     public var retriesPerSecond: Double
+    /// Of the calls through the balancer that ended in the last minute, the share that succeeded
+    /// (an exception reply counts as failed); nil when none ended.
+    public var callSuccessRatio: Double?
+    /// The p99 of those calls' latency, milliseconds, across their attempts; nil: none answered.
+    public var callLatencyP99: Double?
     /// `A = 1 − Π(1 − Aᵢ)` over routable nodes: the chance at least one routable node answers.
     public var availability: Double
     /// Fewer routable nodes than the panic threshold of those in rotation: what the routable
@@ -72,8 +77,10 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var routable: Bool
     public var latencyP99: Double?
     public var inFlight: Int
-    /// Share of the balancer's recent traffic that went to this node, 0…1.
+    /// Share of the calls the balancer sent in the last `trafficShareSeconds` whole seconds that
+    /// went to this node, 0…1: a drained node's reaches 0 within that window.
     public var trafficShare: Double
+    public static let trafficShareSeconds = 5
     /// The cluster's availability if this node were drained.
     public var clusterAvailabilityIfDrained: Double
     /// Seconds until a passive ejection ends; nil when not ejected.
@@ -90,6 +97,8 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var group: String? = nil
         @usableFromInline var tags: [String] = []
         @usableFromInline var fbStatus: String? = nil
+        @usableFromInline var fbStatusAt: Double? = nil
+        @usableFromInline var heartbeatTimeoutMillis: Double? = nil
         @usableFromInline var statusDetails: String = ""
         @usableFromInline var connected: Bool = false
         @usableFromInline var serving: Bool = false
@@ -110,6 +119,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var availability: Double = 0
         @usableFromInline var operatorDrained: Bool = false
         @usableFromInline var lastError: String? = nil
+        @usableFromInline var lastErrorAt: Double? = nil
         @usableFromInline var serverName: String? = nil
         @usableFromInline var serverVersion: String? = nil
         @usableFromInline var aliveSince: Int64? = nil
@@ -165,6 +175,17 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var fbStatus: String? {
         @inlinable get { figures.storage.fbStatus }
         set { update { $0.fbStatus = newValue } }
+    }
+    /// When the server last reported its status (wall-clock seconds); nil before any report.
+    public var fbStatusAt: Double? {
+        @inlinable get { figures.storage.fbStatusAt }
+        set { update { $0.fbStatusAt = newValue } }
+    }
+    /// How long a heartbeat waits for its reply: `call_timeout_ms`, at most the interval less
+    /// two ticks (`NodeSettings.heartbeatTimeout`).
+    public var heartbeatTimeoutMillis: Double? {
+        @inlinable get { figures.storage.heartbeatTimeoutMillis }
+        set { update { $0.heartbeatTimeoutMillis = newValue } }
     }
     public var statusDetails: String {
         @inlinable get { figures.storage.statusDetails }
@@ -251,6 +272,11 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var lastError: String? {
         @inlinable get { figures.storage.lastError }
         set { update { $0.lastError = newValue } }
+    }
+    /// When the last error happened (wall-clock seconds).
+    public var lastErrorAt: Double? {
+        @inlinable get { figures.storage.lastErrorAt }
+        set { update { $0.lastErrorAt = newValue } }
     }
     // fb303 details, fetched now and then.
     public var serverName: String? {

@@ -32,6 +32,8 @@ public struct SnapshotJSONWriter: Sendable {
         bytes.append(UInt8(ascii: "{"))
         key("availability"); number(snapshot.availability)
         key("balancer"); string(snapshot.balancer)
+        optionalNumber("call_p99_ms", snapshot.callLatencyP99)
+        optionalNumber("call_success_ratio", snapshot.callSuccessRatio)
         key("calls_per_second"); number(snapshot.callsPerSecond)
         key("cluster"); string(snapshot.clusterName)
         key("events"); list(snapshot.events) { $0.write($1) }
@@ -69,14 +71,17 @@ public struct SnapshotJSONWriter: Sendable {
         if let ejected = node.ejectedFor { key("ejected_for_ms"); number(ejected * 1000) }
         optionalNumber("ewma_ms", node.latencyEWMA)
         optionalString("fb_status", node.fbStatus)
+        if let at = node.fbStatusAt { key("fb_status_at"); time(at) }
         optionalString("group", node.group)
         key("health"); string(node.health.rawValue)
+        optionalNumber("heartbeat_timeout_ms", node.heartbeatTimeoutMillis)
         key("heartbeats_failed"); integer(Int64(node.heartbeatsFailed))
         key("heartbeats_ok"); integer(Int64(node.heartbeatsOK))
         key("histogram"); list(node.latencyHistogram) { $0.write($1) }
         key("in_flight"); integer(Int64(node.inFlight))
         if let change = node.lastChange { key("last_change"); write(change) }
         optionalString("last_error", node.lastError)
+        if let at = node.lastErrorAt { key("last_error_at"); time(at) }
         optionalNumber("max_ms", node.latencyMax)
         key("name"); string(node.name)
         optionalNumber("p50_ms", node.latencyP50)

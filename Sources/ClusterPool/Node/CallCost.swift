@@ -1,3 +1,4 @@
+import ClusterModel
 import NIOCore
 
 /// How the balancer sees a node's calls: in flight, picked lately, and what its failed calls
@@ -11,9 +12,9 @@ import NIOCore
 struct CallCost {
     /// Calls in flight on the node.
     var inFlight = 0
-    /// Calls sent here since the last rate update, and the rate they make.
+    /// Calls sent here in the current second, and in the last few whole seconds.
     var picks = 0
-    var pickRate = 0.0
+    var recentPicks = PickWindow()
     /// When each held failure stops counting, oldest first. Bounded: beyond that many a node
     /// looks busy enough to every balancer.
     private var heldUntil: [NIODeadline] = []
@@ -38,5 +39,22 @@ struct CallCost {
         let expired = heldUntil.firstIndex { $0 > now } ?? heldUntil.count
         if expired > 0 { heldUntil.removeFirst(expired) }
         return heldUntil.count
+    }
+}
+
+/// Calls sent to a node in each of the last `seconds` whole seconds: the traffic share is read
+/// from their sum, so a drained node's share reaches 0 once its last calls leave the window,
+/// `seconds` after the drain at most, instead of decaying for ever as an average would.
+struct PickWindow {
+    static let seconds = NodeSnapshot.trafficShareSeconds
+    private var slots = [Int](repeating: 0, count: PickWindow.seconds)
+    private var next = 0
+    private(set) var total = 0
+
+    /// A second ended with `picks` calls: it replaces the oldest second of the window.
+    mutating func close(_ picks: Int) {
+        total += picks - slots[next]
+        slots[next] = picks
+        next = (next + 1) % slots.count
     }
 }

@@ -38,7 +38,8 @@ final class NodeState {
     private(set) var peak = PeakEWMA()
     private(set) var availability = AvailabilityWindow()
     private(set) var counts = NodeCounts()
-    private(set) var lastError: String?
+    /// The last error and when it happened (the screen shows its age).
+    private(set) var lastFailure: NodeFailure?
     /// How the balancer sees the node's calls: in flight, recent picks, failures held as cost.
     private(set) var callCost = CallCost()
 
@@ -123,9 +124,11 @@ final class NodeState {
         link.requests -= 1
     }
 
-    /// The heartbeat was due while there was no connection: the interval counts as unavailable.
+    /// The heartbeat was due while there was no connection (refused, or not yet reconnected): it
+    /// failed, for the counts as for the availability, so HB FAIL and AVAIL tell one story.
     func heartbeatMissed() {
         availability.record(false)
+        counts.heartbeatsFailed += 1
         changed()
     }
 
@@ -141,6 +144,7 @@ final class NodeState {
             link.everHeard = true
             detector.heartbeatSucceeded(at: now)
             var change = NodeChange()
+            if status != nil { details.statusAt = now }
             if let status, status != details.fbStatus {
                 if let old = details.fbStatus {
                     change.events.append(NodeEvent(severity: status == .alive ? .info : .notice, kind: .stateChange, message: "fb303 status \(old) → \(status)"))
@@ -157,7 +161,7 @@ final class NodeState {
             detector.heartbeatFailed(at: now)
             let text = timeoutText(failure)
             var change = NodeChange()
-            if recordError(text) {
+            if recordError(text, at: now) {
                 change.events.append(NodeEvent(severity: failure.kind == .timeout ? .warning : .error, kind: failure.kind, message: text))
             }
             return settle(change, reason: text, at: now)
@@ -185,11 +189,11 @@ final class NodeState {
             callCost.answered()
             if let exception {
                 counts.callFailures += 1
-                recordError(exception)
+                recordError(exception, at: now)
             }
         case let .failed(text, timeout, deadline):
             counts.callFailures += 1
-            recordError(text)
+            recordError(text, at: now)
             // A failing node must never look fast: the attempt costs its whole timeout.
             peak.observe(millis: Double(timeout.nanoseconds) / 1e6, at: now)
             callCost.failed(holdingUntil: deadline)
@@ -258,10 +262,10 @@ final class NodeState {
         changed()
     }
 
-    /// Every second: the calls this node got, as an EWMA with weight `alpha`. Not a snapshot
-    /// change: the share it makes is recomputed with every build.
-    func updatePickRate(seconds: Double, alpha: Double) {
-        callCost.pickRate += alpha * (Double(callCost.picks) / seconds - callCost.pickRate)
+    /// Every second: the calls this node got in the second that ended join its recent window.
+    /// Not a snapshot change: the share it makes is recomputed with every build.
+    func closePickSecond() {
+        callCost.recentPicks.close(callCost.picks)
         callCost.picks = 0
     }
 
@@ -339,7 +343,7 @@ final class NodeState {
         link.everHeard = true
         detector.connectionLost(at: now)
         var change = NodeChange()
-        if recordError(text) {
+        if recordError(text, at: now) {
             change.events.append(NodeEvent(severity: .error, kind: kind, message: text))
         }
         return settle(change, reason: reason ?? text, at: now)
@@ -348,10 +352,10 @@ final class NodeState {
     /// Keeps `text` (sanitized) as the last error; returns whether it differs from the one
     /// before, so a failure repeated every interval is logged once, not every second.
     @discardableResult
-    private func recordError(_ text: String) -> Bool {
+    private func recordError(_ text: String, at now: NIODeadline) -> Bool {
         let clean = TextSanitizer.clean(text, maximumLength: 200)
-        defer { lastError = clean }
-        return clean != lastError
+        defer { lastFailure = NodeFailure(text: clean, at: now) }
+        return clean != lastFailure?.text
     }
 
     /// A hint for an operator when a fresh connection fails before any reply.
@@ -376,6 +380,8 @@ final class NodeState {
 struct NodeDetails: Equatable {
     /// What the server last said to `getStatus`; nil before the first reply or for a named-method heartbeat.
     var fbStatus: FBStatus?
+    /// When the server last reported its status.
+    var statusAt: NIODeadline?
     var statusDetails = ""
     var serverName: String?
     var serverVersion: String?
@@ -415,6 +421,12 @@ struct LinkEvidence {
     var awaitingFirstReply: Bool { replies == 0 && requests > 0 }
 }
 
+/// A node's last error, sanitized, and when it happened.
+struct NodeFailure {
+    var text: String
+    var at: NIODeadline
+}
+
 /// A node's running counts, as the snapshot and the metrics show them.
 struct NodeCounts {
     var heartbeatsOK = 0
@@ -446,7 +458,9 @@ extension NodeState {
     var drained: Bool { say.drained }
     var lastChange: OperatorChange? { say.lastChange }
     var inFlight: Int { callCost.inFlight }
-    var pickRate: Double { callCost.pickRate }
+    /// Calls sent here over the last `PickWindow.seconds` whole seconds.
+    var recentPicks: Int { callCost.recentPicks.total }
+    var lastError: String? { lastFailure?.text }
     var fbStatus: FBStatus? { details.fbStatus }
     var heartbeatsOK: Int { counts.heartbeatsOK }
     var heartbeatsFailed: Int { counts.heartbeatsFailed }

@@ -71,11 +71,14 @@ public struct EitherDetector<First: FailureDetector, Second: FailureDetector>: F
     }
 }
 
-/// Fall/rise hysteresis as a detector: down until the first good heartbeat (then up at once, so a
-/// new pool is useful within one interval), down after `fall` failures in a row or a lost
-/// connection, up again after `rise` successes in a row, suspect while failures are piling up.
+/// Fall/rise hysteresis as a detector: up at the first good heartbeat (so a new pool is useful
+/// within one interval), down after `fall` failures in a row or a lost connection, up again
+/// after `rise` successes in a row, suspect while failures are piling up. The first verdict goes
+/// the same way as every later one: a node whose first heartbeat fails is suspect, not down
+/// (one slow reply at start is no outage); only a lost or refused connection is down at once.
 public struct FallRiseDetector: FailureDetector, Equatable {
     public private(set) var hysteresis: HysteresisDetector
+    /// A heartbeat has been answered or has failed: the hysteresis is judging, from up.
     private var everUp = false
 
     public init(fall: Int, rise: Int) {
@@ -91,7 +94,13 @@ public struct FallRiseDetector: FailureDetector, Equatable {
         }
     }
 
-    public mutating func heartbeatFailed(at now: NIODeadline) { hysteresis.record(success: false) }
+    public mutating func heartbeatFailed(at now: NIODeadline) {
+        if !everUp {
+            everUp = true
+            hysteresis = HysteresisDetector(fall: hysteresis.fall, rise: hysteresis.rise, startUp: true)
+        }
+        hysteresis.record(success: false)
+    }
 
     public mutating func connectionLost(at now: NIODeadline) { hysteresis.forceDown() }
 

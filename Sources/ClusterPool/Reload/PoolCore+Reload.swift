@@ -164,6 +164,6 @@ extension SnapshotPublisher {
         ownRoutable = oldIndices.map { $0.map { old.ownRoutable[$0] } ?? false }
         inRotation = oldIndices.map { $0.map { old.inRotation[$0] } ?? false }
         availability = oldIndices.map { $0.map { old.availability[$0] } ?? 0 }
-        pickRates = links.map(\.state.pickRate)
+        recentPicks = links.map(\.state.recentPicks)
     }
 }

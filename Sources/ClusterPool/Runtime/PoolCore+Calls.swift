@@ -22,9 +22,8 @@ struct PendingCall {
     var finish: (Result<PoolReply, any Error>) -> Void
     var attempt = 1
     var tried: Set<Int> = []
-
-    func fail(_ error: any Error) { finish(.failure(error)) }
-    func succeed(_ reply: PoolReply) { finish(.success(reply)) }
+    /// When the pool took it: its latency, across attempts, is the client's.
+    var startedAt = NIODeadline.uptimeNanoseconds(0)
 }
 
 /// A reply and the node that gave it.
@@ -36,9 +35,23 @@ public struct PoolReply: Sendable {
 
 extension PoolCore {
     func startCall(_ call: PendingCall) {
+        var call = call
+        call.startedAt = now
         rates.callStarted()
         policies.budget.recordCall(at: now)
         attempt(call)
+    }
+
+    /// The call ended, after all its attempts: the one place its outcome is counted.
+    private func fail(_ call: PendingCall, _ error: any Error) {
+        rates.ended(succeeded: false, millis: nil, at: now)
+        call.finish(.failure(error))
+    }
+
+    private func succeed(_ call: PendingCall, _ reply: PoolReply) {
+        let millis = Double((now - call.startedAt).nanoseconds) / 1e6
+        rates.ended(succeeded: reply.message?.header.type != .exception, millis: reply.message == nil ? nil : millis, at: now)
+        call.finish(.success(reply))
     }
 
     /// The nodes a new call may go to, and how many more could but have their queue full. One
@@ -113,17 +126,17 @@ extension PoolCore {
 
     private func attempt(_ call: PendingCall) {
         guard !stopped, ledger.routingHeld == nil else {
-            call.fail(PoolCallError.noRoutableNode)
+            fail(call, PoolCallError.noRoutableNode)
             return
         }
         let remaining = call.deadline - now
         guard remaining > .zero else {
-            call.fail(PoolCallError.timeout(node: "-", after: .zero))
+            fail(call, PoolCallError.timeout(node: "-", after: .zero))
             return
         }
         let (open, full) = candidates(excluding: call.tried, group: call.group)
         guard let index = policies.balancer.pick(open, using: &random) else {
-            call.fail(full == 0 ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
+            fail(call, full == 0 ? PoolCallError.noRoutableNode : PoolCallError.overloaded)
             return
         }
         let node = nodes[index]
@@ -152,7 +165,7 @@ extension PoolCore {
             // The client's bytes, not the node: nothing is held against it.
             node.calls.release(connection, at: now)
             node.state.record(call: .ended, at: now)
-            call.fail(PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
+            fail(call, PoolCallError.protocolError(node: node.config.name, reason: "cannot translate the call to \(connection.protocolKind): \(ErrorText.describe(error))"))
             return
         }
         if call.oneway {
@@ -165,7 +178,7 @@ extension PoolCore {
             }
             node.state.record(call: .ended, at: now)
             node.metrics.call(.ok, nanoseconds: nil)
-            call.succeed(PoolReply(message: nil, node: node.config.name))
+            succeed(call, PoolReply(message: nil, node: node.config.name))
             return
         }
         connection.send(method: call.method, args: args, deadline: deadline).assumeIsolated().whenComplete { [self] result in
@@ -183,7 +196,7 @@ extension PoolCore {
                     node.state.record(call: .answered(millis: millis, exception: nil), at: now)
                     if !node.retired { policies.ejection.recordSuccess(node.index) }
                 }
-                call.succeed(PoolReply(message: message, node: node.config.name))
+                succeed(call, PoolReply(message: message, node: node.config.name))
             case let .failure(error):
                 // A timed-out call's connection would answer it before any other: it goes.
                 node.calls.discard(connection)
@@ -236,13 +249,13 @@ extension PoolCore {
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.
         guard !stopped, policies.retry.isRetryable(failure, idempotent: call.idempotent, attempt: call.attempt), call.deadline > now else {
-            call.fail(finalError)
+            fail(call, finalError)
             return
         }
         guard policies.budget.tryWithdraw(at: now) else {
             metrics.retryBudgetExhausted.increment()
             log(.warning, .retry, node: node, "not retrying \(call.method): retry budget exhausted")
-            call.fail(finalError)
+            fail(call, finalError)
             return
         }
         node.state.retried()

@@ -53,13 +53,7 @@ extension PoolCore {
         heartbeatStats.sent += 1
     }
 
-    /// Shorter than the interval by two ticks (deadlines are enforced at tick granularity), so a
-    /// lost heartbeat has failed before the next is due and that one is not skipped (one
-    /// outstanding per node): a hang is down within fall × interval.
-    func heartbeatTimeout(_ node: NodeLink) -> TimeAmount {
-        let interval = node.settings.heartbeatInterval
-        return min(node.settings.callTimeout, max(interval - options.tick * 2, .nanoseconds(interval.nanoseconds / 2)))
-    }
+    func heartbeatTimeout(_ node: NodeLink) -> TimeAmount { node.settings.heartbeatTimeout(tick: options.tick) }
 
     func heartbeatCompleted(_ node: NodeLink, _ outcome: Result<ThriftProbeReply, any Error>) {
         let now = self.now

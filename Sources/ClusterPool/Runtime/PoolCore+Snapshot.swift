@@ -26,11 +26,11 @@ extension PoolCore {
         let count = nodes.count
         var routable = [Bool](repeating: false, count: count)
         var cluster = ClusterAvailability()
-        var totalRate = 0.0
+        var totalPicks = 0
         for i in 0..<count {
             routable[i] = snapshots.ownRoutable[i] && !ejection.isEjected(i, at: now)
             if routable[i] { cluster.add(snapshots.availability[i]) }
-            totalRate += snapshots.pickRates[i]
+            totalPicks += snapshots.recentPicks[i]
         }
         let clusterAvailability = cluster.value
         var routableCount = 0, inRotation = 0
@@ -39,7 +39,7 @@ extension PoolCore {
             if routable[i] { routableCount += 1 }
             if snapshots.inRotation[i] { inRotation += 1 }
             out[i].routable = routable[i]
-            out[i].trafficShare = totalRate > 0 ? snapshots.pickRates[i] / totalRate : 0
+            out[i].trafficShare = totalPicks > 0 ? Double(snapshots.recentPicks[i]) / Double(totalPicks) : 0
             out[i].clusterAvailabilityIfDrained = routable[i] ? cluster.without(snapshots.availability[i]) : clusterAvailability
             out[i].ejectedFor = ejection.ejectedUntil(i).flatMap { until in
                 until > now ? Double((until - now).nanoseconds) / 1e9 : nil
@@ -60,6 +60,8 @@ extension PoolCore {
         snapshot.version = snapshots.built
         snapshot.stateStore = ledger.storeStatus?.status
         snapshot.rules = config.ruleSettings
+        snapshot.callSuccessRatio = rates.outcomes.successRatio(at: now)
+        snapshot.callLatencyP99 = rates.latency.summary()?.p99
         return snapshot
     }
 
@@ -92,6 +94,6 @@ extension PoolCore {
         snapshots.ownRoutable[node.index] = state.isRoutable
         snapshots.inRotation[node.index] = state.inRotation
         snapshots.availability[node.index] = state.availability.availability
-        return state.snapshot(of: node.config, at: now)
+        return state.snapshot(of: node.config, at: now, wallTime: options.wallClock(), tick: options.tick)
     }
 }

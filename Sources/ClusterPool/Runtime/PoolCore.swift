@@ -135,6 +135,7 @@ final class PoolCore {
         scheduleTick(at: start + options.tick)
         log(.info, .config, node: nil, "pool started: \(nodes.count) nodes, balancer \(policies.balancer.name)")
         for node in nodes where node.settings.tls?.insecureSkipVerify == true { warnInsecure(node) }
+        for warning in config.warnings { log(.warning, .config, node: nil, warning) }
     }
 
     func stop() -> EventLoopFuture<Void> {
@@ -215,10 +216,10 @@ final class PoolCore {
     }
 
     private func updateRates(_ now: NIODeadline) {
-        guard let (seconds, alpha) = rates.update(at: now) else { return }
+        guard rates.update(at: now) else { return }
         for node in nodes {
-            node.state.updatePickRate(seconds: seconds, alpha: alpha)
-            snapshots.pickRates[node.index] = node.state.pickRate
+            node.state.closePickSecond()
+            snapshots.recentPicks[node.index] = node.state.recentPicks
         }
     }
 }

@@ -28,7 +28,7 @@ public struct PoolOptions: Sendable {
         seed: UInt64 = UInt64.random(in: 1 ... .max),
         wallClock: @escaping @Sendable () -> Double = { PoolOptions.unixTime() },
         user: String = PoolOptions.currentUser(),
-        tick: TimeAmount = .milliseconds(10),
+        tick: TimeAmount = PoolOptions.defaultTick,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger = Logger(label: "thrifttop.pool", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
@@ -39,6 +39,8 @@ public struct PoolOptions: Sendable {
         self.metricsFactory = metricsFactory
         self.logger = logger
     }
+
+    public static let defaultTick = TimeAmount.milliseconds(10)
 
     public static func unixTime() -> Double {
         var spec = timespec()

@@ -26,17 +26,17 @@ struct SnapshotPublisher {
     /// Per node, what every build needs of every node, kept side by side so a build reads a few
     /// arrays instead of 10,000 objects: whether the node's own state lets it take calls and
     /// whether the operator has it in rotation, its availability (all as of its last rebuild),
-    /// and its call rate (updated every second).
+    /// and its calls of the last few seconds (updated every second).
     var ownRoutable: [Bool]
     var inRotation: [Bool]
     var availability: [Double]
-    var pickRates: [Double]
+    var recentPicks: [Int]
 
     init(nodes: [NodeConfig]) {
         self.nodes = nodes.map { NodeSnapshot(name: $0.name, address: $0.address.description) }
         ownRoutable = Array(repeating: false, count: nodes.count)
         inRotation = Array(repeating: false, count: nodes.count)
         availability = Array(repeating: 0, count: nodes.count)
-        pickRates = Array(repeating: 0, count: nodes.count)
+        recentPicks = Array(repeating: 0, count: nodes.count)
     }
 }
