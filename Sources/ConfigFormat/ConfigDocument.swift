@@ -33,6 +33,16 @@ public struct ConfigTable {
     let context: Context
     let table: TOMLTable
     public let path: [TOMLKeyLocator.Segment]
+    /// Per segment of `path`, the name of that table's element if it has one: errors name
+    /// `node "alpha".protocl`, which the reader can find, rather than `node[1].protocl`.
+    let labels: [String?]
+
+    init(context: Context, table: TOMLTable, path: [TOMLKeyLocator.Segment], labels: [String?] = []) {
+        self.context = context
+        self.table = table
+        self.path = path
+        self.labels = labels
+    }
 
     public var keys: [String] { table.keys }
 
@@ -40,17 +50,22 @@ public struct ConfigTable {
 
     /// An error about `key` of this table (or the table itself when nil), located.
     public func error(_ key: String?, _ message: String) -> ConfigError {
-        let names = path.map { s in s.index.map { "\(s.name)[\($0)]" } ?? s.name } + [key].compactMap { $0 }
+        let names = path.enumerated().map { i, s in
+            if i < labels.count, let label = labels[i] { return "\(s.name) \"\(label)\"" }
+            return s.index.map { "\(s.name)[\($0)]" } ?? s.name
+        } + [key].compactMap { $0 }
         let line = context.locator.line(of: key, in: path) ?? context.locator.line(of: nil, in: path)
         return ConfigError(file: context.file, line: line, key: names.joined(separator: "."), message: message)
     }
 
-    /// Rejects keys outside `allowed`, suggesting the closest allowed one.
+    /// Rejects keys outside `allowed`, each one named, suggesting the closest allowed one.
     public func checkKeys(allowed: [String]) throws {
+        var problems = ConfigProblems()
         for key in table.keys.sorted() where !allowed.contains(key) {
             let hint = NameSuggestion.closest(to: key, in: allowed).map { " (did you mean \"\($0)\"?)" } ?? ""
-            throw error(key, "unknown key\(hint)")
+            problems.check { throw error(key, "unknown key\(hint)") }
         }
+        try problems.throwIfAny()
     }
 
     public func string(_ key: String) throws -> String? {
@@ -95,7 +110,7 @@ public struct ConfigTable {
     public func table(_ key: String) throws -> ConfigTable? {
         guard let value = table[key] else { return nil }
         guard let inner = value.table else { throw error(key, "must be a table ([\(key)])") }
-        return ConfigTable(context: context, table: inner, path: path + [TOMLKeyLocator.Segment(key)])
+        return ConfigTable(context: context, table: inner, path: path + [TOMLKeyLocator.Segment(key)], labels: labels + [nil])
     }
 
     public func tables(_ key: String) throws -> [ConfigTable] {
@@ -103,7 +118,8 @@ public struct ConfigTable {
         guard let array = value.array else { throw error(key, "must be an array of tables ([[\(key)]])") }
         return try array.enumerated().map { index, element in
             guard let inner = element.table else { throw error(key, "must be an array of tables ([[\(key)]])") }
-            return ConfigTable(context: context, table: inner, path: path + [TOMLKeyLocator.Segment(key, index)])
+            let label = inner["name"]?.string.map { TextSanitizer.clean($0, maximumLength: 64) }
+            return ConfigTable(context: context, table: inner, path: path + [TOMLKeyLocator.Segment(key, index)], labels: labels + [label])
         }
     }
 }

@@ -52,7 +52,9 @@ public struct TOMLKeyLocator: Sendable {
     /// The 1-based line of `key` in the table at `path`; with no key, the table's header line.
     public func line(of key: String?, in path: [Segment]) -> Int? {
         guard let key else { return headerLines.first { $0.path == path }?.line }
+        // A table is a key of its parent too: `[default]` is the line of the key "default".
         return keyLines.first { $0.path == path && $0.key == key }?.line
+            ?? headerLines.first { $0.path == path + [Segment(key)] || $0.path == path + [Segment(key, 0)] }?.line
     }
 }
 

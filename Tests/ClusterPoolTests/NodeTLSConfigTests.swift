@@ -72,15 +72,15 @@ struct NodeTLSConfigTests {
     }
 
     @Test(arguments: [
-        ("tls = true\ntls_min_version = 1.2", "c.toml:5: node[0].tls_min_version: must be a string, \"1.2\" or \"1.3\" (quoted: 1.2 unquoted is a number)"),
-        ("tls = true\ntls_min_version = \"1.1\"", "c.toml:5: node[0].tls_min_version: must be \"1.2\" or \"1.3\""),
-        ("tls = true\ntls_cert_file = \"c.pem\"", "c.toml:5: node[0].tls_cert_file: tls_cert_file and tls_key_file go together (a client certificate and its key)"),
-        ("tls_ca_file = \"ca.pem\"", "c.toml:4: node[0].tls_ca_file: is for a TLS node: add tls = true (here or in [defaults])"),
-        ("tls = true\ntls_server_name = \"10.0.0.1\"", "c.toml:5: node[0].tls_server_name: 10.0.0.1 is an IP address: leave tls_server_name out and an IP address in `address` is checked against the certificate's IP SANs"),
-        ("tls = true\ntls_server_name = \"bad name\"", "c.toml:5: node[0].tls_server_name: must be a DNS name (letters, digits, - and .) (got \"bad name\")"),
-        ("tls = true\ntls_server_name = \"*.internal\"", "c.toml:5: node[0].tls_server_name: must be a DNS name (letters, digits, - and .) (got \"*.internal\")"),
-        ("tls = true\ntls_cert_warn_days = -1", "c.toml:5: node[0].tls_cert_warn_days: must be from 0 to 3650 (got -1)"),
-        ("tls = \"yes\"", "c.toml:4: node[0].tls: must be true or false"),
+        ("tls = true\ntls_min_version = 1.2", "c.toml:5: node \"a\".tls_min_version: must be a string, \"1.2\" or \"1.3\" (quoted: 1.2 unquoted is a number)"),
+        ("tls = true\ntls_min_version = \"1.1\"", "c.toml:5: node \"a\".tls_min_version: must be \"1.2\" or \"1.3\""),
+        ("tls = true\ntls_cert_file = \"c.pem\"", "c.toml:5: node \"a\".tls_cert_file: tls_cert_file and tls_key_file go together (a client certificate and its key)"),
+        ("tls_ca_file = \"ca.pem\"", "c.toml:4: node \"a\".tls_ca_file: is for a TLS node: add tls = true (here or in [defaults])"),
+        ("tls = true\ntls_server_name = \"10.0.0.1\"", "c.toml:5: node \"a\".tls_server_name: 10.0.0.1 is an IP address: leave tls_server_name out and an IP address in `address` is checked against the certificate's IP SANs"),
+        ("tls = true\ntls_server_name = \"bad name\"", "c.toml:5: node \"a\".tls_server_name: must be a DNS name (letters, digits, - and .) (got \"bad name\")"),
+        ("tls = true\ntls_server_name = \"*.internal\"", "c.toml:5: node \"a\".tls_server_name: must be a DNS name (letters, digits, - and .) (got \"*.internal\")"),
+        ("tls = true\ntls_cert_warn_days = -1", "c.toml:5: node \"a\".tls_cert_warn_days: must be from 0 to 3650 (got -1)"),
+        ("tls = \"yes\"", "c.toml:4: node \"a\".tls: must be true or false"),
     ])
     func mistakesAreNamed(_ keys: String, _ expected: String) {
         let text = """

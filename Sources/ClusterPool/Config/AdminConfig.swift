@@ -33,7 +33,7 @@ extension ClusterConfig {
     static func adminSettings(_ root: ConfigTable) throws -> AdminSettings {
         var admin = AdminSettings()
         guard let table = try root.table("admin") else { return admin }
-        try table.checkKeys(allowed: ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys)
+        try table.checkKeys(allowed: adminKeys)
         if let socket = try table.string("socket") {
             admin.socketEnabled = !socket.isEmpty
             admin.socket = socket.isEmpty ? nil : socket

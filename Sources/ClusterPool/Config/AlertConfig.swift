@@ -19,7 +19,7 @@ extension ClusterConfig {
     static func alertSettings(_ root: ConfigTable) throws -> AlertSettings {
         var alerts = AlertSettings()
         guard let table = try root.table("alerts") else { return alerts }
-        try table.checkKeys(allowed: ["command", "min_interval_s", "timeout_s"])
+        try table.checkKeys(allowed: alertKeys)
         if table.contains("command") {
             guard let command = try? table.strings("command") else {
                 throw table.error("command", "must be an array of strings: the program and its arguments, run without a shell (e.g. [\"/usr/local/bin/page\", \"--team\", \"db\"])")

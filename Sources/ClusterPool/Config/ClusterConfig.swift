@@ -29,6 +29,14 @@ public struct NodeSettings: Sendable, Equatable {
     public var tls: NodeTLSSettings?
 
     public init() {}
+
+    /// How long a heartbeat may wait for its reply: `call_timeout_ms`, but at most the interval
+    /// less two ticks (deadlines are enforced at tick granularity), so that a lost heartbeat
+    /// has failed before the next one is due and that one is not skipped (one outstanding per
+    /// node): a hung server is then down within `fall` intervals. Never under half the interval.
+    public func heartbeatTimeout(tick: TimeAmount = PoolOptions.defaultTick) -> TimeAmount {
+        min(callTimeout, max(heartbeatInterval - tick * 2, .nanoseconds(heartbeatInterval.nanoseconds / 2)))
+    }
 }
 
 /// One server of the cluster.
@@ -128,4 +136,25 @@ extension ClusterConfig {
 
     /// Read once: the name an instance has when the config names none.
     static let hostName = PoolOptions.hostName()
+}
+
+extension ClusterConfig {
+    /// What a config asks for that the pool will not do as written, one line each, for the
+    /// loader's caller to print: today, heartbeats that time out before `call_timeout_ms`.
+    public var warnings: [String] {
+        var byTimeout: [String: [String]] = [:]
+        // Only a timeout beyond the interval: the two ticks of slack below it are no surprise.
+        for node in nodes where node.settings.callTimeout > node.settings.heartbeatInterval {
+            let s = node.settings
+            let text = "heartbeats time out after \(s.heartbeatTimeout().nanoseconds / 1_000_000) ms, not call_timeout_ms "
+                + "\(s.callTimeout.nanoseconds / 1_000_000): a heartbeat must fail before the next is due "
+                + "(heartbeat_interval_ms \(s.heartbeatInterval.nanoseconds / 1_000_000) less two 10 ms ticks); "
+                + "a server slower than that is marked failing"
+            byTimeout[text, default: []].append(node.name)
+        }
+        return byTimeout.sorted { $0.key < $1.key }.map { text, names in
+            let who = names.count == nodes.count ? "every node" : names.count == 1 ? "node \(names[0])" : "nodes \(names.joined(separator: ", "))"
+            return "\(who): \(text)"
+        }
+    }
 }

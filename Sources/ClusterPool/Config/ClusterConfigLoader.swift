@@ -9,16 +9,36 @@ extension ClusterConfig {
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
                               "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
+    static let healthKeys = ["fall", "rise", "phi_threshold"]
+    static let retryKeys = ["max_attempts", "budget_percent", "budget_min_per_second", "budget_ttl_s"]
+    static let outlierKeys = ["consecutive_failures", "base_ejection_s", "max_ejection_s", "max_ejected_percent"]
+    static let adminKeys = ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys
+    static let alertKeys = ["command", "min_interval_s", "timeout_s"]
+    static let metricsKeys = ["per_node_histograms"]
+    static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"]
+    static let routeKeys = ["service", "method", "group"]
+    static let stateKeys = ["store", "endpoints", "prefix", "username", "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"]
+
+    /// Every key the loader accepts, by the table it goes in: what `docs/configuration.md`
+    /// must document (a test checks).
+    public static var acceptedKeys: [(table: String, keys: [String])] {
+        [("top level", topKeys), ("[defaults]", settingKeys + ["weight"]), ("[[node]]", nodeKeys), ("[health]", healthKeys),
+         ("[retry]", retryKeys), ("[outlier]", outlierKeys), ("[[listener]]", listenerKeys), ("[proxy]", proxyKeys),
+         ("[[route]]", routeKeys), ("[admin]", adminKeys), ("[alerts]", alertKeys), ("[metrics]", metricsKeys), ("[state]", stateKeys)]
+    }
 
     /// Parses and validates `cluster.toml` text. Every problem is a `ConfigError` naming the
-    /// file, line and field; nothing is started on a bad config.
+    /// file, line and field (a node by its name); all the problems found are reported at once,
+    /// and nothing is started on a bad config.
     public init(parsing source: String, file: String) throws {
         let root = try ConfigDocument(source: source, file: file).root
-        try root.checkKeys(allowed: Self.topKeys)
+        var problems = ConfigProblems()
+        problems.check { try root.checkKeys(allowed: Self.topKeys) }
         var defaults = NodeSettings()
         var defaultWeight = 100
         var defaultTLS = (enabled: false, settings: NodeTLSSettings())
-        if let table = try root.table("defaults") {
+        problems.check {
+            guard let table = try root.table("defaults") else { return }
             try table.checkKeys(allowed: Self.settingKeys + ["weight"])
             defaults = try Self.settings(table, base: defaults)
             defaultTLS = try Self.tlsSettings(table, base: defaultTLS, isDefaults: true)
@@ -27,39 +47,21 @@ extension ClusterConfig {
         var nodes: [NodeConfig] = []
         let nodeTables = try root.tables("node")
         if nodeTables.isEmpty {
-            throw root.error("node", "a cluster needs at least one [[node]] with a name and an address")
+            problems.check { throw root.error("node", "a cluster needs at least one [[node]] with a name and an address") }
         }
         var seenAddresses: [NodeAddress: String] = [:]
         for table in nodeTables {
-            try table.checkKeys(allowed: Self.nodeKeys)
-            guard let name = try table.string("name"), !name.isEmpty else { throw table.error(nil, "every node needs a name") }
-            guard name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
-                throw table.error("name", "must be 1–64 printable characters without spaces")
+            problems.check {
+                let node = try Self.node(table, defaults: (defaults, defaultTLS, defaultWeight), seen: nodes, addresses: seenAddresses)
+                seenAddresses[node.address] = node.name
+                nodes.append(node)
             }
-            if nodes.contains(where: { $0.name == name }) { throw table.error("name", "duplicate node name \"\(name)\"") }
-            guard let addressText = try table.string("address") else { throw table.error(nil, "node \"\(name)\" needs an address (HOST:PORT)") }
-            let address: NodeAddress
-            do {
-                address = try NodeAddress(parsing: addressText)
-            } catch let error as NodeAddress.ParseError {
-                throw table.error("address", error.reason + " (got \"\(addressText)\")")
-            }
-            if let other = seenAddresses[address] {
-                throw table.error("address", "\(address) is already node \"\(other)\"")
-            }
-            seenAddresses[address] = name
-            var settings = try Self.settings(table, base: defaults)
-            let tls = try Self.tlsSettings(table, base: defaultTLS, isDefaults: false)
-            settings.tls = tls.enabled ? tls.settings : nil
-            nodes.append(NodeConfig(
-                name: name, address: address,
-                weight: try table.int("weight", range: OperatorCommand.weightRange) ?? defaultWeight,
-                group: try table.string("group"),
-                tags: try table.strings("tags") ?? [],
-                settings: settings))
         }
+        // The rest reads the nodes (routes name their groups; min_routable counts them).
+        try problems.throwIfAny()
         self.init(name: try root.string("name") ?? "cluster", nodes: nodes)
-        if let text = try root.string("balancer") {
+        problems.check {
+            guard let text = try root.string("balancer") else { return }
             guard let kind = BalancerKind(rawValue: text) else {
                 let names = BalancerKind.allCases.map(\.rawValue)
                 let hint = NameSuggestion.closest(to: text, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
@@ -67,44 +69,79 @@ extension ClusterConfig {
             }
             balancer = kind
         }
-        minRoutable = try root.int("min_routable", range: 0...nodes.count) ?? min(1, nodes.count)
-        panicThreshold = try root.number("panic_threshold", range: 0...1) ?? 0.5
-        eventLogCapacity = try root.int("event_log_capacity", range: 100...1_000_000) ?? 10_000
-        stateFile = try root.string("state_file")
-        auditLog = try root.string("audit_log")
-        listeners = try Self.listeners(root)
-        proxy = try Self.proxySettings(root)
-        routes = try Self.routes(root, nodes: nodes)
-        admin = try Self.adminSettings(root)
-        alerts = try Self.alertSettings(root)
-        metrics = try Self.metricsSettings(root)
-        state = try Self.stateSettings(root)
-        if let name = try root.string("instance") {
+        minRoutable = (problems.check { try root.int("min_routable", range: 0...nodes.count) } ?? nil) ?? min(1, nodes.count)
+        panicThreshold = (problems.check { try root.number("panic_threshold", range: 0...1) } ?? nil) ?? 0.5
+        eventLogCapacity = (problems.check { try root.int("event_log_capacity", range: 100...1_000_000) } ?? nil) ?? 10_000
+        stateFile = problems.check { try root.string("state_file") } ?? nil
+        auditLog = problems.check { try root.string("audit_log") } ?? nil
+        listeners = problems.check { try Self.listeners(root) } ?? []
+        proxy = problems.check { try Self.proxySettings(root) } ?? proxy
+        routes = problems.check { try Self.routes(root, nodes: nodes) } ?? []
+        admin = problems.check { try Self.adminSettings(root) } ?? admin
+        alerts = problems.check { try Self.alertSettings(root) } ?? alerts
+        metrics = problems.check { try Self.metricsSettings(root) } ?? metrics
+        state = problems.check { try Self.stateSettings(root) } ?? state
+        problems.check {
+            guard let name = try root.string("instance") else { return }
             guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
                 throw root.error("instance", "must be 1–64 printable characters without spaces")
             }
             instance = name
         }
-        if let table = try root.table("health") {
-            try table.checkKeys(allowed: ["fall", "rise", "phi_threshold"])
+        problems.check {
+            guard let table = try root.table("health") else { return }
+            try table.checkKeys(allowed: Self.healthKeys)
             health.fall = try table.int("fall", range: 1...100) ?? health.fall
             health.rise = try table.int("rise", range: 1...100) ?? health.rise
             health.phiThreshold = try table.number("phi_threshold", range: 1...100) ?? health.phiThreshold
         }
-        if let table = try root.table("retry") {
-            try table.checkKeys(allowed: ["max_attempts", "budget_percent", "budget_min_per_second", "budget_ttl_s"])
+        problems.check {
+            guard let table = try root.table("retry") else { return }
+            try table.checkKeys(allowed: Self.retryKeys)
             retry.maxAttempts = try table.int("max_attempts", range: 1...10) ?? retry.maxAttempts
             retry.budgetPercent = try table.number("budget_percent", range: 0...1000) ?? retry.budgetPercent
             retry.budgetMinPerSecond = try table.number("budget_min_per_second", range: 0...100_000) ?? retry.budgetMinPerSecond
             retry.budgetTTL = try Self.seconds(table, "budget_ttl_s", range: 1...60) ?? retry.budgetTTL
         }
-        if let table = try root.table("outlier") {
-            try table.checkKeys(allowed: ["consecutive_failures", "base_ejection_s", "max_ejection_s", "max_ejected_percent"])
+        problems.check {
+            guard let table = try root.table("outlier") else { return }
+            try table.checkKeys(allowed: Self.outlierKeys)
             outlier.consecutiveFailures = try table.int("consecutive_failures", range: 1...1000) ?? outlier.consecutiveFailures
             outlier.baseEjection = try Self.seconds(table, "base_ejection_s", range: 0.1...3600) ?? outlier.baseEjection
             outlier.maxEjection = try Self.seconds(table, "max_ejection_s", range: 0.1...86400) ?? outlier.maxEjection
             outlier.maxEjectedPercent = try table.number("max_ejected_percent", range: 0...100) ?? outlier.maxEjectedPercent
         }
+        try problems.throwIfAny()
+    }
+
+    /// One `[[node]]`, with the defaults under it; `seen` are the nodes before it.
+    private static func node(_ table: ConfigTable, defaults: (settings: NodeSettings, tls: (enabled: Bool, settings: NodeTLSSettings), weight: Int),
+                             seen nodes: [NodeConfig], addresses seenAddresses: [NodeAddress: String]) throws -> NodeConfig {
+        try table.checkKeys(allowed: Self.nodeKeys)
+        guard let name = try table.string("name"), !name.isEmpty else { throw table.error(nil, "every node needs a name") }
+        guard name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+            throw table.error("name", "must be 1–64 printable characters without spaces")
+        }
+        if nodes.contains(where: { $0.name == name }) { throw table.error("name", "duplicate node name \"\(name)\"") }
+        guard let addressText = try table.string("address") else { throw table.error(nil, "node \"\(name)\" needs an address (HOST:PORT)") }
+        let address: NodeAddress
+        do {
+            address = try NodeAddress(parsing: addressText)
+        } catch let error as NodeAddress.ParseError {
+            throw table.error("address", error.reason + " (got \"\(addressText)\")")
+        }
+        if let other = seenAddresses[address] {
+            throw table.error("address", "\(address) is already node \"\(other)\"")
+        }
+        var settings = try Self.settings(table, base: defaults.settings)
+        let tls = try Self.tlsSettings(table, base: defaults.tls, isDefaults: false)
+        settings.tls = tls.enabled ? tls.settings : nil
+        return NodeConfig(
+            name: name, address: address,
+            weight: try table.int("weight", range: OperatorCommand.weightRange) ?? defaults.weight,
+            group: try table.string("group"),
+            tags: try table.strings("tags") ?? [],
+            settings: settings)
     }
 
     static func settings(_ table: ConfigTable, base: NodeSettings) throws -> NodeSettings {

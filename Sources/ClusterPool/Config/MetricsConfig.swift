@@ -13,7 +13,7 @@ extension ClusterConfig {
     static func metricsSettings(_ root: ConfigTable) throws -> MetricsSettings {
         var metrics = MetricsSettings()
         guard let table = try root.table("metrics") else { return metrics }
-        try table.checkKeys(allowed: ["per_node_histograms"])
+        try table.checkKeys(allowed: metricsKeys)
         metrics.perNodeHistograms = try table.bool("per_node_histograms") ?? false
         return metrics
     }

@@ -140,7 +140,7 @@ extension ClusterConfig {
     static func proxySettings(_ root: ConfigTable) throws -> ProxySettings {
         var proxy = ProxySettings()
         guard let table = try root.table("proxy") else { return proxy }
-        try table.checkKeys(allowed: ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"])
+        try table.checkKeys(allowed: proxyKeys)
         proxy.idempotentMethods = try (table.strings("idempotent_methods") ?? []).map { text in
             guard !text.isEmpty, !text.dropLast().contains("*") else {
                 throw table.error("idempotent_methods", "\"\(text)\": an exact method name, or a prefix ending in * (e.g. \"get*\")")
@@ -155,7 +155,7 @@ extension ClusterConfig {
     static func routes(_ root: ConfigTable, nodes: [NodeConfig]) throws -> [RouteConfig] {
         let groups = Set(nodes.compactMap(\.group))
         return try root.tables("route").map { table in
-            try table.checkKeys(allowed: ["service", "method", "group"])
+            try table.checkKeys(allowed: routeKeys)
             guard let group = try table.string("group") else { throw table.error(nil, "every [[route]] needs a group") }
             guard groups.contains(group) else {
                 let hint = NameSuggestion.closest(to: group, in: groups.sorted()).map { " (did you mean \"\($0)\"?)" } ?? ""

@@ -33,15 +33,14 @@ extension ClusterConfig {
     static func stateSettings(_ root: ConfigTable) throws -> StateSettings {
         var state = StateSettings()
         guard let table = try root.table("state") else { return state }
-        let tlsKeys = ["tls_ca_file", "tls_cert_file", "tls_key_file"]
-        try table.checkKeys(allowed: ["store", "endpoints", "prefix", "username", "password_file"] + tlsKeys)
+        try table.checkKeys(allowed: stateKeys)
         if let text = try table.string("store") {
             guard let store = StateSettings.Store(rawValue: text) else {
                 throw table.error("store", "must be \"file\" (state_file, this instance only) or \"etcd\" (shared by every instance) (got \"\(text)\")")
             }
             state.store = store
         }
-        let etcdKeys = ["endpoints", "prefix", "username", "password_file"] + tlsKeys
+        let etcdKeys = stateKeys.filter { $0 != "store" }
         if state.store == .file, let key = etcdKeys.first(where: table.contains) {
             throw table.error(key, "is for store = \"etcd\"; this [state] keeps the state in state_file")
         }
