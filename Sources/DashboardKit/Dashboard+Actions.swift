@@ -125,6 +125,7 @@ extension Dashboard {
             return []
         case .enter:
             state.overlay = nil
+            if case .command = prompt.kind, let effects = viewCommand(prompt, &state) { return effects }
             if case .command = prompt.kind, OperatorCommandLine.isReload(prompt.text) {
                 guard !state.readOnly else {
                     state.status = readOnlyNote
@@ -159,6 +160,8 @@ extension Dashboard {
             // While filtering, the arrows still move the selection, so one can filter and pick.
             if case .filter = prompt.kind { moveSelection(key == .up ? -1 : 1, &state, snapshot) }
         case .character(let c) where !(c.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false):
+            // After an error, typing starts a new line (Backspace still edits the old one).
+            if prompt.error != nil { prompt.text = "" }
             prompt.text.append(c)
             prompt.error = nil
             prompt.candidates = []
@@ -166,6 +169,42 @@ extension Dashboard {
             break
         }
         if case .filter = prompt.kind { state.filter = prompt.text }
+        state.overlay = .prompt(prompt)
+        return []
+    }
+
+    /// The command line's view commands, which read-only mode allows too: `q`/`quit`, `help`
+    /// and `sort COLUMN` (`sort` alone: worst first). Nil: not one of them.
+    private static func viewCommand(_ prompt: Prompt, _ state: inout DashboardState) -> [DashboardEffect]? {
+        let words = prompt.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+        switch words.first {
+        case "q", "quit", "q!", "wq": return [.quit]
+        case "help", "h", "?":
+            state.overlay = .help
+            state.helpScroll = 0
+            return []
+        case "sort":
+            guard words.count <= 2 else { return failed(prompt, "sort takes one column: sort COLUMN", &state) }
+            guard words.count == 2 else {
+                state.sort = .worstFirst
+                state.status = StatusMessage("sorted worst first (state, then p99)")
+                return []
+            }
+            guard let column = NodeColumn.named(words[1]) else {
+                let names = NodeColumn.allCases.filter { $0.sortKey != nil }.map(\.commandName)
+                return failed(prompt, "no column \"\(words[1])\"; columns: \(names.joined(separator: " "))", &state)
+            }
+            state.sort = NodeSort(column: column, descending: false)
+            return []
+        default: return nil
+        }
+    }
+
+    /// The line stays open showing what was wrong.
+    private static func failed(_ prompt: Prompt, _ message: String, _ state: inout DashboardState) -> [DashboardEffect] {
+        var prompt = prompt
+        prompt.error = message
+        prompt.candidates = []
         state.overlay = .prompt(prompt)
         return []
     }

@@ -115,6 +115,33 @@ struct StaleNotice {
     }
 }
 
+/// What a feed that never answered shows instead of an empty cluster: "connecting to
+/// ENDPOINT: reason", the next try, and what to check.
+struct ConnectingNotice {
+    var feed: ClusterFeed
+
+    func render(_ area: Rect, into screen: inout Screen) {
+        guard !area.isEmpty else { return }
+        let source = feed.source ?? "the pool"
+        screen.fill(area.row(0), with: Cell(" ", style: CellStyle(.header)))
+        screen.put(Line([Span(" thrifttop", .header, bold: true), Span(" │ connecting to \(source)", .header)]), x: area.x, y: area.y, maxWidth: area.width)
+        var lines: [Line] = []
+        switch feed.link {
+        case .live: break
+        case .connecting:
+            lines.append(Line("connecting to \(source)…", .text))
+        case let .unreachable(since, reason, retryAt):
+            lines.append(Line([Span("connecting to \(source): ", .text), Span(reason, .error, bold: true)]))
+            lines.append(Line("no answer since \(Format.clock(since.timeIntervalSince1970)) UTC" + (retryAt.map { "; next try \(Format.clock($0.timeIntervalSince1970)) UTC" } ?? ""), .dim))
+        }
+        lines.append(Line())
+        lines.append(Line("Is `thrifttop serve` running there with an [admin] endpoint? q quits.", .dim))
+        for (i, line) in lines.enumerated() where i + 2 < area.height {
+            screen.put(line, x: area.x + 1, y: area.y + 2 + i, maxWidth: area.width - 2)
+        }
+    }
+}
+
 /// One line per cluster: number, name, nodes up of all, availability, calls/s, alerts (nodes
 /// down or suspect), and whether its daemon answers. The selected cluster is highlighted.
 struct ClusterBarWidget {
@@ -142,7 +169,7 @@ struct ClusterBarWidget {
         let key = number <= 9 ? "\(number)" : " "
         var spans = [Span(selected ? "▶" : " ", base, bold: true), Span(key, selected ? .selected : .key, bold: true), Span(" " + Box.pad(Box.clip(feed.name, nameWidth), nameWidth), base, bold: true)]
         let nodes = feed.snapshot.nodes
-        let up = nodes.filter { $0.health == .up || $0.health == .degraded }.count
+        let routable = HeaderWidget.routableCount(feed.snapshot).routable
         let alerts = nodes.filter { $0.health == .down || $0.health == .suspect }.count
         let figures = feed.isLive ? base : .dim
         switch feed.link {
@@ -150,8 +177,8 @@ struct ClusterBarWidget {
             spans.append(Span("  connecting…", .dim))
         case .live, .unreachable:
             spans += [
-                Span("  ● \(up)/\(nodes.count) up", figures),
-                Span("  avail \(Format.percent(feed.snapshot.availability, digits: 3))", figures),
+                Span("  routable \(routable)/\(nodes.count)", figures),
+                Span("  ok " + (feed.snapshot.callSuccessRatio.map { Format.percent($0) } ?? "-"), figures),
                 Span("  \(Format.rate(feed.snapshot.callsPerSecond)) calls/s", figures),
                 Span(alerts == 0 ? "  no alerts" : "  \(alerts) alert\(alerts == 1 ? "" : "s")", alerts == 0 ? figures : (feed.isLive ? .down : .dim), bold: alerts > 0),
             ]

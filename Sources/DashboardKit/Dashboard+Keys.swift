@@ -53,12 +53,8 @@ extension Dashboard {
             state.log.offset = 0
             return []
         case .character(":"):
-            // Read-only, the line still switches clusters when there are several.
-            if state.readOnly && state.clusterNames.count < 2 {
-                state.status = readOnlyNote
-            } else {
-                state.overlay = .prompt(Prompt(.command))
-            }
+            // Read-only, the line still sorts, quits, helps and switches clusters.
+            state.overlay = .prompt(Prompt(.command))
             return []
         default: break
         }
@@ -94,9 +90,12 @@ extension Dashboard {
             }
         case .character("/"): state.overlay = .prompt(Prompt(.filter(previous: state.filter), text: state.filter))
         case .character("s"):
-            state.sort = state.sort.next()
+            state.sort = state.sort.next(among: onScreen(state, snapshot))
         case .character("S"):
             state.sort.descending.toggle()
+        case let .character(c) where onScreen(state, snapshot).contains { $0.sortKey == c }:
+            // k9s's habit: Shift and the column's letter sorts by it; again reverses.
+            if let column = NodeColumn.allCases.first(where: { $0.sortKey == c }) { state.sort = state.sort.by(column) }
         case .escape:
             if !state.filter.isEmpty { state.filter = "" }
         case let .click(x, y): click(x: x, y: y, &state, snapshot)
@@ -104,6 +103,12 @@ extension Dashboard {
         case let .wheelDown(_, y): wheel(3, y: y, &state, snapshot)
         default: break
         }
+    }
+
+    /// The table's columns on screen now, in display order: what `s` cycles through and what a
+    /// Shift-letter may sort by.
+    static func onScreen(_ state: DashboardState, _ snapshot: ClusterSnapshot) -> [NodeColumn] {
+        NodeTableWidget.columns(width: state.layout(snapshot).columnHeadings.width, nodes: snapshot.nodes).map(\.column)
     }
 
     /// Moves within the focused pane: the selection in the table, the scroll in the log.

@@ -26,11 +26,19 @@ public enum Dashboard {
             TooSmallNotice().render(screen.area, into: &screen)
             return screen
         }
-        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly).render(layout.header, into: &screen)
+        if feed.neverAnswered {
+            // No snapshot ever came: no cluster to draw, only where and why.
+            ConnectingNotice(feed: feed).render(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), into: &screen)
+            StatusBar(state: state).render(layout.status, into: &screen)
+            if state.overlay == .help { HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen) }
+            return screen
+        }
+        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly, source: feed.source).render(layout.header, into: &screen)
         switch state.view {
         case .main:
-            NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height, now: snapshot.wallTime)
-                .render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
+            let table = NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height, now: snapshot.wallTime)
+            table.render(title: layout.nodesTitle, headings: layout.columnHeadings, body: layout.tableRows, into: &screen)
+            table.renderErrorLine(layout.errorLine, selected: rows.isEmpty ? nil : state.selectedNode.flatMap(snapshot.node(named:)), into: &screen)
             EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
                 .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
         case let .detail(name):

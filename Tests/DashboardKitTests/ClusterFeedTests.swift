@@ -27,7 +27,7 @@ struct ClusterFeedTests {
     }
 
     func state(_ keys: [Key], width: Int = 100, height: Int = 30, readOnly: Bool = false) -> DashboardState {
-        var state = DashboardState(width: width, height: height, readOnly: readOnly)
+        var state = DashboardState.byName(width: width, height: height, readOnly: readOnly)
         Dashboard.update(state: &state, feeds: Self.feeds)
         for key in keys {
             _ = Dashboard.handle(key, state: &state, snapshot: Dashboard.selected(Self.feeds, state).snapshot)
@@ -39,10 +39,11 @@ struct ClusterFeedTests {
     @Test func aLinePerClusterAboveTheSelectedClustersScreen() {
         let screen = Dashboard.render(feeds: Self.feeds, state([]), width: 100, height: 30)
         let rows = screen.rows.map(trimRight)
-        #expect(rows[0] == "▶1 demo              ● 3/9 up  avail 99.999%  1235 calls/s  2 alerts  unix:/run/user/1000/thrifttop/")
-        #expect(rows[1] == " 2 staging           ● 1/2 up  avail 50.000%  12.0 calls/s  1 alert  unreachable since 12:33:51 UTC")
+        #expect(rows[0] == "▶1 demo              routable 3/9  ok -  1235 calls/s  2 alerts  unix:/run/user/1000/thrifttop/demo.")
+        #expect(rows[1] == " 2 staging           routable 1/2  ok -  12.0 calls/s  1 alert  unreachable since 12:33:51 UTC  unix")
         #expect(rows[2] == " 3 http://127.0.0.…  connecting…")
-        #expect(rows[3].hasPrefix(" thrifttop │ demo │ avail"))
+        // The header names the daemon the figures come from.
+        #expect(rows[3].hasPrefix(" thrifttop │ demo @ unix:/run/user/1000/thrifttop/demo.sock │ routable 3/9"))
         #expect(screen[0, 0].style.role == .selected)
         #expect(screen[3, 1].style.role == .header)
         #expect(screen[1, 1].style.role == .key)
@@ -83,7 +84,7 @@ struct ClusterFeedTests {
         let s = state(["2"].map(Key.character))
         let screen = Dashboard.render(feeds: Self.feeds, s, width: 120, height: 30)
         let rows = screen.rows.map(trimRight)
-        #expect(rows[3].hasPrefix(" thrifttop │ staging │ avail"))
+        #expect(rows[3].hasPrefix(" thrifttop │ staging @ unix:/run/user/1000/thrifttop/staging.sock │ routable 1/2"))
         #expect(rows[4] == " daemon unreachable since 12:33:51 UTC: connection refused; next try 12:35:01 UTC — figures below are from then")
         // Every cell from the header to the status row is grey, the notice aside.
         for y in [3] + Array(5 ..< 29) {
@@ -98,9 +99,12 @@ struct ClusterFeedTests {
     }
 
     @Test func aConnectingClusterSaysSoAndASingleFeedHasNoBar() {
+        // Never answered: where and why, never an empty cluster named "".
         let connecting = Dashboard.render(feeds: Self.feeds, state(["3"].map(Key.character)), width: 100, height: 30)
-        #expect(connecting.rows[4].hasPrefix(" connecting to http://127.0.0.1:9901…"))
-        let single = Dashboard.render(feeds: [ClusterFeed(snapshot: Fixture.snapshot)], DashboardState(width: 80, height: 24), width: 80, height: 24)
-        #expect(single == Dashboard.render(Fixture.snapshot, DashboardState(width: 80, height: 24), width: 80, height: 24))
+        #expect(connecting.rows[3].hasPrefix(" thrifttop │ connecting to http://127.0.0.1:9901"))
+        #expect(connecting.rows[5].hasPrefix(" connecting to http://127.0.0.1:9901…"))
+        #expect(!connecting.rows.joined().contains("routable 0/0"))
+        let single = Dashboard.render(feeds: [ClusterFeed(snapshot: Fixture.snapshot)], DashboardState.byName(width: 80, height: 24), width: 80, height: 24)
+        #expect(single == Dashboard.render(Fixture.snapshot, DashboardState.byName(width: 80, height: 24), width: 80, height: 24))
     }
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import Foundation
 import Testing
 @testable import DashboardKit
 
@@ -12,14 +13,16 @@ enum Fixture {
     static func node(
         _ name: String, _ health: NodeHealth, p50: Double? = 1.2, p99: Double? = 4.8, share: Double = 0,
         weight: Int = 100, inFlight: Int = 0, availability: Double = 1, error: String? = nil,
-        fb: String? = "ALIVE", routable: Bool = true
+        fb: String? = "ALIVE", routable: Bool? = nil
     ) -> NodeSnapshot {
         var n = NodeSnapshot(name: name, address: "10.0.0.\(name.last!.wholeNumberValue ?? 0):9090", health: health)
         n.fbStatus = fb
+        // Answered a second ago, or (down) its last answer is a minute old.
+        n.fbStatusAt = fb.map { _ in wallTime - (health == .down ? 60 : 1) }
         n.connected = health != .down
         // Up underneath for a drained node: routable again once undrained.
         n.serving = health == .up || health == .degraded || health == .draining
-        n.routable = routable
+        n.routable = routable ?? (health == .up || health == .degraded)
         n.latencyP50 = p50
         n.latencyP90 = p50.map { $0 * 2 }
         n.latencyP99 = p99
@@ -36,6 +39,7 @@ enum Fixture {
         n.availability = availability
         n.clusterAvailabilityIfDrained = 0.99998
         n.lastError = error
+        n.lastErrorAt = error.map { _ in wallTime - 30 }
         return n
     }
 
@@ -97,6 +101,10 @@ func expectScreen(_ screen: Screen, _ expected: [String], sourceLocation: Source
     let actual = screen.rows.map(trimRight)
     let wanted = expected.map(trimRight)
     guard actual != wanted else { return }
+    // RENDER_DUMP_DIR=DIR: the screen got is also written to DIR/LINE.txt, to update the test from.
+    if let directory = ProcessInfo.processInfo.environment["RENDER_DUMP_DIR"] {
+        try? actual.joined(separator: "\n").write(toFile: "\(directory)/\(sourceLocation.line).txt", atomically: true, encoding: .utf8)
+    }
     let firstDiff = zip(actual, wanted).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(actual.count, wanted.count)
     let expectedText = wanted.map { "│\($0)" }.joined(separator: "\n")
     Issue.record(
@@ -109,4 +117,14 @@ func trimRight(_ s: String) -> String {
     var t = Substring(s)
     while t.last == " " { t.removeLast() }
     return String(t)
+}
+
+extension DashboardState {
+    /// A state sorted by name (the default is worst first): for tests that walk the rows in a
+    /// known order.
+    static func byName(width: Int = 80, height: Int = 24, readOnly: Bool = false) -> DashboardState {
+        var state = DashboardState(width: width, height: height, readOnly: readOnly)
+        state.sort = NodeSort(column: .name, descending: false)
+        return state
+    }
 }

@@ -20,11 +20,10 @@ struct KeyHandlingTests {
     }
 
     @Test func selectionStaysOnTheSameNodeWhenTheSortOrderChanges() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("jj", &state)  // alpha-1, beta-2, delta-4
         #expect(state.selectedNode == "delta-4")
-        _ = press("s", &state)  // by address
-        _ = press("S", &state)  // descending: delta-4 moves to another row
+        _ = press("N", &state)  // by name again: reversed, delta-4 moves to another row
         let rows = visibleNames(state)
         #expect(state.selectedNode == "delta-4")
         #expect(rows[state.selectedIndex] == "delta-4")
@@ -32,7 +31,7 @@ struct KeyHandlingTests {
     }
 
     @Test func selectionFollowsItsNodeWhenANewSnapshotReordersRows() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         state.sort = NodeSort(column: .p99, descending: true)
         _ = press("j", &state)
         let chosen = state.selectedNode
@@ -49,7 +48,7 @@ struct KeyHandlingTests {
     }
 
     @Test func aVanishedNodeLeavesTheSelectionOnTheSameRow() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("jj", &state)  // delta-4, row 2
         var next = snapshot
         next.nodes.removeAll { $0.name == "delta-4" }
@@ -59,7 +58,7 @@ struct KeyHandlingTests {
     }
 
     @Test func filterNarrowsRowsWhileTypingAndEscapeClearsIt() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("/et", &state)
         #expect(visibleNames(state) == ["beta-2", "eta-7", "theta-8", "zeta-6"])
         #expect(state.selectedNode == "beta-2")
@@ -72,7 +71,7 @@ struct KeyHandlingTests {
     }
 
     @Test func filterMatchesStateWordsAndAddresses() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         state.filter = "DOWN"
         #expect(visibleNames(state) == ["zeta-6"])
         state.filter = "10.0.0.3"
@@ -80,7 +79,7 @@ struct KeyHandlingTests {
     }
 
     @Test func dialogTargetCannotChangeWhileItIsOpen() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("d", &state)
         #expect(state.overlay == .confirm(ConfirmRequest(.drain(node: "alpha-1"))))
         // Navigation, sorting and a click on another row are all swallowed by the dialog.
@@ -93,7 +92,7 @@ struct KeyHandlingTests {
 
     @Test func dialogCancelsWithNOrEscapeAndSendsNothing() {
         for cancel: Key in [.character("n"), .escape] {
-            var state = DashboardState(width: 100, height: 30)
+            var state = DashboardState.byName(width: 100, height: 30)
             _ = press("d", &state)
             #expect(press([cancel], &state).isEmpty)
             #expect(state.overlay == nil)
@@ -102,14 +101,14 @@ struct KeyHandlingTests {
     }
 
     @Test func enterConfirmsAWeightChange() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("jjjj", &state)  // eta-7, weight 50
         _ = press(">", &state)
         #expect(press([.enter], &state) == [.execute(OperatorRequest(.setWeight(node: "eta-7", weight: 51)))])
     }
 
     @Test func weightKeysStepByTenAndOneWithinZeroToThousand() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         var low = snapshot
         low.nodes[0].weight = 5
         let cases: [(Character, Int)] = [("+", 15), ("-", 0), (">", 6), ("<", 4)]
@@ -121,7 +120,7 @@ struct KeyHandlingTests {
     }
 
     @Test func setWeightPromptValidatesItsNumber() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("w", &state)
         _ = press("1500", &state)
         _ = press([.enter], &state)
@@ -137,7 +136,7 @@ struct KeyHandlingTests {
     }
 
     @Test func resetAndUndoOpenDialogsToo() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("jjjj=", &state)  // eta-7: 50, configured 100
         #expect(state.overlay == .confirm(ConfirmRequest(.resetWeight(node: "eta-7"))))
         _ = press([.escape], &state)
@@ -147,7 +146,7 @@ struct KeyHandlingTests {
     }
 
     @Test func undoWithNothingToUndoSaysSoWithoutADialog() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         state.operatorName = "alice (uid 1000) on ops-1"
         #expect(press([.character("z")], &state, on: snapshot).isEmpty)
         #expect(state.overlay == nil)
@@ -159,7 +158,7 @@ struct KeyHandlingTests {
     }
 
     @Test func actionsThatChangeNothingExplainInsteadOfAsking() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("u", &state)  // alpha-1 is not drained
         #expect(state.overlay == nil)
         #expect(state.status?.text == "alpha-1 is not drained")
@@ -169,19 +168,23 @@ struct KeyHandlingTests {
     }
 
     @Test func readOnlyModeTurnsEveryActionKeyIntoANote() {
-        var state = DashboardState(width: 100, height: 30, readOnly: true)
-        for key in "duw=z+-<>:" {
+        var state = DashboardState.byName(width: 100, height: 30, readOnly: true)
+        for key in "duw=z+-<>" {
             #expect(press([.character(key)], &state).isEmpty)
             #expect(state.overlay == nil, "\(key) opened something in read-only mode")
             #expect(state.status == Dashboard.readOnlyNote)
         }
+        // The command line still opens: it sorts, helps and quits; an action on it is refused there.
+        _ = press(":", &state)
+        #expect(state.overlay == .prompt(Prompt(.command)))
+        _ = press([.escape], &state)
         // Viewing still works.
         _ = press("j", &state)
         #expect(state.selectedNode == "beta-2")
     }
 
     @Test func resultsLandInTheStatusLine() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         Dashboard.record(.done("drained"), of: OperatorRequest(.drain(node: "alpha-1")), state: &state)
         #expect(state.status == StatusMessage("drain alpha-1: drained", .success))
         Dashboard.record(.refused("capacity floor: 2 routable nodes needed"), of: OperatorRequest(.drain(node: "beta-2")), state: &state)
@@ -196,7 +199,7 @@ struct KeyHandlingTests {
         var unreachable = snapshot
         unreachable.stateStore = StateStoreStatus(kind: "etcd", location: "http://127.0.0.1:2379 /thrifttop/demo/",
                                                   unreachableSince: Fixture.wallTime - 30, reason: "connection refused")
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         let reason = "the state store is unreachable (etcd) since 12:00:00 UTC: connection refused; nothing was changed"
         Dashboard.record(.refused(reason), of: OperatorRequest(.drain(node: "beta-2")), state: &state)
         #expect(state.overlay == .refusal(Refusal(.drain(node: "beta-2"), reason: reason)))
@@ -222,14 +225,14 @@ struct KeyHandlingTests {
     }
 
     @Test func commandLineSubmitsThroughTheSameConfirmation() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press(":weight beta-2 300", &state)
         _ = press([.enter], &state)
         #expect(state.overlay == .confirm(ConfirmRequest(.setWeight(node: "beta-2", weight: 300))))
     }
 
     @Test func commandLineParseErrorKeepsTheLineOpenWithItsText() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press(":drain nope", &state)
         _ = press([.enter], &state)
         guard case let .prompt(prompt) = state.overlay else {
@@ -241,7 +244,7 @@ struct KeyHandlingTests {
     }
 
     @Test func pauseFreezesTheDisplayedSnapshot() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("p", &state)
         var later = snapshot
         later.wallTime += 60
@@ -255,7 +258,7 @@ struct KeyHandlingTests {
     }
 
     @Test func pagingHomeAndEndMoveTheSelectionAndTheTableScrolls() {
-        var state = DashboardState(width: 60, height: 15)  // six table rows
+        var state = DashboardState.byName(width: 60, height: 15)  // six table rows
         _ = press([.end], &state)
         #expect(state.selectedNode == "zeta-6")
         #expect(state.tableOffset == 3)
@@ -267,7 +270,7 @@ struct KeyHandlingTests {
     }
 
     @Test func tabMovesFocusToTheLogWhereArrowsScrollIt() {
-        var state = DashboardState(width: 60, height: 15)  // three log rows, seven events
+        var state = DashboardState.byName(width: 60, height: 15)  // three log rows, seven events
         _ = press([.tab], &state)
         #expect(state.focus == .events)
         _ = press([.down, .down], &state)
@@ -281,7 +284,7 @@ struct KeyHandlingTests {
     }
 
     @Test func errorsOnlyAndSelectedNodeOnlyFilterTheLog() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("e", &state)
         let errors = EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode)
         #expect(errors.map(\.id) == [7, 6, 4, 3])
@@ -291,7 +294,7 @@ struct KeyHandlingTests {
     }
 
     @Test func clickSelectsARowAndAHeadingSortsByItsColumn() {
-        var state = DashboardState(width: 80, height: 24)
+        var state = DashboardState.byName(width: 80, height: 24)
         _ = press([.click(x: 3, y: 7)], &state)  // table body starts at row 4
         #expect(state.selectedNode == "epsilon-5")
         _ = press([.click(x: 12, y: 3)], &state)  // NAME heading: already sorted by it, so reversed
@@ -302,7 +305,7 @@ struct KeyHandlingTests {
     }
 
     @Test func enterOpensTheDetailViewAndEscapeReturns() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press("jj", &state)
         _ = press([.enter], &state)
         #expect(state.view == .detail(node: "delta-4"))
@@ -314,7 +317,7 @@ struct KeyHandlingTests {
     }
 
     @Test func quitComesFromQOrF10ButNotFromInsideAPrompt() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         #expect(press("q", &state) == [.quit])
         #expect(press([.function(10)], &state) == [.quit])
         _ = press("/", &state)
@@ -323,14 +326,14 @@ struct KeyHandlingTests {
     }
 
     @Test func tooSmallTerminalStillQuitsOnQ() {
-        var state = DashboardState(width: 30, height: 8)
+        var state = DashboardState.byName(width: 30, height: 8)
         #expect(press("d", &state).isEmpty)
         #expect(state.overlay == nil)
         #expect(press("q", &state) == [.quit])
     }
 
     @Test func resizeUpdatesTheStateAndKeepsTheSelectionVisible() {
-        var state = DashboardState(width: 100, height: 30)
+        var state = DashboardState.byName(width: 100, height: 30)
         _ = press([.end], &state)
         _ = press([.resize(width: 60, height: 15)], &state)
         #expect(state.width == 60 && state.height == 15)

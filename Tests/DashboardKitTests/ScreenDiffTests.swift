@@ -12,7 +12,7 @@ struct ScreenDiffTests {
     }
 
     @Test func identicalScreensProduceNoRuns() {
-        let screen = Dashboard.render(Fixture.snapshot, DashboardState(), width: 80, height: 24)
+        let screen = Dashboard.render(Fixture.snapshot, DashboardState.byName(), width: 80, height: 24)
         #expect(ScreenDiff.runs(from: screen, to: screen).isEmpty)
     }
 
@@ -47,13 +47,14 @@ struct ScreenDiffTests {
         #expect(ScreenDiff.runs(from: nil, to: new).reduce(0) { $0 + $1.width } == 6)
     }
 
+    /// The two rows, and the line under the table that shows the selected node's last error.
     @Test func movingTheSelectionChangesOnlyTheTwoRowsInvolved() {
-        var state = DashboardState(width: 80, height: 24)
+        var state = DashboardState.byName(width: 80, height: 24)
         let before = Dashboard.render(Fixture.snapshot, state, width: 80, height: 24)
         _ = Dashboard.handle(.down, state: &state, snapshot: Fixture.snapshot)
         let after = Dashboard.render(Fixture.snapshot, state, width: 80, height: 24)
         let runs = ScreenDiff.runs(from: before, to: after)
-        #expect(Set(runs.map(\.y)) == [4, 5])
+        #expect(Set(runs.map(\.y)) == [4, 5, 13])
         #expect(apply(runs, to: before) == after)
     }
 

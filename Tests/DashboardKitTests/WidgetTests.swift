@@ -27,7 +27,7 @@ struct WidgetTests {
         var snapshot = Fixture.snapshot
         snapshot.panicMode = true
         let screen = Dashboard.render(snapshot, DashboardState(width: 120, height: 30), width: 120, height: 30)
-        #expect(screen.rows[0].contains(" PANIC 4/7 routable: overflow to not-up nodes "))
+        #expect(screen.rows[0].contains(" PANIC 3/7 routable: overflow to not-up nodes "))
         #expect(screen.rows[0].hasSuffix("12:34:56 UTC "))
     }
 

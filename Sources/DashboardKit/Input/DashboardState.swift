@@ -39,7 +39,8 @@ public struct DashboardState: Sendable, Equatable {
     public var selectedIndex = 0
     /// First table row shown.
     public var tableOffset = 0
-    public var sort = NodeSort(column: .name, descending: false)
+    /// Worst first until the operator picks a column.
+    public var sort = NodeSort.worstFirst
     /// Case-insensitive text matched against name, address, state, fb303 status, group and tags.
     public var filter = ""
 

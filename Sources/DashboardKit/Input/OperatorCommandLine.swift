@@ -5,9 +5,9 @@ import ClusterModel
 /// `reload` (re-read the cluster file) is not an operator command: `isReload` tells it apart.
 /// Errors are sentences for the status row, with "did you mean" for near misses.
 public enum OperatorCommandLine {
-    public static let verbs = ["drain", "undrain", "weight", "reset", "undo", "reload"]
+    public static let verbs = ["drain", "undrain", "weight", "reset", "undo", "reload", "sort", "help", "quit"]
 
-    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N [force] · reset NAME · undo · reload"
+    public static let usage = "drain NAME [force] · undrain NAME · weight NAME N [force] · reset NAME · undo · reload · sort COLUMN · help · q"
 
     /// `reload`: the dashboard re-reads its cluster file (`DashboardEffect.reload`).
     public static func isReload(_ text: String) -> Bool {
@@ -84,7 +84,8 @@ public enum OperatorCommandLine {
         let pool: [String]
         switch words.count {
         case 1: pool = verbs
-        case 2 where !["undo", "reload"].contains(words[0].lowercased()): pool = nodes.sorted()
+        case 2 where words[0].lowercased() == "sort": pool = NodeColumn.allCases.filter { $0.sortKey != nil }.map(\.commandName)
+        case 2 where !["undo", "reload", "help", "quit"].contains(words[0].lowercased()): pool = nodes.sorted()
         case 3 where words[0].lowercased() == "drain": pool = ["force"]
         case 4 where words[0].lowercased() == "weight": pool = ["force"]
         default: return (text, [])

@@ -38,7 +38,7 @@ struct ConfirmDialog {
         guard let node = snapshot.node(named: name) else {
             return [Line("\(name) is no longer in the cluster; the pool will refuse.", .warning)]
         }
-        let word = node.isFullyDrained ? "drained" : node.health.rawValue
+        let word = node.health.word(drained: node.operatorDrained)
         out.append(Line([Span(node.name, .text, bold: true), Span("  \(node.address)  ", .dim), Span("\(node.health.glyph) \(word)", .health(node.health))]))
         out.append(Line())
         // The effect as the authority's own rules work it out.
@@ -74,6 +74,7 @@ struct ConfirmDialog {
         if case let .drain(name, _) = request.command, let node = snapshot.node(named: name) {
             out.append(row("Availability model", Format.percent(snapshot.availability, digits: 4), Format.percent(node.clusterAvailabilityIfDrained, digits: 4),
                            worse: node.clusterAvailabilityIfDrained < snapshot.availability))
+            out.append(Line("  1 − Π(1 − Aᵢ) over routable nodes: the chance at least one answers", .dim))
         }
         if effect.routableAfter == 0 { out.append(Line("⚠ no node would be routable: calls overflow to nodes that are not up, or fail", .error, bold: true)) }
         if effect.startsPanic {

@@ -7,6 +7,7 @@
 /// ─ Nodes ─ title
 /// column headings
 /// table rows         as many as there are nodes, up to what the log leaves
+/// error line         the selected node's whole last error
 /// ─ Events ─ title
 /// event rows         at least a third of the rest (2…12 rows), more when the table is short
 /// status   (1 row)   result of the last action, prompt, or key hints
@@ -28,6 +29,7 @@ public struct DashboardLayout: Sendable, Equatable {
     public let nodesTitle: Rect
     public let columnHeadings: Rect
     public let tableRows: Rect
+    public let errorLine: Rect
     public let eventsTitle: Rect
     public let eventRows: Rect
     public let status: Rect
@@ -42,14 +44,15 @@ public struct DashboardLayout: Sendable, Equatable {
         header = Rect(x: 0, y: clusterBar.maxY, width: width, height: min(2, max(0, height - clusterBar.height)))
         status = Rect(x: 0, y: max(0, height - 1), width: width, height: height > 2 ? 1 : 0)
         body = Rect(x: 0, y: header.maxY, width: width, height: height - header.height - status.height)
-        let available = max(0, body.height - 3)
+        let available = max(0, body.height - 4)
         let eventsAtLeast = min(12, max(2, available / 3))
         let table = max(0, min(available - eventsAtLeast, max(1, nodeRows)))
         let events = available - table
         nodesTitle = body.row(0)
         columnHeadings = body.row(1)
         tableRows = Rect(x: 0, y: body.y + 2, width: width, height: table)
-        eventsTitle = Rect(x: 0, y: tableRows.maxY, width: width, height: 1)
+        errorLine = Rect(x: 0, y: tableRows.maxY, width: width, height: 1)
+        eventsTitle = Rect(x: 0, y: errorLine.maxY, width: width, height: 1)
         eventRows = Rect(x: 0, y: eventsTitle.maxY, width: width, height: events)
     }
 

@@ -37,6 +37,16 @@ public enum Format {
         return fixed(perSecond / 1000, 1) + "k"
     }
 
+    /// How long ago, in one unit: "0s" … "59s", "12m", "3h", "4d" (never negative: a clock
+    /// that stepped back reads "0s").
+    public static func age(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds.isFinite ? seconds : 0))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 86_400 { return "\(s / 3600)h" }
+        return "\(s / 86_400)d"
+    }
+
     /// Wall-clock seconds since 1970 as UTC "HH:MM:SS".
     public static func clock(_ seconds: Double) -> String {
         let s = Int((seconds.isFinite ? seconds : 0).rounded(.down))

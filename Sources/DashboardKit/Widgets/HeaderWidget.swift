@@ -1,40 +1,44 @@
 import ClusterModel
 
-/// The two header rows. The first says how the cluster does as a whole (name, availability,
-/// calls/s, retries/s) with the markers and the UTC time at the right; the second counts nodes
-/// per state and names the balancer. Parts that do not fit are left out whole, from the end,
-/// never cut in the middle of a number.
+/// The two header rows. The first says what an operator acts on: the cluster (and where it is
+/// attached), how many nodes are routable by the operator rules, calls/s, the share of calls
+/// that succeeded over the last minute, the calls' p99 and retries/s, with the markers and the
+/// UTC time at the right. The second counts nodes per state and names the balancer. Parts that
+/// do not fit are left out whole, from the end, never cut in the middle of a number; the
+/// cluster's name is the last thing to go.
 struct HeaderWidget {
     var snapshot: ClusterSnapshot
     var paused: Bool
     var readOnly: Bool
-
-    /// The order states are counted in: healthy first, as one reads left to right.
-    static let healthOrder: [NodeHealth] = [.up, .degraded, .starting, .draining, .suspect, .down, .unknown]
+    /// Where the figures come from when attached (`http://HOST:PORT`); nil for this process's pool.
+    var source: String? = nil
 
     func render(_ area: Rect, into screen: inout Screen) {
         guard !area.isEmpty else { return }
         let bar = CellStyle(.header)
+        let bold = CellStyle(.header, bold: true)
         screen.fill(area.row(0), with: Cell(" ", style: bar))
 
-        var right: [Span] = []
-        if snapshot.panicMode { right += [Span(" \(Self.panicBanner(snapshot)) ", .panic), Span(" ", bar)] }
-        if paused { right += [Span(" PAUSED ", .paused), Span(" ", bar)] }
-        if readOnly { right += [Span("read-only  ", bar)] }
-        right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar))
-        let rightLine = Line(right)
-        let rightWidth = min(rightLine.width, area.width)
-        screen.put(rightLine, x: area.maxX - rightWidth, y: area.y, maxWidth: rightWidth)
-
-        let retryShare = snapshot.callsPerSecond > 0 ? snapshot.retriesPerSecond / snapshot.callsPerSecond : 0
-        let bold = CellStyle(.header, bold: true)
-        let parts = [
-            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)]),
-            Line([Span(" │ avail ", bar), Span(Format.percent(snapshot.availability, digits: 4), bold)]),
-            Line([Span(" │ ", bar), Span(Format.rate(snapshot.callsPerSecond), bold), Span(" calls/s", bar)]),
-            Line([Span(" │ retries ", bar), Span("\(Format.rate(snapshot.retriesPerSecond))/s", bold), Span(" (\(Format.percent(retryShare)))", bar)]),
+        // The name first; then the right side gives way (a short banner, no clock) before it.
+        let where_ = source.map { [Span(" @ ", bar), Span($0, bar)] } ?? []
+        let names = [
+            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)] + where_),
+            Line([Span(" ", bar), Span(snapshot.clusterName, bold)] + where_),
+            Line([Span(" ", bar), Span(snapshot.clusterName, bold)]),
         ]
-        Self.putFitting(parts, x: area.x, y: area.y, width: area.width - rightWidth - 1, into: &screen)
+        let rights = [rightSide(longBanner: true, clock: true), rightSide(longBanner: false, clock: true), rightSide(longBanner: false, clock: false)]
+        var chosen = (name: names[2], right: rights[2])
+        search: for right in rights {
+            for name in names where name.width + right.width + 1 <= area.width {
+                chosen = (name, right)
+                break search
+            }
+        }
+        let rightWidth = min(chosen.right.width, area.width)
+        screen.put(chosen.right, x: area.maxX - rightWidth, y: area.y, maxWidth: rightWidth)
+        let leftWidth = max(0, area.width - rightWidth - 1)
+        let used = screen.put(chosen.name, x: area.x, y: area.y, maxWidth: leftWidth)
+        Self.putFitting(figures(bar: bar, bold: bold), x: area.x + used, y: area.y, width: leftWidth - used, into: &screen)
 
         guard area.height > 1 else { return }
         // Words with room to breathe, then words packed, then glyphs and numbers only.
@@ -53,40 +57,89 @@ struct HeaderWidget {
         Self.putFitting(counts + [balancer] + listeners, x: area.x, y: area.y + 1, width: area.width, into: &screen)
     }
 
-    /// What panic mode does now: "PANIC 1/3 routable: overflow to not-up nodes" — calls go to the
-    /// routable nodes while they have room, and only what they cannot take goes to connected
-    /// nodes in rotation that are not up (`OperatorRules`, `PoolCore.candidates`).
-    static func panicBanner(_ snapshot: ClusterSnapshot) -> String {
+    /// "routable 3/4 │ 200 calls/s │ ok 99.2% 1m │ p99 8.70ms │ retries 0.2/s".
+    private func figures(bar: CellStyle, bold: CellStyle) -> [Line] {
+        let (routable, all) = Self.routableCount(snapshot)
+        let routableStyle = snapshot.panicMode ? CellStyle(.panic, bold: true) : bold
+        var parts = [
+            Line([Span(" │ routable ", bar), Span("\(routable)/\(all)", routableStyle)]),
+            Line([Span(" │ ", bar), Span(Format.rate(snapshot.callsPerSecond), bold), Span(" calls/s", bar)]),
+        ]
+        if let ratio = snapshot.callSuccessRatio {
+            parts.append(Line([Span(" │ ok ", bar), Span(Format.percent(ratio, digits: 1), bold), Span(" 1m", bar)]))
+        } else {
+            parts.append(Line([Span(" │ ok ", bar), Span("-", bold), Span(" 1m", bar)]))
+        }
+        if let p99 = snapshot.callLatencyP99 {
+            parts.append(Line([Span(" │ p99 ", bar), Span(Format.millis(p99), bold)]))
+        }
+        parts.append(Line([Span(" │ retries ", bar), Span("\(Format.rate(snapshot.retriesPerSecond))/s", bold)]))
+        return parts
+    }
+
+    /// Panic, paused and read-only markers, then the clock.
+    private func rightSide(longBanner: Bool, clock: Bool) -> Line {
+        let bar = CellStyle(.header)
+        var right: [Span] = []
+        if snapshot.panicMode {
+            let banner = longBanner ? Self.panicBanner(snapshot) : "PANIC \(Self.panicCounts(snapshot).routable)/\(Self.panicCounts(snapshot).inRotation)"
+            right += [Span(" \(banner) ", .panic), Span(" ", bar)]
+        }
+        if paused { right += [Span(" PAUSED ", .paused), Span(" ", bar)] }
+        if readOnly { right += [Span("read-only  ", bar)] }
+        if clock { right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar)) }
+        return Line(right)
+    }
+
+    /// Routable nodes (the operator rules' definition: serving, in rotation, not ejected) of all.
+    static func routableCount(_ snapshot: ClusterSnapshot) -> (routable: Int, all: Int) {
+        var routable = 0
+        for node in snapshot.nodes where node.routable { routable += 1 }
+        return (routable, snapshot.nodes.count)
+    }
+
+    private static func panicCounts(_ snapshot: ClusterSnapshot) -> (routable: Int, inRotation: Int) {
         var routable = 0, inRotation = 0
         for node in snapshot.nodes where OperatorRules.inRotation(drained: node.operatorDrained, weight: node.weight) {
             inRotation += 1
             if node.routable { routable += 1 }
         }
+        return (routable, inRotation)
+    }
+
+    /// What panic mode does now: "PANIC 1/3 routable: overflow to not-up nodes" — calls go to the
+    /// routable nodes while they have room, and only what they cannot take goes to connected
+    /// nodes in rotation that are not up (`OperatorRules`, `PoolCore.candidates`).
+    static func panicBanner(_ snapshot: ClusterSnapshot) -> String {
+        let (routable, inRotation) = panicCounts(snapshot)
         return "PANIC \(routable)/\(inRotation) routable: overflow to not-up nodes"
     }
+
+    /// The states counted in the second row, healthy first, as one reads left to right: a
+    /// drained node is counted as "drained", as its row says.
+    static let countOrder: [(health: NodeHealth, drained: Bool)] = [
+        (.up, false), (.degraded, false), (.starting, false), (.draining, true), (.draining, false), (.suspect, false), (.down, false), (.unknown, false),
+    ]
 
     /// "● 2 up  ◐ 1 degraded …"; without words ("● 2  ◐ 1 …") when narrow: the glyph still says
     /// which state, so colour is never the only signal.
     private func countParts(words: Bool, gap: Int) -> [Line] {
-        let counts = Self.counts(snapshot.nodes)
-        let parts: [Line] = Self.healthOrder.compactMap { health in
-            let n = counts[health] ?? 0
+        var tally = [Int](repeating: 0, count: Self.countOrder.count)
+        for node in snapshot.nodes {
+            let drained = node.health == .draining && node.operatorDrained
+            if let i = Self.countOrder.firstIndex(where: { $0.health == node.health && $0.drained == drained }) { tally[i] += 1 }
+        }
+        let parts: [Line] = Self.countOrder.indices.compactMap { i in
+            let (health, drained) = Self.countOrder[i]
+            let n = tally[i]
             guard n > 0 || health == .up || health == .down else { return nil }
-            let text = words ? "\(health.glyph) \(n) \(health.rawValue)" : "\(health.glyph) \(n)"
+            let text = words ? "\(health.glyph) \(n) \(health.word(drained: drained))" : "\(health.glyph) \(n)"
             return Line([Span(String(repeating: " ", count: gap), .text), Span(text, n > 0 ? .health(health) : .dim)])
         }
         // The first part starts one column in, whatever the gap, to line up with the row above.
         guard var first = parts.first else { return [] }
         first.spans[0] = Span(" ", .text)
         return [first] + parts.dropFirst()
-    }
-
-    /// Nodes per state; a plain loop, as the snapshot's dictionary-building version costs more
-    /// than the rest of the header on a large cluster.
-    static func counts(_ nodes: [NodeSnapshot]) -> [NodeHealth: Int] {
-        var tally = [Int](repeating: 0, count: NodeHealth.allCases.count)
-        for node in nodes { tally[NodeColumn.severityRank(node.health)] += 1 }
-        return Dictionary(uniqueKeysWithValues: NodeHealth.allCases.map { ($0, tally[NodeColumn.severityRank($0)]) })
     }
 
     /// Puts whole parts one after another while they fit in `width`.

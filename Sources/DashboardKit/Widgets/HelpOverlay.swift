@@ -20,13 +20,17 @@ struct HelpOverlay {
             ]),
             ("View", [
                 ("/", "filter nodes by text (Enter keeps, Esc clears)"),
-                ("s  S", "sort by the next column / reverse the order"),
+                ("s  S", "sort by the next column on screen / reverse the order"),
+                ("H N A F L P", "Shift+letter sorts by a column (again: reverse):"),
+                ("B R I W % V", "  H health  N name  A address  F fb303  L p50  P p99  B heartbeats"),
+                ("T E", "  R retries  I in flight  W weight  % share  V avail  T tls  E error"),
+                (":sort COLUMN", "sort by a column by name; :sort alone is worst first (the default)"),
                 ("e", "event log: warnings and errors only"),
                 ("f", "event log: the selected node only"),
                 ("p", "pause the display (the frozen snapshot stays)"),
                 ("Ctrl-L", "repaint the screen"),
-                ("?  F1", "this help"),
-                ("q  F10", "quit"),
+                ("?  F1  :help", "this help"),
+                ("q  F10  :q", "quit"),
             ]),
         ]
         if clusters {
@@ -54,7 +58,47 @@ struct HelpOverlay {
             ("click", "select a row; on a heading, sort by that column"),
             ("wheel", "scroll the pane under the pointer"),
         ]))
+        sections += legend
         return sections
+    }
+
+    /// What every header figure, glyph and column means.
+    static var legend: [(section: String, keys: [(String, String)])] {
+        [
+            ("Header", [
+                ("routable N/M", "nodes taking new calls (serving, not drained, weight > 0, not ejected) of all"),
+                ("calls/s", "calls through the balancer, averaged over ~3 s"),
+                ("ok 99.2% 1m", "calls that succeeded in the last minute (an exception reply fails)"),
+                ("p99", "the calls' 99th percentile latency over the last minute, retries included"),
+                ("retries/s", "attempts sent again to another node"),
+                ("PANIC k/M", "fewer routable than panic_threshold of the nodes in rotation: what the"),
+                ("", "  routable nodes cannot take overflows to connected nodes that are not up"),
+                ("@ ENDPOINT", "attached: the daemon these figures come from"),
+            ]),
+            ("States", [
+                ("● up  ◐ degraded", "serving (fb303 ALIVE / WARNING)"),
+                ("◔ starting", "fb303 STARTING: not yet routable"),
+                ("◌ drained", "drained by an operator (◌ stopping: the server said STOPPING)"),
+                ("◍ suspect", "a heartbeat failed or is late; down after `fall` failures"),
+                ("✖ down  ? unknown", "refused, reset, or `fall` failures / not heard from yet"),
+            ]),
+            ("Columns", [
+                ("STATE", "the node's state (above); the table starts worst first"),
+                ("NAME  ADDRESS", "the node's name and host:port, as configured"),
+                ("FB303", "the last getStatus answer and its age; dimmed once the node is down"),
+                ("P50  P99", "latency of heartbeats and calls over the last 30–60 s"),
+                ("!", "after P50: slow node, \(SlowNode.rule)"),
+                ("LATENCY", "the last samples, oldest at the left"),
+                ("HB OK/FAIL", "heartbeats answered / failed (refused connects included)"),
+                ("RETRIES", "calls that failed here and were retried elsewhere"),
+                ("INFL", "calls in flight on the node now"),
+                ("WEIGHT", "its balancer weight; 110* differs from the configured weight"),
+                ("SHARE", "its share of the calls sent in the last \(NodeSnapshot.trafficShareSeconds) seconds"),
+                ("AVAIL", "its heartbeats answered, of the last 300"),
+                ("TLS", "version and days left on its certificate (⚠ soon, ✗ expired)"),
+                ("LAST ERROR", "with its age; dimmed once the node serves again; whole under the table"),
+            ]),
+        ]
     }
 
     var lines: [Line] {

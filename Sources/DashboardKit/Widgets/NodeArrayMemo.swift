@@ -51,6 +51,8 @@ enum NodeMemos {
     static let rows = NodeArrayMemo<RowOrderKey, [NodeSnapshot]>()
     /// The table's columns placed at a width (they measure every name and address).
     static let columns = NodeArrayMemo<Int, [NodeTableWidget.Placed]>()
+    /// The median p50, for the slow-node mark.
+    static let medianP50 = NodeArrayMemo<Int, Double?>()
 }
 
 /// What the table's rows depend on besides the nodes.

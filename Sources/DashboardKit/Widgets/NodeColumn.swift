@@ -45,6 +45,51 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         }
     }
 
+    /// The Shift-letter that sorts by this column (pressed again, it reverses); nil: none.
+    public var sortKey: Character? {
+        switch self {
+        case .state: "H"  // health
+        case .name: "N"
+        case .address: "A"
+        case .fbStatus: "F"
+        case .p50: "L"  // latency
+        case .p99: "P"
+        case .sparkline: nil
+        case .heartbeats: "B"
+        case .retries: "R"
+        case .inFlight: "I"
+        case .weight: "W"
+        case .share: "%"
+        case .availability: "V"
+        case .tls: "T"
+        case .lastError: "E"
+        }
+    }
+
+    /// The word `:sort` takes for this column.
+    public var commandName: String {
+        switch self {
+        case .state: "state"
+        case .fbStatus: "fb303"
+        case .sparkline: "latency"
+        case .heartbeats: "heartbeats"
+        case .inFlight: "inflight"
+        case .availability: "avail"
+        case .lastError: "error"
+        default: title.lowercased()
+        }
+    }
+
+    /// The column `:sort WORD` means: its command name, its title or a unique prefix of either.
+    public static func named(_ word: String) -> NodeColumn? {
+        let w = word.lowercased()
+        let sortable = allCases.filter { $0 != .sparkline }
+        if let exact = sortable.first(where: { $0.commandName == w || $0.title.lowercased() == w || $0.rawValue.lowercased() == w }) { return exact }
+        if ["health", "worst"].contains(w) { return .state }
+        let prefixed = sortable.filter { $0.commandName.hasPrefix(w) || $0.title.lowercased().hasPrefix(w) }
+        return prefixed.count == 1 && !w.isEmpty ? prefixed[0] : nil
+    }
+
     var isNumeric: Bool {
         switch self {
         case .state, .name, .address, .fbStatus, .sparkline, .tls, .lastError: false
@@ -59,8 +104,9 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .state: 10
         case .name: min(24, max(6, Self.widest(nodes, \.name)))
         case .address: min(21, max(7, Self.widest(nodes, \.address)))
-        case .fbStatus: 8
-        case .p50, .p99: 6
+        case .fbStatus: 11
+        case .p50: 7  // room for the slow mark
+        case .p99: 6
         case .sparkline: 12
         case .heartbeats: 10
         case .retries: 7
@@ -81,15 +127,20 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     }
 
     /// How a node shows in this column at wall time `now`: text (not yet padded) and role.
-    func span(for node: NodeSnapshot, width: Int, now: Double) -> Span {
+    /// `medianP50` is the cluster's, for the slow mark (`SlowNode`).
+    func span(for node: NodeSnapshot, width: Int, now: Double, medianP50: Double? = nil) -> Span {
         switch self {
-        case .state:
-            let word = node.isFullyDrained ? "drained" : node.health.rawValue
-            return Span("\(node.health.glyph) \(word)", .health(node.health))
+        case .state: return Span("\(node.health.glyph) \(node.health.word(drained: node.operatorDrained))", .health(node.health))
         case .name: return Span(node.name, .text, bold: true)
         case .address: return Span(node.address, .dim)
-        case .fbStatus: return node.fbStatus.map { Span($0, .text) } ?? Span("-", .dim)
-        case .p50: return numeric(Format.millis(node.latencyP50), present: node.latencyP50 != nil)
+        case .fbStatus:
+            // The last reported status and its age; once the node is not serving it is history.
+            guard let status = node.fbStatus else { return Span(node.serving || node.health == .unknown ? "-" : "—", .dim) }
+            let text = node.fbStatusAt.map { "\(status) \(Format.age(now - $0))" } ?? status
+            return Span(text, node.connected && node.health != .down ? .text : .dim)
+        case .p50:
+            if SlowNode.isSlow(node, medianP50: medianP50) { return Span(Format.millis(node.latencyP50) + "!", .warning, bold: true) }
+            return numeric(Format.millis(node.latencyP50), present: node.latencyP50 != nil)
         case .p99: return numeric(Format.millis(node.latencyP99), present: node.latencyP99 != nil)
         case .sparkline: return Span(Sparkline.text(node.recentLatencies, width: width), .sparkline)
         case .heartbeats:
@@ -105,8 +156,16 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .availability:
             return Span(Format.percent(node.availability, digits: 2), node.availability < 0.99 ? .warning : .text)
         case .tls: return Self.tlsSpan(node.tls, now: now)
-        case .lastError: return node.lastError.map { Span($0, .error) } ?? Span("", .dim)
+        case .lastError: return Self.lastErrorSpan(node, now: now)
         }
+    }
+
+    /// "3s ago cannot connect…": the last error with its age, red while the node is in trouble,
+    /// dimmed once it serves again (it is then history, kept for the why).
+    static func lastErrorSpan(_ node: NodeSnapshot, now: Double) -> Span {
+        guard let error = node.lastError else { return Span("", .dim) }
+        let age = node.lastErrorAt.map { "\(Format.age(now - $0)) ago " } ?? ""
+        return Span(age + error, node.recovered ? .dim : .error)
     }
 
     /// `1.3 364d` for a checked certificate; `⚠ 5d` inside `tls_cert_warn_days`, `✗ expired`
@@ -170,7 +229,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
 
     func sortValue(_ node: NodeSnapshot) -> SortValue? {
         switch self {
-        case .state: .number(Double(Self.severityRank(node.health)))
+        case .state: .number(Double(Self.severityRank(node.health, drained: node.operatorDrained)))
         case .name: .text(node.name.lowercased())
         case .address: .text(node.address)
         case .fbStatus: node.fbStatus.map { .text($0) }
@@ -188,7 +247,12 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         }
     }
 
-    /// Worst first: sorting by state ascending puts the trouble at the top.
+    /// Worst first: sorting by state ascending puts the trouble at the top. A node the operator
+    /// drained is not trouble: it sorts after the serving ones.
+    static func severityRank(_ health: NodeHealth, drained: Bool) -> Int {
+        drained && health == .draining ? 7 : severityRank(health)
+    }
+
     static func severityRank(_ health: NodeHealth) -> Int {
         switch health {
         case .down: 0
@@ -212,11 +276,20 @@ public struct NodeSort: Sendable, Equatable {
         self.descending = descending
     }
 
-    /// The next column in display order (`s`), ascending again.
-    public func next() -> NodeSort {
-        let all = NodeColumn.allCases
-        let i = all.firstIndex(of: column) ?? 0
-        return NodeSort(column: all[(i + 1) % all.count], descending: false)
+    /// Worst first: by health, then the slowest p99 first (`H`).
+    public static let worstFirst = NodeSort(column: .state, descending: false)
+
+    /// The next of `columns` (those on screen) after this one (`s`), ascending again.
+    public func next(among columns: [NodeColumn]) -> NodeSort {
+        let order = columns.filter { $0.sortKey != nil }
+        guard !order.isEmpty else { return self }
+        let i = order.firstIndex(of: column) ?? -1
+        return NodeSort(column: order[(i + 1) % order.count], descending: false)
+    }
+
+    /// Sorting by `column` directly: ascending, or reversed when it is already the column.
+    public func by(_ column: NodeColumn) -> NodeSort {
+        column == self.column ? NodeSort(column: column, descending: !descending) : NodeSort(column: column, descending: false)
     }
 
     /// `nodes` in this order; ties (and the many equal values of a quiet cluster) by name, so
@@ -236,6 +309,8 @@ public struct NodeSort: Sendable, Equatable {
             }
         }
         let names = nodes.map(\.name)
+        // Within a health, the slowest first: the worst of the worst at the top.
+        let p99s = column == .state ? nodes.map { $0.latencyP99 ?? -1 } : []
         let order = nodes.indices.sorted { a, b in
             if present[a] != present[b] { return present[a] }  // no data last, either direction
             if present[a] {
@@ -244,6 +319,7 @@ public struct NodeSort: Sendable, Equatable {
                     return descending ? NodeColumn.naturalLess(texts[b], texts[a]) : NodeColumn.naturalLess(texts[a], texts[b])
                 }
             }
+            if !p99s.isEmpty, p99s[a] != p99s[b] { return descending ? p99s[a] < p99s[b] : p99s[a] > p99s[b] }
             return NodeColumn.naturalLess(names[a], names[b])
         }
         return order.map { nodes[$0] }

@@ -24,6 +24,7 @@ struct NodeDetailWidget {
     /// The content, for a view `width` columns wide; `scroll` is clamped against its count.
     func lines(width: Int) -> [Line] {
         var out = identity
+        out += lastErrorLines(width: width)
         out.append(Line())
         let histogram = histogramLines(width: width >= 100 ? width / 2 - 2 : width - 2)
         let counters = counterLines
@@ -43,7 +44,7 @@ struct NodeDetailWidget {
 
     private var identity: [Line] {
         var lines: [Line] = []
-        let word = node.isFullyDrained ? "drained" : node.health.rawValue
+        let word = node.health.word(drained: node.operatorDrained)
         var head = [Span("\(node.health.glyph) \(word)", .health(node.health), bold: true), Span("  \(node.address)", .text)]
         if let group = node.group { head.append(Span("  group \(group)", .dim)) }
         if !node.tags.isEmpty { head.append(Span("  tags \(node.tags.joined(separator: ","))", .dim)) }
@@ -55,7 +56,9 @@ struct NodeDetailWidget {
         }
         lines.append(field("Server", server))
         let status = node.fbStatus ?? "no fb303 status"
-        lines.append(field("fb303 status", [Span(status, node.fbStatus == "ALIVE" ? .up : .text)] + (node.statusDetails.isEmpty ? [] : [Span("  \(node.statusDetails)", .text)])))
+        let age = node.fbStatusAt.map { [Span(" \(Format.age(snapshot.wallTime - $0)) ago", .dim)] } ?? []
+        lines.append(field("fb303 status", [Span(status, node.fbStatus == "ALIVE" && node.serving ? .up : .text)] + age
+            + (node.statusDetails.isEmpty ? [] : [Span("  \(node.statusDetails)", .text)])))
 
         var connection = [Span(node.connected ? "connected" : "not connected", node.connected ? .text : .down)]
         connection.append(Span(node.routable ? " · routable" : " · not routable", node.routable ? .text : .warning))
@@ -74,21 +77,44 @@ struct NodeDetailWidget {
             Span("\(Format.count(node.heartbeatsOK)) ok · "),
             Span("\(Format.count(node.heartbeatsFailed)) failed", node.heartbeatsFailed > 0 ? .warning : .text),
             Span(" · φ \(Format.fixed(node.phi, 2))", .dim),
-        ]))
+        ] + (node.heartbeatTimeoutMillis.map { [Span(" · timeout \(Format.fixed($0, 0)) ms", .dim),
+                                                 Span(" (call_timeout_ms, at most the interval less 2 ticks)", .dim)] } ?? [])))
         lines.append(field("Latency", [
             Span("p50 \(Format.millis(node.latencyP50))  p90 \(Format.millis(node.latencyP90))  p99 \(Format.millis(node.latencyP99))"),
             Span("  max \(Format.millis(node.latencyMax))  ewma \(Format.millis(node.latencyEWMA))  "),
             Span(Sparkline.text(node.recentLatencies, width: min(24, node.recentLatencies.count)), .sparkline),
         ]))
+        let (routable, all) = HeaderWidget.routableCount(snapshot)
+        lines.append(field("Routable", [
+            Span("\(routable)/\(all) nodes now"),
+            Span(" · if drained \(node.routable ? routable - 1 : routable)/\(all)", node.routable ? .warning : .text),
+        ]))
         lines.append(field("Availability", [
-            Span("node \(Format.percent(node.availability, digits: 2))"),
-            Span(" · cluster now \(Format.percent(snapshot.availability, digits: 4))"),
+            Span("node \(Format.percent(node.availability, digits: 2))"), Span(" of its last heartbeats answered", .dim),
+        ]))
+        lines.append(field("", [
+            Span("cluster model ", .dim),
+            Span("now \(Format.percent(snapshot.availability, digits: 4))"),
             Span(" · if drained \(Format.percent(node.clusterAvailabilityIfDrained, digits: 4))",
                  node.clusterAvailabilityIfDrained < snapshot.availability ? .warning : .text),
+            Span("  1 − Π(1 − Aᵢ) over routable nodes: the chance any one answers", .dim),
         ]))
         lines += tlsLines
-        lines.append(field("Last error", [node.lastError.map { Span($0, .error) } ?? Span("none", .dim)]))
         return lines
+    }
+
+    /// The last error whole, wrapped, with its age: the table's column can only cut it.
+    private func lastErrorLines(width: Int) -> [Line] {
+        guard node.lastError != nil else { return [field("Last error", [Span("none", .dim)])] }
+        let span = NodeColumn.lastErrorSpan(node, now: snapshot.wallTime)
+        let room = max(20, width - 16)
+        var chunks: [String] = []
+        var rest = Substring(span.text)
+        while !rest.isEmpty {
+            chunks.append(String(rest.prefix(room)))
+            rest = rest.dropFirst(room)
+        }
+        return chunks.enumerated().map { i, chunk in field(i == 0 ? "Last error" : "", [Span(chunk, span.style)]) }
     }
 
     /// The peer certificate of the last handshake: what `openssl s_client` would take an

@@ -48,6 +48,18 @@ struct NodeTableWidget {
         return placed
     }
 
+    /// The line under the table: the selected node's whole last error with its age, which the
+    /// LAST ERROR column can only cut.
+    func renderErrorLine(_ area: Rect, selected: NodeSnapshot?, into screen: inout Screen) {
+        guard !area.isEmpty else { return }
+        guard let node = selected, node.lastError != nil else {
+            if let node = selected { screen.put(Line([Span(" \(node.name)", .text, bold: true), Span(": no error so far", .dim)]), x: area.x, y: area.y, maxWidth: area.width) }
+            return
+        }
+        let error = NodeColumn.lastErrorSpan(node, now: now)
+        screen.put(Line([Span(" \(node.name)", .text, bold: true), Span(" last error ", .dim), error]), x: area.x, y: area.y, maxWidth: area.width)
+    }
+
     func render(title titleRow: Rect, headings: Rect, body: Rect, into screen: inout Screen) {
         renderTitle(titleRow, into: &screen)
         let placed = Self.columns(width: body.width, nodes: allNodes)
@@ -57,12 +69,13 @@ struct NodeTableWidget {
             screen.put(text, x: body.x + 1, y: body.y, maxWidth: body.width - 1, style: CellStyle(.dim))
             return
         }
+        let median = SlowNode.medianP50(allNodes)
         for line in 0..<body.height {
             let index = state.tableOffset + line
             guard index < rows.count else { break }
             let row = body.row(line)
             let selected = index == state.selectedIndex
-            renderRow(rows[index], placed, row, selected: selected, into: &screen)
+            renderRow(rows[index], placed, row, selected: selected, medianP50: median, into: &screen)
         }
     }
 
@@ -70,7 +83,8 @@ struct NodeTableWidget {
         let focused = state.focus == .nodes && state.view == .main
         var segments = [Line([Span("Nodes", .title, bold: true), Span(" \(rows.count)/\(allNodes.count)", .text)])]
         let arrow = state.sort.descending ? "▼" : "▲"
-        segments.append(Line([Span("sort ", .dim), Span("\(state.sort.column.title) \(arrow)", .text)]))
+        let order = state.sort == .worstFirst ? "worst first" : "\(state.sort.column.title) \(arrow)"
+        segments.append(Line([Span("sort ", .dim), Span(order, .text)]))
         if !state.filter.isEmpty { segments.append(Line([Span("filter ", .dim), Span("\"\(state.filter)\"", .notice)])) }
         if rows.count > 0, state.tableOffset > 0 || state.tableOffset + visibleRows < rows.count {
             let last = min(rows.count, state.tableOffset + visibleRows)
@@ -90,10 +104,10 @@ struct NodeTableWidget {
         }
     }
 
-    private func renderRow(_ node: NodeSnapshot, _ placed: [Placed], _ row: Rect, selected: Bool, into screen: inout Screen) {
+    private func renderRow(_ node: NodeSnapshot, _ placed: [Placed], _ row: Rect, selected: Bool, medianP50: Double?, into screen: inout Screen) {
         if selected { screen.fill(row, with: Cell(" ", style: CellStyle.plain.onSelection)) }
         for p in placed {
-            var span = p.column.span(for: node, width: p.width, now: now)
+            var span = p.column.span(for: node, width: p.width, now: now, medianP50: medianP50)
             if selected { span.style.highlighted = true }
             let text = Box.pad(span.text, p.width, right: p.column.isNumeric)
             screen.put(text, x: row.x + p.x, y: row.y, maxWidth: p.width, style: span.style)
