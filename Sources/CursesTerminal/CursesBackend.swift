@@ -85,6 +85,21 @@ final class CursesBackend {
         _ = beep()
     }
 
+    /// The terminal went away (its pty hung up, or input is at end of file or failing): what a
+    /// closed tmux pane or ssh session looks like when no SIGHUP reaches us. `wget_wch` says
+    /// only "no key" then, so input is polled for the hang-up itself.
+    var hungUp: Bool {
+        var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&input, 1, 0) >= 0 else { return errno != EINTR && errno != EAGAIN }
+        if input.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return true }
+        // Readable but nothing to read: end of file.
+        if input.revents & Int16(POLLIN) != 0 {
+            var waiting: Int32 = 0
+            if ioctl(STDIN_FILENO, UInt(FIONREAD), &waiting) == 0, waiting == 0 { return true }
+        }
+        return false
+    }
+
     /// The next input event, or nil when none is waiting.
     func readKey() -> Key? {
         var character: wint_t = 0

@@ -63,6 +63,7 @@ public enum DashboardLoop {
         var lastPoll = clock.now
         var shown: (state: DashboardState, feeds: [ClusterFeed])?
         var keyPressed = false
+        var lastHangupCheck = clock.now
         var usage = LoopUsage(startedAt: clock.now)
         defer { usage.write(to: options.statsFile, endedAt: clock.now) }
 
@@ -75,6 +76,15 @@ public enum DashboardLoop {
                 SignalTrap.uninstall()
                 if options.reraiseSignals { SignalTrap.reraise(number) }
                 throw DashboardExit.signal(number)
+            }
+            if clock.now - lastHangupCheck >= .milliseconds(200) {
+                lastHangupCheck = clock.now
+                if terminal.hungUp {
+                    // As if SIGHUP had come: give back what can be given, and end.
+                    terminal.restore()
+                    SignalTrap.uninstall()
+                    throw DashboardExit.signal(SIGHUP)
+                }
             }
             while let key = terminal.readKey() {
                 keyPressed = true

@@ -195,8 +195,9 @@ public final class RemoteCluster: Sendable {
     }
 
     /// Asks the daemon's `/healthz` once, for what no retry fixes: the daemon's certificate not
-    /// trusted, TLS on one side only. That, naming the endpoint; nil when it answered, or
-    /// failed in a way that may pass (not running yet). `attach` stops on it before the screen.
+    /// trusted, TLS on one side only, a token it refuses (401, 403). That, naming the endpoint;
+    /// nil when it answered, or failed in a way that may pass (not running yet). `attach` stops
+    /// on it before the screen.
     public func configurationProblem() async -> String? {
         guard endpoint.isTCP else { return nil }
         do {
@@ -205,6 +206,12 @@ public final class RemoteCluster: Sendable {
             let text = String(decoding: body.readableBytesView, as: UTF8.self)
             if response.status == .badRequest, text.contains("speaks TLS") {
                 return "\(endpoint): the daemon's admin endpoint speaks TLS: plain http:// is likely a mismatch (attach https://…)"
+            }
+            // /healthz takes no token: the snapshot does, so it tells whether ours is good.
+            let snapshot = try await http.execute(request("/v1/snapshot"), timeout: .seconds(5))
+            if snapshot.status.code == 401 || snapshot.status.code == 403 {
+                let (_, detail) = try await Self.read(snapshot)
+                return "\(endpoint): the daemon refused the token of --token-file (\(snapshot.status.code): \(TextSanitizer.clean(detail, maximumLength: 200)))"
             }
             return nil
         } catch {

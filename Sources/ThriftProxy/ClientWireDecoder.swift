@@ -99,10 +99,29 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             }
             return try make(framed, .framed)
         }
+        if let other = Self.recognize(Array(bytes.prefix(8))) {
+            throw ProxyInputError("the client sent \(other); this listener takes Thrift binary or compact, framed or unframed")
+        }
         throw ProxyInputError(
-            "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are not a Thrift message "
+            "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are none of HTTP, TLS, THeader, JSON or a Thrift message "
             + "in strict binary or compact, framed or unframed (an old non-strict binary client needs protocol = \"binary\" "
             + "and transport = \"unframed\" on the listener)")
+    }
+
+    /// What a client that does not speak the listener's wire sent, from its first bytes: an HTTP
+    /// request, a TLS ClientHello, THeader or the JSON protocol; nil for none of these.
+    static func recognize(_ bytes: [UInt8]) -> String? {
+        guard bytes.count >= 2 else { return nil }
+        if bytes[0] == 0x16, bytes[1] == 0x03 { return "a TLS ClientHello (the client speaks TLS; this listener is plaintext: set tls on the [[listener]])" }
+        if bytes[0] == UInt8(ascii: "["), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[1]) {
+            return "TJSONProtocol (\"[\(Character(Unicode.Scalar(bytes[1])))…\")"
+        }
+        let text = String(decoding: bytes.prefix(8), as: UTF8.self)
+        for method in ["GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "PRI * "] where text.hasPrefix(method) || method.hasPrefix(text) && text.count >= 4 {
+            return "an HTTP request (\(method.dropLast()) …: THttpClient, curl or a browser)"
+        }
+        if bytes.count >= 6, bytes[4] == 0x0F, bytes[5] == 0xFF { return "THeader (magic 0x0FFF after the frame length)" }
+        return nil
     }
 }
 

@@ -26,7 +26,8 @@ struct AttachCommand: AsyncParsableCommand {
           thrifttop attach http://127.0.0.1:9901 --token-file ~/.config/thrifttop/token
           thrifttop attach https://admin.example.net:9901 --ca-file ca.pem --token-file ~/.config/thrifttop/token
           thrifttop attach unix:/run/user/1000/thrifttop/eu.sock unix:/run/user/1000/thrifttop/us.sock --read-only
-        """
+        """,
+        version: ThrifttopVersion.text
     )
 
     @Argument(help: "unix:PATH, http://HOST:PORT or https://HOST:PORT, one or more (none: look in the default socket directory).")

@@ -17,6 +17,7 @@ struct BenchEtcdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-etcd",
         abstract: "Drain propagation between two instances through etcd (for make bench).",
+        version: ThrifttopVersion.text,
         shouldDisplay: false
     )
 

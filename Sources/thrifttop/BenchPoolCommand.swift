@@ -12,6 +12,7 @@ struct BenchPoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-pool",
         abstract: "Measure the pool heartbeating N nodes (for make bench).",
+        version: ThrifttopVersion.text,
         shouldDisplay: false
     )
 

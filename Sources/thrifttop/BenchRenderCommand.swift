@@ -17,6 +17,7 @@ struct BenchRenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-render",
         abstract: "Time render + diff of a dashboard frame (for make bench).",
+        version: ThrifttopVersion.text,
         shouldDisplay: false
     )
 

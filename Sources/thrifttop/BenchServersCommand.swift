@@ -10,6 +10,7 @@ struct BenchServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-servers",
         abstract: "Run plain fb303 servers for benchmarks (127.0.0.1, OS-chosen ports).",
+        version: ThrifttopVersion.text,
         shouldDisplay: false
     )
 

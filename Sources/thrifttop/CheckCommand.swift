@@ -19,7 +19,8 @@ struct CheckCommand: AsyncParsableCommand {
           thrifttop check demo/cluster.toml
           thrifttop check cluster.toml --json
           thrifttop check cluster.toml --node db-3 && echo healthy
-        """
+        """,
+        version: ThrifttopVersion.text
     )
 
     @Argument(help: "The cluster config (TOML).")
@@ -82,8 +83,11 @@ struct CheckCommand: AsyncParsableCommand {
         do {
             config = try ClusterLoading.config(cluster)
         } catch let error as CLIError {
+            // A script reading --json gets an object on stdout even for a config it cannot use.
+            if json { print(Self.json(ErrorReport(error: error.description, exitCode: 1))) }
             throw Self.fail(error.description)
         }
+        for warning in config.warnings { FileHandleOut.write("warning: \(warning)\n", to: 2) }
         var nodes = config.nodes
         if let node {
             guard let match = nodes.first(where: { $0.name == node }) else {
@@ -150,6 +154,10 @@ struct CheckCommand: AsyncParsableCommand {
             result.error = nil
         } else if seen.lastError != nil, events.contains(where: { $0.kind == .tls && $0.severity >= .error }) {
             result.verdict = .tlsFailure
+        } else if !seen.connected, seen.lastError != nil, events.contains(where: { $0.kind == .connection && $0.message.hasPrefix("cannot connect") }) {
+            // Never connected: the heartbeats it missed meanwhile count as failed, but what
+            // failed is the connection.
+            result.verdict = .connectionFailure
         } else if seen.heartbeatsFailed > 0 {
             result.verdict = .rpcFailure
         } else if seen.lastError != nil, events.contains(where: { $0.kind == .connection || $0.kind == .transportMismatch }) {
@@ -161,7 +169,15 @@ struct CheckCommand: AsyncParsableCommand {
         return result
     }
 
-    static func json(_ report: Report) -> String {
+    /// What `--json` prints when there is no cluster to check (a bad config).
+    struct ErrorReport: Encodable {
+        var error: String
+        var exitCode: Int32
+        var serving = false
+        enum CodingKeys: String, CodingKey { case error, exitCode = "exit_code", serving }
+    }
+
+    static func json(_ report: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)

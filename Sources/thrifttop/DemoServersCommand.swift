@@ -16,7 +16,8 @@ struct DemoServersCommand: AsyncParsableCommand {
           thrifttop demo-servers
           thrifttop demo-servers --base-port 9100 --write-config /tmp/demo-cluster.toml
           thrifttop demo-servers --scenario my-faults.toml --duration 60
-        """
+        """,
+        version: ThrifttopVersion.text
     )
 
     @Option(name: .long, help: "Scenario file (TOML); default: the built-in demo/scenario.toml.")

@@ -22,7 +22,8 @@ struct RunCommand: AsyncParsableCommand {
           thrifttop --demo
           thrifttop --demo --theme light --read-only
           thrifttop cluster.toml --theme ~/my-theme.toml --no-mouse
-        """
+        """,
+        version: ThrifttopVersion.text
     )
 
     @Argument(help: "The cluster config (TOML). Not with --demo.")
@@ -64,12 +65,15 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if demo && cluster != nil { throw ValidationError("give a cluster config or --demo, not both") }
-        if !demo && cluster == nil { throw ValidationError("give a cluster config (thrifttop CLUSTER.toml), or --demo for the bundled cluster") }
         if scenario != nil && !demo { throw ValidationError("--scenario goes with --demo") }
         guard trafficRate > 0 && trafficRate <= 100_000 else { throw ValidationError("--traffic-rate must be from 0 to 100000 calls/s") }
     }
 
     func run() async throws {
+        // Here, not in validate(): a validation error would hide an unknown option's ("--bogus").
+        if !demo && cluster == nil {
+            throw Self.fail("give a cluster config (thrifttop CLUSTER.toml), or --demo for the bundled cluster; thrifttop --help lists the options")
+        }
         do {
             try await runDashboard()
         } catch let error as CLIError {

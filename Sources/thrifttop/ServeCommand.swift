@@ -9,20 +9,23 @@ import SharedState
 import ThriftProxy
 
 /// `thrifttop serve CLUSTER.toml`: the pool and its listeners, headless, until SIGTERM/SIGINT.
+/// Without a `[[listener]]` it is a monitor: the pool heartbeats, and the admin endpoint,
+/// metrics, attach and shared state serve services that balance on their own.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "A Thrift-aware load balancer: route every client call through the pool (headless).",
+        abstract: "A Thrift-aware load balancer, or a headless monitor without [[listener]] (admin endpoint, /metrics, attach).",
         discussion: """
-        Runs the pool and every [[listener]] of the config. Clients in any language connect to a listener; each call is routed on its own to a routable node (drains and weights act at once, even on persistent connections). Events go to stderr, one line each. On SIGHUP: re-read the config file (nodes and listeners added, removed or changed; a file with an error is refused and the old config stays). On SIGTERM or SIGINT: stop accepting, let calls in flight finish for up to [proxy] shutdown_grace_s, close, exit 0.
+        Runs the pool and every [[listener]] of the config; without any, only the pool, its admin endpoint and /metrics (a monitor for services that balance on their own). Clients in any language connect to a listener; each call is routed on its own to a routable node (drains and weights act at once, even on persistent connections). Events go to stderr, one line each. On SIGHUP: re-read the config file (nodes and listeners added, removed or changed; a file with an error is refused and the old config stays). On SIGTERM or SIGINT: stop accepting, let calls in flight finish for up to [proxy] shutdown_grace_s, close, exit 0.
 
         Examples:
           thrifttop serve cluster.toml
           thrifttop serve cluster.toml --log-format json 2>>events.jsonl
-        """
+        """,
+        version: ThrifttopVersion.text
     )
 
-    @Argument(help: "The cluster config (TOML), with at least one [[listener]].")
+    @Argument(help: "The cluster config (TOML); without [[listener]], serve only monitors.")
     var cluster: String
 
     @Option(help: "Seed for the balancer and retry jitter (repeatable runs).")
@@ -46,9 +49,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as CLIError {
             throw Self.fail(error.description, code: error.exitCode)
         }
-        guard !config.listeners.isEmpty else {
-            throw Self.fail("\(cluster) has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")")
-        }
         let stop = StopSignal()
         // SIGHUP is a reload, never a stop: one that comes while starting is ignored, not fatal.
         signal(SIGHUP, SIG_IGN)
@@ -67,6 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
                 ? "\(error)" : ErrorText.describe(error))
         }
         for address in endpoints.proxy.boundAddresses { print("thrifttop serve: cluster \"\(config.name)\" listening on \(address)", to: &standardError) }
+        if config.listeners.isEmpty {
+            print("thrifttop serve: cluster \"\(config.name)\": no [[listener]], monitoring only (heartbeats, admin endpoint, /metrics, attach, shared state)", to: &standardError)
+        }
         if let path = endpoints.admin?.socketPath { print("thrifttop serve: admin endpoint on unix:\(path)", to: &standardError) }
         if let address = endpoints.admin?.tcpAddress {
             let scheme = pool.config.admin.tls == nil ? "http" : "https"
@@ -88,30 +91,43 @@ struct ServeCommand: AsyncParsableCommand {
         let cutOff = await endpoints.stop(grace: grace)
         if cutOff > 0 { print("thrifttop serve: \(cutOff) call(s) still in flight at the end of the grace period were cut off", to: &standardError) }
         printer.cancel()
+        // Every event the pool still has is printed before it stops: none is dropped at exit.
+        let printed = await printer.value
+        await Self.printNewEvents(of: pool, after: printed, format: logFormat)
         await pool.stop()
         try? await group.shutdownGracefully()
         print("thrifttop serve: stopped", to: &standardError)
     }
 
-    /// Prints the pool's events to stderr as they come, one line each (already sanitized).
-    static func printEvents(of pool: ClusterPool, format: LogFormat) async {
-        var standardError = StandardError()
+    /// Prints the pool's events to stderr as they come, one line each (already sanitized), until
+    /// cancelled; returns the id of the last one printed.
+    static func printEvents(of pool: ClusterPool, format: LogFormat) async -> UInt64 {
         var last: UInt64 = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         while !Task.isCancelled {
-            for event in await pool.events(after: last) {
-                last = event.id
-                switch format {
-                case .text:
-                    let node = event.node.map { " \($0):" } ?? ""
-                    print("\(RFC3339.string(fromUnixSeconds: event.time)) \(event.severity)\(node) \(event.kind.rawValue): \(event.message)", to: &standardError)
-                case .json:
-                    guard let line = try? encoder.encode(event) else { continue }
-                    print(String(decoding: line, as: UTF8.self), to: &standardError)
-                }
-            }
+            last = await printNewEvents(of: pool, after: last, format: format)
             try? await Task.sleep(for: .milliseconds(200))
         }
+        return last
+    }
+
+    /// Prints the events after `last`; returns the id of the last one printed.
+    @discardableResult
+    static func printNewEvents(of pool: ClusterPool, after last: UInt64, format: LogFormat) async -> UInt64 {
+        var standardError = StandardError()
+        var last = last
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for event in await pool.events(after: last) {
+            last = event.id
+            switch format {
+            case .text:
+                let node = event.node.map { " \($0):" } ?? ""
+                print("\(RFC3339.string(fromUnixSeconds: event.time)) \(event.severity)\(node) \(event.kind.rawValue): \(event.message)", to: &standardError)
+            case .json:
+                guard let line = try? encoder.encode(event) else { continue }
+                print(String(decoding: line, as: UTF8.self), to: &standardError)
+            }
+        }
+        return last
     }
 }

@@ -7,6 +7,7 @@ struct StateStressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state-stress",
         abstract: "Rewrite an operator state file in a loop (for crash-safety tests).",
+        version: ThrifttopVersion.text,
         shouldDisplay: false
     )
 

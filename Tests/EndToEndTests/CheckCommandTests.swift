@@ -123,7 +123,7 @@ struct CheckCommandTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let (code, text) = try check([file.path])
         #expect(code == 1)
-        #expect(text.contains("\(file.path):3: node[0].address: port must be a number from 1 to 65535"))
+        #expect(text.contains("\(file.path):3: node \"a\".address: port must be a number from 1 to 65535"))
         #expect(try check(["/nonexistent/cluster.toml"]).0 == 1)
     }
 }
