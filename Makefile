@@ -7,8 +7,9 @@ DEMO_PACKAGES := libncurses-dev
 TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux prometheus etcd-server etcd-client
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH := .build-fuzz
+PREFIX ?= /usr/local
 
-.PHONY: demo test build fuzz bench deps-demo deps-test clean
+.PHONY: demo test build install uninstall screenshots fuzz bench deps-demo deps-test clean
 
 ## demo: the dashboard over the bundled demo cluster (fault-injecting servers + traffic, in-process)
 demo: deps-demo
@@ -27,6 +28,20 @@ test: deps-test
 
 build: deps-demo
 	swift build $(SWIFT_FLAGS)
+
+## install: the release binary to $(DESTDIR)$(PREFIX)/bin/thrifttop (PREFIX defaults to /usr/local)
+install: deps-demo
+	swift build -c release --product thrifttop $(SWIFT_FLAGS)
+	install -D -m 755 "$$(swift build -c release --show-bin-path)/thrifttop" "$(DESTDIR)$(PREFIX)/bin/thrifttop"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/thrifttop"
+
+## screenshots: docs/screen-*.txt and docs/screenshot.png from the release binary over the demo
+## (tmux, Pillow; not part of `make test`). THRIFTTOP_BIN=PATH uses a binary already built.
+screenshots: deps-demo
+	@scripts/ensure-packages.sh tmux
+	scripts/screenshots.sh
 
 ## fuzz: libFuzzer over the frame and message decoders for FUZZ_SECONDS (default 60)
 fuzz: deps-demo
