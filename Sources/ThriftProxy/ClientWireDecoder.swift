@@ -109,10 +109,10 @@ struct ClientWireDecoder: ByteToMessageDecoder {
     }
 
     /// What a client that does not speak the listener's wire sent, from its first bytes: an HTTP
-    /// request, a TLS ClientHello, THeader or the JSON protocol; nil for none of these.
+    /// request, THeader or the JSON protocol; nil for none of these. (A TLS ClientHello never
+    /// gets here: `ListenerTLS` names it first.)
     static func recognize(_ bytes: [UInt8]) -> String? {
         guard bytes.count >= 2 else { return nil }
-        if bytes[0] == 0x16, bytes[1] == 0x03 { return "a TLS ClientHello (the client speaks TLS; this listener is plaintext: set tls on the [[listener]])" }
         if bytes[0] == UInt8(ascii: "["), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[1]) {
             return "TJSONProtocol (\"[\(Character(Unicode.Scalar(bytes[1])))…\")"
         }

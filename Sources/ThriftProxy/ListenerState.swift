@@ -105,7 +105,7 @@ final class ListenerState {
     /// the client and the listener disagree, which no retry fixes.
     func mismatched(peer: String, clientUsesTLS: Bool) {
         if clientUsesTLS {
-            pool.logEvent(.warning, .proxy, "TLS client \(peer) on plaintext listener \(boundAddress): likely a mismatch "
+            pool.logEvent(.warning, .proxy, "TLS client \(peer) on plaintext listener \(boundAddress): it sent a TLS ClientHello; likely a mismatch "
                 + "(the client must connect without TLS, or the listener needs tls_cert_file and tls_key_file)")
         } else {
             metrics?.handshakeFailed("plaintext_client")

@@ -3,57 +3,64 @@ import Foundation
 
 /// Waits for SIGINT or SIGTERM (or a timeout) without killing the process, so servers and the
 /// terminal can be shut down in order.
-final class StopSignal {
+///
+/// The signals are caught from `init` on, not from `wait`: between the two the disposition is
+/// SIG_IGN, and an ignored signal is discarded by the kernel, so a SIGTERM sent just after start
+/// (a supervisor's, a test's) would be lost and the process would run on.
+final class StopSignal: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
+    private let lock = NSLock()
+    /// The signal that arrived, once one has.
+    private var arrived: String?
+    private var waiting: CheckedContinuation<String?, Never>?
 
     init(signals: [Int32] = [SIGINT, SIGTERM]) {
         sources = signals.map { number in
             signal(number, SIG_IGN)
             return DispatchSource.makeSignalSource(signal: number, queue: .global())
         }
+        for source in sources {
+            let name = Int32(source.handle) == SIGINT ? "SIGINT" : "SIGTERM"
+            source.setEventHandler { [weak self] in self?.deliver(name) }
+            source.resume()
+        }
     }
-
-    /// Whether `wait` resumed the sources: libdispatch traps on releasing a suspended one.
-    private var resumed = false
 
     deinit {
-        for source in sources {
-            source.cancel()
-            if !resumed { source.resume() }
-        }
+        for source in sources { source.cancel() }
     }
 
-    /// The name of the signal that arrived, or nil when `timeout` seconds passed first. Once.
+    /// The name of the signal that arrived (also before this call), or nil when `timeout`
+    /// seconds passed first. Once.
     func wait(timeout: Double?) async -> String? {
-        resumed = true
-        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-            let once = OnceBox(continuation)
-            for source in sources {
-                let number = Int32(source.handle)
-                source.setEventHandler { once.resume(number == SIGINT ? "SIGINT" : "SIGTERM") }
-                source.resume()
+        await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            lock.lock()
+            if let arrived {
+                lock.unlock()
+                continuation.resume(returning: arrived)
+                return
             }
+            waiting = continuation
+            lock.unlock()
             if let timeout {
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { once.resume(nil) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resume(nil) }
             }
         }
     }
-}
 
-/// Resumes a continuation at most once, from whichever thread gets there first.
-private final class OnceBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String?, Never>?
-
-    init(_ continuation: CheckedContinuation<String?, Never>) {
-        self.continuation = continuation
+    private func deliver(_ name: String) {
+        lock.lock()
+        if arrived == nil { arrived = name }
+        lock.unlock()
+        resume(name)
     }
 
-    func resume(_ value: String?) {
+    /// Resumes the waiter, if any, at most once.
+    private func resume(_ value: String?) {
         lock.lock()
-        let c = continuation
-        continuation = nil
+        let continuation = waiting
+        waiting = nil
         lock.unlock()
-        c?.resume(returning: value)
+        continuation?.resume(returning: value)
     }
 }

@@ -61,7 +61,8 @@ struct AttachEndToEndTests {
             try await a.waitFor("both up on A", Self.bothUp)
             try await b.waitFor("both up on B", Self.bothUp)
 
-            // Drain "two" from A (rows sorted by name: one, two): confirmed, done by the daemon.
+            // Drain "two" from A (N sorts by name: one, two): confirmed, done by the daemon.
+            try a.keys("N")
             try a.keys("j")
             try a.keys("d")
             try await a.waitFor("the confirmation dialog") { $0.contains("Drain two") || $0.contains("drain two") }
@@ -108,6 +109,7 @@ struct AttachEndToEndTests {
             _ = serve.stderr(waitingFor: "admin endpoint on unix:")
             let t = try TmuxSession(width: 140, height: 30, command: "\(TmuxSession.thrifttop) attach unix:\(socket)")
             try await t.waitFor("both up", Self.bothUp)
+            try t.keys("N")  // by name: one, two
             try t.keys("j")
             try t.keys("d")
             try await t.waitFor("the drain dialog") { $0.contains("Drain two?") }

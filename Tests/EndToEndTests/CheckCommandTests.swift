@@ -161,48 +161,9 @@ struct HelpTextTests {
 /// TApplicationException full of terminal escape sequences.
 @Suite("thrifttop check against a hostile server")
 struct HostileServerCheckTests {
-    static let repository: String = {
-        let parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.dropLast(3).joined(separator: "/")
-    }()
-
-    /// The server process; stopped by its PID when the test ends, pass or fail.
-    final class HostileServer {
-        let process = Process()
-        let port: Int
-
-        init(statusError: String) throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["\(HostileServerCheckTests.repository)/demo/python/fb303_server.py", "--port", "0",
-                                 "--status-error", statusError, "--max-seconds", "60"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var line = Data()
-            while !line.contains(0x0A) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line.append(chunk)
-            }
-            let text = String(decoding: line, as: UTF8.self)
-            guard let port = text.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-                  text.hasPrefix("LISTENING") else {
-                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the Python server did not start: \(text)"])
-            }
-            self.port = port
-        }
-
-        deinit {
-            // SIGKILL, as the interop tests do: the Python server's threads keep it past SIGTERM.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-    }
-
     @Test func serverTextIsCleanedOfEscapeSequencesInTheTableAndInJSON() throws {
         let hostile = "\u{1b}]0;pwned\u{07}\u{1b}[2J\u{1b}[31mdisk on fire\u{1b}[0m\r\n\u{08}"
-        let server = try HostileServer(statusError: hostile)
+        let server = try PythonFB303Server(arguments: ["--status-error", hostile])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-hostile-\(UUID().uuidString).toml")
         try "[[node]]\nname = \"evil\"\naddress = \"127.0.0.1:\(server.port)\"\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }

@@ -54,7 +54,8 @@ struct DashboardEndToEndTests {
         try await t.waitFor("traffic on every healthy node", seconds: 10) { screen in
             allUp(screen) && ["alpha", "bravo", "charlie"].allSatisfy { (Self.share(screen, $0) ?? 0) > 0 }
         }
-        // The first row (sorted by name) is selected: alpha. Drain it and confirm.
+        // Sorted by name (N; the default is worst first), the first row is selected: alpha.
+        try t.keys("N")
         try t.keys("d")
         try await t.waitFor("the drain dialog naming alpha") { $0.contains("Drain alpha") || $0.contains("drain alpha") }
         try t.keys("y")
@@ -79,6 +80,7 @@ struct DashboardEndToEndTests {
     @Test func raisingAWeightRaisesTheShare() async throws {
         let t = try demo()
         try await t.waitFor("all up", seconds: 10) { allUp($0) }
+        try t.keys("N")  // by name: alpha, bravo, …
         try t.keys("j")  // bravo
         try t.keys("+")
         try await t.waitFor("the weight dialog") { $0.contains("bravo") && $0.contains("110") }

@@ -1,5 +1,6 @@
 import ClusterPool
 import DemoCluster
+import EtcdHarness
 import Foundation
 import NIOCore
 import NIOPosix
@@ -139,10 +140,23 @@ struct ServeCommandTests {
         #expect(!text.contains("pool started"), "nothing starts")
     }
 
-    @Test func aConfigWithoutListenersIsRefusedWithTheKeyToAdd() throws {
-        let serve = try Serve(config: "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n")
-        #expect(serve.waitForExit() == 1)
-        #expect(serve.stderr().contains("has no [[listener]]: serve needs one to take client calls (e.g. [[listener]] address = \"127.0.0.1:9090\")"))
+    /// Without [[listener]] serve is a monitor; a SIGTERM at once still prints every event the
+    /// pool had (here the config's warning and every node's refused connect).
+    @Test func aConfigWithoutListenersMonitorsAndASIGTERMAtOncePrintsEveryEvent() throws {
+        let ports = try (1 ... 21).map { _ in try LoopbackPort.free() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-monitor-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var config = "[admin]\nsocket = \"\(directory.appendingPathComponent("admin.sock").path)\"\n"
+        config += "[defaults]\nheartbeat_interval_ms = 200\ncall_timeout_ms = 1000\n"
+        for port in ports { config += "[[node]]\nname = \"n\(port)\"\naddress = \"127.0.0.1:\(port)\"\n" }
+        let serve = try Serve(config: config)
+        #expect(serve.stderr(waitingFor: "monitoring only").contains("no [[listener]], monitoring only"))
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(serve.waitForExit() == 0)
+        let text = serve.stderr()
+        #expect(text.contains("every node: heartbeats time out after 180 ms, not call_timeout_ms 1000"), "\(text)")
+        #expect(text.split(separator: "\n").filter { $0.contains(" connection: cannot connect to 127.0.0.1:") }.count == ports.count, "\(text)")
+        #expect(text.hasSuffix("thrifttop serve: stopped\n"))
     }
 }
 

@@ -155,7 +155,7 @@ struct ListenerTLSTests {
             #expect(await Self.pythonRefused(port: proxy.port, ["--tls-ca", certs.ca]) != nil)
             let named = try await Self.event(proxy, containing: "TLS client")
             #expect(named.hasPrefix("TLS client 127.0.0.1:"), "\(named)")
-            #expect(named.contains(" on plaintext listener 127.0.0.1:\(proxy.port): likely a mismatch"), "\(named)")
+            #expect(named.contains(" on plaintext listener 127.0.0.1:\(proxy.port): it sent a TLS ClientHello; likely a mismatch"), "\(named)")
             // The listener still serves plaintext clients.
             let plain = try await proxy.client()
             #expect(["demo-a", "demo-b"].contains(try await plain.call(FB303.GetName.self)))

@@ -250,14 +250,23 @@ struct ProxyInteropTests {
             var oversized = ByteBuffer()
             oversized.writeInteger(Int32(0x7FFF_0000))
             oversized.writeBytes([0x80, 0x01, 0x00, 0x01])
-            for bytes in [garbage, oversized] {
+            // What clients of other wires send first: a TLS ClientHello, THeader, TJSONProtocol.
+            let hello = ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00])
+            let theader = ByteBuffer(bytes: [0x00, 0x00, 0x00, 0x20, 0x0F, 0xFF, 0x00, 0x00])
+            let json = ByteBuffer(string: "[1,\"work\",1,1,{}]")
+            let noise = ByteBuffer(bytes: [0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x01])
+            for bytes in [garbage, oversized, hello, theader, json, noise] {
                 let closed = try await RawClient.sendAndAwaitClose(port: proxy.port, send: bytes, group: proxy.group)
                 #expect(closed, "the listener closes the connection that sent it")
                 #expect(try await good.call(DemoService.Work.self, .init(costMicros: 0, payload: [5])) == [5], "other clients go on")
             }
             let messages = try await proxy.events().filter { $0.kind == .proxy }.map(\.message)
-            #expect(messages.contains { $0.contains("closed client 127.0.0.1:") && $0.contains("are not a Thrift message") && $0.contains("(47 45 54 20 2f 20)") },
-                    "\(messages)")
+            // Each bad input names what it was.
+            for seen in ["closed client 127.0.0.1:", "the client sent an HTTP request (GET …", "the client sent THeader",
+                         "the client sent TJSONProtocol", "(de ad be ef 00 01) are none of HTTP, TLS, THeader, JSON or a Thrift message"] {
+                #expect(messages.contains { $0.contains("closed client 127.0.0.1:") && $0.contains(seen) }, "\(seen): \(messages)")
+            }
+            #expect(messages.contains { $0.hasPrefix("TLS client 127.0.0.1:") && $0.contains("it sent a TLS ClientHello") }, "\(messages)")
             #expect(messages.contains { $0.contains("frame of 2147418112 bytes exceeds the maximum frame size 16384000") }, "\(messages)")
             await good.close()
         }
