@@ -21,9 +21,11 @@ struct HelpOverlay {
             ("View", [
                 ("/", "filter nodes by text (Enter keeps, Esc clears)"),
                 ("s  S", "sort by the next column on screen / reverse the order"),
-                ("H N A F L P", "Shift+letter sorts by a column (again: reverse):"),
-                ("B R I W % V", "  H health  N name  A address  F fb303  L p50  P p99  B heartbeats"),
-                ("T E", "  R retries  I in flight  W weight  % share  V avail  T tls  E error"),
+                ("Shift+letter", "sort by that column on screen (again: reverse):"),
+                ("  H N A F", "health (state), name, address, fb303"),
+                ("  L P B R", "p50, p99, heartbeats, retries"),
+                ("  I W % V", "in flight, weight, share, avail"),
+                ("  T E", "tls, last error"),
                 (":sort COLUMN", "sort by a column by name; :sort alone is worst first (the default)"),
                 ("e", "event log: warnings and errors only"),
                 ("f", "event log: the selected node only"),
@@ -76,11 +78,11 @@ struct HelpOverlay {
                 ("@ ENDPOINT", "attached: the daemon these figures come from"),
             ]),
             ("States", [
-                ("● up  ◐ degraded", "serving (fb303 ALIVE / WARNING)"),
+                ("● up ◐ degraded", "serving (fb303 ALIVE / WARNING)"),
                 ("◔ starting", "fb303 STARTING: not yet routable"),
                 ("◌ drained", "drained by an operator (◌ stopping: the server said STOPPING)"),
                 ("◍ suspect", "a heartbeat failed or is late; down after `fall` failures"),
-                ("✖ down  ? unknown", "refused, reset, or `fall` failures / not heard from yet"),
+                ("✖ down ? unknown", "refused, reset, or `fall` failures / not heard from yet"),
             ]),
             ("Columns", [
                 ("STATE", "the node's state (above); the table starts worst first"),
@@ -101,6 +103,9 @@ struct HelpOverlay {
         ]
     }
 
+    /// The keys' column: the longest key and a space.
+    static let keyWidth = 18
+
     var lines: [Line] {
         var out: [Line] = []
         if readOnly { out.append(Line("Read-only: operator actions are disabled (--read-only).", .warning)) }
@@ -108,7 +113,7 @@ struct HelpOverlay {
             if !out.isEmpty { out.append(Line()) }
             out.append(Line(section, .title, bold: true))
             for (key, meaning) in keys {
-                out.append(Line([Span(Box.pad(key, 16), .key, bold: true), Span(meaning)]))
+                out.append(Line([Span(Box.pad(key, Self.keyWidth), .key, bold: true), Span(meaning)]))
             }
         }
         return out
@@ -116,7 +121,9 @@ struct HelpOverlay {
 
     func render(_ area: Rect, into screen: inout Screen) {
         let content = lines
-        let box = area.centered(width: min(area.width - 2, 84), height: min(area.height - 2, content.count + 2))
+        // As wide as the longest line, within the screen: a legend cut short explains nothing.
+        let widest = content.map(\.width).max() ?? 80
+        let box = area.centered(width: min(area.width - 2, max(84, widest + 4)), height: min(area.height - 2, content.count + 2))
         let visible = max(0, box.height - 2)
         let offset = min(scroll, max(0, content.count - visible))
         var title = Line([Span("Help", .title, bold: true), Span(" · Esc closes", .dim)])
