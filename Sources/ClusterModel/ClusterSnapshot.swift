@@ -80,6 +80,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     /// Share of the calls the balancer sent in the last `trafficShareSeconds` whole seconds that
     /// went to this node, 0…1: a drained node's reaches 0 within that window.
     public var trafficShare: Double
+    /// The window of `trafficShare`, in whole seconds.
     public static let trafficShareSeconds = 5
     /// The cluster's availability if this node were drained.
     public var clusterAvailabilityIfDrained: Double

@@ -19,6 +19,13 @@ public enum NodeHealth: String, Sendable, CaseIterable, Codable {
     /// Whether a node in this state takes new calls (operator drain and weight aside).
     public var isServing: Bool { self == .up || self == .degraded }
 
+    /// The state's word, in events and on screen. A node the operator drained is "drained"
+    /// everywhere, whether or not calls are still in flight; `.draining` without an operator
+    /// drain is the server saying fb303 STOPPING: "stopping".
+    public func word(drained: Bool) -> String {
+        self == .draining ? (drained ? "drained" : "stopping") : rawValue
+    }
+
     /// One character that stands for the state without colour.
     public var glyph: String {
         switch self {

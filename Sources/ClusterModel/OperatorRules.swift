@@ -166,3 +166,13 @@ public enum OperatorRules {
                               sharesAfter: shares)
     }
 }
+
+extension ClusterSnapshot {
+    /// Nodes routable now (the operator rules' definition: serving, in rotation, not ejected)
+    /// and all nodes: the header's `routable N/M`.
+    public var routableCount: (routable: Int, all: Int) {
+        var routable = 0
+        for node in nodes where node.routable { routable += 1 }
+        return (routable, nodes.count)
+    }
+}

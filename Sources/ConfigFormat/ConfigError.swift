@@ -33,6 +33,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Gathers a file's problems so that one run reports them all, not only the first.
 public struct ConfigProblems {
+    /// The problems gathered so far, in the order they were found.
     public private(set) var errors: [ConfigError] = []
 
     public init() {}

@@ -169,7 +169,7 @@ struct ClusterBarWidget {
         let key = number <= 9 ? "\(number)" : " "
         var spans = [Span(selected ? "▶" : " ", base, bold: true), Span(key, selected ? .selected : .key, bold: true), Span(" " + Box.pad(Box.clip(feed.name, nameWidth), nameWidth), base, bold: true)]
         let nodes = feed.snapshot.nodes
-        let routable = HeaderWidget.routableCount(feed.snapshot).routable
+        let routable = feed.snapshot.routableCount.routable
         let alerts = nodes.filter { $0.health == .down || $0.health == .suspect }.count
         let figures = feed.isLive ? base : .dim
         switch feed.link {

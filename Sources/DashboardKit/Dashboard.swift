@@ -29,6 +29,9 @@ public enum Dashboard {
         if feed.neverAnswered {
             // No snapshot ever came: no cluster to draw, only where and why.
             ConnectingNotice(feed: feed).render(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), into: &screen)
+            if bar.count > 1 {
+                ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
+            }
             StatusBar(state: state).render(layout.status, into: &screen)
             if state.overlay == .help { HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen) }
             return screen

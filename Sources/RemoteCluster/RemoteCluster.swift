@@ -213,6 +213,8 @@ public final class RemoteCluster: Sendable {
                 let (_, detail) = try await Self.read(snapshot)
                 return "\(endpoint): the daemon refused the token of --token-file (\(snapshot.status.code): \(TextSanitizer.clean(detail, maximumLength: 200)))"
             }
+            // Read to the end, so the connection goes back to the pool rather than hanging open.
+            for try await _ in snapshot.body {}
             return nil
         } catch {
             return tls.lastingProblem(error).map { "\(endpoint): \($0)" }

@@ -32,7 +32,8 @@ final class ConfigReloader: Sendable {
         do {
             config = try await NIOThreadPool.singleton.runIfActive { try ClusterLoading.config(path) }
         } catch {
-            return await pool.refuseReload("\(error)", user: user)
+            // One line for the event, the status row and the audit log: its problems joined.
+            return await pool.refuseReload("\(error)".split(separator: "\n").joined(separator: "; "), user: user)
         }
         return await pool.reload(config, user: user, also: [proxy] + others.withLock { $0 })
     }

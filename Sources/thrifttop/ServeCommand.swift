@@ -93,8 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         printer.cancel()
         // Every event the pool still has is printed before it stops: none is dropped at exit.
         let printed = await printer.value
-        await Self.printNewEvents(of: pool, after: printed, format: logFormat)
+        let last = await Self.printNewEvents(of: pool, after: printed, format: logFormat)
         await pool.stop()
+        await Self.printNewEvents(of: pool, after: last, format: logFormat)
         try? await group.shutdownGracefully()
         print("thrifttop serve: stopped", to: &standardError)
     }

@@ -13,6 +13,8 @@ final class StopSignal: @unchecked Sendable {
     /// The signal that arrived, once one has.
     private var arrived: String?
     private var waiting: CheckedContinuation<String?, Never>?
+    /// Counts the waits, so that a timer of an earlier wait cannot end a later one.
+    private var waits = 0
 
     init(signals: [Int32] = [SIGINT, SIGTERM]) {
         sources = signals.map { number in
@@ -41,9 +43,11 @@ final class StopSignal: @unchecked Sendable {
                 return
             }
             waiting = continuation
+            waits += 1
+            let wait = waits
             lock.unlock()
             if let timeout {
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resume(nil) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resume(nil, ifWait: wait) }
             }
         }
     }
@@ -55,9 +59,13 @@ final class StopSignal: @unchecked Sendable {
         resume(name)
     }
 
-    /// Resumes the waiter, if any, at most once.
-    private func resume(_ value: String?) {
+    /// Resumes the waiter, if any (and only wait number `ifWait` when given), at most once.
+    private func resume(_ value: String?, ifWait wait: Int? = nil) {
         lock.lock()
+        if let wait, wait != waits {
+            lock.unlock()
+            return
+        }
         let continuation = waiting
         waiting = nil
         lock.unlock()

@@ -38,6 +38,27 @@ struct ConfigReportTests {
         }
     }
 
+    @Test func problemsAfterANodesAreReportedTooAndBadDefaultsAreNotBlamedOnEveryNode() {
+        func problems(_ text: String) -> [String] {
+            do {
+                _ = try ClusterConfig(parsing: text, file: "c.toml")
+                return []
+            } catch let error as ConfigError {
+                return error.all.map(\.description)
+            } catch {
+                return ["\(error)"]
+            }
+        }
+        #expect(problems("balancer = \"rnd\"\n[[node]]\nname = \"a\"\naddress = \"nowhere\"\n[health]\nfal = 3\n") == [
+            "c.toml:1: balancer: must be one of round-robin, random, least-outstanding, p2c-peak-ewma",
+            "c.toml:4: node \"a\".address: expected HOST:PORT (got \"nowhere\")",
+            "c.toml:6: health.fal: unknown key (did you mean \"fall\"?)",
+        ])
+        // A TLS setting in broken defaults: one problem, not one per node that leans on them.
+        #expect(problems("[defaults]\ntls = \"yes\"\n[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\ntls_ca_file = \"ca.pem\"\n")
+            == ["c.toml:2: defaults.tls: must be true or false"])
+    }
+
     @Test func aCallTimeoutBeyondTheIntervalIsWarnedWithTheEffectiveHeartbeatTimeout() throws {
         let slow = try ClusterConfig(parsing: """
             [defaults]
@@ -52,7 +73,7 @@ struct ConfigReportTests {
             """, file: "t.toml")
         #expect(slow.warnings == [
             "node alpha: heartbeats time out after 480 ms, not call_timeout_ms 1000: a heartbeat must fail before the next is due "
-                + "(heartbeat_interval_ms 500 less two 10 ms ticks); a server slower than that is marked failing",
+                + "(heartbeat_interval_ms 500); a server slower than that is marked failing",
         ])
         #expect(slow.nodes[0].settings.heartbeatTimeout() == .milliseconds(480))
         // The defaults (1 s and 1 s) are no surprise: no warning.

@@ -108,13 +108,13 @@ struct NodeStateTests {
         #expect(node.connected(at: Self.t(0)).events.map(\.message) == ["connected to 10.0.0.1:9090"])
         let change = node.record(heartbeat: .answered(.warning, millis: 1), at: Self.t(1))
         #expect(node.health == .draining)
-        #expect(change.events.map(\.message) == ["unknown → draining"])
+        #expect(change.events.map(\.message) == ["unknown → drained"])
         #expect(!node.isRoutable)
         #expect(node.serving, "degraded underneath: routable once undrained")
         let undrain = node.apply(.undrain, at: Self.t(2))
         #expect(node.health == .degraded)
-        #expect(undrain.events.map(\.message) == ["draining → degraded: undrained by operator"])
-        #expect(node.apply(.drain, at: Self.t(3)).events.map(\.message) == ["degraded → draining: drained by operator"])
+        #expect(undrain.events.map(\.message) == ["drained → degraded: undrained by operator"])
+        #expect(node.apply(.drain, at: Self.t(3)).events.map(\.message) == ["degraded → drained: drained by operator"])
     }
 
     @Test func aStatusChangeAsksForTheDetailsAgain() {
@@ -124,7 +124,7 @@ struct NodeStateTests {
         #expect(!node.record(heartbeat: .answered(.alive, millis: 1), at: Self.t(101)).fetchStatusDetails)
         let change = node.record(heartbeat: .answered(.stopping, millis: 1), at: Self.t(201))
         #expect(change.fetchStatusDetails)
-        #expect(change.events.map(\.message) == ["fb303 status ALIVE → STOPPING", "up → draining"])
+        #expect(change.events.map(\.message) == ["fb303 status ALIVE → STOPPING", "up → stopping"])
     }
 
     @Test func serverTextInErrorsIsSanitizedWhereItEnters() {

@@ -19,7 +19,7 @@ struct RenderTests {
     /// P50 and the address make room for the last error, whose whole text is under the table.
     @Test func mainScreenAt80x24ShowsEveryNodeAndTheNewestEventFirst() {
         expectScreen(screen([], 80, 24, worstFirst: true), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort worst first ─────────────────────────────────────────────────",
             "STATE▲     NAME         P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -49,7 +49,7 @@ struct RenderTests {
     /// At the minimum size the table scrolls (rows 1–6) and low-priority columns are gone.
     @Test func minimumSize60x15KeepsStateNameP99ShareAndTheLastError() {
         expectScreen(screen([], 60, 15, worstFirst: true), [
-            " thrifttop │ demo │ routable 3/9               12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m  12:34:56 UTC",
             " ● 2  ◐ 1  ◔ 1  ◌ 2  ◍ 1  ✖ 1  ? 1 │ balancer p2c-peak-ewma",
             "─ Nodes 9/9 ─ sort worst first ─ rows 1–6 ──────────────────",
             "STATE▲     NAME         P99  SHARE LAST ERROR",
@@ -73,16 +73,16 @@ struct RenderTests {
             " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s                                                                                                                  12:34:56 UTC",
             " ● 2 up  ◐ 1 degraded  ◔ 1 starting  ◌ 2 drained  ◍ 1 suspect  ✖ 1 down  ? 1 unknown │ balancer p2c-peak-ewma",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────",
-            "STATE      NAME▲     ADDRESS       FB303           P50    P99 LATENCY      HB OK/FAIL RETRIES  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
-            "● up       alpha-1   10.0.0.1:9090 ALIVE 1s     1.10ms 4.20ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     2    100  25.0% 100.00%",
-            "◐ degraded beta-2    10.0.0.2:9090 WARNING 1s   2.50ms 31.4ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100  25.0%  97.31%",
-            "◌ drained  delta-4   10.0.0.4:9090 ALIVE 1s     1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
-            "◍ suspect  epsilon-5 10.0.0.5:9090 ALIVE 1s    9.90ms!  250ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       7     0    100  25.0%  95.00% 30s ago timeout after 500ms",
-            "● up       eta-7     10.0.0.7:9090 ALIVE 1s     1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    50*  25.0% 100.00%",
-            "◌ drained  gamma-3   10.0.0.3:9090 ALIVE 1s     1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     3    100   0.0% 100.00%",
-            "? unknown  iota-9    10.0.0.9:9090 -                 -      -                  1200/0       0     0    100   0.0%   0.00%",
-            "◔ starting theta-8   10.0.0.8:9090 STARTING 1s  1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
-            "✖ down     zeta-6    10.0.0.6:9090 —                 -      -                 1200/14       0     0    100   0.0%  50.00% 30s ago connection refused",
+            "STATE      NAME▲     ADDRESS       FB303            P50    P99 LATENCY      HB OK/FAIL RETRIES  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
+            "● up       alpha-1   10.0.0.1:9090 ALIVE 1s      1.10ms 4.20ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     2    100  25.0% 100.00%",
+            "◐ degraded beta-2    10.0.0.2:9090 WARNING 1s    2.50ms 31.4ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100  25.0%  97.31%",
+            "◌ drained  delta-4   10.0.0.4:9090 ALIVE 1s      1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
+            "◍ suspect  epsilon-5 10.0.0.5:9090 ALIVE 1s     9.90ms!  250ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       7     0    100  25.0%  95.00% 30s ago timeout after 500ms",
+            "● up       eta-7     10.0.0.7:9090 ALIVE 1s      1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    50*  25.0% 100.00%",
+            "◌ drained  gamma-3   10.0.0.3:9090 ALIVE 1s      1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     3    100   0.0% 100.00%",
+            "? unknown  iota-9    10.0.0.9:9090 -                  -      -                  1200/0       0     0    100   0.0%   0.00%",
+            "◔ starting theta-8   10.0.0.8:9090 STARTING 1s   1.20ms 4.80ms ▂▂▃▂▄█▃▂▂▃▂▂     1200/0       0     0    100   0.0% 100.00%",
+            "✖ down     zeta-6    10.0.0.6:9090 —                  -      -                 1200/14       0     0    100   0.0%  50.00% 30s ago connection refused",
             " alpha-1: no error so far",
             "─ Events 7/7 ───────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────",
             "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR: boom",
@@ -192,7 +192,7 @@ struct RenderTests {
     @Test func helpListsEveryKeyGrouped() {
         expectScreen(screen(keys("?"), 90, 40), [
             " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s    12:34:56 UTC",
-            " ┌─ Help · Esc closes · j/k scroll 1–36/71 ─────────────────────────────────────────────┐",
+            " ┌─ Help · Esc closes · j/k scroll 1–36/76 ─────────────────────────────────────────────┐",
             "─│ Move                                                                                 │─",
             "S│ ↑ k  ↓ j          select the previous / next row, or scroll                          │",
             "●│ PgUp PgDn         a page up / down                                                   │",
@@ -236,8 +236,8 @@ struct RenderTests {
 
     @Test func helpInReadOnlyModeLeavesOutEveryAction() {
         expectScreen(screen(keys("?"), 90, 40, readOnly: true), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m         read-only  12:34:56 UTC",
-            " ┌─ Help · Esc closes · j/k scroll 1–36/61 ─────────────────────────────────────────────┐",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s     read-only  12:34:56 UTC",
+            " ┌─ Help · Esc closes · j/k scroll 1–36/66 ─────────────────────────────────────────────┐",
             "─│ Read-only: operator actions are disabled (--read-only).                              │─",
             "S│                                                                                      │",
             "●│ Move                                                                                 │",
@@ -271,7 +271,7 @@ struct RenderTests {
             " │ routable N/M      nodes taking new calls (serving, not drained, weight > 0, not eject│",
             " │ calls/s           calls through the balancer, averaged over ~3 s                     │",
             " │ ok 99.2% 1m       calls that succeeded in the last minute (an exception reply fails) │",
-            " │ p99               the calls' 99th percentile latency over the last minute, retries in│",
+            " │ p99               answered calls' 99th percentile latency over the last minute, retri│",
             " │ retries/s         attempts sent again to another node                                │",
             " │ PANIC k/M         fewer routable than panic_threshold of the nodes in rotation: what │",
             " └──────────────────────────────────────────────────────────────────────────────────────┘",
@@ -281,7 +281,7 @@ struct RenderTests {
 
     @Test func drainDialogNamesTheNodeAndShowsShareAndClusterAvailabilityAfter() {
         expectScreen(screen(keys("d"), 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -312,7 +312,7 @@ struct RenderTests {
     /// (alpha-1, beta-2, eta-7 and itself: epsilon-5 is suspect, so not routable).
     @Test func undrainDialogShowsTheExpectedShareOfTheNode() {
         expectScreen(screen(keys("jjjjju"), 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -342,7 +342,7 @@ struct RenderTests {
     /// eta-7 at weight 50: + proposes 60, share ≈ 60/260 (alpha-1, beta-2 and itself are routable).
     @Test func weightDialogShowsOldAndNewWeightAndShare() {
         expectScreen(screen(keys("jjjj+"), 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -371,7 +371,7 @@ struct RenderTests {
 
     @Test func commandLineCompletesNodeNamesAndListsTheCandidates() {
         expectScreen(screen(keys(":d") + [.tab] + keys("e") + [.tab], 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -400,7 +400,7 @@ struct RenderTests {
 
     @Test func commandLineShowsAParseErrorAndKeepsTheText() {
         expectScreen(screen(keys(":dran alpha-1") + [.enter], 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -429,7 +429,7 @@ struct RenderTests {
 
     @Test func pausedReadOnlyHeaderShowsBothMarkers() {
         expectScreen(screen(keys("p"), 80, 24, readOnly: true), [
-            " thrifttop │ demo │ routable 3/9                PAUSED  read-only  12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m   PAUSED  read-only  12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 9/9 ─ sort NAME ▲ ──────────────────────────────────────────────────────",
             "STATE      NAME▲        P99  INFL WEIGHT  SHARE   AVAIL LAST ERROR",
@@ -459,7 +459,7 @@ struct RenderTests {
     /// s four times: P99; S: descending (no data last); e: warnings and errors only; /et: four nodes.
     @Test func sortFilterAndErrorsOnlyLogShowInTheTitles() {
         expectScreen(screen(keys("ssssSe/et") + [.enter], 80, 24), [
-            " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m          12:34:56 UTC",
+            " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s      12:34:56 UTC",
             " ● 2 up ◐ 1 degraded ◔ 1 starting ◌ 2 drained ◍ 1 suspect ✖ 1 down ? 1 unknown",
             "─ Nodes 4/9 ─ sort SHARE ▼ ─ filter \"et\" ───────────────────────────────────────",
             "STATE      NAME         P99  INFL WEIGHT SHARE▼   AVAIL LAST ERROR",

@@ -112,7 +112,7 @@ struct ScreenTruthTests {
         var snapshot = Self.outage
         snapshot.panicMode = true
         let screen = render(snapshot, 60, 15)
-        #expect(screen.rows[0].hasPrefix(" thrifttop │ shop"))
+        #expect(screen.rows[0].hasPrefix(" shop │ routable 2/4"))
         #expect(screen.rows[0].contains("PANIC 2/4"))
     }
 

@@ -11,7 +11,7 @@ struct WidgetTests {
     }
 
     @Test func detailShowsDrainProgressUntilNothingIsInFlight() {
-        #expect(detailLines("gamma-3").contains("Drain        draining: 3 calls still in flight"))
+        #expect(detailLines("gamma-3").contains("Drain        drained: 3 calls still in flight"))
         #expect(detailLines("delta-4").contains("Drain        drained: no calls in flight, safe to stop"))
         #expect(detailLines("alpha-1").contains("Drain        not drained"))
     }

@@ -35,17 +35,10 @@ struct CheckCommandTests {
         try Self.check(arguments)
     }
 
+    /// `thrifttop check ARGS`: its status and what it printed, stdout then stderr.
     static func check(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-        process.arguments = ["check"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (status, out, err) = try runToEnd(TmuxSession.thrifttop, ["check"] + arguments)
+        return (status, out + err)
     }
 
     static let scenario = """
@@ -131,16 +124,7 @@ struct CheckCommandTests {
 @Suite("Help text")
 struct HelpTextTests {
     func help(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-        process.arguments = arguments + ["--help"]
-        process.environment = ["COLUMNS": "100", "PATH": "/usr/bin:/bin"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runToEnd(TmuxSession.thrifttop, arguments + ["--help"], environment: ["COLUMNS": "100", "PATH": "/usr/bin:/bin"]).out
     }
 
     @Test(arguments: [[], ["run"], ["check"], ["demo-servers"]])

@@ -79,15 +79,7 @@ struct ScreenTruthEndToEndTests {
         _ = serve.stderr(waitingFor: "admin endpoint on unix:")
 
         func curl(_ path: String) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["-sf", "--max-time", "5", "--unix-socket", cluster.socket, "http://localhost\(path)"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            try runToEnd("/usr/bin/curl", ["-sf", "--max-time", "5", "--unix-socket", cluster.socket, "http://localhost\(path)"]).out
         }
         var snapshot = ""
         let deadline = Date().addingTimeInterval(10)
@@ -144,18 +136,7 @@ struct ScreenTruthEndToEndTests {
 @Suite("Command line promises")
 struct CommandLinePromisesTests {
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        try runToEnd(TmuxSession.thrifttop, arguments)
     }
 
     @Test(arguments: [[], ["run"], ["serve"], ["attach"], ["check"], ["demo-servers"]])

@@ -148,8 +148,7 @@ extension ClusterConfig {
             let s = node.settings
             let text = "heartbeats time out after \(s.heartbeatTimeout().nanoseconds / 1_000_000) ms, not call_timeout_ms "
                 + "\(s.callTimeout.nanoseconds / 1_000_000): a heartbeat must fail before the next is due "
-                + "(heartbeat_interval_ms \(s.heartbeatInterval.nanoseconds / 1_000_000) less two 10 ms ticks); "
-                + "a server slower than that is marked failing"
+                + "(heartbeat_interval_ms \(s.heartbeatInterval.nanoseconds / 1_000_000)); a server slower than that is marked failing"
             byTimeout[text, default: []].append(node.name)
         }
         return byTimeout.sorted { $0.key < $1.key }.map { text, names in

@@ -8,6 +8,7 @@ extension ClusterConfig {
                           "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "state"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
                               "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
+    static let defaultsKeys = settingKeys + ["weight"]
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
     static let healthKeys = ["fall", "rise", "phi_threshold"]
     static let retryKeys = ["max_attempts", "budget_percent", "budget_min_per_second", "budget_ttl_s"]
@@ -22,7 +23,7 @@ extension ClusterConfig {
     /// Every key the loader accepts, by the table it goes in: what `docs/configuration.md`
     /// must document (a test checks).
     public static var acceptedKeys: [(table: String, keys: [String])] {
-        [("top level", topKeys), ("[defaults]", settingKeys + ["weight"]), ("[[node]]", nodeKeys), ("[health]", healthKeys),
+        [("top level", topKeys), ("[defaults]", defaultsKeys), ("[[node]]", nodeKeys), ("[health]", healthKeys),
          ("[retry]", retryKeys), ("[outlier]", outlierKeys), ("[[listener]]", listenerKeys), ("[proxy]", proxyKeys),
          ("[[route]]", routeKeys), ("[admin]", adminKeys), ("[alerts]", alertKeys), ("[metrics]", metricsKeys), ("[state]", stateKeys)]
     }
@@ -37,12 +38,13 @@ extension ClusterConfig {
         var defaults = NodeSettings()
         var defaultWeight = 100
         var defaultTLS = (enabled: false, settings: NodeTLSSettings())
-        problems.check {
-            guard let table = try root.table("defaults") else { return }
-            try table.checkKeys(allowed: Self.settingKeys + ["weight"])
+        let defaultsRead = problems.check { () -> Bool in
+            guard let table = try root.table("defaults") else { return true }
+            try table.checkKeys(allowed: Self.defaultsKeys)
             defaults = try Self.settings(table, base: defaults)
             defaultTLS = try Self.tlsSettings(table, base: defaultTLS, isDefaults: true)
             defaultWeight = try table.int("weight", range: OperatorCommand.weightRange) ?? 100
+            return true
         }
         var nodes: [NodeConfig] = []
         let nodeTables = try root.tables("node")
@@ -50,16 +52,18 @@ extension ClusterConfig {
             problems.check { throw root.error("node", "a cluster needs at least one [[node]] with a name and an address") }
         }
         var seenAddresses: [NodeAddress: String] = [:]
-        for table in nodeTables {
+        // Nodes read without the defaults they were written for would show false errors.
+        for table in nodeTables where defaultsRead == true {
             problems.check {
                 let node = try Self.node(table, defaults: (defaults, defaultTLS, defaultWeight), seen: nodes, addresses: seenAddresses)
                 seenAddresses[node.address] = node.name
                 nodes.append(node)
             }
         }
-        // The rest reads the nodes (routes name their groups; min_routable counts them).
-        try problems.throwIfAny()
-        self.init(name: try root.string("name") ?? "cluster", nodes: nodes)
+        // The rest reads the nodes (routes name their groups; min_routable counts them): with a
+        // node in error, they are counted as written and the routes are checked once they load.
+        let nodesRead = problems.errors.isEmpty
+        self.init(name: (problems.check { try root.string("name") } ?? nil) ?? "cluster", nodes: nodes)
         problems.check {
             guard let text = try root.string("balancer") else { return }
             guard let kind = BalancerKind(rawValue: text) else {
@@ -69,14 +73,14 @@ extension ClusterConfig {
             }
             balancer = kind
         }
-        minRoutable = (problems.check { try root.int("min_routable", range: 0...nodes.count) } ?? nil) ?? min(1, nodes.count)
+        minRoutable = (problems.check { try root.int("min_routable", range: 0...nodeTables.count) } ?? nil) ?? min(1, nodes.count)
         panicThreshold = (problems.check { try root.number("panic_threshold", range: 0...1) } ?? nil) ?? 0.5
         eventLogCapacity = (problems.check { try root.int("event_log_capacity", range: 100...1_000_000) } ?? nil) ?? 10_000
         stateFile = problems.check { try root.string("state_file") } ?? nil
         auditLog = problems.check { try root.string("audit_log") } ?? nil
         listeners = problems.check { try Self.listeners(root) } ?? []
         proxy = problems.check { try Self.proxySettings(root) } ?? proxy
-        routes = problems.check { try Self.routes(root, nodes: nodes) } ?? []
+        routes = nodesRead ? problems.check { try Self.routes(root, nodes: nodes) } ?? [] : []
         admin = problems.check { try Self.adminSettings(root) } ?? admin
         alerts = problems.check { try Self.alertSettings(root) } ?? alerts
         metrics = problems.check { try Self.metricsSettings(root) } ?? metrics

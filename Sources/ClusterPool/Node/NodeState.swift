@@ -320,6 +320,7 @@ final class NodeState {
         guard new != health else { return change }
         let old = health
         health = new
+        defer { say.drainedAtLastHealth = say.drained }
         var change = change
         let severity: EventSeverity = switch new {
         case .down: .error
@@ -327,7 +328,7 @@ final class NodeState {
         case .degraded, .draining, .starting: .notice
         case .up, .unknown: .info
         }
-        change.events.append(NodeEvent(severity: severity, kind: .stateChange, message: "\(old.rawValue) → \(new.rawValue)" + (reason.map { ": \($0)" } ?? "")))
+        change.events.append(NodeEvent(severity: severity, kind: .stateChange, message: "\(old.word(drained: say.drainedAtLastHealth)) → \(new.word(drained: say.drained))" + (reason.map { ": \($0)" } ?? "")))
         // Without a reason of its own, the evidence is the event that came with the input (an
         // fb303 status change), else the detector's verdict on time passing.
         let why = reason ?? change.events.dropLast().last?.message
@@ -442,6 +443,8 @@ struct OperatorSay {
     /// The config's weight: what an operator's reset goes back to, and what a reload may change.
     var configuredWeight: Int
     var drained = false
+    /// `drained` when the health last changed: the word for the health it changes from.
+    var drainedAtLastHealth = false
     /// Who made the last operator change, from where, when (shown; it decides nothing).
     var lastChange: OperatorChange?
 }

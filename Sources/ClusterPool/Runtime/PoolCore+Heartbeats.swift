@@ -25,7 +25,9 @@ extension PoolCore {
         if next <= now { next = now + node.settings.heartbeatInterval }
         scheduleHeartbeat(node, at: next)
         guard node.liveConnection != nil else {
+            // Failed as much as one that was sent: in HB FAIL, AVAIL and the metrics alike.
             node.state.heartbeatMissed()
+            node.metrics.heartbeat(.error, nanoseconds: nil)
             return
         }
         sendHeartbeat(node)

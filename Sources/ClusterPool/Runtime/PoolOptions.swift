@@ -40,6 +40,7 @@ public struct PoolOptions: Sendable {
         self.logger = logger
     }
 
+    /// The tick unless one is given: what `NodeSettings.heartbeatTimeout` assumes by default.
     public static let defaultTick = TimeAmount.milliseconds(10)
 
     public static func unixTime() -> Double {

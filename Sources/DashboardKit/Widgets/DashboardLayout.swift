@@ -29,6 +29,7 @@ public struct DashboardLayout: Sendable, Equatable {
     public let nodesTitle: Rect
     public let columnHeadings: Rect
     public let tableRows: Rect
+    /// The selected node's whole last error, under the table.
     public let errorLine: Rect
     public let eventsTitle: Rect
     public let eventRows: Rect

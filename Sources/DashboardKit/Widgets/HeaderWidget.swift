@@ -19,26 +19,32 @@ struct HeaderWidget {
         let bold = CellStyle(.header, bold: true)
         screen.fill(area.row(0), with: Cell(" ", style: bar))
 
-        // The name first; then the right side gives way (a short banner, no clock) before it.
-        let where_ = source.map { [Span(" @ ", bar), Span($0, bar)] } ?? []
+        // The cluster's name is never dropped. Then, in this order: the first three figures
+        // (routable, calls/s, ok %), the endpoint when attached, the panic banner's explanation,
+        // the other figures, the clock, the program's name.
+        let attachedTo = source.map { [Span(" @ ", bar), Span($0, bar)] } ?? []
         let names = [
-            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)] + where_),
-            Line([Span(" ", bar), Span(snapshot.clusterName, bold)] + where_),
+            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)] + attachedTo),
+            Line([Span(" ", bar), Span(snapshot.clusterName, bold)] + attachedTo),
+            Line([Span(" thrifttop", bold), Span(" │ ", bar), Span(snapshot.clusterName, bold)]),
             Line([Span(" ", bar), Span(snapshot.clusterName, bold)]),
         ]
         let rights = [rightSide(longBanner: true, clock: true), rightSide(longBanner: false, clock: true), rightSide(longBanner: false, clock: false)]
-        var chosen = (name: names[2], right: rights[2])
-        search: for right in rights {
-            for name in names where name.width + right.width + 1 <= area.width {
-                chosen = (name, right)
-                break search
+        let figures = figures(bar: bar, bold: bold)
+        var chosen = (name: names[3], right: rights[2])
+        var best: [Int] = []
+        for (r, right) in rights.enumerated() {
+            for (n, name) in names.enumerated() where name.width + right.width + 1 <= area.width {
+                let shown = Self.fitting(figures, width: area.width - right.width - 1 - name.width)
+                let score = [min(shown, 3), n < 2 ? 1 : 0, r == 0 ? 1 : 0, shown, r < 2 ? 1 : 0, n % 2 == 0 ? 1 : 0]
+                if score.lexicographicallyPrecedes(best) == false && score != best { (chosen, best) = ((name, right), score) }
             }
         }
         let rightWidth = min(chosen.right.width, area.width)
         screen.put(chosen.right, x: area.maxX - rightWidth, y: area.y, maxWidth: rightWidth)
         let leftWidth = max(0, area.width - rightWidth - 1)
         let used = screen.put(chosen.name, x: area.x, y: area.y, maxWidth: leftWidth)
-        Self.putFitting(figures(bar: bar, bold: bold), x: area.x + used, y: area.y, width: leftWidth - used, into: &screen)
+        Self.putFitting(figures, x: area.x + used, y: area.y, width: leftWidth - used, into: &screen)
 
         guard area.height > 1 else { return }
         // Words with room to breathe, then words packed, then glyphs and numbers only.
@@ -59,7 +65,7 @@ struct HeaderWidget {
 
     /// "routable 3/4 │ 200 calls/s │ ok 99.2% 1m │ p99 8.70ms │ retries 0.2/s".
     private func figures(bar: CellStyle, bold: CellStyle) -> [Line] {
-        let (routable, all) = Self.routableCount(snapshot)
+        let (routable, all) = snapshot.routableCount
         let routableStyle = snapshot.panicMode ? CellStyle(.panic, bold: true) : bold
         var parts = [
             Line([Span(" │ routable ", bar), Span("\(routable)/\(all)", routableStyle)]),
@@ -89,13 +95,6 @@ struct HeaderWidget {
         if readOnly { right += [Span("read-only  ", bar)] }
         if clock { right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar)) }
         return Line(right)
-    }
-
-    /// Routable nodes (the operator rules' definition: serving, in rotation, not ejected) of all.
-    static func routableCount(_ snapshot: ClusterSnapshot) -> (routable: Int, all: Int) {
-        var routable = 0
-        for node in snapshot.nodes where node.routable { routable += 1 }
-        return (routable, snapshot.nodes.count)
     }
 
     private static func panicCounts(_ snapshot: ClusterSnapshot) -> (routable: Int, inRotation: Int) {
@@ -140,6 +139,17 @@ struct HeaderWidget {
         guard var first = parts.first else { return [] }
         first.spans[0] = Span(" ", .text)
         return [first] + parts.dropFirst()
+    }
+
+    /// How many of `parts`, whole and in order, fit in `width`.
+    private static func fitting(_ parts: [Line], width: Int) -> Int {
+        var used = 0, count = 0
+        for part in parts {
+            guard used + part.width <= width else { break }
+            used += part.width
+            count += 1
+        }
+        return count
     }
 
     /// Puts whole parts one after another while they fit in `width`.

@@ -71,11 +71,13 @@ struct HelpOverlay {
                 ("routable N/M", "nodes taking new calls (serving, not drained, weight > 0, not ejected) of all"),
                 ("calls/s", "calls through the balancer, averaged over ~3 s"),
                 ("ok 99.2% 1m", "calls that succeeded in the last minute (an exception reply fails)"),
-                ("p99", "the calls' 99th percentile latency over the last minute, retries included"),
+                ("p99", "answered calls' 99th percentile latency over the last minute, retries included"),
                 ("retries/s", "attempts sent again to another node"),
                 ("PANIC k/M", "fewer routable than panic_threshold of the nodes in rotation: what the"),
                 ("", "  routable nodes cannot take overflows to connected nodes that are not up"),
                 ("@ ENDPOINT", "attached: the daemon these figures come from"),
+                ("PAUSED  read-only", "p froze the display / actions are off (--read-only)"),
+                ("balancer", "how calls pick a node; clients → where the listeners take calls"),
             ]),
             ("States", [
                 ("● up ◐ degraded", "serving (fb303 ALIVE / WARNING)"),
@@ -88,6 +90,8 @@ struct HelpOverlay {
                 ("STATE", "the node's state (above); the table starts worst first"),
                 ("NAME  ADDRESS", "the node's name and host:port, as configured"),
                 ("FB303", "the last getStatus answer and its age; dimmed once the node is down"),
+                ("—", "in FB303: a down node that never answered getStatus"),
+                ("▲ ▼", "after a heading: the table is sorted by it, up / down"),
                 ("P50  P99", "latency of heartbeats and calls over the last 30–60 s"),
                 ("!", "after P50: slow node, \(SlowNode.rule)"),
                 ("LATENCY", "the last samples, oldest at the left"),
@@ -98,12 +102,13 @@ struct HelpOverlay {
                 ("SHARE", "its share of the calls sent in the last \(NodeSnapshot.trafficShareSeconds) seconds"),
                 ("AVAIL", "its heartbeats answered, of the last 300"),
                 ("TLS", "version and days left on its certificate (⚠ soon, ✗ expired)"),
-                ("LAST ERROR", "with its age; dimmed once the node serves again; whole under the table"),
+                ("LAST ERROR", "with its age; dimmed once the node serves again and it is \(Format.fixed(NodeSnapshot.errorNewsSeconds, 0)) s old;"),
+                ("", "  the selected node's whole error is on the line under the table"),
             ]),
         ]
     }
 
-    /// The keys' column: the longest key and a space.
+    /// The keys' column: the longest key and a space, and one to spare.
     static let keyWidth = 18
 
     var lines: [Line] {

@@ -104,7 +104,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
         case .state: 10
         case .name: min(24, max(6, Self.widest(nodes, \.name)))
         case .address: min(21, max(7, Self.widest(nodes, \.address)))
-        case .fbStatus: 11
+        case .fbStatus: 12  // "STARTING 12s"
         case .p50: 7  // room for the slow mark
         case .p99: 6
         case .sparkline: 12
@@ -165,7 +165,7 @@ public enum NodeColumn: String, Sendable, CaseIterable, Equatable {
     static func lastErrorSpan(_ node: NodeSnapshot, now: Double) -> Span {
         guard let error = node.lastError else { return Span("", .dim) }
         let age = node.lastErrorAt.map { "\(Format.age(now - $0)) ago " } ?? ""
-        return Span(age + error, node.recovered ? .dim : .error)
+        return Span(age + error, node.recovered(at: now) ? .dim : .error)
     }
 
     /// `1.3 364d` for a checked certificate; `⚠ 5d` inside `tls_cert_warn_days`, `✗ expired`

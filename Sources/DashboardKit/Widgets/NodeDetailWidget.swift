@@ -84,7 +84,7 @@ struct NodeDetailWidget {
             Span("  max \(Format.millis(node.latencyMax))  ewma \(Format.millis(node.latencyEWMA))  "),
             Span(Sparkline.text(node.recentLatencies, width: min(24, node.recentLatencies.count)), .sparkline),
         ]))
-        let (routable, all) = HeaderWidget.routableCount(snapshot)
+        let (routable, all) = snapshot.routableCount
         lines.append(field("Routable", [
             Span("\(routable)/\(all) nodes now"),
             Span(" · if drained \(node.routable ? routable - 1 : routable)/\(all)", node.routable ? .warning : .text),
@@ -144,7 +144,7 @@ struct NodeDetailWidget {
 
     private var drainProgress: [Span] {
         if node.isFullyDrained { return [Span("drained", .draining, bold: true), Span(": no calls in flight, safe to stop", .text)] }
-        if node.operatorDrained { return [Span("draining", .draining, bold: true), Span(": \(node.inFlight) call\(node.inFlight == 1 ? "" : "s") still in flight", .text)] }
+        if node.operatorDrained { return [Span("drained", .draining, bold: true), Span(": \(node.inFlight) call\(node.inFlight == 1 ? "" : "s") still in flight", .text)] }
         if node.health == .draining { return [Span("the server is stopping itself (fb303 STOPPING)", .draining)] }
         return [Span("not drained", .dim)]
     }

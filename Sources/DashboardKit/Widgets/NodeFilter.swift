@@ -11,7 +11,7 @@ public enum NodeFilter {
 
     static func matches(_ node: NodeSnapshot, needle: String) -> Bool {
         guard !needle.isEmpty else { return true }
-        let fields = [node.name, node.address, node.health.rawValue, node.fbStatus ?? "", node.group ?? ""] + node.tags
+        let fields = [node.name, node.address, node.health.word(drained: node.operatorDrained), node.fbStatus ?? "", node.group ?? ""] + node.tags
         return fields.contains { $0.lowercased().contains(needle) }
     }
 

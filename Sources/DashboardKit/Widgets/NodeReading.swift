@@ -3,18 +3,16 @@ import ClusterModel
 // How the screen reads a node beyond its raw figures: one place for each rule, so the table,
 // the header, the detail and the legend cannot disagree.
 
-extension NodeHealth {
-    /// The state's word on screen. A node the operator drained is "drained" everywhere (rows,
-    /// header, detail), whether or not calls are still in flight; `.draining` without an
-    /// operator drain is the server saying fb303 STOPPING: "stopping".
-    func word(drained: Bool) -> String {
-        self == .draining ? (drained ? "drained" : "stopping") : rawValue
-    }
-}
-
 extension NodeSnapshot {
-    /// Serving again after trouble: its last error is history (dimmed), not news.
-    var recovered: Bool { serving && health != .suspect }
+    /// How long an error stays news on a node that serves: an error that keeps coming (call
+    /// exceptions on a node whose heartbeats pass) is never older than this.
+    static let errorNewsSeconds = 5.0
+
+    /// Serving, not suspect or ejected, and its last error older than `errorNewsSeconds` at wall
+    /// time `now`: that error is history (dimmed), not news.
+    func recovered(at now: Double) -> Bool {
+        serving && health != .suspect && ejectedFor == nil && (lastErrorAt.map { now - $0 >= Self.errorNewsSeconds } ?? true)
+    }
 }
 
 /// The slow-node mark (`!` after P50). A node is slow when its p50 is over `factor` times the
