@@ -9,7 +9,7 @@ extension ClusterSnapshot: Codable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", clusterName = "cluster", time, nodes, events
         case callsPerSecond = "calls_per_second", retriesPerSecond = "retries_per_second", availability
-        case callSuccessRatio = "call_success_ratio", callLatencyP99 = "call_p99_ms"
+        case callSuccessRatio = "call_success_ratio", callLatencyP99 = "call_p99_ms", methods
         case panicMode = "panic_mode", minRoutable = "min_routable", panicThreshold = "panic_threshold", balancer, undoable = "undo_by_operator", listeners, version, stateStore = "state_store"
     }
 
@@ -33,6 +33,7 @@ extension ClusterSnapshot: Codable {
             undoable: try c.decodeIfPresent([String: String].self, forKey: .undoable) ?? [:],
             listeners: try c.decodeIfPresent([String].self, forKey: .listeners) ?? [])
         self.version = try c.decodeIfPresent(UInt64.self, forKey: .version) ?? 0
+        methods = try c.decodeIfPresent([MethodSnapshot].self, forKey: .methods) ?? []
         callSuccessRatio = try c.decodeIfPresent(Double.self, forKey: .callSuccessRatio)
         callLatencyP99 = try c.decodeIfPresent(Double.self, forKey: .callLatencyP99)
         stateStore = try c.decodeIfPresent(StateStoreStatus.self, forKey: .stateStore)
@@ -50,6 +51,7 @@ extension ClusterSnapshot: Codable {
         try c.encode(callsPerSecond, forKey: .callsPerSecond)
         try c.encode(retriesPerSecond, forKey: .retriesPerSecond)
         try c.encode(availability, forKey: .availability)
+        try c.encode(methods, forKey: .methods)
         try c.encodeIfPresent(callSuccessRatio, forKey: .callSuccessRatio)
         try c.encodeIfPresent(callLatencyP99, forKey: .callLatencyP99)
         try c.encode(panicMode, forKey: .panicMode)

@@ -31,6 +31,8 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var undoable: [String: String]
     /// Where the pool's listeners take client calls (`HOST:PORT`), if it has any.
     public var listeners: [String]
+    /// Per method, the calls through the balancer and how they ended, per cluster and node.
+    public var methods: [MethodSnapshot] = []
     /// Where drains and weights are kept and whether the store is reachable; nil for a pool
     /// without one (a demo).
     public var stateStore: StateStoreStatus?

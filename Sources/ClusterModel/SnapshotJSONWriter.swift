@@ -38,6 +38,7 @@ public struct SnapshotJSONWriter: Sendable {
         key("cluster"); string(snapshot.clusterName)
         key("events"); list(snapshot.events) { $0.write($1) }
         key("listeners"); write(snapshot.listeners)
+        key("methods"); list(snapshot.methods) { $0.write($1) }
         key("min_routable"); integer(Int64(snapshot.rules.minRoutable))
         key("nodes"); list(snapshot.nodes) { $0.write($1) }
         key("panic_mode"); bool(snapshot.panicMode)
@@ -99,6 +100,39 @@ public struct SnapshotJSONWriter: Sendable {
         if let tls = node.tls { key("tls"); write(tls) }
         key("traffic_share"); number(node.trafficShare)
         key("weight"); integer(Int64(node.weight))
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func write(_ method: MethodSnapshot) {
+        bytes.append(UInt8(ascii: "{"))
+        key("calls_per_second"); number(method.callsPerSecond)
+        key("name"); string(method.name)
+        key("nodes"); list(method.nodes) { $0.write($1) }
+        key("outcomes"); write(method.outcomes)
+        optionalNumber("p50_ms", method.latencyP50)
+        optionalNumber("p99_ms", method.latencyP99)
+        key("recent_rates"); list(method.recentRates.lazy.filter(\.isFinite)) { $0.number($1) }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func write(_ figures: MethodNodeFigures) {
+        bytes.append(UInt8(ascii: "{"))
+        key("node"); string(figures.node)
+        key("outcomes"); write(figures.outcomes)
+        optionalNumber("p50_ms", figures.latencyP50)
+        optionalNumber("p99_ms", figures.latencyP99)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func write(_ outcomes: MethodOutcomes) {
+        bytes.append(UInt8(ascii: "{"))
+        key("application_exception"); counters(outcomes.applicationException.mapValues { Int64($0) })
+        key("declared_exception"); integer(Int64(outcomes.declaredException))
+        key("refused"); integer(Int64(outcomes.refused))
+        key("sent"); integer(Int64(outcomes.sent))
+        key("success"); integer(Int64(outcomes.success))
+        key("timeout"); integer(Int64(outcomes.timeout))
+        key("transport"); integer(Int64(outcomes.transport))
         bytes.append(UInt8(ascii: "}"))
     }
 

@@ -5,6 +5,7 @@ extension Dashboard {
     static func target(_ state: DashboardState, _ snapshot: ClusterSnapshot) -> NodeSnapshot? {
         switch state.view {
         case let .detail(name): return snapshot.node(named: name)
+        case .methods, .method: return nil
         case .main:
             guard !NodeFilter.rows(snapshot, state).isEmpty, let name = state.selectedNode else { return nil }
             return snapshot.node(named: name)

@@ -63,6 +63,7 @@ extension Dashboard {
         switch state.view {
         case .main: handleMain(key, &state, snapshot)
         case let .detail(name): handleDetail(key, name, &state, snapshot)
+        case .methods, .method: handleMethods(key, &state, snapshot)
         }
         return []
     }
@@ -89,6 +90,9 @@ extension Dashboard {
                 state.detailScroll = 0
             }
         case .character("/"): state.overlay = .prompt(Prompt(.filter(previous: state.filter), text: state.filter))
+        case .character("m"):
+            state.view = .methods(row: 0)
+            state.filter = ""
         case .character("s"):
             state.sort = state.sort.next(among: onScreen(state, snapshot))
         case .character("S"):
@@ -165,6 +169,40 @@ extension Dashboard {
             scrollLog(delta, &state, snapshot)
         } else if y >= layout.nodesTitle.y && y < layout.tableRows.maxY {
             moveSelection(delta, &state, snapshot)
+        }
+    }
+
+    // MARK: - methods
+
+    private static func handleMethods(_ key: Key, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
+        let rows = MethodsWidget.rows(snapshot, filter: state.filter)
+        let visible = max(1, state.layout(snapshot).body.height - 2)
+        switch state.view {
+        case let .methods(row):
+            func select(_ target: Int) { state.view = .methods(row: min(max(0, target), max(0, rows.count - 1))) }
+            switch key {
+            case .up, .character("k"): select(row - 1)
+            case .down, .character("j"): select(row + 1)
+            case .pageUp: select(row - visible)
+            case .pageDown: select(row + visible)
+            case .home, .character("g"): select(0)
+            case .end, .character("G"): select(rows.count - 1)
+            case .enter: if row < rows.count { state.view = .method(name: rows[row].name) }
+            case .character("/"): state.overlay = .prompt(Prompt(.filter(previous: state.filter), text: state.filter))
+            case .escape where !state.filter.isEmpty: state.filter = ""
+            case .escape, .character("m"), .left:
+                state.view = .main
+                state.filter = ""
+            default: break
+            }
+        case let .method(name):
+            switch key {
+            case .escape, .enter, .backspace, .left, .character("h"):
+                state.view = .methods(row: rows.firstIndex { $0.name == name } ?? 0)
+            case .character("m"): state.view = .main
+            default: break
+            }
+        default: break
         }
     }
 

@@ -44,6 +44,8 @@ public enum Dashboard {
             table.renderErrorLine(layout.errorLine, selected: rows.isEmpty ? nil : state.selectedNode.flatMap(snapshot.node(named:)), into: &screen)
             EventLogWidget(entries: EventLogWidget.entries(snapshot, state, selectedNode: state.selectedNode), totalCount: snapshot.events.count, state: state)
                 .render(title: layout.eventsTitle, body: layout.eventRows, into: &screen)
+        case .methods, .method:
+            MethodsWidget(snapshot: snapshot, view: state.view, filter: state.filter).render(layout.body, into: &screen)
         case let .detail(name):
             if let node = snapshot.node(named: name) {
                 NodeDetailWidget(node: node, snapshot: snapshot, scroll: state.detailScroll).render(layout.body, into: &screen)

@@ -32,6 +32,24 @@ public struct ThriftMessage: Sendable {
         self.limits = limits
     }
 
+    /// The id of a reply's first result field: 0 is the return value, 1 and up an exception the
+    /// IDL declares; nil for a void reply (no field) or a body that cannot be read. Reads one
+    /// field header, not the body.
+    public var resultFieldID: Int16? {
+        func first(_ reader: inout some ThriftProtocolReader) -> Int16? {
+            guard (try? reader.readStructBegin()) != nil, let field = try? reader.readFieldBegin(), field.type != .stop else { return nil }
+            return field.id
+        }
+        switch protocolKind {
+        case .binary:
+            var reader = BinaryProtocolReader(body, limits: limits)
+            return first(&reader)
+        case .compact:
+            var reader = CompactProtocolReader(body, limits: limits)
+            return first(&reader)
+        }
+    }
+
     /// Decodes the body as `T`. Positions in errors count from the start of the body.
     public func decodeBody<T: ThriftStruct>(as type: T.Type = T.self) throws -> T {
         switch protocolKind {

@@ -190,6 +190,10 @@ struct MetricsEndpointTests {
             #expect(callsA == Double(atDrain.a) && callsB >= Double(atDrain.b + 20), "after the drain only b took calls")
             let proxied = try #require(Self.value(s, "thrifttop_proxy_calls_total", ["cluster": "met", "listener": listener, "outcome": "ok"]))
             #expect(proxied == callsA + callsB)
+            // Per method: the traffic's one method, every call a success, with its latency.
+            let work = ["cluster": "met", "method": "work"]
+            #expect(Self.value(s, "thrifttop_method_calls_total", work.merging(["outcome": "success"]) { $1 }) == callsA + callsB)
+            #expect(Self.value(s, "thrifttop_method_call_duration_seconds_count", work) == callsA + callsB)
             #expect(Self.value(s, "thrifttop_proxy_connections", ["cluster": "met", "listener": listener]) == 0, "the traffic's connections closed")
             // The cluster's histograms, with their buckets; no per-node ones without the key.
             #expect(Self.value(s, "thrifttop_call_duration_seconds_count", ["cluster": "met"]) == callsA + callsB)

@@ -40,10 +40,17 @@ struct SnapshotJSONTests {
         db.aliveSince = 1_800_000_000
         db.counters = ["calls": 7]
         let event = PoolEvent(id: 4, time: 1_800_000_100.25, node: "db-1", severity: .warning, kind: .stateChange, message: "up → suspect")
-        return ClusterSnapshot(clusterName: "prod", wallTime: 1_800_000_123.456, nodes: [db, NodeSnapshot(name: "db-2", address: "[::1]:9102")],
-                               events: [event], callsPerSecond: 12.5, retriesPerSecond: 0.5, availability: 0.999,
-                               panicMode: false, balancer: "p2c-peak-ewma", undoable: ["alice (uid 1000) on ops-1": "drain db-1"],
-                               listeners: ["127.0.0.1:9090"])
+        var snapshot = ClusterSnapshot(clusterName: "prod", wallTime: 1_800_000_123.456, nodes: [db, NodeSnapshot(name: "db-2", address: "[::1]:9102")],
+                                       events: [event], callsPerSecond: 12.5, retriesPerSecond: 0.5, availability: 0.999,
+                                       panicMode: false, balancer: "p2c-peak-ewma", undoable: ["alice (uid 1000) on ops-1": "drain db-1"],
+                                       listeners: ["127.0.0.1:9090"])
+        var outcomes = MethodOutcomes()
+        outcomes.success = 8
+        outcomes.declaredException = 1
+        outcomes.applicationException = ["INTERNAL_ERROR": 1]
+        snapshot.methods = [MethodSnapshot(name: "Shop:buy", outcomes: outcomes, callsPerSecond: 2.5, latencyP50: 1.5, latencyP99: 4.25, recentRates: [2, 3],
+                                           nodes: [MethodNodeFigures(node: "db-1", outcomes: outcomes, latencyP50: 1.5, latencyP99: 4.25)])]
+        return snapshot
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> String {
@@ -55,7 +62,7 @@ struct SnapshotJSONTests {
     @Test func aFixedSnapshotEncodesToThePinnedJSON() throws {
         let expected = #"{"availability":0.999,"balancer":"p2c-peak-ewma","calls_per_second":12.5,"cluster":"prod","#
             + #""events":[{"id":4,"kind":"state_change","message":"up → suspect","node":"db-1","severity":"warning","time":"2027-01-15T08:01:40.250Z"}],"#
-            + #""listeners":["127.0.0.1:9090"],"min_routable":1,"nodes":[{"address":"127.0.0.1:9101","alive_since":"2027-01-15T08:00:00.000Z","availability":0.9,"call_failures":2,"calls":20,"#
+            + #""listeners":["127.0.0.1:9090"],"methods":[{"calls_per_second":2.5,"name":"Shop:buy","nodes":[{"node":"db-1","outcomes":{"application_exception":{"INTERNAL_ERROR":1},"declared_exception":1,"refused":0,"sent":0,"success":8,"timeout":0,"transport":0},"p50_ms":1.5,"p99_ms":4.25}],"outcomes":{"application_exception":{"INTERNAL_ERROR":1},"declared_exception":1,"refused":0,"sent":0,"success":8,"timeout":0,"transport":0},"p50_ms":1.5,"p99_ms":4.25,"recent_rates":[2,3]}],"min_routable":1,"nodes":[{"address":"127.0.0.1:9101","alive_since":"2027-01-15T08:00:00.000Z","availability":0.9,"call_failures":2,"calls":20,"#
             + #""cluster_availability_if_drained":0.99,"configured_weight":100,"connected":true,"counters":{"calls":7},"drained":true,"#
             + #""ejected_for_ms":1500,"ewma_ms":1.75,"fb_status":"ALIVE","group":"primary","health":"up","heartbeats_failed":1,"heartbeats_ok":10,"#
             + #""histogram":[{"count":3,"le_ms":1},{"count":1,"le_ms":null}],"in_flight":3,"last_error":"heartbeat timed out after 900 ms","max_ms":9,"name":"db-1","#

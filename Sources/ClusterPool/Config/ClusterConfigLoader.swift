@@ -15,7 +15,7 @@ extension ClusterConfig {
     static let outlierKeys = ["consecutive_failures", "base_ejection_s", "max_ejection_s", "max_ejected_percent"]
     static let adminKeys = ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys
     static let alertKeys = ["command", "min_interval_s", "timeout_s"]
-    static let metricsKeys = ["per_node_histograms"]
+    static let metricsKeys = ["per_node_histograms", "max_methods"]
     static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"]
     static let routeKeys = ["service", "method", "group"]
     static let stateKeys = ["store", "endpoints", "prefix", "username", "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"]

@@ -5,6 +5,8 @@ public struct MetricsSettings: Sendable, Equatable {
     /// Duration histograms per node instead of per cluster: at 10,000 nodes they would make a
     /// scrape of tens of MB, so off by default.
     public var perNodeHistograms = false
+    /// Distinct methods counted per cluster; the calls of any further one count as `(other)`.
+    public var maxMethods = 200
 
     public init() {}
 }
@@ -15,6 +17,7 @@ extension ClusterConfig {
         guard let table = try root.table("metrics") else { return metrics }
         try table.checkKeys(allowed: metricsKeys)
         metrics.perNodeHistograms = try table.bool("per_node_histograms") ?? false
+        metrics.maxMethods = try table.int("max_methods", range: 1...10_000) ?? metrics.maxMethods
         return metrics
     }
 }

@@ -21,6 +21,8 @@ public enum PoolMetricNames {
     public static let proxyConnections = "thrifttop_proxy_connections"
     public static let proxyCalls = "thrifttop_proxy_calls_total"
     public static let proxyTLSHandshakeFailures = "thrifttop_proxy_tls_handshake_failures_total"
+    public static let methodCalls = "thrifttop_method_calls_total"
+    public static let methodCallDuration = "thrifttop_method_call_duration_seconds"
 
     /// Name → help text, one line each, for every metric above.
     public static let help: [String: String] = [
@@ -42,6 +44,8 @@ public enum PoolMetricNames {
         availability: "The cluster's availability over the recent window (0-1), over its routable nodes.",
         proxyConnections: "Client connections open on the listener.",
         proxyCalls: "Client calls the listener answered, by outcome (ok, no_routable_node, overloaded, timeout, error, shutting_down).",
+        methodCalls: "Calls of each method (at most [metrics] max_methods, then (other)), by outcome (success, declared_exception, application_exception, timeout, transport, refused, sent), across their attempts.",
+        methodCallDuration: "Each answered call of the method, from its start to its answer across attempts, in seconds.",
         proxyTLSHandshakeFailures: "Client connections of a TLS listener closed before their handshake completed, by reason (no_client_certificate, client_certificate_rejected, certificate_refused_by_client, version, no_shared_cipher, closed, timeout, plaintext_client, other).",
     ]
 }

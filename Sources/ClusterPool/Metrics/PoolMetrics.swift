@@ -18,6 +18,8 @@ final class PoolMetrics {
     /// Kept up to date from each node's routable flips (`NodeMetrics.show`): no pass over the nodes.
     private var routableCount = 0
     private var operatorActions: [String: Counter] = [:]
+    /// Per method (at most `[metrics] max_methods` and `(other)`): calls by outcome, latency.
+    private var methods: [String: MethodMetrics] = [:]
     private var destroyed = false
 
     init(cluster: String, settings: MetricsSettings, factory: any MetricsFactory) {
@@ -75,6 +77,14 @@ final class PoolMetrics {
         counter.increment()
     }
 
+    /// A call of `method` ended (`millis` from its start when answered).
+    func methodCall(_ method: String, _ outcome: MethodOutcome, millis: Double?) {
+        guard !destroyed else { return }
+        let handles = methods[method] ?? MethodMetrics(cluster: cluster, method: method, factory: factory)
+        methods[method] = handles
+        handles.record(outcome, millis: millis)
+    }
+
     /// The pool stopped: every series of the cluster goes (nodes are forgotten by their owner).
     func destroy() {
         guard !destroyed else { return }
@@ -82,6 +92,7 @@ final class PoolMetrics {
         clusterHistograms?.call.destroy()
         clusterHistograms?.heartbeat.destroy()
         for counter in [retries, retryBudgetExhausted] + Array(operatorActions.values) { counter.destroy() }
+        for method in methods.values { method.destroy() }
         routableNodes.destroy()
         availability.destroy()
     }
@@ -89,3 +100,48 @@ final class PoolMetrics {
 
 @available(*, unavailable)
 extension PoolMetrics: Sendable {}
+
+/// One method's series: `thrifttop_method_calls_total` by outcome and the latency histogram.
+final class MethodMetrics {
+    private let dimensions: [(String, String)]
+    private let factory: any MetricsFactory
+    private var calls: [String: Counter] = [:]
+    private let duration: Timer
+
+    init(cluster: String, method: String, factory: any MetricsFactory) {
+        dimensions = [("cluster", cluster), ("method", method)]
+        self.factory = factory
+        duration = Timer(label: PoolMetricNames.methodCallDuration, dimensions: dimensions, factory: factory)
+    }
+
+    func record(_ outcome: MethodOutcome, millis: Double?) {
+        let name = outcome.metricLabel
+        let counter = calls[name] ?? Counter(label: PoolMetricNames.methodCalls, dimensions: dimensions + [("outcome", name)], factory: factory)
+        calls[name] = counter
+        counter.increment()
+        if let millis { duration.recordNanoseconds(Int64(millis * 1e6)) }
+    }
+
+    func destroy() {
+        for counter in calls.values { counter.destroy() }
+        duration.destroy()
+    }
+}
+
+@available(*, unavailable)
+extension MethodMetrics: Sendable {}
+
+extension MethodOutcome {
+    /// The `outcome` label of `thrifttop_method_calls_total`.
+    var metricLabel: String {
+        switch self {
+        case .success: "success"
+        case .declared: "declared_exception"
+        case .application: "application_exception"
+        case .timeout: "timeout"
+        case .transport: "transport"
+        case .refused: "refused"
+        case .sent: "sent"
+        }
+    }
+}

@@ -90,6 +90,7 @@ extension PoolCore {
         let crossing = alerts.reload(settings: new.alerts, minRoutable: new.minRoutable, oldIndices: oldIndices)
         config = applied
         snapshots.renumber(links, from: oldIndices)
+        rates.methods.renumber(from: oldIndices)
         if let crossing { capacityCrossed(crossing) }  // after `config`: its text names the new floor
         for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
         for old in pending { if let index = newIndexOfOld[old] { changes.mark(index) } }

@@ -8,11 +8,15 @@ struct CallRates {
     /// share and p99 over the last minute.
     private(set) var outcomes = CallOutcomeWindow()
     private(set) var latency = LatencyWindow(halfWindow: .seconds(30), sampleCapacity: 1)
+    /// The same per method, and per method and node.
+    var methods: MethodTable
     private(set) var calls = 0
     private(set) var retries = 0
     private(set) var callsPerSecond = 0.0
     private(set) var retriesPerSecond = 0.0
     private var last: (time: NIODeadline, calls: Int, retries: Int)?
+
+    init(maxMethods: Int) { methods = MethodTable(capacity: maxMethods) }
 
     mutating func callStarted() { calls += 1 }
     mutating func retried() { retries += 1 }

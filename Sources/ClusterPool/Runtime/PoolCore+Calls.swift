@@ -42,16 +42,49 @@ extension PoolCore {
         attempt(call)
     }
 
-    /// The call ended, after all its attempts: the one place its outcome is counted.
+    /// The call ended, after all its attempts: the one place its outcome is counted, for the
+    /// cluster and its method.
     private func fail(_ call: PendingCall, _ error: any Error) {
         rates.ended(succeeded: false, millis: nil, at: now)
+        countMethod(call, Self.outcome(of: error), millis: nil)
         call.finish(.failure(error))
     }
 
-    private func succeed(_ call: PendingCall, _ reply: PoolReply) {
-        let millis = Double((now - call.startedAt).nanoseconds) / 1e6
-        rates.ended(succeeded: reply.message?.header.type != .exception, millis: reply.message == nil ? nil : millis, at: now)
+    /// `outcome`: the reply's, as `outcome(of:)` reads it (worked out once per reply).
+    private func succeed(_ call: PendingCall, _ reply: PoolReply, _ outcome: MethodOutcome) {
+        let millis = reply.message == nil ? nil : Double((now - call.startedAt).nanoseconds) / 1e6
+        rates.ended(succeeded: reply.message?.header.type != .exception, millis: millis, at: now)
+        countMethod(call, outcome, millis: millis)
         call.finish(.success(reply))
+    }
+
+    private func countMethod(_ call: PendingCall, _ outcome: MethodOutcome, millis: Double?) {
+        let (method, turnedAway) = rates.methods.recordCall(call.method, outcome, millis: millis, at: now)
+        metrics.methodCall(method, outcome, millis: millis)
+        if let turnedAway {
+            log(.warning, .config, node: nil, "more than \(rates.methods.capacity) distinct methods called (\"\(TextSanitizer.clean(turnedAway, maximumLength: 64))\" the first past them): "
+                + "the calls of every further method are counted as \(MethodSnapshot.otherName) ([metrics] max_methods)")
+        }
+    }
+
+    /// How a reply ends a call: a oneway's nil is sent; an EXCEPTION message is a
+    /// TApplicationException by type; a result whose first field is not 0 a declared exception.
+    static func outcome(of reply: ThriftMessage?) -> MethodOutcome {
+        guard let reply else { return .sent }
+        if reply.header.type == .exception {
+            return .application(((try? reply.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)).kind.description)
+        }
+        return (reply.resultFieldID ?? 0) > 0 ? .declared : .success
+    }
+
+    /// How a failure ends a call.
+    static func outcome(of error: any Error) -> MethodOutcome {
+        switch error as? PoolCallError {
+        case .noRoutableNode?, .overloaded?: .refused
+        case .timeout?: .timeout
+        case let .application(_, exception)?: .application(exception.kind.description)
+        default: .transport
+        }
     }
 
     /// The nodes a new call may go to, and how many more could but have their queue full. One
@@ -178,7 +211,8 @@ extension PoolCore {
             }
             node.state.record(call: .ended, at: now)
             node.metrics.call(.ok, nanoseconds: nil)
-            succeed(call, PoolReply(message: nil, node: node.config.name))
+            if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, .sent, millis: nil, at: now) }
+            succeed(call, PoolReply(message: nil, node: node.config.name), .sent)
             return
         }
         connection.send(method: call.method, args: args, deadline: deadline).assumeIsolated().whenComplete { [self] result in
@@ -188,6 +222,8 @@ extension PoolCore {
                 let elapsed = (now - sentAt).nanoseconds
                 let millis = Double(elapsed) / 1e6
                 node.metrics.call(message.header.type == .exception ? .exception : .ok, nanoseconds: elapsed)
+                let outcome = Self.outcome(of: message)
+                if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, outcome, millis: millis, at: now) }
                 if message.header.type == .exception {
                     let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
                     node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
@@ -196,7 +232,7 @@ extension PoolCore {
                     node.state.record(call: .answered(millis: millis, exception: nil), at: now)
                     if !node.retired { policies.ejection.recordSuccess(node.index) }
                 }
-                succeed(call, PoolReply(message: message, node: node.config.name))
+                succeed(call, PoolReply(message: message, node: node.config.name), outcome)
             case let .failure(error):
                 // A timed-out call's connection would answer it before any other: it goes.
                 node.calls.discard(connection)
@@ -245,6 +281,7 @@ extension PoolCore {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
         node.state.record(call: .failed("\(call.method): \(finalError)", timeout: timeout, deadline: deadline), at: now)
         node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
+        if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, failure == .timeout ? .timeout : .transport, millis: nil, at: now) }
         ejectionFailure(node)
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.

@@ -37,7 +37,7 @@ final class PoolCore {
 
     /// The operator side: undo history, persistence, what a shared authority said.
     let ledger: OperatorLedger
-    var rates = CallRates()
+    var rates: CallRates
     /// Heartbeats sent and how late they ran against their schedule (for `make bench`).
     var heartbeatStats = HeartbeatStats()
 
@@ -73,6 +73,7 @@ final class PoolCore {
         schedule = PoolSchedule(wheel: TimerWheel(tick: options.tick))
         ledger = OperatorLedger(log: OperatorLog(store: operatorStore, loop: loop))
         snapshots = SnapshotPublisher(nodes: config.nodes)
+        rates = CallRates(maxMethods: config.metrics.maxMethods)
         alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
     }
 

@@ -15,6 +15,10 @@ public struct DashboardState: Sendable, Equatable {
         case main
         /// One node in depth; the name is captured so the view stays on it.
         case detail(node: String)
+        /// The methods (`m`), this row selected.
+        case methods(row: Int)
+        /// One method per node.
+        case method(name: String)
     }
 
     /// What is drawn on top and takes the keys first.

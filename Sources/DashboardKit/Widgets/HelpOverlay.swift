@@ -17,6 +17,7 @@ struct HelpOverlay {
                 ("g Home  G End", "first / last row"),
                 ("Tab", "switch pane: nodes ⇄ events"),
                 ("Enter", "node details (Esc, Enter or ← back)"),
+                ("m", "methods: each method's calls, errors, latency; Enter per node"),
             ]),
             ("View", [
                 ("/", "filter nodes by text (Enter keeps, Esc clears)"),

@@ -33,9 +33,28 @@ struct NodeDetailWidget {
         } else {
             out += histogram + [Line()] + counters
         }
+        out += methodLines
         out.append(Line())
         out += recentErrors
         return out
+    }
+
+    /// The methods this node took: its attempts of each and how they ended, worst first.
+    private var methodLines: [Line] {
+        let mine = snapshot.methods.compactMap { method in method.nodes.first { $0.node == node.name }.map { (method.name, $0) } }
+            .sorted { $0.1.outcomes.errorRate != $1.1.outcomes.errorRate ? $0.1.outcomes.errorRate > $1.1.outcomes.errorRate : $0.0 < $1.0 }
+        guard !mine.isEmpty else { return [] }
+        var lines = [Line(), Line("Methods on this node (\(mine.count))", .title, bold: true)]
+        for (name, figures) in mine {
+            let o = figures.outcomes
+            lines.append(Line([
+                Span(Box.pad(Box.clip(name, 32), 33), .text, bold: true),
+                Span("\(Format.count(o.total)) calls", .text),
+                Span(" · err \(MethodsWidget.share(o.failed, of: o))", o.failed > 0 ? .error : .text),
+                Span(" · p50 \(Format.millis(figures.latencyP50)) p99 \(Format.millis(figures.latencyP99))", .dim),
+            ]))
+        }
+        return lines
     }
 
     private func field(_ label: String, _ spans: [Span]) -> Line {

@@ -1,0 +1,159 @@
+import ClusterModel
+import NIOCore
+
+/// How one call, or one attempt of it on a node, ended, as the methods view tells them apart.
+enum MethodOutcome: Equatable {
+    case success
+    /// An exception the IDL declares: the server's own answer.
+    case declared
+    /// A TApplicationException, by its type's name.
+    case application(String)
+    case timeout
+    case transport
+    /// Refused by the pool before any node.
+    case refused
+    /// A oneway call, written.
+    case sent
+}
+
+extension MethodOutcomes {
+    mutating func add(_ outcome: MethodOutcome) {
+        switch outcome {
+        case .success: success += 1
+        case .declared: declaredException += 1
+        case let .application(kind): applicationException[kind, default: 0] += 1
+        case .timeout: timeout += 1
+        case .transport: transport += 1
+        case .refused: refused += 1
+        case .sent: sent += 1
+        }
+    }
+}
+
+/// Calls in each of the last `RateRing.seconds` seconds: a method's calls/s and its sparkline.
+struct RateRing {
+    static let seconds = 60
+    private var slots = [(second: Int64, count: Int)](repeating: (-1, 0), count: RateRing.seconds)
+
+    mutating func count(at now: NIODeadline) {
+        let second = Int64(now.uptimeNanoseconds / 1_000_000_000)
+        let slot = Int(second % Int64(slots.count))
+        if slots[slot].second != second { slots[slot] = (second, 0) }
+        slots[slot].count += 1
+    }
+
+    /// Calls of each of the `last` whole seconds before `now`, oldest first.
+    func recent(_ last: Int, at now: NIODeadline) -> [Int] {
+        let current = Int64(now.uptimeNanoseconds / 1_000_000_000)
+        return (1 ... min(last, slots.count - 1)).reversed().map { back in
+            let second = current - Int64(back)
+            let slot = slots[Int(((second % Int64(slots.count)) + Int64(slots.count)) % Int64(slots.count))]
+            return slot.second == second ? slot.count : 0
+        }
+    }
+}
+
+/// Per method, every call through the pool and every attempt on a node: outcomes, latency and
+/// rate, for the methods view, the snapshot and the metrics.
+///
+/// Bounded: at most `capacity` methods by name; the calls of any further method are counted as
+/// `(other)`, so a client inventing method names cannot grow memory past it. Per node, a
+/// method's figures exist only for the nodes it went to.
+struct MethodTable {
+    /// One method's figures.
+    struct Record {
+        let name: String
+        var outcomes = MethodOutcomes()
+        var latency = LatencyWindow(halfWindow: .seconds(30), sampleCapacity: 1)
+        var rate = RateRing()
+        /// By node index.
+        var nodes: [Int: NodeRecord] = [:]
+    }
+
+    /// One method on one node.
+    struct NodeRecord {
+        var outcomes = MethodOutcomes()
+        var latency = LatencyWindow(halfWindow: .seconds(30), sampleCapacity: 1)
+    }
+
+    /// Calls/s is read over this many whole seconds; the sparkline shows `sparklineSeconds`.
+    static let rateSeconds = 5
+    static let sparklineSeconds = 30
+
+    let capacity: Int
+    private var indexByName: [String: Int] = [:]
+    private(set) var records: [Record] = []
+    /// The first method turned away by the cap, until `recordCall` has reported it.
+    private var turnedAway: String?
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// The record for `name`; past the cap, `(other)`'s.
+    private mutating func index(of name: String) -> Int {
+        if let index = indexByName[name] { return index }
+        let named = records.count - (indexByName[MethodSnapshot.otherName] == nil ? 0 : 1)
+        if named < capacity {
+            records.append(Record(name: name))
+            indexByName[name] = records.count - 1
+            return records.count - 1
+        }
+        if let other = indexByName[MethodSnapshot.otherName] { return other }
+        records.append(Record(name: MethodSnapshot.otherName))
+        indexByName[MethodSnapshot.otherName] = records.count - 1
+        turnedAway = name
+        return records.count - 1
+    }
+
+    /// A call ended after all its attempts; `millis` from its start when it was answered.
+    /// Returns the method it was counted under and, once, the first method the cap turned
+    /// away (so the pool says it once).
+    @discardableResult
+    mutating func recordCall(_ name: String, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) -> (method: String, turnedAway: String?) {
+        let i = index(of: name)
+        records[i].outcomes.add(outcome)
+        records[i].rate.count(at: now)
+        if let millis { records[i].latency.record(millis: millis, at: now) }
+        defer { turnedAway = nil }
+        return (records[i].name, turnedAway)
+    }
+
+    /// One attempt of a call ended on node `node` (its index in the pool).
+    mutating func recordAttempt(_ name: String, node: Int, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) {
+        let i = index(of: name)
+        var record = records[i].nodes[node] ?? NodeRecord()
+        record.outcomes.add(outcome)
+        if let millis { record.latency.record(millis: millis, at: now) }
+        records[i].nodes[node] = record
+    }
+
+    /// A reload renumbered the nodes: `oldIndices[new]` is each node's old index, nil for a new
+    /// node. The figures of removed nodes go.
+    mutating func renumber(from oldIndices: [Int?]) {
+        var newIndex: [Int: Int] = [:]
+        for (new, old) in oldIndices.enumerated() { if let old { newIndex[old] = new } }
+        for i in records.indices {
+            var moved: [Int: NodeRecord] = [:]
+            for (old, record) in records[i].nodes { if let new = newIndex[old] { moved[new] = record } }
+            records[i].nodes = moved
+        }
+    }
+
+    /// Every method's figures at `now`; `name(index)` names a node (nil: gone).
+    mutating func snapshot(at now: NIODeadline, name: (Int) -> String?) -> [MethodSnapshot] {
+        records.indices.map { i in
+            records[i].latency.rotateIfDue(at: now)
+            let record = records[i]
+            let summary = record.latency.summary()
+            let recent = record.rate.recent(Self.sparklineSeconds, at: now)
+            let rate = Double(recent.suffix(Self.rateSeconds).reduce(0, +)) / Double(Self.rateSeconds)
+            var nodes: [MethodNodeFigures] = []
+            for (index, figures) in record.nodes.sorted(by: { $0.key < $1.key }) {
+                guard let node = name(index) else { continue }
+                let nodeSummary = figures.latency.summary()
+                nodes.append(MethodNodeFigures(node: node, outcomes: figures.outcomes, latencyP50: nodeSummary?.p50, latencyP99: nodeSummary?.p99))
+            }
+            return MethodSnapshot(name: record.name, outcomes: record.outcomes, callsPerSecond: rate, latencyP50: summary?.p50,
+                                  latencyP99: summary?.p99, recentRates: recent.map(Double.init), nodes: nodes)
+        }
+    }
+}

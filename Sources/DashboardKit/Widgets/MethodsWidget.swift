@@ -1,0 +1,119 @@
+import ClusterModel
+
+/// The methods view (`m`): one row per method with its calls/s, error share, how its calls
+/// ended, p50, p99 and a calls/s sparkline, worst first (error rate, then p99); and, for one
+/// method (Enter), the same per node: which nodes fail it, and how.
+struct MethodsWidget {
+    var snapshot: ClusterSnapshot
+    /// The selected row (`.methods`) or the method shown (`.method`).
+    var view: DashboardState.View
+    var filter: String
+
+    /// The methods shown, worst first: error rate, then p99, then name.
+    static func rows(_ snapshot: ClusterSnapshot, filter: String) -> [MethodSnapshot] {
+        let needle = filter.trimmed.lowercased()
+        return snapshot.methods.filter { needle.isEmpty || $0.name.lowercased().contains(needle) }.sorted { a, b in
+            if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
+            if (a.latencyP99 ?? -1) != (b.latencyP99 ?? -1) { return (a.latencyP99 ?? -1) > (b.latencyP99 ?? -1) }
+            return NodeColumn.naturalLess(a.name, b.name)
+        }
+    }
+
+    func render(_ area: Rect, into screen: inout Screen) {
+        guard area.height > 2 else { return }
+        switch view {
+        case let .methods(row): renderList(area, selected: row, into: &screen)
+        case let .method(name): renderMethod(name, area, into: &screen)
+        default: break
+        }
+    }
+
+    /// "12.5%" of the counted calls, or "-" without any.
+    static func share(_ n: Int, of outcomes: MethodOutcomes) -> String {
+        let counted = outcomes.total - outcomes.sent
+        return counted > 0 ? Format.percent(Double(n) / Double(counted)) : "-"
+    }
+
+    /// The figures' columns: a heading and a width each (right-aligned, a space before).
+    static let columns: [(title: String, width: Int)] = [
+        ("CALLS/S", 8), ("ERR%", 7), ("OK%", 7), ("DECL%", 7), ("APPX%", 7), ("TIME%", 7), ("TRNS%", 7), ("REFU%", 7), ("P50", 7), ("P99", 7),
+    ]
+    static let nameWidth = 32
+
+    /// The headings, with `first` over the names and, for the list, the sparkline's.
+    static func headings(_ first: String, sparkline: Bool) -> String {
+        Box.pad(first, nameWidth) + columns.map { Box.pad($0.title, $0.width, right: true) }.joined() + (sparkline ? " CALLS/S, 30 s" : "")
+    }
+
+    private func renderList(_ area: Rect, selected: Int, into screen: inout Screen) {
+        let rows = Self.rows(snapshot, filter: filter)
+        var title = [Line("Methods \(rows.count)/\(snapshot.methods.count)", .title, bold: true), Line("worst first", .dim)]
+        if !filter.isEmpty { title.append(Line([Span("filter ", .dim), Span("\"\(filter)\"", .notice)])) }
+        title.append(Line("Enter per node · m or Esc back", .dim))
+        Box.rule(area.row(0), segments: title, role: .borderFocused, into: &screen)
+        screen.fill(area.row(1), with: Cell(" ", style: CellStyle(.columnHeader)))
+        screen.put(Self.headings("METHOD", sparkline: true), x: area.x, y: area.y + 1, maxWidth: area.width, style: CellStyle(.columnHeader))
+        guard !rows.isEmpty else {
+            let text = snapshot.methods.isEmpty ? "no calls through the balancer yet" : "no method matches \"\(filter)\" (Esc clears the filter)"
+            screen.put(text, x: area.x + 1, y: area.y + 2, maxWidth: area.width - 1, style: CellStyle(.dim))
+            return
+        }
+        let visible = area.height - 2
+        let offset = min(max(0, selected - visible + 1), max(0, rows.count - visible))
+        for line in 0 ..< visible where offset + line < rows.count {
+            let index = offset + line
+            let method = rows[index]
+            var spans = figures(name: method.name, method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond)
+            spans.append(Span(" " + Sparkline.text(method.recentRates, width: 13), .sparkline))
+            var text = Line(spans)
+            if index == selected { text = Line(text.spans.map { var s = $0; s.style.highlighted = true; return s }) }
+            if index == selected { screen.fill(area.row(2 + line), with: Cell(" ", style: CellStyle.plain.onSelection)) }
+            screen.put(text, x: area.x, y: area.y + 2 + line, maxWidth: area.width)
+        }
+    }
+
+    /// One row's figures: name, rate, error share and each outcome's share, p50, p99.
+    private func figures(name: String, _ o: MethodOutcomes, p50: Double?, p99: Double?, rate: Double?) -> [Span] {
+        let error = o.errorRate
+        let cells: [(String, ThemeRole)] = [
+            (rate.map(Format.rate) ?? Format.count(o.total), .text),
+            (o.total - o.sent > 0 ? Format.percent(error) : "-", error > 0.01 ? .error : error > 0 ? .warning : .text),
+            (Self.share(o.success, of: o), .text),
+            (Self.share(o.declaredException, of: o), .text),
+            (Self.share(o.applicationExceptions, of: o), o.applicationExceptions > 0 ? .error : .text),
+            (Self.share(o.timeout, of: o), o.timeout > 0 ? .error : .text),
+            (Self.share(o.transport, of: o), o.transport > 0 ? .error : .text),
+            (Self.share(o.refused, of: o), o.refused > 0 ? .error : .text),
+            (Format.millis(p50), .text),
+            (Format.millis(p99), .text),
+        ]
+        return [Span(Box.pad(Box.clip(name, Self.nameWidth - 1), Self.nameWidth), .text, bold: true)]
+            + zip(cells, Self.columns).map { cell, column in Span(Box.pad(cell.0, column.width, right: true), cell.1) }
+    }
+
+    private func renderMethod(_ name: String, _ area: Rect, into screen: inout Screen) {
+        Box.rule(area.row(0), segments: [Line([Span("Method ", .title), Span(name, .title, bold: true)]), Line("per node, worst first · Esc back", .dim)],
+                 role: .borderFocused, into: &screen)
+        guard let method = snapshot.methods.first(where: { $0.name == name }) else {
+            screen.put("\(name) has no calls in this snapshot.", x: area.x + 1, y: area.y + 1, maxWidth: area.width - 1, style: CellStyle(.warning))
+            return
+        }
+        var lines: [Line] = [Line(figures(name: "all nodes", method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond))]
+        let exceptions = method.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+        if !exceptions.isEmpty { lines.append(Line("  TApplicationException: " + exceptions.joined(separator: ", "), .error)) }
+        lines.append(Line())
+        lines.append(Line(Self.headings("NODE (calls: attempts there)", sparkline: false).replacingOccurrences(of: "CALLS/S", with: "  CALLS"), .columnHeader))
+        let nodes = method.nodes.sorted { a, b in
+            if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
+            return NodeColumn.naturalLess(a.node, b.node)
+        }
+        for node in nodes {
+            lines.append(Line(figures(name: node.node, node.outcomes, p50: node.latencyP50, p99: node.latencyP99, rate: nil)))
+            let kinds = node.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
+            if !kinds.isEmpty { lines.append(Line("  TApplicationException: " + kinds.joined(separator: ", "), .error)) }
+        }
+        for (i, line) in lines.enumerated() where i + 1 < area.height {
+            screen.put(line, x: area.x, y: area.y + 1 + i, maxWidth: area.width)
+        }
+    }
+}
