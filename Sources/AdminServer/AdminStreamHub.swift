@@ -6,7 +6,7 @@ import NIOHTTP1
 
 /// `GET /v1/stream` for every client of an endpoint at once: server-sent events, first an
 /// `event: snapshot` with the whole snapshot, then `event: delta` — the snapshot's JSON form with
-/// only the nodes that changed, the new events and the names of nodes that went
+/// only the nodes and methods that changed, the new events and the names of nodes that went
 /// (`removed_nodes`), the header figures complete — at most 10 a second, each with `id:` the
 /// snapshot's version; a comment line every `keepAlive` keeps an idle stream alive.
 ///
@@ -136,10 +136,14 @@ final class AdminStreamHub: Sendable {
         }
         let lastEvent = last.events.last?.id ?? 0
         let newEvents = current.events.reversed().prefix { $0.id > lastEvent }.reversed()
+        // Methods are only ever added (the table is bounded): the changed ones by name.
+        let methodsBefore = Dictionary(last.methods.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let changedMethods = current.methods.filter { methodsBefore[$0.name] != $0 }
         var delta = current
         delta.nodes = changedNodes
         delta.events = Array(newEvents)
-        if changedNodes.isEmpty, removed.isEmpty, newEvents.isEmpty, headerFigures(last) == headerFigures(delta) { return nil }
+        delta.methods = changedMethods
+        if changedNodes.isEmpty, removed.isEmpty, newEvents.isEmpty, changedMethods.isEmpty, headerFigures(last) == headerFigures(delta) { return nil }
         return (delta, removed)
     }
 
@@ -150,6 +154,7 @@ final class AdminStreamHub: Sendable {
         figures.version = 0
         figures.nodes = []
         figures.events = []
+        figures.methods = []
         return figures
     }
 

@@ -2,8 +2,8 @@ import ClusterModel
 import Foundation
 
 /// The daemon's snapshot rebuilt from its `/v1/stream`: an `event: snapshot` replaces it, an
-/// `event: delta` brings the header figures whole and only the nodes that changed (applied by
-/// node name, so order and unchanged nodes stay) plus the new events. Nodes a reload removed
+/// `event: delta` brings the header figures whole and only the nodes and methods that changed
+/// (applied by name, so order and unchanged ones stay) plus the new events. Nodes a reload removed
 /// come as `removed_nodes`. The version is the last event's `id:`, sent back as `Last-Event-ID`
 /// on reconnect.
 public struct StreamedSnapshot: Sendable {
@@ -54,8 +54,13 @@ public struct StreamedSnapshot: Sendable {
     private mutating func merge(_ delta: ClusterSnapshot, removed: [String], into current: inout ClusterSnapshot) {
         let nodes = current.nodes
         let events = current.events
+        var methods = current.methods
+        for method in delta.methods {
+            if let i = methods.firstIndex(where: { $0.name == method.name }) { methods[i] = method } else { methods.append(method) }
+        }
         current = delta
         current.nodes = nodes
+        current.methods = methods
         for node in delta.nodes {
             if let i = indexByName[node.name] {
                 current.nodes[i] = node

@@ -79,4 +79,22 @@ struct DrivenMethodTests {
         #expect(said.count == 1)
         #expect(said.first?.message.contains("\"m3\" the first past them") == true)
     }
+
+    @Test func aThousandInventedNamesStayWithinTheCapAndNamesAreCleaned() throws {
+        let cluster = try DrivenCluster(["a"])
+        cluster.at(ms: 10)
+        var t: Int64 = 10
+        _ = cluster.call("evil\u{1b}[2J")
+        for i in 0 ..< 1000 {
+            _ = cluster.call("invented-\(i)")
+            t += 1
+            cluster.at(ms: t)
+        }
+        let methods = cluster.core.buildSnapshot().methods
+        // 200 by name (the default max_methods), then one (other) for the other 801 calls.
+        #expect(methods.count == 201)
+        #expect(cluster.core.rates.methods.records.count == 201)
+        #expect(methods.last?.name == MethodSnapshot.otherName && methods.last?.outcomes.total == 801)
+        #expect(!methods.contains { $0.name.unicodeScalars.contains { $0.value < 0x20 } })
+    }
 }

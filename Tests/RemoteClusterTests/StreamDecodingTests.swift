@@ -1,3 +1,4 @@
+@testable import AdminServer
 import ClusterModel
 import Foundation
 import Testing
@@ -74,6 +75,33 @@ struct StreamDecodingTests {
         try streamed.apply(Self.event("snapshot", again))
         #expect(streamed.snapshot?.nodes.map(\.name) == ["z"])
         #expect(streamed.lastEventID == "9")
+    }
+
+    @Test func deltasCarryOnlyTheMethodsThatChangedAndApplyThemByName() throws {
+        var ok = MethodOutcomes()
+        ok.success = 5
+        var full = ClusterSnapshot(clusterName: "prod", wallTime: 1000, nodes: [Self.node("a", .up)], events: [])
+        full.methods = [MethodSnapshot(name: "get", outcomes: ok), MethodSnapshot(name: "put", outcomes: ok)]
+        full.version = 1
+        var later = full
+        later.version = 2
+        later.wallTime = 1001
+        later.methods[1].outcomes.success = 9
+        later.methods.append(MethodSnapshot(name: "Billing:charge", outcomes: ok))
+        // The daemon's side: only put (changed) and Billing:charge (new).
+        let delta = try #require(AdminStreamHub.delta(from: full, to: later)?.snapshot)
+        #expect(delta.methods.map(\.name) == ["put", "Billing:charge"])
+        // The dashboard's side: applied by name, get untouched.
+        var streamed = StreamedSnapshot()
+        try streamed.apply(Self.event("snapshot", full))
+        var event = delta
+        event.version = 2
+        try streamed.apply(Self.event("delta", event))
+        #expect(streamed.snapshot?.methods == later.methods)
+        // Nothing changed but the clock: no delta at all.
+        var quiet = later
+        quiet.wallTime = 1002
+        #expect(AdminStreamHub.delta(from: later, to: quiet) == nil)
     }
 
     @Test func aDeltaBeforeAnySnapshotOrOneThatIsNotASnapshotIsNamed() throws {

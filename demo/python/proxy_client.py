@@ -113,6 +113,27 @@ def multiplexed(args):
     print(json.dumps(result), flush=True)
 
 
+def methods(args):
+    """--calls rounds of three methods: work (a declared WorkFailed every other call), getName,
+    and Billing:charge through TMultiplexedProtocol; what the client saw, per method and outcome."""
+    transport, protocol = connect(args)
+    demo = DemoService.Client(protocol)
+    billing = Billing.Client(TMultiplexedProtocol.TMultiplexedProtocol(protocol, "Billing"))
+    seen = {}
+
+    def count(method, result):
+        kind = next(iter(result))
+        per = seen.setdefault(method, {})
+        per[kind] = per.get(kind, 0) + 1
+
+    for i in range(args.calls):
+        count("work", outcome(lambda: demo.work(-1 if i % 2 else args.cost_micros, b"m")))
+        count("getName", outcome(lambda: demo.getName()))
+        count("Billing:charge", outcome(lambda: billing.charge(i)))
+    transport.close()
+    print(json.dumps(seen), flush=True)
+
+
 def load(args):
     lock = threading.Lock()
     stats = {"ok": 0, "failed": 0, "errors": {}}
@@ -184,7 +205,7 @@ def main():
     parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
     parser.add_argument("--non-strict", action="store_true", help="binary without the version word (old clients)")
     parser.add_argument("--timeout-ms", type=int, default=10000)
-    parser.add_argument("mode", choices=["basic", "load", "multiplexed", "oneway-then-call"])
+    parser.add_argument("mode", choices=["basic", "load", "multiplexed", "oneway-then-call", "methods"])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--calls", type=int, default=0, help="load: calls per connection (0: until --seconds); multiplexed: charges")
     parser.add_argument("--seconds", type=float, default=10)
@@ -195,7 +216,7 @@ def main():
     parser.add_argument("--tls-cert", help="a client certificate (with --tls-key)")
     parser.add_argument("--tls-key")
     args = parser.parse_args()
-    {"basic": basic, "load": load, "multiplexed": multiplexed, "oneway-then-call": oneway_then_call}[args.mode](args)
+    {"basic": basic, "load": load, "multiplexed": multiplexed, "oneway-then-call": oneway_then_call, "methods": methods}[args.mode](args)
 
 
 if __name__ == "__main__":

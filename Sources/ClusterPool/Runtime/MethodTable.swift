@@ -93,7 +93,8 @@ struct MethodTable {
         if let index = indexByName[name] { return index }
         let named = records.count - (indexByName[MethodSnapshot.otherName] == nil ? 0 : 1)
         if named < capacity {
-            records.append(Record(name: name))
+            // The name comes from a client: cleaned before any screen, log or label shows it.
+            records.append(Record(name: TextSanitizer.clean(name, maximumLength: 128)))
             indexByName[name] = records.count - 1
             return records.count - 1
         }
