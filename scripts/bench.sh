@@ -9,7 +9,8 @@
 #     CPU share over 60 s of `thrifttop --demo` in a real terminal (tmux).
 #  4. The proxy (`thrifttop serve`), driven by bench/proxy_load_client.c (framed binary fb303
 #     calls from raw sockets, each round trip timed): the latency one hop adds (client, proxy and
-#     server pinned to CPU 0), throughput over 16 connections through / direct, the slow node's
+#     server pinned to CPU 0), throughput over 16 connections through / direct, the CPU per call
+#     that per-method accounting adds (the same load with `[metrics] max_methods = 0`), the slow node's
 #     share of calls with p2c-peak-ewma (one node of four 10x slower; round-robin beside it),
 #     RSS and idle CPU with 10,000 idle client connections, and `thrifttop --demo`'s whole-process
 #     CPU at its default traffic (tmux). Latency and throughput beside a floor, bench/relay_floor.c:
@@ -329,6 +330,40 @@ print(f"   through / direct: {ratio:.2f}  (median of rounds; target >= 0.55: {'m
 print(f"   the floor (C relay) / direct: {ratio_of(relay):.2f}  (what one more hop leaves on these {__import__('os').cpu_count()} cores)")
 with open(summary, "a") as f:
     f.write(f"proxy_throughput_ratio_16={ratio:.3f}\n")
+PY
+
+echo "-- proxy: the CPU of per-method accounting, 16 connections, ${PROXY_SECONDS}s a run, with and without ([metrics] max_methods = 0), $PROXY_ROUNDS rounds"
+start_servers 1 any
+cluster_config "$out/methods-on.toml" round-robin "" -- "node0=$ports"
+cp "$out/methods-on.toml" "$out/methods-off.toml"
+printf '\n[metrics]\nmax_methods = 0\n' >>"$out/methods-off.toml"
+hz=$(getconf CLK_TCK)
+for round in $(seq 1 "$PROXY_ROUNDS"); do
+  for accounting in on off; do
+    start_proxy any "$out/methods-$accounting.toml"
+    c0=$(cpu_ticks "$proxy_pid")
+    "$out/load" --port "$proxy_port" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1 >"$out/methods-$accounting-r$round.json"
+    c1=$(cpu_ticks "$proxy_pid")
+    echo "$c0 $c1" >"$out/methods-$accounting-r$round.cpu"
+    stop_proxy
+  done
+done
+stop_servers
+/usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" "$PROXY_SECONDS" <<'PY'
+import json, statistics, sys
+out, rounds, summary, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+def per_call(mode, i):
+    run = json.load(open(f"{out}/methods-{mode}-r{i}.json"))
+    c0, c1 = (int(x) for x in open(f"{out}/methods-{mode}-r{i}.cpu").read().split())
+    # CPU ticks per call: the load's calls over its measured seconds (warm-up aside, in both alike).
+    return (c1 - c0) / max(1.0, run["calls_per_s"] * seconds), run["calls_per_s"]
+on = [per_call("on", i) for i in range(1, rounds + 1)]
+off = [per_call("off", i) for i in range(1, rounds + 1)]
+ratio = statistics.median(a[0] / b[0] for a, b in zip(on, off))
+print("   calls/s with accounting: " + ", ".join(f"{r[1]:.0f}" for r in on) + "; without: " + ", ".join(f"{r[1]:.0f}" for r in off))
+print(f"   CPU per call, with / without: {ratio:.3f}  (median of rounds; target <= 1.05: {'met' if ratio <= 1.05 else 'NOT met'})")
+with open(summary, "a") as f:
+    f.write(f"method_accounting_cpu_ratio={ratio:.3f}\n")
 PY
 
 echo "-- proxy: one node of four 10x slower (1 ms vs 10 ms a call), getName over 8 connections, ${PROXY_SLOW_SECONDS}s a run, $PROXY_ROUNDS rounds"

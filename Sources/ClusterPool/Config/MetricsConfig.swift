@@ -6,6 +6,7 @@ public struct MetricsSettings: Sendable, Equatable {
     /// scrape of tens of MB, so off by default.
     public var perNodeHistograms = false
     /// Distinct methods counted per cluster; the calls of any further one count as `(other)`.
+    /// 0: no per-method accounting at all (what `make bench` compares against).
     public var maxMethods = 200
 
     public init() {}
@@ -17,7 +18,7 @@ extension ClusterConfig {
         guard let table = try root.table("metrics") else { return metrics }
         try table.checkKeys(allowed: metricsKeys)
         metrics.perNodeHistograms = try table.bool("per_node_histograms") ?? false
-        metrics.maxMethods = try table.int("max_methods", range: 1...10_000) ?? metrics.maxMethods
+        metrics.maxMethods = try table.int("max_methods", range: 0...10_000) ?? metrics.maxMethods
         return metrics
     }
 }

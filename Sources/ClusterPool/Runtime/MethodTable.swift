@@ -86,7 +86,10 @@ struct MethodTable {
     /// The first method turned away by the cap, until `recordCall` has reported it.
     private var turnedAway: String?
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    /// With a capacity of 0 nothing is counted: the accounting is off.
+    var isOn: Bool { capacity > 0 }
 
     /// The record for `name`; past the cap, `(other)`'s.
     private mutating func index(of name: String) -> Int {

@@ -59,6 +59,7 @@ extension PoolCore {
     }
 
     private func countMethod(_ call: PendingCall, _ outcome: MethodOutcome, millis: Double?) {
+        guard rates.methods.isOn else { return }
         let (method, turnedAway) = rates.methods.recordCall(call.method, outcome, millis: millis, at: now)
         metrics.methodCall(method, outcome, millis: millis)
         if let turnedAway {
@@ -211,7 +212,7 @@ extension PoolCore {
             }
             node.state.record(call: .ended, at: now)
             node.metrics.call(.ok, nanoseconds: nil)
-            if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, .sent, millis: nil, at: now) }
+            if !node.retired, rates.methods.isOn { rates.methods.recordAttempt(call.method, node: node.index, .sent, millis: nil, at: now) }
             succeed(call, PoolReply(message: nil, node: node.config.name), .sent)
             return
         }
@@ -222,8 +223,9 @@ extension PoolCore {
                 let elapsed = (now - sentAt).nanoseconds
                 let millis = Double(elapsed) / 1e6
                 node.metrics.call(message.header.type == .exception ? .exception : .ok, nanoseconds: elapsed)
-                let outcome = Self.outcome(of: message)
-                if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, outcome, millis: millis, at: now) }
+                // Read from the reply only when methods are counted: off, the bench's baseline pays nothing.
+                let outcome = rates.methods.isOn ? Self.outcome(of: message) : .success
+                if !node.retired, rates.methods.isOn { rates.methods.recordAttempt(call.method, node: node.index, outcome, millis: millis, at: now) }
                 if message.header.type == .exception {
                     let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
                     node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
@@ -281,7 +283,7 @@ extension PoolCore {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
         node.state.record(call: .failed("\(call.method): \(finalError)", timeout: timeout, deadline: deadline), at: now)
         node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
-        if !node.retired { rates.methods.recordAttempt(call.method, node: node.index, failure == .timeout ? .timeout : .transport, millis: nil, at: now) }
+        if !node.retired, rates.methods.isOn { rates.methods.recordAttempt(call.method, node: node.index, failure == .timeout ? .timeout : .transport, millis: nil, at: now) }
         ejectionFailure(node)
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.
