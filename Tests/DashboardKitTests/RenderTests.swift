@@ -42,7 +42,7 @@ struct RenderTests {
             "12:34:06 note theta-8   unknown → starting",
             "12:33:56 info cluster   cluster demo started with 9 nodes",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +-",
         ])
     }
 
@@ -63,7 +63,7 @@ struct RenderTests {
             "─ Events 7/7 ───────────────────────────────────────────────",
             "12:34:51 ERR! alpha-1   TApplicationException INTERNAL_ERROR",
             "12:34:46 WARN epsilon-5 timeout after 500ms",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u und",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d d",
         ])
     }
 
@@ -119,7 +119,7 @@ struct RenderTests {
             "",
             "",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd  p pause",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd  p pause",
         ])
     }
 
@@ -185,7 +185,7 @@ struct RenderTests {
             "",
             "",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd  p pause",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +- weight  z undo  : cm",
         ])
     }
 
@@ -230,7 +230,7 @@ struct RenderTests {
             " │ f  h              in a refusal: force past the floor / do it here only               │",
             " │                                                                                      │",
             " └──────────────────────────────────────────────────────────────────────────────────────┘",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z undo  : cmd",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +- weight  z",
         ])
     }
 
@@ -275,7 +275,7 @@ struct RenderTests {
             " │ p99               answered calls' 99th percentile latency over the last minute, retri│",
             " │ retries/s         attempts sent again to another node                                │",
             " └──────────────────────────────────────────────────────────────────────────────────────┘",
-            " ? help  q quit  ⏎ details  / filter  s sort  p pause  read-only",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  p pause  read-only",
         ])
     }
 
@@ -304,7 +304,7 @@ struct RenderTests {
             "12:34:06 note theta-8   unknown → starting",
             "12:33:56 info cluster   cluster demo started with 9 nodes",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +-",
         ])
     }
 
@@ -335,7 +335,7 @@ struct RenderTests {
             "12:34:06 note theta-8   unknown → starting",
             "12:33:56 info cluster   cluster demo started with 9 nodes",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +-",
         ])
     }
 
@@ -365,7 +365,7 @@ struct RenderTests {
             "12:34:06 note theta-8   unknown → starting",
             "12:33:56 info cluster   cluster demo started with 9 nodes",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +-",
         ])
     }
 
@@ -452,7 +452,7 @@ struct RenderTests {
             "12:34:06 note theta-8   unknown → starting",
             "12:33:56 info cluster   cluster demo started with 9 nodes",
             "",
-            " paused: the display is frozen (p resumes)   ? help  q quit  ⏎ details  / filter",
+            " paused: the display is frozen (p resumes)   ? help  q quit  ⏎ details  m method",
         ])
     }
 
@@ -482,7 +482,7 @@ struct RenderTests {
             "",
             "",
             "",
-            " ? help  q quit  ⏎ details  / filter  s sort  d drain  u undrain  +- weight  z u",
+            " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +-",
         ])
     }
 }

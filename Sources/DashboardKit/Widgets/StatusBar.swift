@@ -24,7 +24,7 @@ struct StatusBar {
 
     private var hints: Line {
         // Help and quit first: they are what a newcomer looks for, and the row is cut at the right.
-        var pairs: [(String, String)] = [("?", "help"), ("q", "quit"), ("⏎", "details"), ("/", "filter"), ("s", "sort")]
+        var pairs: [(String, String)] = [("?", "help"), ("q", "quit"), ("⏎", "details"), ("m", "methods"), ("/", "filter"), ("s", "sort")]
         if !state.readOnly {
             pairs += [("d", "drain"), ("u", "undrain"), ("+-", "weight"), ("z", "undo"), (":", "cmd")]
         }
