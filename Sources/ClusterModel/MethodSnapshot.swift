@@ -64,9 +64,10 @@ public struct MethodNodeFigures: Sendable, Equatable, Codable {
 }
 
 /// One method of the cluster (`Service:method` for a multiplexed call) at one moment: its calls
-/// across their attempts, how they ended, their latency and rate, and the same per node (each
-/// attempt counts on the node it went to, so a node that times out a call retried elsewhere
-/// shows it). `(other)` holds the calls of every method past `[metrics] max_methods`.
+/// of the last 30–60 s across their attempts, how they ended, their latency and rate, and the
+/// same per node (each attempt counts on the node it went to, so a node that times out a call
+/// retried elsewhere shows it). `(other)` holds the calls of every method past
+/// `[metrics] max_methods`. (`thrifttop_method_calls_total` keeps the counts since start.)
 public struct MethodSnapshot: Sendable, Equatable, Codable, Identifiable {
     public var id: String { name }
     /// The methods past the cap are counted together under this name.

@@ -46,6 +46,31 @@ struct DrivenMethodTests {
         #expect(work.latencyP50 != nil && work.callsPerSecond > 0)
     }
 
+    @Test func theOutcomesAreThoseOfTheLastMinuteNotSinceStart() throws {
+        let cluster = try DrivenCluster(["a"])
+        cluster.at(ms: 10)
+        cluster["a"].callBehaviour = .raise(TApplicationException(.internalError, message: "outage"))
+        var t: Int64 = 10
+        for _ in 0 ..< 10 {
+            _ = cluster.call("get")
+            t += 10
+            cluster.at(ms: t)
+        }
+        #expect(cluster.core.buildSnapshot().methods.first?.outcomes.errorRate == 1)
+        // The outage ends; a minute later the figures show the calls since, all answered.
+        cluster["a"].callBehaviour = nil
+        t += 61_000
+        cluster.at(ms: t)
+        for _ in 0 ..< 10 {
+            _ = cluster.call("get")
+            t += 10
+            cluster.at(ms: t)
+        }
+        let get = try #require(cluster.core.buildSnapshot().methods.first)
+        #expect(get.outcomes.success == 10 && get.outcomes.failed == 0)
+        #expect(get.nodes.first?.outcomes.total == 10)
+    }
+
     @Test func aTimeoutOnOneNodeRetriedElsewhereCountsOnThatNodeAndAsASuccess() throws {
         let cluster = try DrivenCluster(["a", "slow"])
         cluster.at(ms: 10)

@@ -39,7 +39,7 @@ struct MethodsViewTests {
 
     @Test func mListsMethodsWorstFirstWithEveryOutcomesShare() {
         let rows = render([.character("m")])
-        #expect(rows[2].hasPrefix("─ Methods 2/2 ─ worst first ─ Enter per node · m or Esc back"))
+        #expect(rows[2].hasPrefix("─ Methods 2/2 ─ worst first ─ shares and latency of the last 30–60 s · Enter per node · m or Esc back"))
         #expect(rows[3].hasPrefix("METHOD "))
         // Shop:buy fails 10 of 100 (6 INTERNAL_ERROR, 4 timeouts; its 10 declared exceptions are answers).
         #expect(rows[4].hasPrefix("Shop:buy                            10.0  10.0%  80.0%  10.0%   6.0%   4.0%   0.0%   0.0% 3.00ms 40.0ms"))

@@ -30,6 +30,35 @@ extension MethodOutcomes {
     }
 }
 
+/// Outcomes over a sliding window of 1–2 × `half` (two alternating halves, as `LatencyWindow`
+/// keeps latency): what a method does now, not since the pool started, so an outage shows at
+/// once and is gone from the figures a minute after it ended.
+struct WindowedOutcomes {
+    static let half = TimeAmount.seconds(30)
+    private var current = MethodOutcomes()
+    private var previous = MethodOutcomes()
+    private var rotatedAt: NIODeadline?
+
+    mutating func add(_ outcome: MethodOutcome, at now: NIODeadline) {
+        rotate(at: now)
+        current.add(outcome)
+    }
+
+    mutating func rotate(at now: NIODeadline) {
+        guard let rotated = rotatedAt else {
+            rotatedAt = now
+            return
+        }
+        if now - rotated >= Self.half * 2 {
+            (current, previous, rotatedAt) = (MethodOutcomes(), MethodOutcomes(), now)
+        } else if now - rotated >= Self.half {
+            (previous, current, rotatedAt) = (current, MethodOutcomes(), now)
+        }
+    }
+
+    var outcomes: MethodOutcomes { current + previous }
+}
+
 /// Calls in each of the last `RateRing.seconds` seconds: a method's calls/s and its sparkline.
 struct RateRing {
     static let seconds = 60
@@ -63,7 +92,7 @@ struct MethodTable {
     /// One method's figures.
     struct Record {
         let name: String
-        var outcomes = MethodOutcomes()
+        var outcomes = WindowedOutcomes()
         var latency = LatencyWindow(halfWindow: .seconds(30), sampleCapacity: 1)
         var rate = RateRing()
         /// By node index.
@@ -72,7 +101,7 @@ struct MethodTable {
 
     /// One method on one node.
     struct NodeRecord {
-        var outcomes = MethodOutcomes()
+        var outcomes = WindowedOutcomes()
         var latency = LatencyWindow(halfWindow: .seconds(30), sampleCapacity: 1)
     }
 
@@ -114,7 +143,7 @@ struct MethodTable {
     @discardableResult
     mutating func recordCall(_ name: String, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) -> (method: String, turnedAway: String?) {
         let i = index(of: name)
-        records[i].outcomes.add(outcome)
+        records[i].outcomes.add(outcome, at: now)
         records[i].rate.count(at: now)
         if let millis { records[i].latency.record(millis: millis, at: now) }
         defer { turnedAway = nil }
@@ -125,7 +154,7 @@ struct MethodTable {
     mutating func recordAttempt(_ name: String, node: Int, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) {
         let i = index(of: name)
         var record = records[i].nodes[node] ?? NodeRecord()
-        record.outcomes.add(outcome)
+        record.outcomes.add(outcome, at: now)
         if let millis { record.latency.record(millis: millis, at: now) }
         records[i].nodes[node] = record
     }
@@ -146,6 +175,11 @@ struct MethodTable {
     mutating func snapshot(at now: NIODeadline, name: (Int) -> String?) -> [MethodSnapshot] {
         records.indices.map { i in
             records[i].latency.rotateIfDue(at: now)
+            records[i].outcomes.rotate(at: now)
+            for node in records[i].nodes.keys {
+                records[i].nodes[node]?.outcomes.rotate(at: now)
+                records[i].nodes[node]?.latency.rotateIfDue(at: now)
+            }
             let record = records[i]
             let summary = record.latency.summary()
             let recent = record.rate.recent(Self.sparklineSeconds, at: now)
@@ -154,9 +188,9 @@ struct MethodTable {
             for (index, figures) in record.nodes.sorted(by: { $0.key < $1.key }) {
                 guard let node = name(index) else { continue }
                 let nodeSummary = figures.latency.summary()
-                nodes.append(MethodNodeFigures(node: node, outcomes: figures.outcomes, latencyP50: nodeSummary?.p50, latencyP99: nodeSummary?.p99))
+                nodes.append(MethodNodeFigures(node: node, outcomes: figures.outcomes.outcomes, latencyP50: nodeSummary?.p50, latencyP99: nodeSummary?.p99))
             }
-            return MethodSnapshot(name: record.name, outcomes: record.outcomes, callsPerSecond: rate, latencyP50: summary?.p50,
+            return MethodSnapshot(name: record.name, outcomes: record.outcomes.outcomes, callsPerSecond: rate, latencyP50: summary?.p50,
                                   latencyP99: summary?.p99, recentRates: recent.map(Double.init), nodes: nodes)
         }
     }

@@ -1,7 +1,7 @@
 import ClusterModel
 
-/// The methods view (`m`): one row per method with its calls/s, error share, how its calls
-/// ended, p50, p99 and a calls/s sparkline, worst first (error rate, then p99); and, for one
+/// The methods view (`m`): one row per method with its calls/s, and over the last 30–60 s its
+/// error share, how its calls ended, p50 and p99, and a calls/s sparkline, worst first (error rate, then p99); and, for one
 /// method (Enter), the same per node: which nodes fail it, and how.
 struct MethodsWidget {
     var snapshot: ClusterSnapshot
@@ -49,7 +49,7 @@ struct MethodsWidget {
         let rows = Self.rows(snapshot, filter: filter)
         var title = [Line("Methods \(rows.count)/\(snapshot.methods.count)", .title, bold: true), Line("worst first", .dim)]
         if !filter.isEmpty { title.append(Line([Span("filter ", .dim), Span("\"\(filter)\"", .notice)])) }
-        title.append(Line("Enter per node · m or Esc back", .dim))
+        title.append(Line("shares and latency of the last 30–60 s · Enter per node · m or Esc back", .dim))
         Box.rule(area.row(0), segments: title, role: .borderFocused, into: &screen)
         screen.fill(area.row(1), with: Cell(" ", style: CellStyle(.columnHeader)))
         screen.put(Self.headings("METHOD", sparkline: true), x: area.x, y: area.y + 1, maxWidth: area.width, style: CellStyle(.columnHeader))
