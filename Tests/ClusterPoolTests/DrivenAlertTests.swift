@@ -44,6 +44,55 @@ struct DrivenAlertTests {
         return (cluster, recorder!)
     }
 
+    @Test func aMethodOverItsErrorRateIsAlertedOnceAndAgainWhenItIsBack() throws {
+        var recorder: RecordingAlertLauncher?
+        let cluster = try DrivenCluster(["a"], configure: { config in
+            config.alerts.command = ["/usr/local/bin/page"]
+            config.alerts.minInterval = .seconds(1)
+            config.alerts.methodErrorRate = 0.2
+            config.alerts.minCalls = 10
+        }, before: { cluster in
+            let launcher = RecordingAlertLauncher(loop: cluster.loop)
+            cluster.core.alerts.launcher = launcher
+            recorder = launcher
+        })
+        let alerts = try #require(recorder)
+        cluster.at(ms: 10)
+        var t: Int64 = 10
+        func calls(_ n: Int) {
+            for _ in 0 ..< n {
+                _ = cluster.call("Shop:buy")
+                t += 20
+                cluster.at(ms: t)
+            }
+        }
+        // Five calls failing are under min_calls: nothing yet.
+        cluster["a"].callBehaviour = .raise(TApplicationException(.internalError, message: "down"))
+        calls(5)
+        t += 1000
+        cluster.at(ms: t)
+        #expect(alerts.launched.isEmpty)
+        // Ten more, all failing: over 20 %, alerted with the method named, once.
+        calls(10)
+        t += 2000
+        cluster.at(ms: t)
+        let failing = alerts.environments.filter { $0["THRIFTTOP_METHOD"] == "Shop:buy" }
+        #expect(failing.count == 1)
+        #expect(failing.first?["THRIFTTOP_FROM"] == "ok" && failing.first?["THRIFTTOP_TO"] == "failing")
+        #expect(failing.first?["THRIFTTOP_REASON"]?.hasPrefix("method Shop:buy failing: 100% of 15 calls failed") == true)
+        #expect(cluster.events().contains { $0.kind == .alert && $0.message.hasPrefix("method Shop:buy failing") })
+        // It answers again; once the failures have left the window, it is back.
+        cluster["a"].callBehaviour = nil
+        t += 61_000
+        cluster.at(ms: t)
+        calls(10)
+        t += 2000
+        cluster.at(ms: t)
+        let back = alerts.environments.filter { $0["THRIFTTOP_METHOD"] == "Shop:buy" }
+        #expect(back.count == 2)
+        #expect(back.last?["THRIFTTOP_TO"] == "ok")
+    }
+
     @Test func aReloadMovesTheFloorsCountWithItsNodesAndNewNodesAlertToo() throws {
         let (cluster, alerts) = try cluster(["a", "b", "c"], spare: ["d"], minRoutable: 2)
         cluster.at(ms: 250)

@@ -5,10 +5,11 @@ import NIOCore
 /// for the floor, the throttle, the runs waiting for a slot and the ones under way. Outcomes
 /// come back through `finished`, the one part other threads touch, and are taken on the loop.
 struct AlertState {
-    /// What an alert is about: a node by name, or the cluster (the floor).
+    /// What an alert is about: a node by name, the cluster (the floor), or a method's error rate.
     enum Subject: Hashable, Sendable {
         case node(String)
         case cluster
+        case method(String)
     }
 
     /// A run waiting for a free slot.
@@ -29,6 +30,8 @@ struct AlertState {
     /// Per node: routable as the floor last counted it.
     var routable: [Bool]
     var waiting: [Waiting] = []
+    /// The methods over `method_error_rate` now, by name.
+    var failingMethods: Set<String> = []
     var running = 0
     var dropping = false
     var wakeUp: Scheduled<Void>?

@@ -11,6 +11,11 @@ public struct AlertSettings: Sendable, Equatable {
     public var minInterval: TimeAmount = .seconds(30)
     /// A run still going after this is killed (and reported).
     public var timeout: TimeAmount = .seconds(10)
+    /// A method whose calls of the last 30–60 s fail at this share or more (0–1) is alerted as
+    /// failing, and again when it is back under; nil: no method alerts.
+    public var methodErrorRate: Double?
+    /// Fewer calls than this in the window decide nothing (two failures of three are no rate).
+    public var minCalls = 20
 
     public init() {}
 }
@@ -31,6 +36,8 @@ extension ClusterConfig {
         }
         alerts.minInterval = try seconds(table, "min_interval_s", range: 0...86_400) ?? alerts.minInterval
         alerts.timeout = try seconds(table, "timeout_s", range: 0.1...3600) ?? alerts.timeout
+        alerts.methodErrorRate = try table.number("method_error_rate", range: 0...1)
+        alerts.minCalls = try table.int("min_calls", range: 1...1_000_000) ?? alerts.minCalls
         return alerts
     }
 }

@@ -23,6 +23,26 @@ extension PoolCore {
         alert(.cluster, AlertChange(from: String(crossing.from), to: String(crossing.to), reason: reason))
     }
 
+    /// Every second: a method whose calls of the last 30–60 s (at least `min_calls`) fail at
+    /// `method_error_rate` or more is failing; crossing that line either way is an event and an
+    /// alert (`THRIFTTOP_METHOD`, from `ok` to `failing` or back).
+    func checkMethodErrorRates() {
+        guard let threshold = alerts.settings.methodErrorRate, rates.methods.isOn else { return }
+        for method in rates.methods.snapshot(at: now, name: { _ in nil }) {
+            let o = method.outcomes
+            let counted = o.total - o.sent
+            let failing = counted >= alerts.settings.minCalls && o.errorRate >= threshold
+            guard failing != alerts.failingMethods.contains(method.name) else { continue }
+            let share = "\(Int((o.errorRate * 1000).rounded()) / 10)% of \(counted) calls"
+            let reason = failing
+                ? "method \(method.name) failing: \(share) failed in the last minute (method_error_rate \(threshold))"
+                : "method \(method.name) back under method_error_rate \(threshold): \(share) failed"
+            if failing { alerts.failingMethods.insert(method.name) } else { alerts.failingMethods.remove(method.name) }
+            log(failing ? .warning : .notice, .alert, node: nil, reason)
+            alert(.method(method.name), AlertChange(from: failing ? "ok" : "failing", to: failing ? "failing" : "ok", reason: reason))
+        }
+    }
+
     private func alert(_ subject: AlertState.Subject, _ change: AlertChange) {
         guard alerts.settings.command != nil, !stopped else { return }
         switch alerts.throttle.record(change, for: subject, at: now) {
@@ -83,6 +103,7 @@ extension PoolCore {
             "THRIFTTOP_REASON": run.payload.change.reason,
         ]
         if case let .node(name) = run.subject { environment["THRIFTTOP_NODE"] = name } else { environment["THRIFTTOP_NODE"] = "" }
+        if case let .method(name) = run.subject { environment["THRIFTTOP_METHOD"] = name }
         if let count = run.payload.coalesced { environment["THRIFTTOP_COALESCED"] = String(count) }
         return environment
     }

@@ -218,6 +218,7 @@ final class PoolCore {
 
     private func updateRates(_ now: NIODeadline) {
         guard rates.update(at: now) else { return }
+        checkMethodErrorRates()
         for node in nodes {
             node.state.closePickSecond()
             snapshots.recentPicks[node.index] = node.state.recentPicks
