@@ -205,8 +205,12 @@ struct MetricsEndpointTests {
             let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
             // All but the ejections counter, which a node gets at its first ejection, and the TLS
             // handshake failures, which a TLS listener gets at its first failure, and certificate
-            // expiry, which a TLS node gets at its first handshake.
-            #expect(Set(families.map(String.init)) == Set(PoolMetricNames.help.keys).subtracting([PoolMetricNames.ejections, PoolMetricNames.proxyTLSHandshakeFailures, PoolMetricNames.nodeCertExpiry]))
+            // expiry, which a TLS node gets at its first handshake, and the per-node method series,
+            // which only per_node_histograms asks for.
+            #expect(Set(families.map(String.init)) == Set(PoolMetricNames.help.keys).subtracting([
+                PoolMetricNames.ejections, PoolMetricNames.proxyTLSHandshakeFailures, PoolMetricNames.nodeCertExpiry,
+                PoolMetricNames.methodAttempts, PoolMetricNames.methodAttemptDuration,
+            ]))
             for family in families { #expect(text.contains("# HELP \(family) "), "\(family) has a # HELP line") }
             #expect(Set(families).count == families.count, "each family once, though its series are spread over registry shards")
             try await Self.expectPromtoolAccepts(text)
@@ -221,6 +225,10 @@ struct MetricsEndpointTests {
             #expect(!buckets.isEmpty && buckets.allSatisfy { $0.labels["node"] != nil }, "each node's own, none for the cluster alone")
             #expect(Self.value(s, "thrifttop_call_duration_seconds_bucket", ["cluster": "met", "node": "b", "le": "+Inf"]) != nil)
             #expect(Self.value(s, "thrifttop_heartbeat_duration_seconds_count", ["cluster": "met", "node": "a"]) != nil)
+            // Per node and method, the attempts there; the per-cluster method series stay.
+            #expect(Self.value(s, "thrifttop_method_attempts_total", ["cluster": "met", "node": "b", "method": "work", "outcome": "success"]) ?? 0 > 0)
+            #expect(Self.value(s, "thrifttop_method_attempt_duration_seconds_count", ["cluster": "met", "node": "b", "method": "work"]) ?? 0 > 0)
+            #expect(Self.value(s, "thrifttop_method_calls_total", ["cluster": "met", "method": "work", "outcome": "success"]) ?? 0 > 0)
             try await Self.expectPromtoolAccepts(text)
         }
     }

@@ -23,6 +23,8 @@ public enum PoolMetricNames {
     public static let proxyTLSHandshakeFailures = "thrifttop_proxy_tls_handshake_failures_total"
     public static let methodCalls = "thrifttop_method_calls_total"
     public static let methodCallDuration = "thrifttop_method_call_duration_seconds"
+    public static let methodAttempts = "thrifttop_method_attempts_total"
+    public static let methodAttemptDuration = "thrifttop_method_attempt_duration_seconds"
 
     /// Name → help text, one line each, for every metric above.
     public static let help: [String: String] = [
@@ -46,6 +48,8 @@ public enum PoolMetricNames {
         proxyCalls: "Client calls the listener answered, by outcome (ok, no_routable_node, overloaded, timeout, error, shutting_down).",
         methodCalls: "Calls of each method (at most [metrics] max_methods, then (other)), by outcome (success, declared_exception, application_exception, timeout, transport, refused, sent), across their attempts.",
         methodCallDuration: "Each answered call of the method, from its start to its answer across attempts, in seconds.",
+        methodAttempts: "Attempts of each method on each node, by outcome (as thrifttop_method_calls_total); only with [metrics] per_node_histograms.",
+        methodAttemptDuration: "Each answered attempt of the method on the node, in seconds; only with [metrics] per_node_histograms.",
         proxyTLSHandshakeFailures: "Client connections of a TLS listener closed before their handshake completed, by reason (no_client_certificate, client_certificate_rejected, certificate_refused_by_client, version, no_shared_cipher, closed, timeout, plaintext_client, other).",
     ]
 }

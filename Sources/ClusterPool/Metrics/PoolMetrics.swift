@@ -20,6 +20,9 @@ final class PoolMetrics {
     private var operatorActions: [String: Counter] = [:]
     /// Per method (at most `[metrics] max_methods` and `(other)`): calls by outcome, latency.
     private var methods: [String: MethodMetrics] = [:]
+    /// Per node and method, attempts by outcome and latency: only with `per_node_histograms`
+    /// (nodes × methods series), by "node\0method".
+    private var nodeMethods: [String: MethodMetrics]?
     private var destroyed = false
 
     init(cluster: String, settings: MetricsSettings, factory: any MetricsFactory) {
@@ -35,6 +38,7 @@ final class PoolMetrics {
         availability = Gauge(label: PoolMetricNames.availability, dimensions: dimensions, factory: factory)
         routableNodes.record(0)
         availability.record(0)
+        nodeMethods = settings.perNodeHistograms ? [:] : nil
     }
 
     /// The handles of a node joining the pool (at start, or added by a reload).
@@ -80,8 +84,19 @@ final class PoolMetrics {
     /// A call of `method` ended (`millis` from its start when answered).
     func methodCall(_ method: String, _ outcome: MethodOutcome, millis: Double?) {
         guard !destroyed else { return }
-        let handles = methods[method] ?? MethodMetrics(cluster: cluster, method: method, factory: factory)
+        let handles = methods[method] ?? MethodMetrics(labels: (PoolMetricNames.methodCalls, PoolMetricNames.methodCallDuration),
+                                                       dimensions: [("cluster", cluster), ("method", method)], factory: factory)
         methods[method] = handles
+        handles.record(outcome, millis: millis)
+    }
+
+    /// An attempt of `method` ended on `node`: counted only with `per_node_histograms`.
+    func methodAttempt(_ method: String, node: String, _ outcome: MethodOutcome, millis: Double?) {
+        guard !destroyed, nodeMethods != nil else { return }
+        let key = node + "\u{0}" + method
+        let handles = nodeMethods?[key] ?? MethodMetrics(labels: (PoolMetricNames.methodAttempts, PoolMetricNames.methodAttemptDuration),
+                                                         dimensions: [("cluster", cluster), ("node", node), ("method", method)], factory: factory)
+        nodeMethods?[key] = handles
         handles.record(outcome, millis: millis)
     }
 
@@ -93,6 +108,7 @@ final class PoolMetrics {
         clusterHistograms?.heartbeat.destroy()
         for counter in [retries, retryBudgetExhausted] + Array(operatorActions.values) { counter.destroy() }
         for method in methods.values { method.destroy() }
+        for method in (nodeMethods ?? [:]).values { method.destroy() }
         routableNodes.destroy()
         availability.destroy()
     }
@@ -101,22 +117,25 @@ final class PoolMetrics {
 @available(*, unavailable)
 extension PoolMetrics: Sendable {}
 
-/// One method's series: `thrifttop_method_calls_total` by outcome and the latency histogram.
+/// One method's series (or one node's and method's): a counter by outcome and the latency
+/// histogram, under the two `labels` given.
 final class MethodMetrics {
+    private let labels: (count: String, duration: String)
     private let dimensions: [(String, String)]
     private let factory: any MetricsFactory
     private var calls: [String: Counter] = [:]
     private let duration: Timer
 
-    init(cluster: String, method: String, factory: any MetricsFactory) {
-        dimensions = [("cluster", cluster), ("method", method)]
+    init(labels: (count: String, duration: String), dimensions: [(String, String)], factory: any MetricsFactory) {
+        self.labels = labels
+        self.dimensions = dimensions
         self.factory = factory
-        duration = Timer(label: PoolMetricNames.methodCallDuration, dimensions: dimensions, factory: factory)
+        duration = Timer(label: labels.duration, dimensions: dimensions, factory: factory)
     }
 
     func record(_ outcome: MethodOutcome, millis: Double?) {
         let name = outcome.metricLabel
-        let counter = calls[name] ?? Counter(label: PoolMetricNames.methodCalls, dimensions: dimensions + [("outcome", name)], factory: factory)
+        let counter = calls[name] ?? Counter(label: labels.count, dimensions: dimensions + [("outcome", name)], factory: factory)
         calls[name] = counter
         counter.increment()
         if let millis { duration.recordNanoseconds(Int64(millis * 1e6)) }

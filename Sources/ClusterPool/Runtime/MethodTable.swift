@@ -150,13 +150,16 @@ struct MethodTable {
         return (records[i].name, turnedAway)
     }
 
-    /// One attempt of a call ended on node `node` (its index in the pool).
-    mutating func recordAttempt(_ name: String, node: Int, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) {
+    /// One attempt of a call ended on node `node` (its index in the pool). Returns the method
+    /// it was counted under.
+    @discardableResult
+    mutating func recordAttempt(_ name: String, node: Int, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) -> String {
         let i = index(of: name)
         var record = records[i].nodes[node] ?? NodeRecord()
         record.outcomes.add(outcome, at: now)
         if let millis { record.latency.record(millis: millis, at: now) }
         records[i].nodes[node] = record
+        return records[i].name
     }
 
     /// A reload renumbered the nodes: `oldIndices[new]` is each node's old index, nil for a new
