@@ -27,11 +27,10 @@ public struct MethodOutcomes: Sendable, Equatable, Codable {
     public var applicationExceptions: Int { applicationException.values.reduce(0, +) }
     /// The failures: every outcome but success, a declared exception and a oneway sent.
     public var failed: Int { applicationExceptions + timeout + transport + refused }
-    /// Failed ÷ answered or failed; 0 with no calls.
-    public var errorRate: Double {
-        let counted = total - sent
-        return counted > 0 ? Double(failed) / Double(counted) : 0
-    }
+    /// The calls an error share is of: all but the oneway ones, which nothing answers.
+    public var counted: Int { total - sent }
+    /// Failed ÷ counted; 0 with no calls.
+    public var errorRate: Double { counted > 0 ? Double(failed) / Double(counted) : 0 }
 
     public static func + (a: MethodOutcomes, b: MethodOutcomes) -> MethodOutcomes {
         var sum = a

@@ -105,6 +105,25 @@ struct DrivenMethodTests {
         #expect(said.first?.message.contains("\"m3\" the first past them") == true)
     }
 
+    @Test func namesThatCleanAlikeAreOneMethodAndOtherIsNeverAClientsOwn() throws {
+        let cluster = try DrivenCluster(["a"], configure: { $0.metrics.maxMethods = 2 })
+        cluster.at(ms: 10)
+        var t: Int64 = 10
+        for name in ["get", "get\u{0}", "(other)", "put", "del", "(other)"] {
+            _ = cluster.call(name)
+            t += 10
+            cluster.at(ms: t)
+        }
+        let methods = cluster.core.buildSnapshot().methods
+        // get and get\0 are one; a client's "(other)" is counted with the methods past the cap.
+        #expect(methods.map(\.name) == ["get", MethodSnapshot.otherName, "put"])
+        #expect(methods.first { $0.name == "get" }?.outcomes.success == 2)
+        #expect(methods.first { $0.name == MethodSnapshot.otherName }?.outcomes.success == 3)
+        let said = cluster.events().filter { $0.message.contains("distinct methods called") }
+        #expect(said.count == 1)
+        #expect(said.first?.message.contains("\"del\" the first past them") == true)
+    }
+
     @Test func aThousandInventedNamesStayWithinTheCapAndNamesAreCleaned() throws {
         let cluster = try DrivenCluster(["a"])
         cluster.at(ms: 10)

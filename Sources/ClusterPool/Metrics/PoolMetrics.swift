@@ -90,6 +90,16 @@ final class PoolMetrics {
         handles.record(outcome, millis: millis)
     }
 
+    /// A node left the pool: its per-method series go with it.
+    func forgetMethods(ofNode node: String) {
+        guard let all = nodeMethods else { return }
+        let prefix = node + "\u{0}"
+        for (key, handles) in all where key.hasPrefix(prefix) {
+            handles.destroy()
+            nodeMethods?[key] = nil
+        }
+    }
+
     /// An attempt of `method` ended on `node`: counted only with `per_node_histograms`.
     func methodAttempt(_ method: String, node: String, _ outcome: MethodOutcome, millis: Double?) {
         guard !destroyed, nodeMethods != nil else { return }

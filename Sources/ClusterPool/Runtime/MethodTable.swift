@@ -110,10 +110,27 @@ struct MethodTable {
     static let sparklineSeconds = 30
 
     let capacity: Int
+    /// Raw names (as clients send them) to records; several raw names may clean to one record.
     private var indexByName: [String: Int] = [:]
+    /// Records by their cleaned name: what is shown, labelled and merged by.
+    private var indexByShownName: [String: Int] = [:]
     private(set) var records: [Record] = []
+    /// The record of `(other)`, once the cap is reached.
+    private var otherIndex: Int?
     /// The first method turned away by the cap, until `recordCall` has reported it.
     private var turnedAway: String?
+    private var capSaid = false
+    /// Per-node records of all methods together: each holds latency histograms, so nodes ×
+    /// methods is bounded too; past it, a method's attempts on a node it had not reached are
+    /// counted for the cluster only.
+    static let maxNodeRecords = 10_000
+    private(set) var nodeRecords = 0
+    /// The figures as last worked out, when, and whether a call came since: a large table is
+    /// worked out at most once a second (each per-node record reads its histograms), a small
+    /// one whenever it changed.
+    private var shown: (methods: [MethodSnapshot], at: NIODeadline)?
+    private var changedSinceShown = false
+    static let largeTable = 1000
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
 
@@ -123,17 +140,28 @@ struct MethodTable {
     /// The record for `name`; past the cap, `(other)`'s.
     private mutating func index(of name: String) -> Int {
         if let index = indexByName[name] { return index }
-        let named = records.count - (indexByName[MethodSnapshot.otherName] == nil ? 0 : 1)
-        if named < capacity {
-            // The name comes from a client: cleaned before any screen, log or label shows it.
-            records.append(Record(name: TextSanitizer.clean(name, maximumLength: 128)))
+        // The name comes from a client: cleaned before any screen, log or label shows it, and
+        // names that clean alike are one method.
+        let shown = TextSanitizer.clean(name, maximumLength: 128)
+        if let index = shown == MethodSnapshot.otherName ? otherIndex : indexByShownName[shown] {
+            indexByName[name] = index
+            return index
+        }
+        if indexByShownName.count < capacity, shown != MethodSnapshot.otherName {
+            records.append(Record(name: shown))
             indexByName[name] = records.count - 1
+            indexByShownName[shown] = records.count - 1
             return records.count - 1
         }
-        if let other = indexByName[MethodSnapshot.otherName] { return other }
+        // Past the cap (or a client's own "(other)"): said once, for the first method the cap
+        // turned away.
+        if shown != MethodSnapshot.otherName, !capSaid {
+            capSaid = true
+            turnedAway = name
+        }
+        if let otherIndex { return otherIndex }
         records.append(Record(name: MethodSnapshot.otherName))
-        indexByName[MethodSnapshot.otherName] = records.count - 1
-        turnedAway = name
+        otherIndex = records.count - 1
         return records.count - 1
     }
 
@@ -143,6 +171,7 @@ struct MethodTable {
     @discardableResult
     mutating func recordCall(_ name: String, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) -> (method: String, turnedAway: String?) {
         let i = index(of: name)
+        changedSinceShown = true
         records[i].outcomes.add(outcome, at: now)
         records[i].rate.count(at: now)
         if let millis { records[i].latency.record(millis: millis, at: now) }
@@ -155,6 +184,10 @@ struct MethodTable {
     @discardableResult
     mutating func recordAttempt(_ name: String, node: Int, _ outcome: MethodOutcome, millis: Double?, at now: NIODeadline) -> String {
         let i = index(of: name)
+        if records[i].nodes[node] == nil {
+            guard nodeRecords < Self.maxNodeRecords else { return records[i].name }
+            nodeRecords += 1
+        }
         var record = records[i].nodes[node] ?? NodeRecord()
         record.outcomes.add(outcome, at: now)
         if let millis { record.latency.record(millis: millis, at: now) }
@@ -167,15 +200,30 @@ struct MethodTable {
     mutating func renumber(from oldIndices: [Int?]) {
         var newIndex: [Int: Int] = [:]
         for (new, old) in oldIndices.enumerated() { if let old { newIndex[old] = new } }
+        nodeRecords = 0
         for i in records.indices {
             var moved: [Int: NodeRecord] = [:]
             for (old, record) in records[i].nodes { if let new = newIndex[old] { moved[new] = record } }
             records[i].nodes = moved
+            nodeRecords += moved.count
         }
     }
 
-    /// Every method's figures at `now`; `name(index)` names a node (nil: gone).
-    mutating func snapshot(at now: NIODeadline, name: (Int) -> String?) -> [MethodSnapshot] {
+    /// Every method's figures at `now` (see `shown` for how fresh); `name(index)` names a node
+    /// (nil: gone).
+    mutating func figures(at now: NIODeadline, name: (Int) -> String?) -> [MethodSnapshot] {
+        if let shown {
+            let due = now - shown.at >= .seconds(1)
+            let small = records.count + nodeRecords <= Self.largeTable
+            if !due && !(small && changedSinceShown) { return shown.methods }
+        }
+        let methods = snapshot(at: now, name: name)
+        shown = (methods, now)
+        changedSinceShown = false
+        return methods
+    }
+
+    private mutating func snapshot(at now: NIODeadline, name: (Int) -> String?) -> [MethodSnapshot] {
         records.indices.map { i in
             records[i].latency.rotateIfDue(at: now)
             records[i].outcomes.rotate(at: now)

@@ -28,14 +28,18 @@ extension PoolCore {
     /// alert (`THRIFTTOP_METHOD`, from `ok` to `failing` or back).
     func checkMethodErrorRates() {
         guard let threshold = alerts.settings.methodErrorRate, rates.methods.isOn else { return }
-        for method in rates.methods.snapshot(at: now, name: { _ in nil }) {
+        let nodes = self.nodes
+        for method in rates.methods.figures(at: now, name: { $0 < nodes.count ? nodes[$0].config.name : nil }) {
             let o = method.outcomes
-            let counted = o.total - o.sent
-            let failing = counted >= alerts.settings.minCalls && o.errorRate >= threshold
-            guard failing != alerts.failingMethods.contains(method.name) else { continue }
+            let counted = o.counted
+            let wasFailing = alerts.failingMethods.contains(method.name)
+            // Too few calls decide nothing, but a method whose callers went quiet is not failing.
+            let failing = counted == 0 ? false : counted < alerts.settings.minCalls ? wasFailing : o.errorRate >= threshold
+            guard failing != wasFailing else { continue }
             let share = "\(Int((o.errorRate * 1000).rounded()) / 10)% of \(counted) calls"
             let reason = failing
                 ? "method \(method.name) failing: \(share) failed in the last minute (method_error_rate \(threshold))"
+                : counted == 0 ? "method \(method.name): no calls in the last minute"
                 : "method \(method.name) back under method_error_rate \(threshold): \(share) failed"
             if failing { alerts.failingMethods.insert(method.name) } else { alerts.failingMethods.remove(method.name) }
             log(failing ? .warning : .notice, .alert, node: nil, reason)

@@ -18,6 +18,7 @@ extension PoolCore {
     /// exporter, and it stops counting as routable.
     func forgetMetrics(of node: NodeLink) {
         metrics.forget(node.metrics)
+        metrics.forgetMethods(ofNode: node.config.name)
     }
 }
 

@@ -62,7 +62,7 @@ extension PoolCore {
         snapshot.rules = config.ruleSettings
         snapshot.callSuccessRatio = rates.outcomes.successRatio(at: now)
         snapshot.callLatencyP99 = rates.latency.summary()?.p99
-        snapshot.methods = rates.methods.snapshot(at: now) { [nodes] index in index < nodes.count ? nodes[index].config.name : nil }
+        snapshot.methods = rates.methods.figures(at: now) { [nodes] index in index < nodes.count ? nodes[index].config.name : nil }
         return snapshot
     }
 

@@ -20,7 +20,7 @@ struct HelpOverlay {
                 ("m", "methods: each method's calls, errors, latency; Enter per node"),
             ]),
             ("View", [
-                ("/", "filter nodes by text (Enter keeps, Esc clears)"),
+                ("/", "filter the rows by text, nodes or methods (Enter keeps, Esc clears)"),
                 ("s  S", "sort by the next column on screen / reverse the order"),
                 ("Shift+letter", "sort by that column on screen (again: reverse):"),
                 ("  H N A F", "health (state), name, address, fb303"),

@@ -30,8 +30,7 @@ struct MethodsWidget {
 
     /// "12.5%" of the counted calls, or "-" without any.
     static func share(_ n: Int, of outcomes: MethodOutcomes) -> String {
-        let counted = outcomes.total - outcomes.sent
-        return counted > 0 ? Format.percent(Double(n) / Double(counted)) : "-"
+        outcomes.counted > 0 ? Format.percent(Double(n) / Double(outcomes.counted)) : "-"
     }
 
     /// The figures' columns: a heading and a width each (right-aligned, a space before).
@@ -39,10 +38,18 @@ struct MethodsWidget {
         ("CALLS/S", 8), ("ERR%", 7), ("OK%", 7), ("DECL%", 7), ("APPX%", 7), ("TIME%", 7), ("TRNS%", 7), ("REFU%", 7), ("P50", 7), ("P99", 7),
     ]
     static let nameWidth = 32
+    /// The calls/s sparkline: one bar a second.
+    static let sparklineSeconds = 30
+
+    /// The name column at a screen `width`: up to 32, down to 12 when the figures need the room.
+    static func nameWidth(_ width: Int) -> Int {
+        min(nameWidth, max(12, width - columns.reduce(0) { $0 + $1.width }))
+    }
 
     /// The headings, with `first` over the names and, for the list, the sparkline's.
-    static func headings(_ first: String, sparkline: Bool) -> String {
-        Box.pad(first, nameWidth) + columns.map { Box.pad($0.title, $0.width, right: true) }.joined() + (sparkline ? " CALLS/S, 30 s" : "")
+    static func headings(_ first: String, sparkline: Bool, width: Int) -> String {
+        Box.pad(first, nameWidth(width)) + columns.map { Box.pad($0.title, $0.width, right: true) }.joined()
+            + (sparkline ? " CALLS/S, LAST \(sparklineSeconds) s" : "")
     }
 
     private func renderList(_ area: Rect, selected: Int, into screen: inout Screen) {
@@ -52,7 +59,7 @@ struct MethodsWidget {
         title.append(Line("shares and latency of the last 30–60 s · Enter per node · m or Esc back", .dim))
         Box.rule(area.row(0), segments: title, role: .borderFocused, into: &screen)
         screen.fill(area.row(1), with: Cell(" ", style: CellStyle(.columnHeader)))
-        screen.put(Self.headings("METHOD", sparkline: true), x: area.x, y: area.y + 1, maxWidth: area.width, style: CellStyle(.columnHeader))
+        screen.put(Self.headings("METHOD", sparkline: true, width: area.width), x: area.x, y: area.y + 1, maxWidth: area.width, style: CellStyle(.columnHeader))
         guard !rows.isEmpty else {
             let text = snapshot.methods.isEmpty ? "no calls through the balancer yet" : "no method matches \"\(filter)\" (Esc clears the filter)"
             screen.put(text, x: area.x + 1, y: area.y + 2, maxWidth: area.width - 1, style: CellStyle(.dim))
@@ -63,8 +70,9 @@ struct MethodsWidget {
         for line in 0 ..< visible where offset + line < rows.count {
             let index = offset + line
             let method = rows[index]
-            var spans = figures(name: method.name, method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond)
-            spans.append(Span(" " + Sparkline.text(method.recentRates, width: 13), .sparkline))
+            var spans = figures(name: method.name, method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond,
+                                width: area.width)
+            spans.append(Span(" " + Sparkline.text(method.recentRates, width: Self.sparklineSeconds), .sparkline))
             var text = Line(spans)
             if index == selected { text = Line(text.spans.map { var s = $0; s.style.highlighted = true; return s }) }
             if index == selected { screen.fill(area.row(2 + line), with: Cell(" ", style: CellStyle.plain.onSelection)) }
@@ -73,11 +81,11 @@ struct MethodsWidget {
     }
 
     /// One row's figures: name, rate, error share and each outcome's share, p50, p99.
-    private func figures(name: String, _ o: MethodOutcomes, p50: Double?, p99: Double?, rate: Double?) -> [Span] {
+    private func figures(name: String, _ o: MethodOutcomes, p50: Double?, p99: Double?, rate: Double?, width: Int) -> [Span] {
         let error = o.errorRate
         let cells: [(String, ThemeRole)] = [
             (rate.map(Format.rate) ?? Format.count(o.total), .text),
-            (o.total - o.sent > 0 ? Format.percent(error) : "-", error > 0.01 ? .error : error > 0 ? .warning : .text),
+            (o.counted > 0 ? Format.percent(error) : "-", error > 0.01 ? .error : error > 0 ? .warning : .text),
             (Self.share(o.success, of: o), .text),
             (Self.share(o.declaredException, of: o), .text),
             (Self.share(o.applicationExceptions, of: o), o.applicationExceptions > 0 ? .error : .text),
@@ -87,7 +95,8 @@ struct MethodsWidget {
             (Format.millis(p50), .text),
             (Format.millis(p99), .text),
         ]
-        return [Span(Box.pad(Box.clip(name, Self.nameWidth - 1), Self.nameWidth), .text, bold: true)]
+        let nameWidth = Self.nameWidth(width)
+        return [Span(Box.pad(Box.clip(name, nameWidth - 1), nameWidth), .text, bold: true)]
             + zip(cells, Self.columns).map { cell, column in Span(Box.pad(cell.0, column.width, right: true), cell.1) }
     }
 
@@ -98,17 +107,18 @@ struct MethodsWidget {
             screen.put("\(name) has no calls in this snapshot.", x: area.x + 1, y: area.y + 1, maxWidth: area.width - 1, style: CellStyle(.warning))
             return
         }
-        var lines: [Line] = [Line(figures(name: "all nodes", method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond))]
+        var lines: [Line] = [Line(figures(name: "all nodes", method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond,
+                                          width: area.width))]
         let exceptions = method.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
         if !exceptions.isEmpty { lines.append(Line("  TApplicationException: " + exceptions.joined(separator: ", "), .error)) }
         lines.append(Line())
-        lines.append(Line(Self.headings("NODE (calls: attempts there)", sparkline: false).replacingOccurrences(of: "CALLS/S", with: "  CALLS"), .columnHeader))
+        lines.append(Line(Self.headings("NODE (attempts there)", sparkline: false, width: area.width).replacingOccurrences(of: "CALLS/S", with: "  CALLS"), .columnHeader))
         let nodes = method.nodes.sorted { a, b in
             if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
             return NodeColumn.naturalLess(a.node, b.node)
         }
         for node in nodes {
-            lines.append(Line(figures(name: node.node, node.outcomes, p50: node.latencyP50, p99: node.latencyP99, rate: nil)))
+            lines.append(Line(figures(name: node.node, node.outcomes, p50: node.latencyP50, p99: node.latencyP99, rate: nil, width: area.width)))
             let kinds = node.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
             if !kinds.isEmpty { lines.append(Line("  TApplicationException: " + kinds.joined(separator: ", "), .error)) }
         }
