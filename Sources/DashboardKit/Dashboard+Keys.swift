@@ -91,7 +91,7 @@ extension Dashboard {
             }
         case .character("/"): state.overlay = .prompt(Prompt(.filter(previous: state.filter), text: state.filter))
         case .character("m"):
-            state.view = .methods(row: 0)
+            state.view = .methods(selected: nil)
             state.filter = ""
         case .character("s"):
             state.sort = state.sort.next(among: onScreen(state, snapshot))
@@ -178,8 +178,12 @@ extension Dashboard {
         let rows = MethodsWidget.rows(snapshot, filter: state.filter)
         let visible = max(1, state.layout(snapshot).body.height - 2)
         switch state.view {
-        case let .methods(row):
-            func select(_ target: Int) { state.view = .methods(row: min(max(0, target), max(0, rows.count - 1))) }
+        case let .methods(selected):
+            let row = MethodsWidget.selectedRow(selected, in: rows)
+            func select(_ target: Int) {
+                guard !rows.isEmpty else { return }
+                state.view = .methods(selected: rows[min(max(0, target), rows.count - 1)].name)
+            }
             switch key {
             case .up, .character("k"): select(row - 1)
             case .down, .character("j"): select(row + 1)
@@ -198,7 +202,7 @@ extension Dashboard {
         case let .method(name):
             switch key {
             case .escape, .enter, .backspace, .left, .character("h"):
-                state.view = .methods(row: rows.firstIndex { $0.name == name } ?? 0)
+                state.view = .methods(selected: name)
             case .character("m"): state.view = .main
             default: break
             }

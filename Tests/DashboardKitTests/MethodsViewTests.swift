@@ -59,6 +59,17 @@ struct MethodsViewTests {
         #expect(render([.character("m"), .enter, .character("m")])[2].hasPrefix("─ Nodes 9/9"))
     }
 
+    @Test func theSelectionStaysOnItsMethodWhenTheRowsReSort() {
+        var state = DashboardState.byName(width: 140, height: 30)
+        for key in [Key.character("m"), .down] { _ = Dashboard.handle(key, state: &state, snapshot: Self.snapshot) }
+        #expect(state.view == .methods(selected: "Shop:list"))
+        // Shop:list starts failing worse than Shop:buy: it moves to the top, still selected.
+        var worse = Self.snapshot
+        worse.methods[0].outcomes.timeout = 900
+        _ = Dashboard.handle(.enter, state: &state, snapshot: worse)
+        #expect(state.view == .method(name: "Shop:list"))
+    }
+
     @Test func theNodeDetailListsTheMethodsItTook() {
         // Enter on alpha-1 (the first row by name).
         let text = render([.enter]).joined(separator: "\n")

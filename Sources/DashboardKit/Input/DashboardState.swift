@@ -15,8 +15,9 @@ public struct DashboardState: Sendable, Equatable {
         case main
         /// One node in depth; the name is captured so the view stays on it.
         case detail(node: String)
-        /// The methods (`m`), this row selected.
-        case methods(row: Int)
+        /// The methods (`m`), this one selected (by name: it stays selected while rows re-sort;
+        /// nil or gone: the first row).
+        case methods(selected: String?)
         /// One method per node.
         case method(name: String)
     }

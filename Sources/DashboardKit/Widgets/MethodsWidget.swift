@@ -19,10 +19,15 @@ struct MethodsWidget {
         }
     }
 
+    /// The row of the method `name` in `rows`; the first row when it is nil or not there.
+    static func selectedRow(_ name: String?, in rows: [MethodSnapshot]) -> Int {
+        name.flatMap { name in rows.firstIndex { $0.name == name } } ?? 0
+    }
+
     func render(_ area: Rect, into screen: inout Screen) {
         guard area.height > 2 else { return }
         switch view {
-        case let .methods(row): renderList(area, selected: row, into: &screen)
+        case let .methods(selected): renderList(area, selected: Self.selectedRow(selected, in: Self.rows(snapshot, filter: filter)), into: &screen)
         case let .method(name): renderMethod(name, area, into: &screen)
         default: break
         }
