@@ -123,6 +123,10 @@ struct DrivenReloadTests {
         #expect(cluster.core.config.admin.socket == nil, "the config in force keeps the admin endpoint it runs")
         let audit = try #require(store.audits.last)
         #expect(audit.action == "reload" && audit.user == "tester" && audit.result == outcome.message)
+        // So does [metrics]: the method table and the series were made at start.
+        let metrics = try reload(cluster) { $0.metrics.maxMethods = 5 }
+        #expect(metrics.notApplied == ["[metrics] changed: needs a restart (its series and the method table are made at start)"])
+        #expect(cluster.core.config.metrics.maxMethods == 200)
     }
 
     @Test func aRenumberedNodesCallStillTimesOutOnTime() throws {

@@ -140,6 +140,7 @@ extension PoolCore {
         }
         if old.state != new.state { notes.append("[state] changed: needs a restart") }
         if old.eventLogCapacity != new.eventLogCapacity { notes.append("event_log_capacity changed: needs a restart") }
+        if old.metrics != new.metrics { notes.append("[metrics] changed: needs a restart (its series and the method table are made at start)") }
         if old.health != new.health {
             notes.append("[health] changed: applies to nodes added or changed now, to the others after a restart")
         }
@@ -149,6 +150,7 @@ extension PoolCore {
         applied.auditLog = old.auditLog
         applied.eventLogCapacity = old.eventLogCapacity
         applied.state = old.state
+        applied.metrics = old.metrics
         return (applied, notes)
     }
 }
