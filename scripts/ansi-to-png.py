@@ -39,6 +39,9 @@ BASIC = [
     (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
     (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
 ]
+# SGR code -> (layer, index in BASIC): 30-37 and 90-97 the foreground, 40-47 and 100-107 the background.
+BASIC_CODES = {base + k: (layer, k + bright) for base, layer, bright in ((30, "fg", 0), (90, "fg", 8), (40, "bg", 0), (100, "bg", 8))
+               for k in range(8)}
 
 
 def palette256(n):
@@ -99,18 +102,11 @@ def apply_sgr(style, text):
             style.reverse = True
         elif p == 27:
             style.reverse = False
-        elif 30 <= p <= 37:
-            style.fg = BASIC[p - 30]
-        elif 90 <= p <= 97:
-            style.fg = BASIC[p - 90 + 8]
-        elif p == 39:
-            style.fg = None
-        elif 40 <= p <= 47:
-            style.bg = BASIC[p - 40]
-        elif 100 <= p <= 107:
-            style.bg = BASIC[p - 100 + 8]
-        elif p == 49:
-            style.bg = None
+        elif p in BASIC_CODES:
+            layer, index = BASIC_CODES[p]
+            setattr(style, layer, BASIC[index])
+        elif p in (39, 49):
+            setattr(style, "fg" if p == 39 else "bg", None)
         elif p in (38, 48):
             colour, i = extended_colour(params, i)
             if colour is not None:

@@ -337,7 +337,6 @@ start_servers 1 any
 cluster_config "$out/methods-on.toml" round-robin "" -- "node0=$ports"
 cp "$out/methods-on.toml" "$out/methods-off.toml"
 printf '\n[metrics]\nmax_methods = 0\n' >>"$out/methods-off.toml"
-hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$PROXY_ROUNDS"); do
   for accounting in on off; do
     start_proxy any "$out/methods-$accounting.toml"

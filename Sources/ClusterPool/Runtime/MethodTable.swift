@@ -61,7 +61,8 @@ struct WindowedOutcomes {
 
 /// Calls in each of the last `RateRing.seconds` seconds: a method's calls/s and its sparkline.
 struct RateRing {
-    static let seconds = 60
+    /// The sparkline's seconds and the one under way.
+    static let seconds = MethodTable.sparklineSeconds + 1
     private var slots = [(second: Int64, count: Int)](repeating: (-1, 0), count: RateRing.seconds)
 
     mutating func count(at now: NIODeadline) {

@@ -68,7 +68,9 @@ extension PoolCore {
         }
     }
 
+    /// An attempt ended on `node`; a retired node's index names another node now, so not it.
     private func countAttempt(_ call: PendingCall, _ node: NodeLink, _ outcome: MethodOutcome, millis: Double?) {
+        guard !node.retired, rates.methods.isOn else { return }
         let method = rates.methods.recordAttempt(call.method, node: node.index, outcome, millis: millis, at: now)
         metrics.methodAttempt(method, node: node.config.name, outcome, millis: millis)
     }
@@ -217,7 +219,7 @@ extension PoolCore {
             }
             node.state.record(call: .ended, at: now)
             node.metrics.call(.ok, nanoseconds: nil)
-            if !node.retired, rates.methods.isOn { countAttempt(call, node, .sent, millis: nil) }
+            countAttempt(call, node, .sent, millis: nil)
             succeed(call, PoolReply(message: nil, node: node.config.name), .sent)
             return
         }
@@ -230,7 +232,7 @@ extension PoolCore {
                 node.metrics.call(message.header.type == .exception ? .exception : .ok, nanoseconds: elapsed)
                 // Read from the reply only when methods are counted: off, the bench's baseline pays nothing.
                 let outcome = rates.methods.isOn ? Self.outcome(of: message) : .success
-                if !node.retired, rates.methods.isOn { countAttempt(call, node, outcome, millis: millis) }
+                countAttempt(call, node, outcome, millis: millis)
                 if message.header.type == .exception {
                     let exception = (try? message.decodeBody(as: TApplicationException.self)) ?? TApplicationException(.unknown)
                     node.state.record(call: .answered(millis: millis, exception: "\(call.method) raised TApplicationException \(exception)"), at: now)
@@ -288,7 +290,7 @@ extension PoolCore {
         let (failure, finalError) = ConnectionFailure(error).callFailure(node: node.config.name, timeout: timeout)
         node.state.record(call: .failed("\(call.method): \(finalError)", timeout: timeout, deadline: deadline), at: now)
         node.metrics.call(failure == .timeout ? .timeout : .error, nanoseconds: nil)
-        if !node.retired, rates.methods.isOn { countAttempt(call, node, failure == .timeout ? .timeout : .transport, millis: nil) }
+        countAttempt(call, node, failure == .timeout ? .timeout : .transport, millis: nil)
         ejectionFailure(node)
         let now = self.now
         // A stopped pool retries nothing: the call fails with what happened to it.

@@ -12,11 +12,24 @@ struct MethodsWidget {
     /// The methods shown, worst first: error rate, then p99, then name.
     static func rows(_ snapshot: ClusterSnapshot, filter: String) -> [MethodSnapshot] {
         let needle = filter.trimmed.lowercased()
-        return snapshot.methods.filter { needle.isEmpty || $0.name.lowercased().contains(needle) }.sorted { a, b in
-            if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
-            if (a.latencyP99 ?? -1) != (b.latencyP99 ?? -1) { return (a.latencyP99 ?? -1) > (b.latencyP99 ?? -1) }
-            return NodeColumn.naturalLess(a.name, b.name)
+        return snapshot.methods.filter { needle.isEmpty || $0.name.lowercased().contains(needle) }.sorted {
+            worse(($0.outcomes, $0.latencyP99, $0.name), than: ($1.outcomes, $1.latencyP99, $1.name))
         }
+    }
+
+    /// The one worst-first order of methods and of a method's nodes: error rate, then p99, then
+    /// name.
+    static func worse(_ a: (outcomes: MethodOutcomes, p99: Double?, name: String), than b: (outcomes: MethodOutcomes, p99: Double?, name: String)) -> Bool {
+        if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
+        if (a.p99 ?? -1) != (b.p99 ?? -1) { return (a.p99 ?? -1) > (b.p99 ?? -1) }
+        return NodeColumn.naturalLess(a.name, b.name)
+    }
+
+    /// "  TApplicationException: INTERNAL_ERROR 6, …", most frequent first; nil without any.
+    static func exceptionLine(_ outcomes: MethodOutcomes) -> Line? {
+        guard !outcomes.applicationException.isEmpty else { return nil }
+        let kinds = outcomes.applicationException.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        return Line("  TApplicationException: " + kinds.joined(separator: ", "), .error)
     }
 
     /// The row of the method `name` in `rows`; the first row when it is nil or not there.
@@ -114,18 +127,13 @@ struct MethodsWidget {
         }
         var lines: [Line] = [Line(figures(name: "all nodes", method.outcomes, p50: method.latencyP50, p99: method.latencyP99, rate: method.callsPerSecond,
                                           width: area.width))]
-        let exceptions = method.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
-        if !exceptions.isEmpty { lines.append(Line("  TApplicationException: " + exceptions.joined(separator: ", "), .error)) }
+        if let line = Self.exceptionLine(method.outcomes) { lines.append(line) }
         lines.append(Line())
         lines.append(Line(Self.headings("NODE (attempts there)", sparkline: false, width: area.width).replacingOccurrences(of: "CALLS/S", with: "  CALLS"), .columnHeader))
-        let nodes = method.nodes.sorted { a, b in
-            if a.outcomes.errorRate != b.outcomes.errorRate { return a.outcomes.errorRate > b.outcomes.errorRate }
-            return NodeColumn.naturalLess(a.node, b.node)
-        }
+        let nodes = method.nodes.sorted { Self.worse(($0.outcomes, $0.latencyP99, $0.node), than: ($1.outcomes, $1.latencyP99, $1.node)) }
         for node in nodes {
             lines.append(Line(figures(name: node.node, node.outcomes, p50: node.latencyP50, p99: node.latencyP99, rate: nil, width: area.width)))
-            let kinds = node.outcomes.applicationException.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }
-            if !kinds.isEmpty { lines.append(Line("  TApplicationException: " + kinds.joined(separator: ", "), .error)) }
+            if let line = Self.exceptionLine(node.outcomes) { lines.append(line) }
         }
         for (i, line) in lines.enumerated() where i + 1 < area.height {
             screen.put(line, x: area.x, y: area.y + 1 + i, maxWidth: area.width)

@@ -42,7 +42,7 @@ struct NodeDetailWidget {
     /// The methods this node took: its attempts of each and how they ended, worst first.
     private var methodLines: [Line] {
         let mine = snapshot.methods.compactMap { method in method.nodes.first { $0.node == node.name }.map { (method.name, $0) } }
-            .sorted { $0.1.outcomes.errorRate != $1.1.outcomes.errorRate ? $0.1.outcomes.errorRate > $1.1.outcomes.errorRate : $0.0 < $1.0 }
+            .sorted { MethodsWidget.worse(($0.1.outcomes, $0.1.latencyP99, $0.0), than: ($1.1.outcomes, $1.1.latencyP99, $1.0)) }
         guard !mine.isEmpty else { return [] }
         var lines = [Line(), Line("Methods on this node (\(mine.count))", .title, bold: true)]
         for (name, figures) in mine {
