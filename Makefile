@@ -1,10 +1,10 @@
 # thrifttop — the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT_FLAGS := -Xswiftc -warnings-as-errors
-DEMO_PACKAGES := libncurses-dev
+DEMO_PACKAGES := libncurses-dev zlib1g-dev
 # etcd: the tests start their own etcd (free loopback ports, data on tmpfs) and never use the
 # packaged service, which some machines keep from starting at install.
-TEST_PACKAGES := libncurses-dev python3-thrift thrift-compiler tmux prometheus etcd-server etcd-client
+TEST_PACKAGES := libncurses-dev zlib1g-dev python3-thrift thrift-compiler tmux prometheus etcd-server etcd-client
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH := .build-fuzz
 PREFIX ?= /usr/local

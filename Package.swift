@@ -41,9 +41,11 @@ let package = Package(
     targets: [
         .target(
             name: "ThriftWire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        // The system zlib, for THeader's zlib transform.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The values every module shares (snapshots, events, operator commands) and their JSON
         // form: no NIO, so a dashboard or a remote client needs nothing else.
         .target(name: "ClusterModel", swiftSettings: strict),
@@ -74,6 +76,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -91,6 +94,7 @@ let package = Package(
                 "ThriftWire", "ClusterModel", "ClusterPool", "TLSSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],

@@ -127,6 +127,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var serverVersion: String? = nil
         @usableFromInline var aliveSince: Int64? = nil
         @usableFromInline var counters: [String: Int64] = [:]
+        @usableFromInline var replyHeaders: [String] = []
         @usableFromInline var lastChange: OperatorChange? = nil
         @usableFromInline var tls: NodeTLS? = nil
 
@@ -298,6 +299,11 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var counters: [String: Int64] {
         @inlinable get { figures.storage.counters }
         set { update { $0.counters = newValue } }
+    }
+    /// A THeader node's info headers on its last details reply, `key=value`, cleaned.
+    public var replyHeaders: [String] {
+        @inlinable get { figures.storage.replyHeaders }
+        set { update { $0.replyHeaders = newValue } }
     }
 
     /// The last operator change (drain, weight) and who made it, from which instance.

@@ -90,6 +90,7 @@ public struct SnapshotJSONWriter: Sendable {
         optionalNumber("p99_ms", node.latencyP99)
         key("phi"); number(node.phi)
         key("recent_ms"); list(node.recentLatencies.lazy.filter(\.isFinite)) { $0.number($1) }
+        key("reply_headers"); write(node.replyHeaders)
         key("retries"); integer(Int64(node.retries))
         key("routable"); bool(node.routable)
         optionalString("server_name", node.serverName)

@@ -11,13 +11,17 @@ public struct ForwardedCall: Sendable {
     public var body: ByteBuffer
     public var protocolKind: ThriftProtocolKind
     public var limits: ThriftLimits
+    /// A THeader client's info headers: a THeader node gets them with the call.
+    public var infoHeaders: [THeaderInfo]
 
-    public init(name: String, oneway: Bool, body: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
+    public init(name: String, oneway: Bool, body: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default,
+                infoHeaders: [THeaderInfo] = []) {
         self.name = name
         self.oneway = oneway
         self.body = body
         self.protocolKind = protocolKind
         self.limits = limits
+        self.infoHeaders = infoHeaders
     }
 }
 
@@ -41,7 +45,7 @@ extension ClusterPool {
             encode: { target in try ThriftTranslation.translateStruct(body, from: source, to: target, limits: limits) },
             idempotent: config.proxy.isIdempotent(Self.methodName(call.name)),
             deadline: eventLoop.now + core.forwardedCallBudget,
-            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), finish: completion))
+            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), infoHeaders: call.infoHeaders, finish: completion))
     }
 
     /// How long a forwarded call may take, retries included: every attempt its full timeout.

@@ -7,6 +7,9 @@ import ThriftWire
 struct ClientMessage {
     var message: ThriftMessage
     var transport: ThriftTransportKind
+    /// A THeader client's frame header (its info headers in `message.infoHeaders`): the reply
+    /// goes back under the same seqid, flags, protocol and transforms.
+    var header: THeaderMetadata? = nil
 }
 
 /// Cuts a client connection's bytes into messages. With `auto` protocol or transport, the form
@@ -24,6 +27,7 @@ struct ClientWireDecoder: ByteToMessageDecoder {
         case detecting
         case framed(ThriftFrameDecoder, ThriftProtocolKind)
         case unframed(ThriftUnframedDecoder)
+        case header(ThriftFrameDecoder)
     }
 
     private var state = State.detecting
@@ -47,12 +51,29 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             return .needMoreData
         case let .framed(framer, protocolKind):
             guard let frame = try framer.nextFrame(&buffer) else { return .needMoreData }
+            if THeaderCodec.isTHeader(frame) {
+                throw ProxyInputError("the client speaks THeader (magic 0x0FFF after the frame length), but this listener is set to transport = \"framed\"")
+            }
             let message = try ThriftMessage(decoding: frame, protocolKind: protocolKind, limits: limits)
             context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .framed)))
         case let .unframed(splitter):
             guard let bytes = try splitter.nextMessage(&buffer) else { return .needMoreData }
             let message = try ThriftMessage(decoding: bytes, protocolKind: splitter.protocolKind, limits: limits)
             context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .unframed)))
+        case let .header(framer):
+            guard let frame = try framer.nextFrame(&buffer) else { return .needMoreData }
+            guard THeaderCodec.isTHeader(frame) else {
+                throw ProxyInputError("a frame without the THeader magic 0x0FFF on a THeader connection")
+            }
+            let (metadata, payload) = try THeaderCodec.decode(frame, limits: limits)
+            if case let .fixed(wanted) = protocolSetting, wanted != metadata.protocolKind {
+                throw ProxyInputError("the client speaks THeader with \(metadata.protocolKind) inside, but this listener is set to protocol = \"\(wanted)\"")
+            }
+            var message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind, limits: limits)
+            message.infoHeaders = metadata.infoHeaders
+            var header = metadata
+            header.infoHeaders = []
+            context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .header, header: header)))
         }
         return .continue
     }
@@ -87,6 +108,16 @@ struct ClientWireDecoder: ByteToMessageDecoder {
         if case let .fixed(transport) = transportSetting, case .framed = transport, case let .fixed(kind) = protocolSetting {
             return .framed(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize), kind)
         }
+        if let b4 = byte(4), let b5 = byte(5), b4 == 0x0F, b5 == 0xFF {
+            if case let .fixed(wanted) = transportSetting, wanted != .header {
+                throw ProxyInputError("the client speaks THeader (magic 0x0FFF after the frame length), but this listener is set to transport = \"\(wanted)\"")
+            }
+            let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
+            if length < 0 || Int(length) > limits.maxFrameSize {
+                throw ThriftWireError(.frameTooLarge(size: Int(length), limit: limits.maxFrameSize), at: 0, "frame header")
+            }
+            return .header(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
+        }
         if b0 == 0x80 && b1 == 0x01 { return try make(.binary, .unframed) }
         if b0 == 0x82 && b1 & 0x1F == 1 { return try make(.compact, .unframed) }
         guard let b4 = byte(4), let b5 = byte(5) else { return nil }
@@ -100,7 +131,7 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             return try make(framed, .framed)
         }
         if let other = Self.recognize(Array(bytes.prefix(8))) {
-            throw ProxyInputError("the client sent \(other); this listener takes Thrift binary or compact, framed or unframed")
+            throw ProxyInputError("the client sent \(other); this listener takes Thrift binary or compact, framed, unframed or THeader")
         }
         throw ProxyInputError(
             "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are none of HTTP, TLS, THeader, JSON or a Thrift message "
@@ -109,7 +140,7 @@ struct ClientWireDecoder: ByteToMessageDecoder {
     }
 
     /// What a client that does not speak the listener's wire sent, from its first bytes: an HTTP
-    /// request, THeader or the JSON protocol; nil for none of these. (A TLS ClientHello never
+    /// request or the JSON protocol; nil for none of these. (A TLS ClientHello never
     /// gets here: `ListenerTLS` names it first.)
     static func recognize(_ bytes: [UInt8]) -> String? {
         guard bytes.count >= 2 else { return nil }
@@ -120,7 +151,6 @@ struct ClientWireDecoder: ByteToMessageDecoder {
         for method in ["GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "PRI * "] where text.hasPrefix(method) || method.hasPrefix(text) && text.count >= 4 {
             return "an HTTP request (\(method.dropLast()) …: THttpClient, curl or a browser)"
         }
-        if bytes.count >= 6, bytes[4] == 0x0F, bytes[5] == 0xFF { return "THeader (magic 0x0FFF after the frame length)" }
         return nil
     }
 }

@@ -39,10 +39,11 @@ final class DownstreamHandler: ChannelInboundHandler {
         guard !closing else { return }
         let incoming = unwrapInboundIn(data)
         let header = incoming.message.header
-        let encoder = ReplyEncoder(protocolKind: incoming.message.protocolKind, transport: incoming.transport,
+        let encoder = ReplyEncoder(protocolKind: incoming.message.protocolKind, transport: incoming.transport, header: incoming.header,
                                    allocator: context.channel.allocator)
         let call = ForwardedCall(name: header.name, oneway: header.type == .oneway, body: incoming.message.body,
-                                 protocolKind: incoming.message.protocolKind, limits: incoming.message.limits)
+                                 protocolKind: incoming.message.protocolKind, limits: incoming.message.limits,
+                                 infoHeaders: incoming.message.infoHeaders)
         if draining {
             guard header.type == .call else { return }
             listener.callAnswered(.shuttingDown)
@@ -53,6 +54,8 @@ final class DownstreamHandler: ChannelInboundHandler {
         switch header.type {
         case .oneway:
             listener.pool.forward(call) { [listener] result in listener.callAnswered(.init(result)) }
+            // Over HTTP every request has a response: an empty 200, in its turn.
+            if incoming.transport == .http { complete(slot: openSlot(), with: ByteBuffer()) }
         case .call:
             let slot = openSlot()
             listener.callStarted()

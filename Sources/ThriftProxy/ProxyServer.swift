@@ -106,7 +106,7 @@ public final class ProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: config.idleTimeout))
                     try ListenerTLS.addHandlers(to: channel, tls: tls, listener: listener, peer: peer)
-                    try sync.addHandler(ByteToMessageHandler(ClientWireDecoder(listener: config, limits: limits)))
+                    try sync.addHandler(ListenerWireSniffer(config: config, limits: limits))
                     try sync.addHandler(DownstreamHandler(listener: listener, peer: peer))
                 }
             }

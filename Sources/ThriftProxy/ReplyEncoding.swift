@@ -7,13 +7,16 @@ import ThriftWire
 struct ReplyEncoder {
     let protocolKind: ThriftProtocolKind
     let transport: ThriftTransportKind
+    /// A THeader client's frame header: replies go in a frame like it.
+    var header: THeaderMetadata? = nil
     let allocator: ByteBufferAllocator
 
     /// The node's reply, re-headed with the client's seqid; the body passes through as it is
     /// when both speak one protocol, and is translated otherwise.
     func relay(_ reply: ThriftMessage, sequenceID: Int32) throws -> ByteBuffer {
         let body = try ThriftTranslation.translateStruct(reply.body, from: reply.protocolKind, to: protocolKind, limits: reply.limits)
-        return encode(ThriftMessageHeader(name: reply.header.name, type: reply.header.type, sequenceID: sequenceID), body: body)
+        return encode(ThriftMessageHeader(name: reply.header.name, type: reply.header.type, sequenceID: sequenceID), body: body,
+                      infoHeaders: reply.infoHeaders)
     }
 
     /// What the client gets for its call `header`: the node's reply, or an INTERNAL_ERROR that
@@ -41,7 +44,11 @@ struct ReplyEncoder {
         return encode(ThriftMessageHeader(name: method, type: .exception, sequenceID: sequenceID), body: body)
     }
 
-    private func encode(_ header: ThriftMessageHeader, body: ByteBuffer) -> ByteBuffer {
-        ThriftMessage.wireBytes(header, body: body, protocolKind: protocolKind, framed: transport == .framed, allocator: allocator)
+    /// With THeader, the node's reply headers (a THeader node's) go back in the client's frame.
+    private func encode(_ message: ThriftMessageHeader, body: ByteBuffer, infoHeaders: [THeaderInfo] = []) -> ByteBuffer {
+        let bytes = ThriftMessage.wireBytes(message, body: body, protocolKind: protocolKind, framed: transport == .framed, allocator: allocator)
+        guard var header else { return bytes }
+        header.infoHeaders = infoHeaders
+        return THeaderCodec.encode(bytes, metadata: header, allocator: allocator)
     }
 }

@@ -52,4 +52,10 @@ public enum ThriftTransportKind: String, Sendable, CaseIterable, Codable {
     case framed
     /// Messages follow each other with no delimiter (TBufferedTransport); the reader parses them.
     case unframed
+    /// Each message in a THeader frame: a frame length, the magic 0x0FFF, a seqid, info headers,
+    /// optionally zlib (Apache Thrift's THeaderTransport, fbthrift's default).
+    case header
+    /// Each call an HTTP/1.1 POST whose body is the message, the reply the response's body
+    /// (THttpClient, THttpServer).
+    case http
 }

@@ -10,12 +10,16 @@ public struct ThriftClientCall: Sendable {
     public var reply: EventLoopPromise<ThriftMessage>?
     /// After this, `expire(now:)` fails the call with `.timedOut`; nil: no deadline.
     public var deadline: NIODeadline?
+    /// Info headers sent with it on a THeader connection (a proxied client's); ignored otherwise.
+    public var infoHeaders: [THeaderInfo]
 
-    public init(method: String, args: ByteBuffer, reply: EventLoopPromise<ThriftMessage>?, deadline: NIODeadline? = nil) {
+    public init(method: String, args: ByteBuffer, reply: EventLoopPromise<ThriftMessage>?, deadline: NIODeadline? = nil,
+                infoHeaders: [THeaderInfo] = []) {
         self.method = method
         self.args = args
         self.reply = reply
         self.deadline = deadline
+        self.infoHeaders = infoHeaders
     }
 }
 
@@ -85,6 +89,9 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
     /// With `framesInput`, the frames are cut here from the raw bytes (no decoder before it):
     /// one handler and one buffer less per reply on the heartbeat path.
     private let inputFrames: ThriftFrameDecoder?
+    /// THeader transport: every message goes out in a THeader frame made from this (flags,
+    /// transforms; the seqid and info headers are each call's), and replies must come in one.
+    private let header: THeaderMetadata?
     /// Bytes of a frame not yet complete.
     private var partialFrame: ByteBuffer?
     private var state = State.open
@@ -103,11 +110,14 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
 
     /// With `framesOutput`, outgoing messages are framed here: put no `ThriftFrameEncoder` after it.
     /// With `framesInput`, incoming bytes are framed here too: put no frame decoder before it.
-    public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default, framesOutput: Bool = false, framesInput: Bool = false) {
-        inputFrames = framesInput ? ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize) : nil
+    /// With `header`, it speaks THeader: it frames input and output itself, in THeader frames.
+    public init(protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default, framesOutput: Bool = false, framesInput: Bool = false,
+                header: THeaderMetadata? = nil) {
+        inputFrames = framesInput || header != nil ? ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize) : nil
         self.protocolKind = protocolKind
         self.limits = limits
-        self.framesOutput = framesOutput
+        self.framesOutput = framesOutput && header == nil
+        self.header = header
     }
 
     /// Whether a probe is waiting for its reply or its deadline: at most one is, per connection.
@@ -132,7 +142,8 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             return
         }
         let sequenceID = takeSequenceID()
-        let message = encode(call.method, type: call.reply == nil ? .oneway : .call, sequenceID: sequenceID, args: call.args, allocator: context.channel.allocator)
+        let message = encode(call.method, type: call.reply == nil ? .oneway : .call, sequenceID: sequenceID, args: call.args,
+                             infoHeaders: call.infoHeaders, allocator: context.channel.allocator)
         if let reply = call.reply {
             outstanding[sequenceID] = (call.method, reply, call.deadline)
         }
@@ -148,7 +159,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         if let old = probe { abandon(old.sequenceID) }
         let sequenceID = takeSequenceID()
         probe = (sequenceID, method, deadline)
-        let message = encode(method, type: .call, sequenceID: sequenceID, args: ThriftEmptyStruct.encoded, allocator: context.channel.allocator)
+        let message = encode(method, type: .call, sequenceID: sequenceID, args: ThriftEmptyStruct.encoded(in: protocolKind), allocator: context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(message), promise: nil)
         return true
     }
@@ -158,9 +169,14 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         return nextSequenceID
     }
 
-    private func encode(_ method: String, type: ThriftMessageType, sequenceID: Int32, args: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        ThriftMessage.wireBytes(ThriftMessageHeader(name: method, type: type, sequenceID: sequenceID), body: args,
-                                protocolKind: protocolKind, framed: framesOutput, allocator: allocator)
+    private func encode(_ method: String, type: ThriftMessageType, sequenceID: Int32, args: ByteBuffer, infoHeaders: [THeaderInfo] = [],
+                        allocator: ByteBufferAllocator) -> ByteBuffer {
+        let message = ThriftMessage.wireBytes(ThriftMessageHeader(name: method, type: type, sequenceID: sequenceID), body: args,
+                                              protocolKind: protocolKind, framed: framesOutput, allocator: allocator)
+        guard var header else { return message }
+        header.sequenceID = sequenceID
+        header.infoHeaders = infoHeaders
+        return THeaderCodec.encode(message, metadata: header, allocator: allocator)
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -185,10 +201,10 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         if bytes.readableBytes > 0, case .open = state { partialFrame = bytes }
     }
 
-    /// One whole message.
+    /// One whole message (or, with THeader, one frame).
     private func receive(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         do {
-            let message = try ThriftMessage(decoding: buffer, protocolKind: protocolKind, limits: limits)
+            let message = try unwrap(buffer)
             guard message.header.type == .reply || message.header.type == .exception else {
                 throw ThriftClientError.unexpectedMessageType(message.header.type)
             }
@@ -210,6 +226,26 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The message in a frame: under THeader, the frame's payload (in the protocol the frame
+    /// names) with its info headers; a THeader frame at a framed reader, or a plain frame at a
+    /// THeader reader, is a transport mismatch that names both.
+    private func unwrap(_ frame: ByteBuffer) throws -> ThriftMessage {
+        guard header != nil else {
+            if inputFrames != nil, THeaderCodec.isTHeader(frame) {
+                throw ThriftWireError(.transportMismatch("the server speaks THeader (magic 0x0FFF), configured framed"), at: 4, "frame")
+            }
+            return try ThriftMessage(decoding: frame, protocolKind: protocolKind, limits: limits)
+        }
+        guard THeaderCodec.isTHeader(frame) else {
+            throw ThriftWireError(.transportMismatch("the server answers in plain frames without the THeader magic 0x0FFF (framed), configured header"),
+                                  at: 4, "frame")
+        }
+        let (metadata, payload) = try THeaderCodec.decode(frame, limits: limits)
+        var message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind, limits: limits)
+        message.infoHeaders = metadata.infoHeaders
+        return message
+    }
+
     /// A reply names the method it answers: as called, or, for a multiplexed `Service:method`
     /// call, without the service (Apache Thrift's multiplexed processors answer that way).
     static func replyName(_ name: String, answers method: String) -> Bool {
@@ -227,7 +263,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
         self.probe = nil
         let outcome: Result<ThriftProbeReply, any Error>
         do {
-            outcome = .success(try ThriftProbeReply(type: message.header.type, body: message.body, protocolKind: protocolKind, limits: limits))
+            outcome = .success(try ThriftProbeReply(type: message.header.type, body: message.body, protocolKind: message.protocolKind, limits: limits))
         } catch {
             outcome = .failure(ThriftClientError.undecodableReply(String(describing: error)))
         }

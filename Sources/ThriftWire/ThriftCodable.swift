@@ -154,9 +154,16 @@ public struct ThriftEmptyStruct: ThriftStruct, Equatable {
     }
     public func write<W: ThriftProtocolWriter>(to writer: inout W) { writer.writeStruct { _ in } }
 
-    /// The empty struct encoded — one stop byte, the same in both protocols: the args of every
-    /// no-argument call (fb303's, and heartbeats on a named method).
+    /// The empty struct encoded in binary or compact — one stop byte, the same in both: the args
+    /// of every no-argument call (fb303's, and heartbeats on a named method).
     public static let encoded = ByteBuffer(bytes: [0])
+
+    /// The empty struct in `protocolKind`.
+    public static func encoded(in protocolKind: ThriftProtocolKind) -> ByteBuffer {
+        switch protocolKind {
+        case .binary, .compact: encoded
+        }
+    }
 }
 
 /// A method result with only a `success` field (id 0) and no declared exceptions.

@@ -8,6 +8,8 @@ public struct ThriftMessage: Sendable {
     public var body: ByteBuffer
     public var protocolKind: ThriftProtocolKind
     public var limits: ThriftLimits
+    /// The info headers of the THeader frame it came in; empty for every other transport.
+    public var infoHeaders: [THeaderInfo] = []
 
     public init(header: ThriftMessageHeader, body: ByteBuffer, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default) {
         self.header = header

@@ -88,13 +88,15 @@ public struct ThriftUnframedDecoder: ByteToMessageDecoder {
 /// The pipeline pieces for one transport: a decoder that yields whole messages and, for framed,
 /// an encoder that adds the length. Handlers after them read and write whole-message buffers.
 public enum ThriftFraming {
-    /// The decoder that yields whole messages for `transport`.
+    /// The decoder that yields whole messages for `transport` (for THeader, whole frames, which
+    /// the handler after it unwraps). HTTP has a codec of its own: not a transport to pass here.
     public static func decoder(
         transport: ThriftTransportKind, protocolKind: ThriftProtocolKind, limits: ThriftLimits = .default
     ) -> any ChannelHandler {
         switch transport {
-        case .framed: ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
+        case .framed, .header: ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
         case .unframed: ByteToMessageHandler(ThriftUnframedDecoder(protocolKind: protocolKind, limits: limits))
+        case .http: preconditionFailure("HTTP messages come from NIO's HTTP codec, not a Thrift framing decoder")
         }
     }
 }

@@ -31,6 +31,10 @@ public struct ThriftWireError: Error, Sendable, Equatable, CustomStringConvertib
         case varintTooLong
         /// An unframed message that grows beyond the limit before it is complete.
         case messageTooLarge(size: Int, limit: Int)
+        /// A THeader frame whose header does not read.
+        case badTHeader(String)
+        /// A THeader transform other than zlib (hmac, snappy, qlz, zstd…).
+        case unsupportedTransform(id: UInt64, name: String)
     }
 
     public var kind: Kind
@@ -74,6 +78,10 @@ public struct ThriftWireError: Error, Sendable, Equatable, CustomStringConvertib
             what = "varint longer than its type allows"
         case let .messageTooLarge(size, limit):
             what = "unframed message larger than \(limit) bytes (\(size) read so far)"
+        case let .badTHeader(detail):
+            what = "malformed THeader frame: \(detail)"
+        case let .unsupportedTransform(id, name):
+            what = "THeader transform \(id) (\(name)) is not supported: thrifttop reads and writes only zlib (1)"
         }
         return "\(what) (\(context), at byte \(offset))"
     }

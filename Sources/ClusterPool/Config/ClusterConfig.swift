@@ -18,6 +18,8 @@ public struct NodeSettings: Sendable, Equatable {
     public var connectTimeout: TimeAmount = .seconds(1)
     public var protocolKind: ThriftProtocolKind = .binary
     public var transport: ThriftTransportKind = .framed
+    /// THeader transforms and the HTTP path (`transforms`, `path`).
+    public var wire = TransportOptions()
     public var heartbeat: HeartbeatKind = .fb303
     /// How often fb303 details (name, version, counters…) are fetched.
     public var detailsInterval: TimeAmount = .seconds(30)

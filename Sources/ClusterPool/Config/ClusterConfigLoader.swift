@@ -7,7 +7,7 @@ extension ClusterConfig {
     static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
                           "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "state"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
-                              "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
+                              "transforms", "path", "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
     static let defaultsKeys = settingKeys + ["weight"]
     static let nodeKeys = ["name", "address", "weight", "group", "tags"] + settingKeys
     static let healthKeys = ["fall", "rise", "phi_threshold"]
@@ -159,6 +159,26 @@ extension ClusterConfig {
         let wire = try table.wireFormat()
         s.protocolKind = wire.protocolKind ?? s.protocolKind
         s.transport = wire.transport ?? s.transport
+        if let names = try table.strings("transforms") {
+            s.wire.headerTransforms = try names.map { name in
+                guard let transform = THeaderTransform.named(name) else {
+                    throw table.error("transforms", "unknown THeader transform \"\(name)\": thrifttop reads and writes \"zlib\" only")
+                }
+                return transform
+            }
+        }
+        if let path = try table.string("path") {
+            guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw table.error("path", "must be an HTTP path starting with / without spaces (got \"\(path)\")")
+            }
+            s.wire.httpPath = path
+        }
+        if table.contains("transforms"), s.transport != .header {
+            throw table.error("transforms", "applies to transport = \"header\" only (this node's transport is \"\(s.transport.rawValue)\")")
+        }
+        if table.contains("path"), s.transport != .http {
+            throw table.error("path", "applies to transport = \"http\" only (this node's transport is \"\(s.transport.rawValue)\")")
+        }
         if let method = try table.string("heartbeat_method") {
             guard !method.isEmpty, method.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw table.error("heartbeat_method", "must be a method name (letters, digits, _), or absent for fb303 getStatus")

@@ -16,6 +16,8 @@ public struct ListenerConfig: Sendable, Equatable {
     public var address: NodeAddress
     public var protocolKind: Detect<ThriftProtocolKind> = .auto
     public var transport: Detect<ThriftTransportKind> = .auto
+    /// The path HTTP clients POST to (`path`); other paths get 404.
+    public var httpPath = "/"
     /// Client connections at once; more are closed as they arrive.
     public var maxConnections = 10_000
     /// A client connection with nothing sent and nothing pending for this long is closed.
@@ -99,7 +101,7 @@ extension [RouteConfig] {
 }
 
 extension ClusterConfig {
-    static let listenerKeys = ["address", "protocol", "transport", "max_connections", "idle_timeout_s"] + serverTLSKeys
+    static let listenerKeys = ["address", "protocol", "transport", "path", "max_connections", "idle_timeout_s"] + serverTLSKeys
 
     static func listeners(_ root: ConfigTable) throws -> [ListenerConfig] {
         var seen: Set<NodeAddress> = []
@@ -118,6 +120,15 @@ extension ClusterConfig {
             var listener = ListenerConfig(address: address)
             listener.protocolKind = try detect(table, "protocol")
             listener.transport = try detect(table, "transport")
+            if let path = try table.string("path") {
+                guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                    throw table.error("path", "must be an HTTP path starting with / without spaces (got \"\(path)\")")
+                }
+                if case let .fixed(transport) = listener.transport, transport != .http {
+                    throw table.error("path", "applies to HTTP clients, but this listener is set to transport = \"\(transport.rawValue)\"")
+                }
+                listener.httpPath = path
+            }
             listener.maxConnections = try table.int("max_connections", range: 1...1_000_000) ?? listener.maxConnections
             if let seconds = try table.number("idle_timeout_s", range: 0.1...86_400) {
                 listener.idleTimeout = .nanoseconds(Int64(seconds * 1e9))

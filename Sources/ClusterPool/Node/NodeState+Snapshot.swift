@@ -43,6 +43,7 @@ extension NodeState {
         s.serverVersion = details.serverVersion
         s.aliveSince = details.aliveSince
         s.counters = details.counters
+        s.replyHeaders = details.replyHeaders
         s.lastChange = lastChange
         s.tls = tls
         return s

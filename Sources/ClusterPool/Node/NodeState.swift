@@ -388,6 +388,8 @@ struct NodeDetails: Equatable {
     var serverVersion: String?
     var aliveSince: Int64?
     var counters: [String: Int64] = [:]
+    /// A THeader node's info headers on its last details reply, as `key=value`, cleaned.
+    var replyHeaders: [String] = []
 }
 
 /// An operator's change to one node, once the pool has checked it is allowed.

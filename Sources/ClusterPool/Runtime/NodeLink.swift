@@ -31,6 +31,11 @@ final class NodeLink {
     var lastDetailsFetch: NIODeadline?
     /// The `state.version` its snapshot in the pool's array was built from.
     var snapshotVersion: UInt64 = 0
+    /// An HTTP node that closed a connection after answering (HTTP/1.0, `Connection: close`):
+    /// its heartbeats open a connection each, its details go one call a call connection.
+    var closesAfterEachReply = false
+    /// Connecting again after such a clean end: not news (no event, no state change).
+    var reopening = false
     /// A reload removed or replaced it: no reconnects, no new calls; it leaves once its calls in
     /// flight are done.
     var retired = false

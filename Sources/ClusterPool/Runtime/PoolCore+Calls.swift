@@ -17,6 +17,8 @@ struct PendingCall {
     var attemptTimeout: TimeAmount? = nil
     /// Only nodes of this group may take it (a `[[route]]`); nil: any node.
     var group: String? = nil
+    /// A THeader client's info headers, passed on to a THeader node.
+    var infoHeaders: [THeaderInfo] = []
     /// Where the outcome goes, on the loop: a callback, not a promise, as a proxy routes every
     /// call through here (a promise and its future are allocations and generic lookups per call).
     var finish: (Result<PoolReply, any Error>) -> Void
@@ -210,7 +212,7 @@ extension PoolCore {
             return
         }
         if call.oneway {
-            let written = connection.sendOneway(method: call.method, args: args)
+            let written = connection.sendOneway(method: call.method, args: args, infoHeaders: call.infoHeaders)
             // The server may still be running the oneway's handler on this connection.
             node.calls.release(connection, afterOneway: true, at: now)
             guard written else {
@@ -223,7 +225,7 @@ extension PoolCore {
             succeed(call, PoolReply(message: nil, node: node.config.name), .sent)
             return
         }
-        connection.send(method: call.method, args: args, deadline: deadline).assumeIsolated().whenComplete { [self] result in
+        connection.send(method: call.method, args: args, deadline: deadline, infoHeaders: call.infoHeaders).assumeIsolated().whenComplete { [self] result in
             switch result {
             case let .success(message):
                 node.calls.release(connection, at: now)

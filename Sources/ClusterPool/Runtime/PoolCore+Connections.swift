@@ -15,6 +15,7 @@ extension PoolCore {
                 }
                 connected(node, connection)
             case let .failure(error):
+                node.reopening = false
                 guard !node.retired else { return }
                 node.connection = .backingOff
                 apply(node.state.connectFailed(ErrorText.describe(error), kind: error is NodeTLSFailure ? .tls : .connection, at: now), to: node)
@@ -25,7 +26,11 @@ extension PoolCore {
 
     private func connected(_ node: NodeLink, _ connection: ThriftConnection) {
         node.connection = .connected(connection)
-        apply(node.state.connected(at: now, tls: connection.tls, wallTime: options.wallClock()), to: node)
+        if node.reopening {
+            node.reopening = false
+        } else {
+            apply(node.state.connected(at: now, tls: connection.tls, wallTime: options.wallClock()), to: node)
+        }
         if let certificate = connection.tls?.certificate { node.metrics.certificate(expiresAt: certificate.notValidAfter) }
         connection.channel.closeFuture.hop(to: loop).assumeIsolated().whenComplete { [self] _ in
             connectionLost(node, connection)
@@ -40,11 +45,21 @@ extension PoolCore {
         }
         // Check at once rather than at the next scheduled beat: a restarted node comes back fast.
         sendHeartbeat(node)
-        fetchDetails(node)
+        // An HTTP server that closes after each answer is reconnected at every beat: its
+        // details come when due, one call a connection (`fetchDetails`).
+        if !node.closesAfterEachReply { fetchDetails(node) }
     }
 
     private func connectionLost(_ node: NodeLink, _ connection: ThriftConnection) {
         guard !stopped, case let .connected(current) = node.connection, current === connection else { return }
+        if connection.endedByServer {
+            // An HTTP server that closes after each answer (HTTP/1.0): no failure; the next
+            // heartbeat opens a new connection, and holding an idle one open meanwhile would
+            // block a server that serves one connection at a time.
+            node.connection = .idle
+            node.closesAfterEachReply = true
+            return
+        }
         node.connection = .backingOff
         apply(node.state.connectionLost(at: now), to: node)
         scheduleReconnect(node)

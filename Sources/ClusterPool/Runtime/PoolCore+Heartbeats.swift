@@ -24,6 +24,13 @@ extension PoolCore {
         var next = due + node.settings.heartbeatInterval
         if next <= now { next = now + node.settings.heartbeatInterval }
         scheduleHeartbeat(node, at: next)
+        if case .idle = node.connection, node.closesAfterEachReply, !node.retired {
+            // Ended cleanly by an HTTP server after its last answer: connecting sends the beat.
+            node.reopening = true
+            connect(node)
+            if let last = node.lastDetailsFetch, now - last >= node.settings.detailsInterval { fetchDetails(node) }
+            return
+        }
         guard node.liveConnection != nil else {
             // Failed as much as one that was sent: in HB FAIL, AVAIL and the metrics alike.
             node.state.heartbeatMissed()
@@ -94,20 +101,20 @@ extension PoolCore {
     // MARK: fb303 details
 
     func fetchStatusDetails(_ node: NodeLink) {
-        guard case .fb303 = node.settings.heartbeat, let connection = node.liveConnection else { return }
-        call(FB303.GetStatusDetails.self, on: connection, node) { $0.statusDetails = TextSanitizer.clean($1) }
+        guard case .fb303 = node.settings.heartbeat, node.liveConnection != nil || node.closesAfterEachReply else { return }
+        call(FB303.GetStatusDetails.self, node) { $0.statusDetails = TextSanitizer.clean($1) }
     }
 
     func fetchDetails(_ node: NodeLink) {
         node.lastDetailsFetch = now
-        guard case .fb303 = node.settings.heartbeat, let connection = node.liveConnection else { return }
-        call(FB303.GetName.self, on: connection, node) { $0.serverName = TextSanitizer.clean($1, maximumLength: 100) }
-        call(FB303.GetVersion.self, on: connection, node) { $0.serverVersion = TextSanitizer.clean($1, maximumLength: 100) }
+        guard case .fb303 = node.settings.heartbeat, node.liveConnection != nil || node.closesAfterEachReply else { return }
+        call(FB303.GetName.self, node) { $0.serverName = TextSanitizer.clean($1, maximumLength: 100) }
+        call(FB303.GetVersion.self, node) { $0.serverVersion = TextSanitizer.clean($1, maximumLength: 100) }
         // A time the server claims: kept only if it is one (years 1970–9999 in seconds; a server
         // answering in milliseconds, or with garbage, shows no start time rather than a wrong one).
-        call(FB303.AliveSince.self, on: connection, node) { $0.aliveSince = (0...253_402_300_799).contains($1) ? $1 : nil }
+        call(FB303.AliveSince.self, node) { $0.aliveSince = (0...253_402_300_799).contains($1) ? $1 : nil }
         fetchStatusDetails(node)
-        call(FB303.GetCounters.self, on: connection, node) { details, counters in
+        call(FB303.GetCounters.self, node) { details, counters in
             // Bounded and sanitized: counters come from the server.
             var clean: [String: Int64] = [:]
             for (key, value) in counters.prefix(500) { clean[TextSanitizer.clean(key, maximumLength: 80)] = value }
@@ -116,11 +123,35 @@ extension PoolCore {
     }
 
     /// A details call whose failure is not a health signal (heartbeats are): errors are ignored.
-    private func call<M: ThriftSimpleMethod>(_ method: M.Type, on connection: ThriftConnection, _ node: NodeLink,
+    /// On the heartbeat's connection; for an HTTP node that closes after each answer, on a call
+    /// connection of its own. A THeader node's reply headers are kept for the node's detail.
+    private func call<M: ThriftSimpleMethod>(_ method: M.Type, _ node: NodeLink,
                                              apply: @escaping (inout NodeDetails, M.Success) -> Void) where M.Args == ThriftEmptyStruct {
-        send(node, on: connection, method: M.name, args: ThriftEmptyStruct.encoded, timeout: node.settings.callTimeout).assumeIsolated().whenSuccess { message in
+        let timeout = node.settings.callTimeout
+        let args = ThriftEmptyStruct.encoded(in: node.settings.protocolKind)
+        func received(_ message: ThriftMessage) {
+            let headers = message.infoHeaders.prefix(50).map { "\(TextSanitizer.clean($0.keyText, maximumLength: 60))=\(TextSanitizer.clean($0.valueText, maximumLength: 200))" }
             guard let value = try? M.success(from: try message.result(as: M.Result.self)) else { return }
-            node.state.record { apply(&$0, value) }
+            node.state.record {
+                apply(&$0, value)
+                if !headers.isEmpty { $0.replyHeaders = headers }
+            }
+        }
+        if let connection = node.liveConnection, !node.closesAfterEachReply {
+            send(node, on: connection, method: M.name, args: args, timeout: timeout).assumeIsolated().whenSuccess(received)
+            return
+        }
+        withCallConnection(node, deadline: now + timeout) { [self] handoff in
+            guard case let .success(connection) = handoff else { return }
+            send(node, on: connection, method: M.name, args: args, timeout: timeout).assumeIsolated().whenComplete { result in
+                switch result {
+                case let .success(message):
+                    node.calls.release(connection, at: self.now)
+                    received(message)
+                case .failure:
+                    node.calls.discard(connection)
+                }
+            }
         }
     }
 }

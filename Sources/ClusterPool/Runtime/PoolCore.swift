@@ -84,7 +84,7 @@ final class PoolCore {
             return loop.makeFailedFuture(NodeTLSFailure(.other, "no TLS client was made for this node's settings; not connecting in plaintext"))
         }
         return ThriftConnection.connect(host: node.address.host, port: node.address.port, protocolKind: node.settings.protocolKind,
-                                 transport: node.settings.transport, connectTimeout: node.settings.connectTimeout, tls: tls, group: loop)
+                                 transport: node.settings.transport, wire: node.settings.wire, connectTimeout: node.settings.connectTimeout, tls: tls, group: loop)
     }
 
     /// A node whose certificate nobody checks is said so at start (and marked on screen).

@@ -13,13 +13,26 @@ public final class ThriftConnection: Sendable {
     /// What its TLS handshake showed; nil for plaintext.
     public let tls: TLSSession?
     private let handler: NIOLoopBound<ThriftClientHandler>
+    /// The HTTP transport's handler, for an HTTP node.
+    private let http: NIOLoopBound<HTTPThriftClient>?
 
-    init(channel: any Channel, protocolKind: ThriftProtocolKind, handler: NIOLoopBound<ThriftClientHandler>, tls: TLSSession? = nil) {
+    init(channel: any Channel, protocolKind: ThriftProtocolKind, handlers: Handlers, tls: TLSSession? = nil) {
         self.channel = channel
         self.protocolKind = protocolKind
-        self.handler = handler
+        self.handler = handlers.client
+        self.http = handlers.http
         self.tls = tls
     }
+
+    /// The handlers a connection talks to.
+    struct Handlers {
+        var client: NIOLoopBound<ThriftClientHandler>
+        var http: NIOLoopBound<HTTPThriftClient>?
+    }
+
+    /// An HTTP server closed it cleanly after a whole response (HTTP/1.0, `Connection: close`):
+    /// no failure, the next call needs a new connection. Call on the loop.
+    public var endedByServer: Bool { http?.value.endedByServer ?? false }
 
     /// Why a call failed, as the pool reports it.
     public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -52,10 +65,10 @@ public final class ThriftConnection: Sendable {
     }
 
     public static func connect(
-        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind, wire: TransportOptions = .init(),
         limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), tls: NodeTLSClient? = nil, group: any EventLoopGroup
     ) async throws -> ThriftConnection {
-        try await connect(host: host, port: port, protocolKind: protocolKind, transport: transport, limits: limits,
+        try await connect(host: host, port: port, protocolKind: protocolKind, transport: transport, wire: wire, limits: limits,
                           connectTimeout: connectTimeout, tls: tls, group: group).get()
     }
 
@@ -63,7 +76,7 @@ public final class ThriftConnection: Sendable {
     /// future completes once the handshake has (within `connectTimeout` again), or fails with a
     /// `NodeTLSFailure` that names the cause.
     public static func connect(
-        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
+        host: String, port: Int, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind, wire: TransportOptions = .init(),
         limits: ThriftLimits = .default, connectTimeout: TimeAmount = .seconds(2), tls: NodeTLSClient? = nil, group: any EventLoopGroup
     ) -> EventLoopFuture<ThriftConnection> {
         ClientBootstrap(group: group)
@@ -77,12 +90,13 @@ public final class ThriftConnection: Sendable {
                 let connection: EventLoopFuture<ThriftConnection>
                 if let tls {
                     connection = handshake(channel, host: host, tls: tls, timeout: connectTimeout).flatMapThrowing { session in
-                        let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
-                        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler, tls: session)
+                        let handlers = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, wire: wire.at(host: host, port: port),
+                                                             limits: limits)
+                        return ThriftConnection(channel: channel, protocolKind: protocolKind, handlers: handlers, tls: session)
                     }
                 } else {
                     connection = channel.eventLoop.makeCompletedFuture {
-                        try attach(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
+                        try attach(to: channel, protocolKind: protocolKind, transport: transport, wire: wire.at(host: host, port: port), limits: limits)
                     }
                 }
                 // No connection to hand back: none left open either.
@@ -114,23 +128,35 @@ public final class ThriftConnection: Sendable {
     /// input and output itself) and, for unframed transport, the decoder that finds where each
     /// message ends. Call on the channel's loop. (Tests use it on in-memory channels.)
     public static func attach(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
-                              limits: ThriftLimits = .default) throws -> ThriftConnection {
-        let handler = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, limits: limits)
-        return ThriftConnection(channel: channel, protocolKind: protocolKind, handler: handler)
+                              wire: TransportOptions = .init(), limits: ThriftLimits = .default) throws -> ThriftConnection {
+        let handlers = try addThriftHandlers(to: channel, protocolKind: protocolKind, transport: transport, wire: wire, limits: limits)
+        return ThriftConnection(channel: channel, protocolKind: protocolKind, handlers: handlers)
     }
 
     private static func addThriftHandlers(to channel: any Channel, protocolKind: ThriftProtocolKind, transport: ThriftTransportKind,
-                                          limits: ThriftLimits) throws -> NIOLoopBound<ThriftClientHandler> {
+                                          wire: TransportOptions, limits: ThriftLimits) throws -> Handlers {
         let sync = channel.pipeline.syncOperations
-        // The client handler frames its own output, and framed input too; unframed input needs
-        // the decoder that finds where a message ends.
-        if transport == .unframed {
+        // The client handler frames its own output, and framed or THeader input too; unframed
+        // input needs the decoder that finds where a message ends.
+        let handler: ThriftClientHandler
+        switch transport {
+        case .framed:
+            handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: true, framesInput: true)
+        case .unframed:
             try sync.addHandler(ThriftFraming.decoder(transport: transport, protocolKind: protocolKind, limits: limits))
+            handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits)
+        case .header:
+            handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits,
+                                          header: THeaderMetadata(protocolKind: protocolKind, transforms: wire.headerTransforms))
+        case .http:
+            let http = HTTPThriftClient.handlers(wire: wire, limits: limits)
+            try sync.addHandlers(http.all)
+            let client = ThriftClientHandler(protocolKind: protocolKind, limits: limits)
+            try sync.addHandler(client)
+            return Handlers(client: NIOLoopBound(client, eventLoop: channel.eventLoop), http: NIOLoopBound(http.client, eventLoop: channel.eventLoop))
         }
-        let handler = ThriftClientHandler(protocolKind: protocolKind, limits: limits, framesOutput: transport == .framed,
-                                          framesInput: transport == .framed)
         try sync.addHandler(handler)
-        return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        return Handlers(client: NIOLoopBound(handler, eventLoop: channel.eventLoop))
     }
 
     /// Sends `method` with raw encoded args; the future holds the whole reply message. A call
@@ -152,25 +178,25 @@ public final class ThriftConnection: Sendable {
 
     /// Sends with a deadline but no timer of its own: the owner must call `expire(now:)`
     /// (the pool does, from one timer for every connection). Fails with `.timedOut`.
-    public func send(method: String, args: ByteBuffer, deadline: NIODeadline) -> EventLoopFuture<ThriftMessage> {
+    public func send(method: String, args: ByteBuffer, deadline: NIODeadline, infoHeaders: [THeaderInfo] = []) -> EventLoopFuture<ThriftMessage> {
         let loop = channel.eventLoop
         guard loop.inEventLoop else {
-            return loop.flatSubmit { self.send(method: method, args: args, deadline: deadline) }
+            return loop.flatSubmit { self.send(method: method, args: args, deadline: deadline, infoHeaders: infoHeaders) }
         }
         // On the loop, a write to an active channel reaches the handler at once; the handler
         // fails the call itself (`.notSent`) if the connection already failed. So no write
         // promise is needed: one allocation and callback less per call.
         guard channel.isActive else { return loop.makeFailedFuture(ThriftClientError.notSent) }
         let promise = loop.makePromise(of: ThriftMessage.self)
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise, deadline: deadline), promise: nil)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: promise, deadline: deadline, infoHeaders: infoHeaders), promise: nil)
         return promise.futureResult
     }
 
     /// Sends a oneway call: nothing comes back. False, having sent nothing, when the connection
     /// has already failed. Call on the loop.
-    public func sendOneway(method: String, args: ByteBuffer) -> Bool {
+    public func sendOneway(method: String, args: ByteBuffer, infoHeaders: [THeaderInfo] = []) -> Bool {
         guard channel.isActive else { return false }
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: nil), promise: nil)
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: nil, infoHeaders: infoHeaders), promise: nil)
         return true
     }
 

@@ -74,6 +74,9 @@ struct NodeDetailWidget {
             server += [Span("  up ", .dim), Span(Format.duration(snapshot.wallTime - Double(since))), Span(" (since \(Format.date(since)) UTC)", .dim)]
         }
         lines.append(field("Server", server))
+        if !node.replyHeaders.isEmpty {
+            lines.append(field("THeader reply", [Span(node.replyHeaders.joined(separator: "  "), .text)]))
+        }
         let status = node.fbStatus ?? "no fb303 status"
         let age = node.fbStatusAt.map { [Span(" \(Format.age(snapshot.wallTime - $0)) ago", .dim)] } ?? []
         lines.append(field("fb303 status", [Span(status, node.fbStatus == "ALIVE" && node.serving ? .up : .text)] + age
