@@ -4,6 +4,10 @@ Python client, and prints the results as one JSON object. The interop tests use 
 demo server; it is also a quick way to poke any fb303 server by hand.
 
     /usr/bin/python3 demo/python/fb303_client.py --port 9101 --protocol binary --transport framed
+    /usr/bin/python3 demo/python/fb303_client.py --port 9101 --protocol json --transport http --path /thrift
+
+--transport framed | unframed | header (THeader) | http, --protocol binary | compact | json
+(not json over header), made by wireforms.py.
 """
 
 import argparse
@@ -18,9 +22,8 @@ import thriftgen  # noqa: E402
 thriftgen.ensure()
 
 from thrift.Thrift import TApplicationException  # noqa: E402
-from thrift.protocol import TBinaryProtocol, TCompactProtocol  # noqa: E402
-from thrift.transport import TSocket, TTransport  # noqa: E402
 
+import wireforms  # noqa: E402
 from demo import DemoService  # noqa: E402
 from demo.ttypes import WorkFailed  # noqa: E402
 from fb303.ttypes import fb_status  # noqa: E402
@@ -30,19 +33,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
-    parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--protocol", choices=wireforms.PROTOCOLS, default="binary")
+    parser.add_argument("--transport", choices=wireforms.TRANSPORTS, default="framed")
+    parser.add_argument("--json-doubles", choices=wireforms.JSON_DOUBLES, default="quoted")
+    parser.add_argument("--path", default="/", help="http: the request path")
     parser.add_argument("--timeout-ms", type=int, default=5000)
     args = parser.parse_args()
+    error = wireforms.form_error(args.transport, args.protocol)
+    if error:
+        parser.error(error)
 
-    sock = TSocket.TSocket(args.host, args.port)
-    sock.setTimeout(args.timeout_ms)
-    transport = TTransport.TFramedTransport(sock) if args.transport == "framed" else TTransport.TBufferedTransport(sock)
-    protocol = (
-        TBinaryProtocol.TBinaryProtocol(transport) if args.protocol == "binary" else TCompactProtocol.TCompactProtocol(transport)
-    )
+    transport, protocol = wireforms.open_client(args.port, args.transport, args.protocol, args.timeout_ms,
+                                                host=args.host, path=args.path, json_doubles=args.json_doubles)
     client = DemoService.Client(protocol)
-    transport.open()
     out = {
         "getName": client.getName(),
         "getVersion": client.getVersion(),

@@ -8,6 +8,11 @@ thrifttop can be tried against a server it did not write.
 With --tls-cert and --tls-key it serves over TLS (Apache Thrift's TSSLServerSocket), requiring
 client certificates signed by --tls-client-ca when given; --tls-max-version 1.2 holds it to TLS 1.2.
 
+--transport header (THeader, binary or compact inside, each request answered in its own
+protocol and with its own zlib transform) and --transport http (THttpServer on a threading HTTP
+server; --http-keepalive for HTTP/1.1) and --protocol json are made as in wire_server.py, whose
+docstring and wireforms.py say what Python does in each; TLS is for the socket transports only.
+
 Prints "LISTENING <port>" once it accepts connections. Listens on 127.0.0.1 only and stops by
 itself after --max-seconds (default 600; 0 = never).
 
@@ -36,9 +41,9 @@ import thriftgen  # noqa: E402
 thriftgen.ensure()
 
 from thrift.Thrift import TApplicationException  # noqa: E402
-from thrift.protocol import TBinaryProtocol, TCompactProtocol  # noqa: E402
-from thrift.server import TServer  # noqa: E402
-from thrift.transport import TSocket, TSSLSocket, TTransport  # noqa: E402
+from thrift.transport import TSSLSocket  # noqa: E402
+
+import wireforms  # noqa: E402
 
 from demo import Billing, DemoService  # noqa: E402
 from thrift.TMultiplexedProcessor import TMultiplexedProcessor  # noqa: E402
@@ -121,14 +126,6 @@ class BillingHandler(Billing.Iface):
         return f"{self.demo.name} charged {cents}"
 
 
-class OnceServerSocket(TSocket.TServerSocket):
-    """Binds in listen() once, so the port chosen by the OS is known before serve() starts."""
-
-    def listen(self):
-        if self.handle is None:
-            super().listen()
-
-
 class OnceSSLServerSocket(TSSLSocket.TSSLServerSocket):
     """OnceServerSocket over TLS."""
 
@@ -139,7 +136,7 @@ class OnceSSLServerSocket(TSSLSocket.TSSLServerSocket):
 
 def server_socket(args):
     if not args.tls_cert:
-        return OnceServerSocket(host="127.0.0.1", port=args.port)
+        return wireforms.OnceServerSocket(host="127.0.0.1", port=args.port)
     # TSSLServerSocket logs a traceback for every failed handshake, and the failures are what
     # the tests are about: one line each, so a stderr nobody reads never fills and blocks us.
     logging.basicConfig(level=logging.CRITICAL)
@@ -159,8 +156,15 @@ def server_socket(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=9090)
-    parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
-    parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--protocol", choices=wireforms.PROTOCOLS, default="binary")
+    parser.add_argument("--transport", choices=wireforms.TRANSPORTS, default="framed")
+    parser.add_argument("--json-doubles", choices=wireforms.JSON_DOUBLES, default="quoted",
+                        help='json: NaN/Infinity as "NaN"/"Infinity" (Java, C++) or Python\'s bare nan/inf')
+    parser.add_argument("--http-keepalive", action="store_true", help="http: answer HTTP/1.1, keep connections")
+    parser.add_argument("--http-oneway-content-length", action="store_true",
+                        help="http: the early 200 of a oneway says Content-Length: 0 (the library's has none)")
+    parser.add_argument("--header-allow-legacy", action="store_true",
+                        help="header: also serve framed/unframed binary/compact clients")
     parser.add_argument("--name", default="python-reference")
     parser.add_argument("--status", default="ALIVE", choices=sorted(fb_status._NAMES_TO_VALUES))
     parser.add_argument("--details", default="reference server, all good")
@@ -178,6 +182,11 @@ def main():
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if args.tls_cert and args.transport == "http":
+        parser.error("TLS is served for the socket transports only, not http")
+    error = wireforms.form_error(args.transport, args.protocol)
+    if error:
+        parser.error(error)
 
     handler = Handler(args.name, fb_status._NAMES_TO_VALUES[args.status], args.details)
     handler.status_error = args.status_error
@@ -190,16 +199,15 @@ def main():
         multiplexed.registerProcessor("DemoService", processor)
         multiplexed.registerProcessor("Billing", Billing.Processor(BillingHandler(handler)))
         processor = multiplexed
-    socket = server_socket(args)
-    socket.listen()
-    port = socket.handle.getsockname()[1]
-    transport_factory = (
-        TTransport.TFramedTransportFactory() if args.transport == "framed" else TTransport.TBufferedTransportFactory()
-    )
-    protocol_factory = (
-        TBinaryProtocol.TBinaryProtocolFactory() if args.protocol == "binary" else TCompactProtocol.TCompactProtocolFactory()
-    )
-    server = TServer.TThreadedServer(processor, socket, transport_factory, protocol_factory, daemon=True)
+    if args.transport == "http":
+        server, port = wireforms.http_server(processor, args.port, args.protocol, args.json_doubles,
+                                             args.http_keepalive, args.http_oneway_content_length)
+    else:
+        socket = server_socket(args)
+        socket.listen()
+        port = socket.handle.getsockname()[1]
+        server = wireforms.socket_server(processor, socket, args.transport, args.protocol, args.json_doubles,
+                                         args.header_allow_legacy)
     if args.max_seconds > 0:
         threading.Timer(args.max_seconds, lambda: os._exit(0)).start()
     print(f"LISTENING {port}", flush=True)

@@ -17,6 +17,10 @@ multiplexed: Billing:charge and DemoService:work over TMultiplexedProtocol.
 With --tls-ca it connects over TLS (Apache Thrift's TSSLSocket), checking the listener's
 certificate against that CA and --tls-server-name (default localhost); --tls-cert and --tls-key
 present a client certificate.
+
+--transport framed | unframed | header (THeader) | http, --protocol binary | compact | json
+(not json over header), made by wireforms.py; --zlib and --header K=V (THeader info headers, sent
+with every message) for header, --path for http. TLS is for the socket transports only.
 """
 
 import argparse
@@ -34,30 +38,25 @@ import thriftgen  # noqa: E402
 thriftgen.ensure()
 
 from thrift.Thrift import TApplicationException  # noqa: E402
-from thrift.protocol import TBinaryProtocol, TCompactProtocol, TMultiplexedProtocol  # noqa: E402
-from thrift.transport import TSocket, TSSLSocket, TTransport  # noqa: E402
+from thrift.protocol import TMultiplexedProtocol  # noqa: E402
+from thrift.transport import TSSLSocket  # noqa: E402
+
+import wireforms  # noqa: E402
 
 from demo import Billing, DemoService  # noqa: E402
 from demo.ttypes import WorkFailed  # noqa: E402
 
 
 def connect(args):
+    socket = None
     if args.tls_ca:
         extra = {"certfile": args.tls_cert, "keyfile": args.tls_key} if args.tls_cert else {}
         socket = TSSLSocket.TSSLSocket("127.0.0.1", args.port, ca_certs=args.tls_ca, cert_reqs=ssl.CERT_REQUIRED,
                                        server_hostname=args.tls_server_name, **extra)
-    else:
-        socket = TSocket.TSocket("127.0.0.1", args.port)
-    socket.setTimeout(args.timeout_ms)
-    transport = TTransport.TFramedTransport(socket) if args.transport == "framed" else TTransport.TBufferedTransport(socket)
-    if args.protocol == "compact":
-        protocol = TCompactProtocol.TCompactProtocol(transport)
-    else:
-        # --non-strict: the old binary form (no version word), as very old clients write it.
-        strict = not args.non_strict
-        protocol = TBinaryProtocol.TBinaryProtocol(transport, strictRead=strict, strictWrite=strict)
-    transport.open()
-    return transport, protocol
+    # --non-strict: the old binary form (no version word), as very old clients write it.
+    return wireforms.open_client(args.port, args.transport, args.protocol, args.timeout_ms, path=args.path,
+                                 headers=args.info_headers, zlib=args.zlib, socket=socket,
+                                 json_doubles=args.json_doubles, strict=not args.non_strict)
 
 
 def outcome(call):
@@ -201,8 +200,13 @@ def load(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--protocol", choices=["binary", "compact"], default="binary")
-    parser.add_argument("--transport", choices=["framed", "unframed"], default="framed")
+    parser.add_argument("--protocol", choices=wireforms.PROTOCOLS, default="binary")
+    parser.add_argument("--transport", choices=wireforms.TRANSPORTS, default="framed")
+    parser.add_argument("--json-doubles", choices=wireforms.JSON_DOUBLES, default="quoted")
+    parser.add_argument("--zlib", action="store_true", help="header: the zlib transform on every message")
+    parser.add_argument("--header", action="append", default=[], metavar="K=V",
+                        help="header: an info header (repeatable)")
+    parser.add_argument("--path", default="/", help="http: the request path")
     parser.add_argument("--non-strict", action="store_true", help="binary without the version word (old clients)")
     parser.add_argument("--timeout-ms", type=int, default=10000)
     parser.add_argument("mode", choices=["basic", "load", "multiplexed", "oneway-then-call", "methods"])
@@ -216,6 +220,21 @@ def main():
     parser.add_argument("--tls-cert", help="a client certificate (with --tls-key)")
     parser.add_argument("--tls-key")
     args = parser.parse_args()
+    error = wireforms.form_error(args.transport, args.protocol)
+    if error:
+        parser.error(error)
+    if (args.zlib or args.header) and args.transport != "header":
+        parser.error("--zlib and --header need --transport header")
+    if args.non_strict and args.transport == "header":
+        parser.error("--non-strict: THeader's binary is always strict")
+    if args.tls_ca and args.transport == "http":
+        parser.error("TLS is for the socket transports only, not http")
+    args.info_headers = {}
+    for item in args.header:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--header {item!r}: expected K=V")
+        args.info_headers[key.encode()] = value.encode()
     {"basic": basic, "load": load, "multiplexed": multiplexed, "oneway-then-call": oneway_then_call, "methods": methods}[args.mode](args)
 
 
