@@ -57,7 +57,11 @@ extension PoolCore {
             // heartbeat opens a new connection, and holding an idle one open meanwhile would
             // block a server that serves one connection at a time.
             node.connection = .idle
-            node.closesAfterEachReply = true
+            if !node.closesAfterEachReply {
+                // The details asked on this connection were cut off by the close: again, a call each.
+                node.closesAfterEachReply = true
+                fetchDetails(node)
+            }
             return
         }
         node.connection = .backingOff
