@@ -13,8 +13,8 @@ struct ClientMessage {
 }
 
 /// Cuts a client connection's bytes into messages. With `auto` protocol or transport, the form
-/// is detected once, from the first bytes: `80 01` strict binary, `82 x1` compact, and either
-/// of those after a 4-byte length for framed. The old non-strict binary form starts with a name
+/// is detected once, from the first bytes: `80 01` strict binary, `82 x1` compact, `[1` JSON,
+/// any of those after a 4-byte length for framed, and the THeader magic `0F FF` after it. The old non-strict binary form starts with a name
 /// length, which looks like a frame length, so it is taken only where the listener says
 /// `protocol = "binary"` and `transport = "unframed"`.
 ///
@@ -120,8 +120,10 @@ struct ClientWireDecoder: ByteToMessageDecoder {
         }
         if b0 == 0x80 && b1 == 0x01 { return try make(.binary, .unframed) }
         if b0 == 0x82 && b1 & 0x1F == 1 { return try make(.compact, .unframed) }
+        if b0 == UInt8(ascii: "[") && b1 == UInt8(ascii: "1") { return try make(.json, .unframed) }
         guard let b4 = byte(4), let b5 = byte(5) else { return nil }
-        let framed: ThriftProtocolKind? = b4 == 0x80 && b5 == 0x01 ? .binary : b4 == 0x82 && b5 & 0x1F == 1 ? .compact : nil
+        let framed: ThriftProtocolKind? = b4 == 0x80 && b5 == 0x01 ? .binary : b4 == 0x82 && b5 & 0x1F == 1 ? .compact
+            : b4 == UInt8(ascii: "[") && b5 == UInt8(ascii: "1") ? .json : nil
         if let framed {
             // A frame length beyond the limit is refused before a byte of its body is buffered.
             let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
@@ -131,22 +133,19 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             return try make(framed, .framed)
         }
         if let other = Self.recognize(Array(bytes.prefix(8))) {
-            throw ProxyInputError("the client sent \(other); this listener takes Thrift binary or compact, framed, unframed or THeader")
+            throw ProxyInputError("the client sent \(other); this listener is set to transport = \"\(transportSetting.text)\"")
         }
         throw ProxyInputError(
-            "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are none of HTTP, TLS, THeader, JSON or a Thrift message "
-            + "in strict binary or compact, framed or unframed (an old non-strict binary client needs protocol = \"binary\" "
+            "the first bytes (\(HexBytes.text(bytes.prefix(6)))) are none of HTTP, TLS, THeader or a Thrift message "
+            + "in strict binary, compact or JSON, framed or unframed (an old non-strict binary client needs protocol = \"binary\" "
             + "and transport = \"unframed\" on the listener)")
     }
 
     /// What a client that does not speak the listener's wire sent, from its first bytes: an HTTP
-    /// request or the JSON protocol; nil for none of these. (A TLS ClientHello never
-    /// gets here: `ListenerTLS` names it first.)
+    /// request (on a listener set to another transport); nil for anything else. (A TLS
+    /// ClientHello never gets here: `ListenerTLS` names it first.)
     static func recognize(_ bytes: [UInt8]) -> String? {
         guard bytes.count >= 2 else { return nil }
-        if bytes[0] == UInt8(ascii: "["), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[1]) {
-            return "TJSONProtocol (\"[\(Character(Unicode.Scalar(bytes[1])))…\")"
-        }
         let text = String(decoding: bytes.prefix(8), as: UTF8.self)
         for method in ["GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "PRI * "] where text.hasPrefix(method) || method.hasPrefix(text) && text.count >= 4 {
             return "an HTTP request (\(method.dropLast()) …: THttpClient, curl or a browser)"

@@ -83,10 +83,11 @@ final class HTTPThriftServer: ChannelDuplexHandler {
         switch first {
         case 0x80: kind = .binary
         case 0x82: kind = .compact
+        case UInt8(ascii: "["): kind = .json
         case nil: throw ProxyInputError("the body is empty")
         default:
             if case let .fixed(wanted) = protocolSetting { kind = wanted } else {
-                throw ProxyInputError("the first bytes (\(HexBytes.text(body.readableBytesView.prefix(6)))) are no binary or compact message")
+                throw ProxyInputError("the first bytes (\(HexBytes.text(body.readableBytesView.prefix(6)))) are no binary, compact or JSON message")
             }
         }
         if case let .fixed(wanted) = protocolSetting, wanted != kind {

@@ -75,6 +75,7 @@ public struct THeaderMetadata: Sendable, Equatable {
         switch kind {
         case .binary: 0
         case .compact: 2
+        case .json: 1
         }
     }
 }
@@ -109,7 +110,7 @@ public enum THeaderCodec {
         switch protocolID {
         case 0: protocolKind = .binary
         case 2: protocolKind = .compact
-        case 1: throw fail("the payload is in TJSONProtocol (protocol id 1), which THeader peers rarely speak and thrifttop does not take inside THeader")
+        case 1: protocolKind = .json
         default: throw fail("unknown protocol id \(protocolID)")
         }
         let transformCount = try varint(&header, "THeader transform count")

@@ -44,6 +44,8 @@ public enum TType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 public enum ThriftProtocolKind: String, Sendable, CaseIterable, Codable {
     case binary
     case compact
+    /// TJSONProtocol: `[1,"name",type,seqid,{…}]`.
+    case json
 }
 
 /// How messages are delimited on the byte stream.

@@ -157,11 +157,13 @@ public struct ThriftEmptyStruct: ThriftStruct, Equatable {
     /// The empty struct encoded in binary or compact — one stop byte, the same in both: the args
     /// of every no-argument call (fb303's, and heartbeats on a named method).
     public static let encoded = ByteBuffer(bytes: [0])
+    private static let jsonEncoded = ByteBuffer(string: "{}")
 
     /// The empty struct in `protocolKind`.
     public static func encoded(in protocolKind: ThriftProtocolKind) -> ByteBuffer {
         switch protocolKind {
         case .binary, .compact: encoded
+        case .json: jsonEncoded
         }
     }
 }

@@ -29,9 +29,28 @@ public struct ThriftMessage: Sendable {
             var reader = CompactProtocolReader(buffer, limits: limits)
             header = try reader.readMessageBegin()
             body = reader.buffer
+        case .json:
+            var reader = JSONProtocolReader(buffer, limits: limits)
+            header = try reader.readMessageBegin()
+            body = try Self.jsonBody(reader.buffer, messageLength: buffer.readableBytes)
         }
         self.protocolKind = protocolKind
         self.limits = limits
+    }
+
+    /// A whole JSON message's body: what is left after the envelope, less the closing `]` (and
+    /// any whitespace around it). Not parsed here: it is read where it is used, with the limits.
+    static func jsonBody(_ rest: ByteBuffer, messageLength: Int) throws -> ByteBuffer {
+        var end = rest.readableBytes
+        let bytes = rest.readableBytesView
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        while end > 0, isSpace(bytes[bytes.startIndex + end - 1]) { end -= 1 }
+        guard end > 0, bytes[bytes.startIndex + end - 1] == UInt8(ascii: "]") else {
+            throw ThriftWireError(.badJSON("the message does not end with ]"), at: messageLength, "message end")
+        }
+        end -= 1
+        while end > 0, isSpace(bytes[bytes.startIndex + end - 1]) { end -= 1 }
+        return rest.getSlice(at: rest.readerIndex, length: end)!
     }
 
     /// The id of a reply's first result field: 0 is the return value, 1 and up an exception the
@@ -49,6 +68,9 @@ public struct ThriftMessage: Sendable {
         case .compact:
             var reader = CompactProtocolReader(body, limits: limits)
             return first(&reader)
+        case .json:
+            var reader = JSONProtocolReader(body, limits: limits)
+            return first(&reader)
         }
     }
 
@@ -60,6 +82,9 @@ public struct ThriftMessage: Sendable {
             return try T(from: &reader)
         case .compact:
             var reader = CompactProtocolReader(body, limits: limits)
+            return try T(from: &reader)
+        case .json:
+            var reader = JSONProtocolReader(body, limits: limits)
             return try T(from: &reader)
         }
     }
@@ -81,6 +106,12 @@ public struct ThriftMessage: Sendable {
             writer.writeMessageBegin(header)
             body.write(to: &writer)
             return writer.buffer
+        case .json:
+            var writer = JSONProtocolWriter(buffer: buffer)
+            writer.writeMessageBegin(header)
+            body.write(to: &writer)
+            writer.writeMessageEnd()
+            return writer.buffer
         }
     }
 
@@ -99,8 +130,13 @@ public struct ThriftMessage: Sendable {
             var writer = CompactProtocolWriter(buffer: message)
             writer.writeMessageBegin(header)
             message = writer.buffer
+        case .json:
+            var writer = JSONProtocolWriter(buffer: message)
+            writer.writeMessageBegin(header)
+            message = writer.buffer
         }
         message.writeImmutableBuffer(body)
+        if protocolKind == .json { message.writeInteger(UInt8(ascii: "]")) }
         if framed { message.setInteger(Int32(message.readableBytes - 4), at: message.readerIndex) }
         return message
     }
@@ -114,6 +150,10 @@ public struct ThriftMessage: Sendable {
             return writer.buffer
         case .compact:
             var writer = CompactProtocolWriter()
+            value.write(to: &writer)
+            return writer.buffer
+        case .json:
+            var writer = JSONProtocolWriter()
             value.write(to: &writer)
             return writer.buffer
         }

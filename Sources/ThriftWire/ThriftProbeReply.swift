@@ -28,6 +28,9 @@ public enum ThriftProbeReply: Sendable, Equatable {
         case .compact:
             var reader = CompactProtocolReader(body, limits: limits)
             self = try Self.decode(type: type, from: &reader)
+        case .json:
+            var reader = JSONProtocolReader(body, limits: limits)
+            self = try Self.decode(type: type, from: &reader)
         }
     }
 

@@ -24,6 +24,10 @@ public protocol ThriftProtocolReader {
     var remaining: Int { get }
 
     mutating func readMessageBegin() throws -> ThriftMessageHeader
+    /// Consumes what closes a message after its body struct: `]` in TJSONProtocol, nothing in
+    /// the binary and compact protocols (the default). Call it after the body has been read or
+    /// skipped, where the message's length matters (the unframed splitter).
+    mutating func readMessageEnd() throws
     mutating func readStructBegin() throws
     mutating func readStructEnd() throws
     mutating func readFieldBegin() throws -> ThriftFieldHeader
@@ -45,9 +49,18 @@ public protocol ThriftProtocolReader {
     mutating func readUUID() throws -> [UInt8]
     /// Moves past a string or binary value without copying it.
     mutating func skipBinary() throws
+    /// A string-typed value read without a schema, which cannot tell `string` from `binary`:
+    /// its bytes as the protocol carries them. The same as `readBinary` in binary and compact;
+    /// in TJSONProtocol the text itself (a `binary` field's base64 stays base64).
+    mutating func readUntypedString() throws -> [UInt8]
 }
 
 extension ThriftProtocolReader {
+    /// Binary and compact messages end with their body struct: nothing to read.
+    public mutating func readMessageEnd() throws {}
+
+    public mutating func readUntypedString() throws -> [UInt8] { try readBinary() }
+
     /// Skips one value of `type`, nested values included, allocating nothing that grows with input.
     public mutating func skip(_ type: TType) throws {
         switch type {
@@ -94,6 +107,9 @@ public protocol ThriftProtocolWriter {
     var buffer: ByteBuffer { get set }
 
     mutating func writeMessageBegin(_ header: ThriftMessageHeader)
+    /// Writes what closes a message after its body struct: `]` in TJSONProtocol, nothing in the
+    /// binary and compact protocols (the default).
+    mutating func writeMessageEnd()
     mutating func writeStructBegin()
     mutating func writeStructEnd()
     mutating func writeFieldBegin(type: TType, id: Int16)
@@ -112,4 +128,14 @@ public protocol ThriftProtocolWriter {
     mutating func writeString(_ value: String)
     /// Writes 16 bytes; the caller guarantees the count.
     mutating func writeUUID(_ bytes: [UInt8])
+    /// Writes what `readUntypedString` read: the same as `writeBinary` in binary and compact,
+    /// the bytes as text in TJSONProtocol.
+    mutating func writeUntypedString(_ bytes: [UInt8])
+}
+
+extension ThriftProtocolWriter {
+    /// Binary and compact messages end with their body struct: nothing to write.
+    public mutating func writeMessageEnd() {}
+
+    public mutating func writeUntypedString(_ bytes: [UInt8]) { writeBinary(bytes) }
 }

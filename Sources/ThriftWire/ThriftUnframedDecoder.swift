@@ -70,6 +70,12 @@ public struct ThriftUnframedDecoder: ByteToMessageDecoder {
             _ = try reader.readMessageBegin()
             try reader.skip(.struct)
             return buffer.readableBytes - reader.remaining
+        case .json:
+            var reader = JSONProtocolReader(streaming: buffer, limits: limits)
+            _ = try reader.readMessageBegin()
+            try reader.skip(.struct)
+            try reader.readMessageEnd()
+            return buffer.readableBytes - reader.remaining
         }
     }
 

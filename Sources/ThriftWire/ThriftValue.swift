@@ -66,7 +66,7 @@ extension ThriftProtocolReader {
         case .i32: return .i32(try readI32())
         case .i64: return .i64(try readI64())
         case .double: return .double(try readDouble())
-        case .string: return .binary(try readBinary())
+        case .string: return .binary(try readUntypedString())
         case .uuid: return .uuid(try readUUID())
         case .struct:
             try readStructBegin()
@@ -114,7 +114,7 @@ extension ThriftProtocolWriter {
         case let .i32(v): writeI32(v)
         case let .i64(v): writeI64(v)
         case let .double(v): writeDouble(v)
-        case let .binary(v): writeBinary(v)
+        case let .binary(v): writeUntypedString(v)
         case let .uuid(v): writeUUID(v)
         case let .struct(fields):
             writeStructBegin()

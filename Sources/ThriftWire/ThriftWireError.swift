@@ -35,6 +35,9 @@ public struct ThriftWireError: Error, Sendable, Equatable, CustomStringConvertib
         case badTHeader(String)
         /// A THeader transform other than zlib (hmac, snappy, qlz, zstd…).
         case unsupportedTransform(id: UInt64, name: String)
+        /// TJSONProtocol input that is not the JSON expected there: a wrong syntax character, a
+        /// bad escape, type name, number or base64 text, a number out of range for its type.
+        case badJSON(String)
     }
 
     public var kind: Kind
@@ -82,6 +85,8 @@ public struct ThriftWireError: Error, Sendable, Equatable, CustomStringConvertib
             what = "malformed THeader frame: \(detail)"
         case let .unsupportedTransform(id, name):
             what = "THeader transform \(id) (\(name)) is not supported: thrifttop reads and writes only zlib (1)"
+        case let .badJSON(detail):
+            what = "malformed TJSONProtocol: \(detail)"
         }
         return "\(what) (\(context), at byte \(offset))"
     }

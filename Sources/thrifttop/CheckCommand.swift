@@ -63,10 +63,13 @@ struct CheckCommand: AsyncParsableCommand {
         var certExpiresInDays: Int?
         /// Within the node's `tls_cert_warn_days`.
         var certExpiresSoon: Bool?
+        /// A node that did not answer in its configured wire form but does in this one.
+        var answersAs: String?
 
         enum CodingKeys: String, CodingKey {
             case name, address, verdict = "status", fb303Status = "fb303_status", latencyMs = "latency_ms", error
             case tlsVersion = "tls_version", certExpiresInDays = "cert_expires_in_days", certExpiresSoon = "cert_expires_soon"
+            case answersAs = "answers_as"
         }
     }
 
@@ -101,7 +104,19 @@ struct CheckCommand: AsyncParsableCommand {
         // No operator state and no audit: a check changes nothing and must not touch those files.
         checked.stateFile = nil
         checked.auditLog = nil
-        let results = try await Self.check(checked)
+        var results = try await Self.check(checked)
+        let suspects = results.filter(Self.mayMismatch).map(\.name)
+        if !suspects.isEmpty {
+            let answers = try await Self.formsAnswering(nodes.filter { suspects.contains($0.name) }, in: checked)
+            for index in results.indices {
+                guard let form = answers[results[index].name] else { continue }
+                results[index].answersAs = form
+                // The answer replaces the guess.
+                let error = results[index].error ?? ""
+                let said = error.range(of: " — likely").map { String(error[..<$0.lowerBound]) } ?? error
+                results[index].error = said + " — it answers with \(form): set that for this node"
+            }
+        }
         let failing = results.map(\.verdict).filter { $0 != .serving }
         let code = [Verdict.connectionFailure, .tlsFailure, .rpcFailure, .notServing].first { failing.contains($0) }?.exitCode ?? 0
         let report = Report(cluster: config.name, serving: code == 0, exitCode: code, nodes: results)

@@ -38,6 +38,8 @@ struct WireFormsInteropTests {
         NodeForm(transport: .header, protocolKind: .compact, transforms: [.zlib]),
         NodeForm(transport: .http, protocolKind: .binary),
         NodeForm(transport: .http, protocolKind: .compact, serverArguments: ["--http-keepalive"]),
+        NodeForm(transport: .framed, protocolKind: .json),
+        NodeForm(transport: .http, protocolKind: .json),
     ]
 
     static let clientForms: [ClientForm] = [
@@ -47,6 +49,8 @@ struct WireFormsInteropTests {
         ClientForm(transport: .header, protocolKind: .compact, extra: ["--zlib", "--header", "trace=z"]),
         ClientForm(transport: .http, protocolKind: .binary),
         ClientForm(transport: .http, protocolKind: .compact),
+        ClientForm(transport: .unframed, protocolKind: .json),
+        ClientForm(transport: .http, protocolKind: .json),
     ]
 
     @Test(arguments: nodeForms)
@@ -61,9 +65,12 @@ struct WireFormsInteropTests {
         config.settings.wire.headerTransforms = node.transforms
         try await ProxyFixture.run([config]) { proxy in
             for client in Self.clientForms {
-                let result = try await Self.wireClient(port: proxy.port, client)
+                // TJSONProtocol writes binary as base64, which no proxy without the IDL can tell
+                // from text: between JSON and the other protocols only text fields translate.
+                let acrossJSON = (client.protocolKind == .json) != (node.protocolKind == .json)
+                let result = try await Self.wireClient(port: proxy.port, client, skip: acrossJSON ? ["binary"] : [])
                 let checks = try #require(result["checks"] as? [String: String])
-                #expect(checks.count >= 44, "\(client) → \(node): every check ran")
+                #expect(checks.count >= (acrossJSON ? 42 : 44), "\(client) → \(node): every check ran")
                 let failed = checks.filter { $0.value != "ok" && !$0.key.hasPrefix("headers.") }
                 #expect(failed.isEmpty, "\(client) → \(node): \(failed.sorted { $0.key < $1.key }.prefix(5))")
                 let replyHeaders = result["reply_headers"] as? [String: String] ?? [:]
@@ -86,10 +93,10 @@ struct WireFormsInteropTests {
     }
 
     /// Runs wire_client.py against `port` and returns its JSON line.
-    static func wireClient(port: Int, _ form: ClientForm) async throws -> [String: Any] {
+    static func wireClient(port: Int, _ form: ClientForm, skip: [String] = []) async throws -> [String: Any] {
         let client = try PythonProcess(script: "wire_client.py", arguments: [
             "--port", "\(port)", "--transport", form.transport.rawValue, "--protocol", form.protocolKind.rawValue,
-        ] + form.extra)
+        ] + form.extra + skip.flatMap { ["--skip", $0] })
         let out = try await Task.detached { try client.output(seconds: 60) }.value
         let last = try #require(out.split(separator: "\n").last.map(String.init), "\(form): no output")
         return try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], "\(form): \(last)")

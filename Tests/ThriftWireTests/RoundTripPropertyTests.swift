@@ -132,6 +132,10 @@ struct RoundTripPropertyTests {
                     var reader = CompactProtocolReader(bytes)
                     try reader.skip(.struct)
                     #expect(reader.remaining == 2)
+                case .json:
+                    var reader = JSONProtocolReader(bytes)
+                    try reader.skip(.struct)
+                    #expect(reader.remaining == 2)
                 }
             }
         }

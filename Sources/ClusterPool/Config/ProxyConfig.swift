@@ -189,3 +189,13 @@ extension ClusterConfig {
         }
     }
 }
+
+extension ListenerConfig.Detect where Kind: RawRepresentable, Kind.RawValue == String {
+    /// As the config says it: "auto" or the kind's name.
+    public var text: String {
+        switch self {
+        case .auto: "auto"
+        case let .fixed(kind): kind.rawValue
+        }
+    }
+}

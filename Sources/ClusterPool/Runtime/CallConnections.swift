@@ -88,12 +88,13 @@ final class CallConnections {
         }
     }
 
-    /// A connection that failed or timed out goes; it is closed if still open.
-    func discard(_ connection: ThriftConnection) {
+    /// A connection that failed or timed out goes; it is closed if still open, unless its owner
+    /// closes it itself (`closing` false: once a write is out).
+    func discard(_ connection: ThriftConnection, closing: Bool = true) {
         let id = ObjectIdentifier(connection)
         busy[id] = nil
         idle.removeAll { ObjectIdentifier($0.connection) == id }
-        if connection.channel.isActive { connection.channel.close(promise: nil) }
+        if closing, connection.channel.isActive { connection.channel.close(promise: nil) }
     }
 
     /// A connect ended (`connection` nil when it failed). With no connection left to serve them,

@@ -212,9 +212,14 @@ extension PoolCore {
             return
         }
         if call.oneway {
-            let written = connection.sendOneway(method: call.method, args: args, infoHeaders: call.infoHeaders)
-            // The server may still be running the oneway's handler on this connection.
-            node.calls.release(connection, afterOneway: true, at: now)
+            let http = node.settings.transport == .http
+            let written = connection.sendOneway(method: call.method, args: args, infoHeaders: call.infoHeaders, closingAfter: http)
+            if http {
+                node.calls.discard(connection, closing: false)
+            } else {
+                // The server may still be running the oneway's handler on this connection.
+                node.calls.release(connection, afterOneway: true, at: now)
+            }
             guard written else {
                 attemptFailed(call, node: node, error: ThriftClientError.notSent, timeout: timeout, deadline: deadline)
                 return

@@ -194,9 +194,14 @@ public final class ThriftConnection: Sendable {
 
     /// Sends a oneway call: nothing comes back. False, having sent nothing, when the connection
     /// has already failed. Call on the loop.
-    public func sendOneway(method: String, args: ByteBuffer, infoHeaders: [THeaderInfo] = []) -> Bool {
+    /// With `closingAfter`, the connection is closed once the call is written (HTTP: a oneway's
+    /// response is never waited for, and some servers send it without a length, so nothing
+    /// could follow it on the connection).
+    public func sendOneway(method: String, args: ByteBuffer, infoHeaders: [THeaderInfo] = [], closingAfter: Bool = false) -> Bool {
         guard channel.isActive else { return false }
-        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: nil, infoHeaders: infoHeaders), promise: nil)
+        let written: EventLoopPromise<Void>? = closingAfter ? channel.eventLoop.makePromise() : nil
+        channel.writeAndFlush(ThriftClientCall(method: method, args: args, reply: nil, infoHeaders: infoHeaders), promise: written)
+        written?.futureResult.whenComplete { [channel] _ in channel.close(promise: nil) }
         return true
     }
 
