@@ -43,7 +43,7 @@ screenshots: deps-demo
 	@scripts/ensure-packages.sh tmux
 	scripts/screenshots.sh
 
-## fuzz: libFuzzer over the frame and message decoders for FUZZ_SECONDS (default 60)
+## fuzz: libFuzzer over the wire, THeader and JSON decoders, FUZZ_SECONDS each (default 60)
 fuzz: deps-demo
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SCRATCH)
 

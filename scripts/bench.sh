@@ -7,14 +7,16 @@
 #  C with nothing decoded — what the kernel alone charges for them on this machine.
 #  3. The dashboard: render + diff time of a 200x50 frame of 1,000 nodes, and the UI loop's own
 #     CPU share over 60 s of `thrifttop --demo` in a real terminal (tmux).
-#  4. The proxy (`thrifttop serve`), driven by bench/proxy_load_client.c (framed binary fb303
-#     calls from raw sockets, each round trip timed): the latency one hop adds (client, proxy and
-#     server pinned to CPU 0), throughput over 16 connections through / direct, the CPU per call
-#     that per-method accounting adds (the same load with `[metrics] max_methods = 0`), the slow node's
-#     share of calls with p2c-peak-ewma (one node of four 10x slower; round-robin beside it),
-#     RSS and idle CPU with 10,000 idle client connections, and `thrifttop --demo`'s whole-process
-#     CPU at its default traffic (tmux). Latency and throughput beside a floor, bench/relay_floor.c:
-#     a bare C epoll relay in the proxy's place, what the kernel alone charges for one more hop.
+#  4. The proxy (`thrifttop serve`), driven by bench/proxy_load_client.c (strict-binary fb303
+#     calls from raw sockets, framed, THeader or HTTP, each round trip timed): the latency one hop
+#     adds (client, proxy and server pinned to CPU 0; also from a THeader and an HTTP client, the
+#     proxy translating to the framed server), throughput over 16 connections through / direct,
+#     the CPU per call that per-method accounting adds (the same load with `[metrics]
+#     max_methods = 0`), the slow node's share of calls with p2c-peak-ewma (one node of four 10x
+#     slower; round-robin beside it), RSS and idle CPU with 10,000 idle client connections, and
+#     `thrifttop --demo`'s whole-process CPU at its default traffic (tmux). Latency and throughput
+#     beside a floor, bench/relay_floor.c: a bare C epoll relay in the proxy's place, what the
+#     kernel alone charges for one more hop.
 #  5. The admin endpoint: what each client of /v1/stream (an attached dashboard) costs `serve`
 #     at 1,000 nodes, and the stream's bytes per second.
 #  6. Shared state: a drain on one instance until another routes by it, through a real etcd,
@@ -265,25 +267,31 @@ stop_relay() { stop "$relay_pid" || true; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
-# The load client with ARGS against the server directly, through the proxy and through the C
-# relay, in turn, into $out/NAME-{direct,proxy,relay}-rROUND.json; CPU 0 or "any".
-three_ways() {
-  local name=$1 round=$2 cpu=$3 target
-  shift 3
-  for target in "direct:$ports" "proxy:$proxy_port" "relay:$relay_port"; do
-    if [ "$cpu" = any ]; then "$out/load" --port "${target#*:}" "$@" >"$out/$name-${target%%:*}-r$round.json"
-    else pin "$cpu" "$out/load" --port "${target#*:}" "$@" >"$out/$name-${target%%:*}-r$round.json"; fi
+# `each_way NAME ROUND CPU "WAY..." ARGS...`: the load client with ARGS over each WAY in turn, into
+# $out/NAME-WAY-rROUND.json; CPU 0 or "any". A WAY is direct (the server), proxy or relay (the C
+# relay), framed; proxy-header and proxy-http are the proxy from a THeader or an HTTP client.
+each_way() {
+  local name=$1 round=$2 cpu=$3 ways=$4 way port transport
+  shift 4
+  for way in $ways; do
+    case ${way%%-*} in direct) port=$ports ;; proxy) port=$proxy_port ;; relay) port=$relay_port ;; esac
+    transport=framed
+    [ "$way" = "${way#*-}" ] || transport=${way#*-}
+    if [ "$cpu" = any ]; then "$out/load" --port "$port" --transport "$transport" "$@" >"$out/$name-$way-r$round.json"
+    else pin "$cpu" "$out/load" --port "$port" --transport "$transport" "$@" >"$out/$name-$way-r$round.json"; fi
   done
 }
 
 if [ "${ADMIN_ONLY:-0}" != 1 ] && [ "${ETCD_ONLY:-0}" != 1 ] && [ "${TLS_ONLY:-0}" != 1 ]; then
 echo "-- proxy: latency one hop adds, getStatus back to back on one connection, $PROXY_LATENCY_CALLS calls, client, proxy and server on CPU 0, $PROXY_ROUNDS rounds"
+# Through the proxy also as a THeader and as an HTTP client: the node stays framed, the proxy
+# translates, and each is measured against the same round's framed direct run.
 start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy 0 "$out/one.toml"
 start_relay 0
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  three_ways hop "$round" 0 --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
+  each_way hop "$round" 0 "direct proxy proxy-header proxy-http relay" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
 done
 stop_relay
 stop_proxy
@@ -292,17 +300,22 @@ stop_servers
 import json, statistics, sys
 out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 load = lambda name: [json.load(open(f"{out}/hop-{name}-r{i}.json")) for i in range(1, rounds + 1)]
-direct, proxy, relay = load("direct"), load("proxy"), load("relay")
-for name, runs in (("direct       ", direct), ("through proxy", proxy), ("through floor", relay)):
-    print(f"   {name}: p50 " + ", ".join(f"{r['p50_us']:.1f}" for r in runs) + " µs;  p99 " + ", ".join(f"{r['p99_us']:.1f}" for r in runs)
+direct, proxy, header, http, relay = load("direct"), load("proxy"), load("proxy-header"), load("proxy-http"), load("relay")
+for name, runs in (("direct", direct), ("through proxy", proxy), ("through proxy, THeader", header), ("through proxy, HTTP", http),
+                   ("through floor", relay)):
+    print(f"   {name:22s}: p50 " + ", ".join(f"{r['p50_us']:.1f}" for r in runs) + " µs;  p99 " + ", ".join(f"{r['p99_us']:.1f}" for r in runs)
           + f" µs  (rounds; {sum(r['calls'] for r in runs)} calls, {sum(r['errors'] for r in runs)} errors)")
+# Each round's run minus that round's framed direct run, the median over rounds: for every client form.
 added = lambda runs, key: statistics.median(p[key] - d[key] for d, p in zip(direct, runs))
 p50, p99 = added(proxy, "p50_us"), added(proxy, "p99_us")
+p50_header, p50_http = added(header, "p50_us"), added(http, "p50_us")
 print(f"   added p50: {p50:.1f} µs  (median of rounds; target <= 20 µs: {'met' if p50 <= 20 else 'NOT met'}; HAProxy 2.6 TCP mode ~24 µs)")
 print(f"   added p99: {p99:.1f} µs  (median of rounds; target <= 60 µs: {'met' if p99 <= 60 else 'NOT met'})")
+print(f"   added p50 from a THeader client: {p50_header:.1f} µs, from an HTTP client: {p50_http:.1f} µs  (median of rounds; the node framed, the proxy translating)")
 print(f"   the floor (bench/relay_floor.c, a bare C epoll relay) adds p50 {added(relay, 'p50_us'):.1f} µs, p99 {added(relay, 'p99_us'):.1f} µs: the kernel's part of a hop here")
 with open(summary, "a") as f:
-    f.write(f"proxy_added_p50_us={p50:.1f}\nproxy_added_p99_us={p99:.1f}\n")
+    f.write(f"proxy_added_p50_us={p50:.1f}\nproxy_added_p50_us_header={p50_header:.1f}\nproxy_added_p50_us_http={p50_http:.1f}\n"
+            f"proxy_added_p99_us={p99:.1f}\n")
 PY
 
 echo "-- proxy: throughput over 16 connections, getStatus back to back, ${PROXY_SECONDS}s a run, not pinned, $PROXY_ROUNDS rounds"
@@ -311,7 +324,7 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy any "$out/one.toml"
 start_relay any
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  three_ways tput "$round" any --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
+  each_way tput "$round" any "direct proxy relay" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
 done
 stop_relay
 stop_proxy

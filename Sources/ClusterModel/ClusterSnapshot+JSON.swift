@@ -75,7 +75,7 @@ extension NodeSnapshot: Codable {
         case trafficShare = "traffic_share", availability, clusterAvailabilityIfDrained = "cluster_availability_if_drained"
         case operatorDrained = "drained", ejectedFor = "ejected_for_ms", lastError = "last_error", lastErrorAt = "last_error_at"
         case fbStatusAt = "fb_status_at", heartbeatTimeoutMillis = "heartbeat_timeout_ms"
-        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, replyHeaders = "reply_headers", lastChange = "last_change", tls
+        case serverName = "server_name", serverVersion = "server_version", aliveSince = "alive_since", counters, replyHeaders = "reply_headers", wire, lastChange = "last_change", tls
     }
 
     public init(from decoder: any Decoder) throws {
@@ -119,6 +119,7 @@ extension NodeSnapshot: Codable {
         aliveSince = try c.decodeTimeIfPresent(forKey: .aliveSince).map { Int64($0.rounded(.down)) }
         counters = try c.decodeIfPresent([String: Int64].self, forKey: .counters) ?? [:]
         replyHeaders = try c.decodeIfPresent([String].self, forKey: .replyHeaders) ?? []
+        wire = try c.decodeIfPresent(String.self, forKey: .wire) ?? ""
         lastChange = try c.decodeIfPresent(OperatorChange.self, forKey: .lastChange)
         tls = try c.decodeIfPresent(NodeTLS.self, forKey: .tls)
     }
@@ -165,6 +166,7 @@ extension NodeSnapshot: Codable {
         try c.encodeTimeIfPresent(aliveSince.map(Double.init), forKey: .aliveSince)
         try c.encode(counters, forKey: .counters)
         try c.encode(replyHeaders, forKey: .replyHeaders)
+        try c.encode(wire, forKey: .wire)
         try c.encodeIfPresent(lastChange, forKey: .lastChange)
         try c.encodeIfPresent(tls, forKey: .tls)
     }

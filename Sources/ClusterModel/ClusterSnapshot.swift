@@ -128,6 +128,7 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
         @usableFromInline var aliveSince: Int64? = nil
         @usableFromInline var counters: [String: Int64] = [:]
         @usableFromInline var replyHeaders: [String] = []
+        @usableFromInline var wire: String = ""
         @usableFromInline var lastChange: OperatorChange? = nil
         @usableFromInline var tls: NodeTLS? = nil
 
@@ -299,6 +300,12 @@ public struct NodeSnapshot: Sendable, Equatable, Identifiable {
     public var counters: [String: Int64] {
         @inlinable get { figures.storage.counters }
         set { update { $0.counters = newValue } }
+    }
+    /// How the pool speaks to it: transport/protocol, and THeader's transforms or HTTP's path
+    /// ("header/compact zlib", "http/binary POST /thrift").
+    public var wire: String {
+        @inlinable get { figures.storage.wire }
+        set { update { $0.wire = newValue } }
     }
     /// A THeader node's info headers on its last details reply, `key=value`, cleaned.
     public var replyHeaders: [String] {

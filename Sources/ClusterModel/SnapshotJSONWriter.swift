@@ -101,6 +101,7 @@ public struct SnapshotJSONWriter: Sendable {
         if let tls = node.tls { key("tls"); write(tls) }
         key("traffic_share"); number(node.trafficShare)
         key("weight"); integer(Int64(node.weight))
+        key("wire"); string(node.wire)
         bytes.append(UInt8(ascii: "}"))
     }
 

@@ -1,13 +1,21 @@
 import DemoCluster
+import Foundation
 import NIOCore
 import ThriftWire
 
+/// Which decoders a run feeds (`THRIFTTOP_FUZZ`): "wire", "header", "json", or all when unset.
+let family = ProcessInfo.processInfo.environment["THRIFTTOP_FUZZ"] ?? "all"
+
 /// Feeds arbitrary bytes through everything that parses untrusted input: the framed and the
-/// unframed splitters, the envelope in both protocols, and a schema-less walk of the body.
-/// Any thrown `ThriftWireError` is fine; a crash, a trap or a hang is a bug.
+/// unframed splitters, the envelope in every protocol, a schema-less walk of the body, THeader
+/// frames (zlib included) and the JSON reader alone. Any thrown `ThriftWireError` is fine; a
+/// crash, a trap or a hang is a bug.
 func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
     let limits = ThriftLimits(maxFrameSize: 1 << 16, maxDepth: 64)
     let input = ByteBuffer(bytes: bytes)
+    if family == "all" || family == "header" { fuzzTHeader(input, limits) }
+    if family == "all" || family == "json" { walk(input, .json, limits) }
+    guard family == "all" || family == "wire" else { return }
 
     var framed = input
     let frameDecoder = ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize)
@@ -21,6 +29,21 @@ func fuzzOne(_ bytes: UnsafeRawBufferPointer) {
             walk(message, kind, limits)
         }
         walk(input, kind, limits)
+    }
+}
+
+/// THeader: the frame splitter, then each frame's header, transforms and payload.
+func fuzzTHeader(_ input: ByteBuffer, _ limits: ThriftLimits) {
+    var stream = input
+    let frameDecoder = ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize)
+    while let frame = try? frameDecoder.nextFrame(&stream) {
+        guard let (metadata, payload) = try? THeaderCodec.decode(frame, limits: limits) else { continue }
+        walk(payload, metadata.protocolKind, limits)
+        _ = THeaderCodec.encode(payload, metadata: metadata)
+    }
+    // A frame body without its length, as the codec sees it.
+    if let (metadata, payload) = try? THeaderCodec.decode(input, limits: limits) {
+        walk(payload, metadata.protocolKind, limits)
     }
 }
 
@@ -46,8 +69,6 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     return 0
 }
 #else
-import Foundation
-
 /// Without libFuzzer: replays corpus files given as arguments, so a crash file can be re-run
 /// under the debugger and the target is compiled by every ordinary build.
 @main

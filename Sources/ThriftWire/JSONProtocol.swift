@@ -1,10 +1,4 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// What Apache Thrift's TJSONProtocol puts on the wire, shared by `JSONProtocolReader` and
 /// `JSONProtocolWriter`. Byte for byte what Python's `thrift.protocol.TJSONProtocol` (0.17)

@@ -66,12 +66,12 @@ struct SnapshotJSONTests {
             + #""cluster_availability_if_drained":0.99,"configured_weight":100,"connected":true,"counters":{"calls":7},"drained":true,"#
             + #""ejected_for_ms":1500,"ewma_ms":1.75,"fb_status":"ALIVE","group":"primary","health":"up","heartbeats_failed":1,"heartbeats_ok":10,"#
             + #""histogram":[{"count":3,"le_ms":1},{"count":1,"le_ms":null}],"in_flight":3,"last_error":"heartbeat timed out after 900 ms","max_ms":9,"name":"db-1","#
-            + #""p50_ms":1.5,"p90_ms":2,"p99_ms":4.25,"phi":0.5,"recent_ms":[1,2],"retries":1,"routable":true,"server_name":"demo","#
-            + #""server_version":"1.0","serving":false,"status_details":"ok","tags":["eu"],"traffic_share":0.25,"weight":50},"#
+            + #""p50_ms":1.5,"p90_ms":2,"p99_ms":4.25,"phi":0.5,"recent_ms":[1,2],"reply_headers":[],"retries":1,"routable":true,"server_name":"demo","#
+            + #""server_version":"1.0","serving":false,"status_details":"ok","tags":["eu"],"traffic_share":0.25,"weight":50,"wire":""},"#
             + #"{"address":"[::1]:9102","availability":0,"call_failures":0,"calls":0,"cluster_availability_if_drained":0,"configured_weight":100,"#
             + #""connected":false,"counters":{},"drained":false,"health":"unknown","heartbeats_failed":0,"heartbeats_ok":0,"histogram":[],"#
-            + #""in_flight":0,"name":"db-2","phi":0,"recent_ms":[],"retries":0,"routable":false,"serving":false,"status_details":"","tags":[],"#
-            + #""traffic_share":0,"weight":100}],"panic_mode":false,"panic_threshold":0.5,"retries_per_second":0.5,"schema_version":1,"#
+            + #""in_flight":0,"name":"db-2","phi":0,"recent_ms":[],"reply_headers":[],"retries":0,"routable":false,"serving":false,"status_details":"","tags":[],"#
+            + #""traffic_share":0,"weight":100,"wire":""}],"panic_mode":false,"panic_threshold":0.5,"retries_per_second":0.5,"schema_version":1,"#
             + #""time":"2027-01-15T08:02:03.456Z","undo_by_operator":{"alice (uid 1000) on ops-1":"drain db-1"},"version":0}"#
         #expect(try Self.encode(Self.fixture()) == expected)
     }

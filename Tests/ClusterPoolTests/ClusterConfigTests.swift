@@ -128,7 +128,7 @@ struct ClusterConfigTests {
         #expect(error(node + "[[listener]]\nprotocol = \"binary\"")
                 == "c.toml:5: listener[0]: every [[listener]] needs an address (HOST:PORT, e.g. \"127.0.0.1:9090\")")
         #expect(error(node + "[[listener]]\naddress = \"127.0.0.1:9090\"\ntransport = \"zlib\"")
-                == "c.toml:7: listener[0].transport: must be one of auto, framed, unframed (got \"zlib\")")
+                == "c.toml:7: listener[0].transport: must be one of auto, framed, unframed, header, http (got \"zlib\")")
         #expect(error(node + "[[route]]\nservice = \"Billing\"\ngroup = \"biling\"")
                 == "c.toml:7: route[0].group: no node has group \"biling\" (did you mean \"billing\"?)")
         #expect(error(node + "[[route]]\nservice = \"Billing\"\nmethod = \"x\"\ngroup = \"billing\"")

@@ -102,7 +102,7 @@ struct DemoServerTests {
     }
 
     @Test func garbageRepliesAreProtocolErrorsAtTheClient() async throws {
-        for transport in ThriftTransportKind.allCases {
+        for transport in [ThriftTransportKind.framed, .unframed] {
             let spec = DemoNodeSpec(name: "g", transport: transport, script: script { $0.garbage = true })
             try await withServer(spec) { server in
                 let c = try await connect(server)

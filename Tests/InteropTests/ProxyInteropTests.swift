@@ -245,25 +245,29 @@ struct ProxyInteropTests {
         defer { Task { await server.stop() } }
         try await ProxyFixture.run([ProxyFixture.node("z", port: server.port)]) { proxy in
             let good = try await proxy.client()
-            var garbage = ByteBuffer()
-            garbage.writeString("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             var oversized = ByteBuffer()
             oversized.writeInteger(Int32(0x7FFF_0000))
             oversized.writeBytes([0x80, 0x01, 0x00, 0x01])
-            // What clients of other wires send first: a TLS ClientHello, THeader, TJSONProtocol.
+            // A TLS ClientHello at a plaintext listener.
             let hello = ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00])
-            let theader = ByteBuffer(bytes: [0x00, 0x00, 0x00, 0x20, 0x0F, 0xFF, 0x00, 0x00])
-            let json = ByteBuffer(string: "[1,\"work\",1,1,{}]")
+            // A THeader frame with the snappy transform (3), which thrifttop does not take.
+            // length 16 | magic | flags | seqid 1 | 1 header word: binary, 1 transform, id 3, pad | payload
+            let snappy = ByteBuffer(bytes: [0x00, 0x00, 0x00, 0x10, 0x0F, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
+                                            0x00, 0x01, 0x03, 0x00, 0xAA, 0xBB])
+            // An unframed TJSONProtocol message with a type tag that does not exist: its end
+            // cannot be found without reading it, so the stream is lost.
+            let badJSON = ByteBuffer(string: "[1,\"work\",1,1,{\"1\":{\"int\":5}}]")
             let noise = ByteBuffer(bytes: [0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x01])
-            for bytes in [garbage, oversized, hello, theader, json, noise] {
+            for bytes in [oversized, hello, snappy, badJSON, noise] {
                 let closed = try await RawClient.sendAndAwaitClose(port: proxy.port, send: bytes, group: proxy.group)
                 #expect(closed, "the listener closes the connection that sent it")
                 #expect(try await good.call(DemoService.Work.self, .init(costMicros: 0, payload: [5])) == [5], "other clients go on")
             }
             let messages = try await proxy.events().filter { $0.kind == .proxy }.map(\.message)
             // Each bad input names what it was.
-            for seen in ["closed client 127.0.0.1:", "the client sent an HTTP request (GET …", "the client sent THeader",
-                         "the client sent TJSONProtocol", "(de ad be ef 00 01) are none of HTTP, TLS, THeader, JSON or a Thrift message"] {
+            for seen in ["closed client 127.0.0.1:", "THeader transform 3 (snappy) is not supported",
+                         "malformed TJSONProtocol: unknown type name \"int\"",
+                         "(de ad be ef 00 01) are none of HTTP, TLS, THeader or a Thrift message"] {
                 #expect(messages.contains { $0.contains("closed client 127.0.0.1:") && $0.contains(seen) }, "\(seen): \(messages)")
             }
             #expect(messages.contains { $0.hasPrefix("TLS client 127.0.0.1:") && $0.contains("it sent a TLS ClientHello") }, "\(messages)")

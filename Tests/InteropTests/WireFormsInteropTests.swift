@@ -1,6 +1,9 @@
 import ClusterModel
 import ClusterPool
+import DemoCluster
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 import ThriftWire
 
@@ -100,5 +103,123 @@ struct WireFormsInteropTests {
         let out = try await Task.detached { try client.output(seconds: 60) }.value
         let last = try #require(out.split(separator: "\n").last.map(String.init), "\(form): no output")
         return try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], "\(form): \(last)")
+    }
+}
+
+/// What a listener says to input of the new forms that is wrong: HTTP errors that name it, a
+/// TApplicationException for a JSON call it cannot translate, and (in `ProxyInteropTests`) a
+/// closed connection with an event for a THeader transform it does not take.
+@Suite("Wire forms: wrong input at the listener", .serialized)
+struct WireFormsHostileInputTests {
+    @Test func httpRequestsThatAreNoCallGetTheirErrorAndTheConnectionStaysUsable() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "z"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        try await ProxyFixture.run([ProxyFixture.node("z", port: server.port)]) { proxy in
+            let call = #"[1,"getName",1,9,{}]"#
+            let responses = try await RawHTTP.exchange(port: proxy.port, [
+                "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\ngarbage",
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-thrift\r\nContent-Length: \(call.utf8.count)\r\n\r\n\(call)",
+            ], group: proxy.group)
+            try #require(responses.count == 4)
+            #expect(responses[0].head.hasPrefix("HTTP/1.1 405 Method Not Allowed"), "\(responses[0])")
+            #expect(responses[0].head.contains("Allow: POST"))
+            #expect(responses[0].body.contains("thrifttop takes Thrift calls as POST / (THttpClient); this was GET /"))
+            #expect(responses[1].head.hasPrefix("HTTP/1.1 404 Not Found"))
+            #expect(responses[1].body.contains("nothing is at /nowhere"))
+            #expect(responses[2].head.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(responses[2].body.contains("(67 61 72 62 61 67) are no binary, compact or JSON message"))
+            // After three refusals on the same connection, a call is answered, in JSON as it came.
+            #expect(responses[3].head.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(responses[3].head.contains("Content-Type: application/x-thrift"))
+            #expect(responses[3].body == #"[1,"getName",2,9,{"0":{"str":"z"}}]"#)
+        }
+    }
+
+    @Test func aJSONCallWithABadTypeTagGetsATApplicationExceptionNamingIt() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "z"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        try await ProxyFixture.run([ProxyFixture.node("z", port: server.port)]) { proxy in
+            let bad = ByteBuffer(string: #"[1,"work",1,4,{"1":{"int":5}}]"#)
+            var framed = ByteBuffer()
+            framed.writeInteger(Int32(bad.readableBytes))
+            framed.writeImmutableBuffer(bad)
+            let frames = try await RawClient.exchange(port: proxy.port, send: framed, expectFrames: 1, group: proxy.group)
+            let reply = try ThriftMessage(decoding: try #require(frames.first), protocolKind: .json)
+            #expect(reply.header == ThriftMessageHeader(name: "work", type: .exception, sequenceID: 4))
+            let exception = try reply.decodeBody(as: TApplicationException.self)
+            #expect(exception.kind == .internalError)
+            #expect(exception.message?.contains(#"malformed TJSONProtocol: unknown type name "int""#) == true, "\(exception)")
+            // The node never saw it, and is still up.
+            #expect(try await proxy.pool.currentSnapshot().nodes[0].health == .up)
+        }
+    }
+}
+
+/// HTTP/1.1 requests written as they are, pipelined on one connection, and the responses read back.
+enum RawHTTP {
+    struct Response: CustomStringConvertible {
+        var head: String
+        var body: String
+        var description: String { head + "\n\n" + body }
+    }
+
+    final class Reader: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        var received = ByteBuffer()
+        let count: Int
+        let done: EventLoopPromise<[Response]>
+
+        init(count: Int, done: EventLoopPromise<[Response]>) {
+            self.count = count
+            self.done = done
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = unwrapInboundIn(data)
+            received.writeBuffer(&bytes)
+            let responses = Self.parse(String(buffer: received))
+            if responses.count >= count { done.succeed(responses) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.succeed(Self.parse(String(buffer: received)))
+        }
+
+        /// The whole responses in `text` (each with a Content-Length).
+        static func parse(_ text: String) -> [Response] {
+            var responses: [Response] = []
+            var rest = Substring(text)
+            while let end = rest.range(of: "\r\n\r\n") {
+                let head = String(rest[..<end.lowerBound])
+                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                let body = rest[end.upperBound...]
+                guard body.utf8.count >= length else { break }
+                let bodyEnd = body.utf8.index(body.startIndex, offsetBy: length)
+                responses.append(Response(head: head, body: String(body[..<bodyEnd])))
+                rest = body[bodyEnd...]
+            }
+            return responses
+        }
+    }
+
+    static func exchange(port: Int, _ requests: [String], group: any EventLoopGroup) async throws -> [Response] {
+        let loop = group.next()
+        let done = loop.makePromise(of: [Response].self)
+        let channel = try await ClientBootstrap(group: loop)
+            .channelInitializer { $0.pipeline.addHandler(Reader(count: requests.count, done: done)) }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: requests.joined()))
+        let timeout = loop.scheduleTask(in: .seconds(10)) { done.fail(ChannelError.connectTimeout(.seconds(10))) }
+        defer { timeout.cancel() }
+        let responses = try await done.futureResult.get()
+        try? await channel.close()
+        return responses
     }
 }

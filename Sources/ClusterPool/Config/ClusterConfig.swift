@@ -32,6 +32,17 @@ public struct NodeSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The node's wire form as an operator reads it: "framed/binary", "header/compact zlib",
+    /// "http/json POST /thrift".
+    public var wireText: String {
+        var text = "\(transport.rawValue)/\(protocolKind.rawValue)"
+        if transport == .header, !wire.headerTransforms.isEmpty {
+            text += " " + wire.headerTransforms.map { "\($0)" }.joined(separator: ",")
+        }
+        if transport == .http { text += " POST \(wire.httpPath)" }
+        return text
+    }
+
     /// How long a heartbeat may wait for its reply: `call_timeout_ms`, but at most the interval
     /// less two ticks (deadlines are enforced at tick granularity), so that a lost heartbeat
     /// has failed before the next one is due and that one is not skipped (one outstanding per

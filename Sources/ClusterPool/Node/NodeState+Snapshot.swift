@@ -44,6 +44,7 @@ extension NodeState {
         s.aliveSince = details.aliveSince
         s.counters = details.counters
         s.replyHeaders = details.replyHeaders
+        s.wire = settings.wireText
         s.lastChange = lastChange
         s.tls = tls
         return s

@@ -83,6 +83,7 @@ struct NodeDetailWidget {
             + (node.statusDetails.isEmpty ? [] : [Span("  \(node.statusDetails)", .text)])))
 
         var connection = [Span(node.connected ? "connected" : "not connected", node.connected ? .text : .down)]
+        if !node.wire.isEmpty { connection.append(Span(" · \(node.wire)", .dim)) }
         connection.append(Span(node.routable ? " · routable" : " · not routable", node.routable ? .text : .warning))
         if let ejected = node.ejectedFor { connection.append(Span(" · ejected for \(Format.duration(ejected))", .warning)) }
         lines.append(field("Connection", connection))
