@@ -17,7 +17,7 @@ extension DemoScenario {
 #   crashed                    listener and connections closed (restart when the step ends)
 #   garbage                    answer with bytes that are not a Thrift message
 #   oversized_frame            answer with a frame header announcing ~2 GiB
-# Node keys also: name, protocol (binary|compact), transport (framed|unframed), version.
+# Node keys also: name, protocol (binary|compact|json), transport (framed|unframed|header), version.
 
 name = "demo"
 seed = 42
@@ -33,8 +33,9 @@ jitter_ms = 0.4
 name = "alpha"          # healthy
 
 [[node]]
-name = "bravo"          # healthy, compact protocol
+name = "bravo"          # healthy, THeader transport with compact inside (fbthrift's default)
 protocol = "compact"
+transport = "header"
 
 [[node]]
 name = "charlie"        # healthy, unframed transport (TBufferedTransport peers)

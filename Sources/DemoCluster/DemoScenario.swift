@@ -80,8 +80,8 @@ public struct DemoScenario: Sendable, Equatable {
         let wire = try table.wireFormat()
         spec.protocolKind = wire.protocolKind ?? spec.protocolKind
         spec.transport = wire.transport ?? spec.transport
-        guard spec.transport == .framed || spec.transport == .unframed else {
-            throw table.error("transport", "a demo server speaks framed or unframed; \"\(spec.transport.rawValue)\" is for real nodes")
+        guard spec.transport != .http else {
+            throw table.error("transport", "a demo server speaks framed, unframed or header; \"http\" is for real nodes")
         }
         if let version = try table.string("version") { spec.version = version }
     }

@@ -33,8 +33,18 @@ final class DemoServerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message: ThriftMessage
+        // A THeader call is answered in a frame like its own, with the server's name as an info header.
+        var frameHeader: THeaderMetadata?
         do {
-            message = try ThriftMessage(decoding: unwrapInboundIn(data), protocolKind: protocolKind)
+            if server.spec.transport == .header {
+                let (metadata, payload) = try THeaderCodec.decode(unwrapInboundIn(data))
+                message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind)
+                frameHeader = metadata
+                frameHeader?.infoHeaders = [THeaderInfo("x-served-by", server.spec.name)]
+                frameHeader?.protocolKind = protocolKind
+            } else {
+                message = try ThriftMessage(decoding: unwrapInboundIn(data), protocolKind: protocolKind)
+            }
         } catch {
             // As libthrift servers do: an unreadable envelope ends the connection.
             context.close(promise: nil)
@@ -44,7 +54,13 @@ final class DemoServerHandler: ChannelInboundHandler {
         if faults.hang || message.header.type == .oneway { return }
         var delay = faults.latencyMillis + faults.jitterMillis * random.nextUnit()
         if faults.tailRate > 0, random.nextUnit() < faults.tailRate { delay += faults.tailMillis }
-        let (reply, workMicros) = makeReply(message, faults: faults, allocator: context.channel.allocator)
+        let (made, workMicros) = makeReply(message, faults: faults, allocator: context.channel.allocator)
+        let reply: Reply
+        if let frameHeader, case let .message(bytes) = made {
+            reply = .message(THeaderCodec.encode(bytes, metadata: frameHeader, allocator: context.channel.allocator))
+        } else {
+            reply = made
+        }
         delay += Double(workMicros) / 1000
         if delay <= 0 {
             emit(reply, context: context)

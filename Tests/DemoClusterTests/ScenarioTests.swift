@@ -27,7 +27,7 @@ struct ScenarioTests {
         let scenario = try DemoScenario(parsing: String(contentsOfFile: path, encoding: .utf8), file: path)
         #expect(scenario.nodes.count >= 8)
         let byName = Dictionary(uniqueKeysWithValues: scenario.nodes.map { ($0.name, $0) })
-        #expect(byName["bravo"]?.protocolKind == .compact)
+        #expect(byName["bravo"]?.protocolKind == .compact && byName["bravo"]?.transport == .header)
         #expect(byName["charlie"]?.transport == .unframed)
         #expect(try #require(byName["slowpoke"]).script.state(at: 1).latencyMillis >= 20)
         #expect(try #require(byName["grumpy"]).script.state(at: 1).errorRate > 0)
@@ -73,7 +73,7 @@ struct ScenarioTests {
                 == "bad.toml:3: node \"a\".status: must be one of DEAD, STARTING, ALIVE, STOPPING, STOPPED, WARNING (got \"FINE\")")
         #expect(configError("[[node]]\nname = \"a\"\n[[node]]\nname = \"a\"")?.description
                 == "bad.toml:4: node \"a\".name: duplicate node name \"a\"")
-        #expect(configError("[[node]]\nname = \"a\"\nprotocol = \"json\"")?.key == "node \"a\".protocol")
+        #expect(configError("[[node]]\nname = \"a\"\nprotocol = \"jsn\"")?.key == "node \"a\".protocol")
         #expect(configError("[[node]]\nname = \"a\"\n[[node.step]]\nduration = 2")?.description
                 == "bad.toml:3: node \"a\".step[0]: every step needs 'at' (seconds from start)")
         #expect(configError("name = \"x\"")?.message == "a scenario needs at least one [[node]]")

@@ -75,7 +75,7 @@ struct NodeDetailWidget {
         }
         lines.append(field("Server", server))
         if !node.replyHeaders.isEmpty {
-            lines.append(field("THeader reply", [Span(node.replyHeaders.joined(separator: "  "), .text)]))
+            lines.append(field("THeader", [Span("reply headers ", .dim), Span(node.replyHeaders.joined(separator: "  "), .text)]))
         }
         let status = node.fbStatus ?? "no fb303 status"
         let age = node.fbStatusAt.map { [Span(" \(Format.age(snapshot.wallTime - $0)) ago", .dim)] } ?? []
