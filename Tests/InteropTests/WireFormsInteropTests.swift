@@ -6,6 +6,8 @@ import NIOCore
 import NIOPosix
 import Testing
 import ThriftWire
+import TLSHarness
+import TLSSupport
 
 /// Every wire form Apache Thrift's Python library speaks, through the listener, to nodes in every
 /// form: `demo/python/wire_client.py` sends every Thrift type (extremes, NaN, infinities, -0.0,
@@ -221,5 +223,44 @@ enum RawHTTP {
         let responses = try await done.futureResult.get()
         try? await channel.close()
         return responses
+    }
+}
+
+/// HTTP over TLS both ways: an HTTPS client (curl) at a TLS listener, and a pool whose node is
+/// that listener, reached as `transport = "http"` with `tls`.
+@Suite("Wire forms: HTTPS", .serialized)
+struct WireFormsHTTPSTests {
+    @Test func httpsCallsReachATLSListenerAndAnHTTPNodeOverTLS() async throws {
+        let certs = try TestCertificates()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = DemoServer(spec: DemoNodeSpec(name: "z"), group: group)
+        try await server.start()
+        defer { Task { await server.stop() } }
+        try await ProxyFixture.run([ProxyFixture.node("z", port: server.port)], listener: {
+            $0.tls = ServerTLSFiles(certFile: certs.cert("server"), keyFile: certs.key("server"))
+        }) { front in
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "--max-time", "10", "--cacert", certs.ca, "-H", "Content-Type: application/x-thrift",
+                              "--data-binary", #"[1,"getName",1,3,{}]"#, "https://localhost:\(front.port)/"]
+            let out = Pipe()
+            curl.standardOutput = out
+            try curl.run()
+            let body = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            #expect(body == #"[1,"getName",2,3,{"0":{"str":"z"}}]"#)
+
+            var node = ProxyFixture.node("front", port: front.port, .compact, .http)
+            var tls = NodeTLSSettings()
+            tls.caFile = certs.ca
+            tls.serverName = "localhost"
+            node.settings.tls = tls
+            try await ProxyFixture.run([node]) { back in
+                try await back.waitUntil("details fetched over HTTPS") { $0.nodes[0].serverName == "z" }
+                let seen = try await back.pool.currentSnapshot().nodes[0]
+                #expect(seen.tls?.version?.hasPrefix("TLS 1.") == true)
+                #expect(seen.wire == "http/compact POST /")
+            }
+        }
     }
 }
