@@ -51,54 +51,18 @@ from demo.ttypes import WorkFailed  # noqa: E402
 from fb303.ttypes import fb_status  # noqa: E402
 
 
-class Handler(DemoService.Iface):
+class Handler(wireforms.CountedFB303, DemoService.Iface):
     def __init__(self, name, status, details):
-        self.name = name
-        self.status = status
-        self.details = details
-        self.started = int(time.time())
-        self.lock = threading.Lock()
-        self.calls = {}
+        super().__init__(name, "python-thrift-reference 1.0", status, details)
         self.status_error = None
         self.work_delay = 0.0
         self.note_seconds = 0.0
 
-    def _count(self, method):
-        with self.lock:
-            self.calls[method] = self.calls.get(method, 0) + 1
-
-    def getName(self):
-        self._count("getName")
-        return self.name
-
-    def getVersion(self):
-        self._count("getVersion")
-        return "python-thrift-reference 1.0"
-
     def getStatus(self):
-        self._count("getStatus")
         if self.status_error is not None:
+            self._count("getStatus")
             raise TApplicationException(TApplicationException.INTERNAL_ERROR, self.status_error)
-        return self.status
-
-    def getStatusDetails(self):
-        self._count("getStatusDetails")
-        return self.details
-
-    def getCounters(self):
-        self._count("getCounters")
-        with self.lock:
-            counters = {"py.calls." + k: v for k, v in self.calls.items()}
-        counters["py.threads"] = threading.active_count()
-        return counters
-
-    def getCounter(self, key):
-        self._count("getCounter")
-        return self.getCounters().get(key, 0)
-
-    def aliveSince(self):
-        self._count("aliveSince")
-        return self.started
+        return super().getStatus()
 
     def work(self, costMicros, payload):
         self._count("work")

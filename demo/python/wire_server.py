@@ -34,7 +34,6 @@ import argparse
 import os
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import thriftgen  # noqa: E402
@@ -47,12 +46,9 @@ from wiretest import WireTest  # noqa: E402
 from wiretest.ttypes import WireFailed  # noqa: E402
 
 
-class Handler(WireTest.Iface):
+class Handler(wireforms.CountedFB303, WireTest.Iface):
     def __init__(self, name):
-        self.name = name
-        self.started = int(time.time())
-        self.lock = threading.Lock()
-        self.calls = {}
+        super().__init__(name, "python-thrift-wiretest 1.0", fb_status.ALIVE, "wire test server")
         self.current = threading.local()  # .headers: the info headers of this thread's request
         self.last_headers = {}
 
@@ -65,9 +61,9 @@ class Handler(WireTest.Iface):
             protocol.set_header(b"x-echo-" + key, value)
 
     def _count(self, method):
-        with self.lock:
-            self.calls[method] = self.calls.get(method, 0) + 1
-            if method != "lastRequestHeaders":
+        super()._count(method)
+        if method != "lastRequestHeaders":
+            with self.lock:
                 self.last_headers = getattr(self.current, "headers", {})
 
     def echo(self, value):
@@ -87,37 +83,6 @@ class Handler(WireTest.Iface):
         self._count("lastRequestHeaders")
         with self.lock:
             return dict(self.last_headers)
-
-    def getName(self):
-        self._count("getName")
-        return self.name
-
-    def getVersion(self):
-        self._count("getVersion")
-        return "python-thrift-wiretest 1.0"
-
-    def getStatus(self):
-        self._count("getStatus")
-        return fb_status.ALIVE
-
-    def getStatusDetails(self):
-        self._count("getStatusDetails")
-        return "wire test server"
-
-    def getCounters(self):
-        self._count("getCounters")
-        with self.lock:
-            counters = {"py.calls." + k: v for k, v in self.calls.items()}
-        counters["py.threads"] = threading.active_count()
-        return counters
-
-    def getCounter(self, key):
-        self._count("getCounter")
-        return self.getCounters().get(key, 0)
-
-    def aliveSince(self):
-        self._count("aliveSince")
-        return self.started
 
 
 def main():

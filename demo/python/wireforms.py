@@ -23,6 +23,7 @@ What Apache Thrift's Python library (0.17) does, and what we add on top of it:
 
 import math
 import threading
+import time
 
 from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
 from thrift.protocol.THeaderProtocol import THeaderProtocol, THeaderProtocolFactory
@@ -40,6 +41,55 @@ TRANSPORTS = ("framed", "unframed", "header", "http")
 PROTOCOLS = ("binary", "compact", "json")
 JSON_DOUBLES = ("quoted", "python")
 HEADER_PROTOCOL_IDS = {"binary": THeaderSubprotocolID.BINARY, "compact": THeaderSubprotocolID.COMPACT}
+
+
+class CountedFB303:
+    """The fb303 methods both reference servers answer (fb303_server.py, wire_server.py), each
+    call counted: getCounters has py.calls.METHOD and py.threads."""
+
+    def __init__(self, name, version, status, details):
+        self.name = name
+        self.version = version
+        self.status = status
+        self.details = details
+        self.started = int(time.time())
+        self.lock = threading.Lock()
+        self.calls = {}
+
+    def _count(self, method):
+        with self.lock:
+            self.calls[method] = self.calls.get(method, 0) + 1
+
+    def getName(self):
+        self._count("getName")
+        return self.name
+
+    def getVersion(self):
+        self._count("getVersion")
+        return self.version
+
+    def getStatus(self):
+        self._count("getStatus")
+        return self.status
+
+    def getStatusDetails(self):
+        self._count("getStatusDetails")
+        return self.details
+
+    def getCounters(self):
+        self._count("getCounters")
+        with self.lock:
+            counters = {"py.calls." + k: v for k, v in self.calls.items()}
+        counters["py.threads"] = threading.active_count()
+        return counters
+
+    def getCounter(self, key):
+        self._count("getCounter")
+        return self.getCounters().get(key, 0)
+
+    def aliveSince(self):
+        self._count("aliveSince")
+        return self.started
 
 
 def form_error(transport, protocol):
