@@ -32,7 +32,6 @@ import logging
 import os
 import ssl
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -172,13 +171,7 @@ def main():
         port = socket.handle.getsockname()[1]
         server = wireforms.socket_server(processor, socket, args.transport, args.protocol, args.json_doubles,
                                          args.header_allow_legacy)
-    if args.max_seconds > 0:
-        threading.Timer(args.max_seconds, lambda: os._exit(0)).start()
-    print(f"LISTENING {port}", flush=True)
-    try:
-        server.serve()
-    except KeyboardInterrupt:
-        pass
+    wireforms.serve(server, port, args.max_seconds)
 
 
 if __name__ == "__main__":

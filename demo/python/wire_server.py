@@ -116,13 +116,7 @@ def main():
         port = socket.handle.getsockname()[1]
         server = wireforms.socket_server(processor, socket, args.transport, args.protocol, args.json_doubles,
                                          args.header_allow_legacy, handler.on_header_request)
-    if args.max_seconds > 0:
-        threading.Timer(args.max_seconds, lambda: os._exit(0)).start()
-    print(f"LISTENING {port}", flush=True)
-    try:
-        server.serve()
-    except KeyboardInterrupt:
-        pass
+    wireforms.serve(server, port, args.max_seconds)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ What Apache Thrift's Python library (0.17) does, and what we add on top of it:
 """
 
 import math
+import os
 import threading
 import time
 
@@ -90,6 +91,18 @@ class CountedFB303:
     def aliveSince(self):
         self._count("aliveSince")
         return self.started
+
+
+def serve(server, port, max_seconds):
+    """Says LISTENING PORT (what the tests wait for) and serves, stopping by itself after
+    max_seconds (0: never)."""
+    if max_seconds > 0:
+        threading.Timer(max_seconds, lambda: os._exit(0)).start()
+    print(f"LISTENING {port}", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
 
 
 def form_error(transport, protocol):
