@@ -7,7 +7,7 @@ extension CheckCommand {
     /// answered in its configured one.
     static let wireForms: [(transport: ThriftTransportKind, protocolKind: ThriftProtocolKind)] = [
         (.framed, .binary), (.header, .binary), (.header, .compact), (.framed, .compact), (.unframed, .binary),
-        (.unframed, .compact), (.http, .binary), (.http, .compact),
+        (.unframed, .compact), (.http, .binary), (.http, .compact), (.framed, .json), (.unframed, .json), (.http, .json),
     ]
 
     /// Whether a failed node may simply speak another form: it took the connection and then

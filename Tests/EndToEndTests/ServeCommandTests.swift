@@ -140,8 +140,9 @@ struct ServeCommandTests {
         #expect(!text.contains("pool started"), "nothing starts")
     }
 
-    /// Without [[listener]] serve is a monitor; a SIGTERM at once still prints every event the
-    /// pool had (here the config's warning and every node's refused connect).
+    /// Without [[listener]] serve is a monitor; a SIGTERM as soon as the pool has its events
+    /// still prints every one (here the config's warning and every node's refused connect), also
+    /// those the printer (every 200 ms) has not reached yet.
     @Test func aConfigWithoutListenersMonitorsAndASIGTERMAtOncePrintsEveryEvent() throws {
         let ports = try (1 ... 21).map { _ in try LoopbackPort.free() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-monitor-\(UUID().uuidString)")
@@ -151,6 +152,16 @@ struct ServeCommandTests {
         for port in ports { config += "[[node]]\nname = \"n\(port)\"\naddress = \"127.0.0.1:\(port)\"\n" }
         let serve = try Serve(config: config)
         #expect(serve.stderr(waitingFor: "monitoring only").contains("no [[listener]], monitoring only"))
+        // Once every refused connect is in the pool (asked of the admin socket, not of stderr).
+        let socket = directory.appendingPathComponent("admin.sock").path
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let snapshot = try runToEnd("/usr/bin/curl", ["-s", "--max-time", "5", "--unix-socket", socket, "http://localhost/v1/snapshot"]).out
+            let json = try? JSONSerialization.jsonObject(with: Data(snapshot.utf8)) as? [String: Any]
+            let nodes = json?["nodes"] as? [[String: Any]] ?? []
+            if nodes.count == ports.count, nodes.allSatisfy({ ($0["last_error"] as? String)?.contains("cannot connect") == true }) { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         kill(serve.process.processIdentifier, SIGTERM)
         #expect(serve.waitForExit() == 0)
         let text = serve.stderr()
