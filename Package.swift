@@ -44,8 +44,10 @@ let package = Package(
             dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
-        // The system zlib, for THeader's zlib transform.
+        // The system zlib, for THeader's zlib transform and recordings.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Recordings of a cluster's snapshots (files of zlib chunks) and their replay.
+        .target(name: "Recording", dependencies: ["ClusterModel", "CZlib"], swiftSettings: strict),
         // The values every module shares (snapshots, events, operator commands) and their JSON
         // form: no NIO, so a dashboard or a remote client needs nothing else.
         .target(name: "ClusterModel", swiftSettings: strict),
@@ -177,7 +179,7 @@ let package = Package(
         .executableTarget(
             name: "thrifttop",
             dependencies: [
-                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "EtcdClient", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal", "TLSSupport",
+                "ThriftWire", "ClusterModel", "ConfigFormat", "ClusterPool", "ThriftProxy", "AdminServer", "RemoteCluster", "EtcdClient", "SharedState", "DemoCluster", "DashboardKit", "CursesTerminal", "TLSSupport", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -192,6 +194,7 @@ let package = Package(
             dependencies: ["ThriftWire", "DemoCluster", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "ClusterModel"], swiftSettings: strict),
         .testTarget(
             name: "ThriftWireTests",
             dependencies: [

@@ -53,7 +53,7 @@ final class AdminStreamHub: Sendable {
                 write(": continuing from \(lastEventID)\n\n", to: &subscriber)
                 subscriber.version = current.version
             } else {
-                write(encode("snapshot", current), to: &subscriber)
+                write(encode("snapshot", SnapshotDelta(snapshot: current)), to: &subscriber)
                 subscriber.version = current.version
             }
             state.value.subscribers[ObjectIdentifier(channel)] = subscriber
@@ -83,8 +83,8 @@ final class AdminStreamHub: Sendable {
             // A publish that only moved the clock is not news: the clients keep the version they
             // have (attached dashboards show their own clock while the stream is live), and an
             // idle stream gets its keep-alive comments.
-            if let change = Self.delta(from: last, to: current) {
-                delta = encode("delta", change.snapshot, removed: change.removed)
+            if let change = SnapshotDelta(from: last, to: current) {
+                delta = encode("delta", change)
             } else {
                 current = last
             }
@@ -107,7 +107,7 @@ final class AdminStreamHub: Sendable {
                 write(delta, to: &subscriber)
                 subscriber.version = current.version
             } else {
-                let bytes = full ?? encode("snapshot", current)
+                let bytes = full ?? encode("snapshot", SnapshotDelta(snapshot: current))
                 full = bytes
                 write(bytes, to: &subscriber)
                 subscriber.version = current.version
@@ -118,61 +118,13 @@ final class AdminStreamHub: Sendable {
         schedule()
     }
 
-    /// What changed from `last` to `current`: the snapshot's form with only the nodes that
-    /// changed (compared by position while the names line up, as the pool keeps its order; by
-    /// name after a reload) and the new events, plus the names of nodes that went. Nil when only
-    /// the clock moved.
-    static func delta(from last: ClusterSnapshot, to current: ClusterSnapshot) -> (snapshot: ClusterSnapshot, removed: [String])? {
-        var changedNodes: [NodeSnapshot] = []
-        var removed: [String] = []
-        let sameOrder = last.nodes.count == current.nodes.count && zip(last.nodes, current.nodes).allSatisfy { $0.name == $1.name }
-        if sameOrder {
-            for (before, now) in zip(last.nodes, current.nodes) where before != now { changedNodes.append(now) }
-        } else {
-            let before = Dictionary(last.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            changedNodes = current.nodes.filter { before[$0.name] != $0 }
-            let names = Set(current.nodes.map(\.name))
-            removed = last.nodes.map(\.name).filter { !names.contains($0) }
-        }
-        let lastEvent = last.events.last?.id ?? 0
-        let newEvents = current.events.reversed().prefix { $0.id > lastEvent }.reversed()
-        // Methods are only ever added (the table is bounded): the changed ones by name.
-        let methodsBefore = Dictionary(last.methods.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let changedMethods = current.methods.filter { methodsBefore[$0.name] != $0 }
-        var delta = current
-        delta.nodes = changedNodes
-        delta.events = Array(newEvents)
-        delta.methods = changedMethods
-        if changedNodes.isEmpty, removed.isEmpty, newEvents.isEmpty, changedMethods.isEmpty, headerFigures(last) == headerFigures(delta) { return nil }
-        return (delta, removed)
-    }
-
-    /// The header's figures alone: what a delta carries besides nodes, events and the clock.
-    private static func headerFigures(_ snapshot: ClusterSnapshot) -> ClusterSnapshot {
-        var figures = snapshot
-        figures.wallTime = 0
-        figures.version = 0
-        figures.nodes = []
-        figures.events = []
-        figures.methods = []
-        return figures
-    }
-
-    /// One event: the snapshot's JSON form (`SnapshotJSONWriter`, not JSONEncoder: this runs for
-    /// every delta), a delta's `removed_nodes` added as the last member.
-    private func encode(_ event: String, _ snapshot: ClusterSnapshot, removed: [String] = []) -> ByteBuffer {
-        var json = SnapshotJSONWriter()
-        json.write(snapshot)
-        if !removed.isEmpty {
-            json.bytes.removeLast()  // the snapshot's closing brace
-            json.bytes.append(contentsOf: #","removed_nodes":"#.utf8)
-            json.write(removed)
-            json.bytes.append(UInt8(ascii: "}"))
-        }
+    /// One event: the delta's (or a whole snapshot's) JSON form under its name and version.
+    private func encode(_ event: String, _ delta: SnapshotDelta) -> ByteBuffer {
+        let json = delta.json
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(json.bytes.count + 64)
-        buffer.writeString("event: \(event)\nid: \(snapshot.version)\ndata: ")
-        buffer.writeBytes(json.bytes)
+        buffer.reserveCapacity(json.count + 64)
+        buffer.writeString("event: \(event)\nid: \(delta.snapshot.version)\ndata: ")
+        buffer.writeBytes(json)
         buffer.writeString("\n\n")
         return buffer
     }

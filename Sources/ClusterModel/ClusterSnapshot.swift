@@ -401,6 +401,8 @@ public struct PoolEvent: Sendable, Equatable, Identifiable {
         case alert
         /// A TLS node's handshake failed, its certificate is about to expire, or nobody checks it.
         case tls
+        /// Recording snapshots (`serve --record`): where it records, and why it stopped.
+        case record
     }
 
     public init(id: UInt64, time: Double, node: String?, severity: EventSeverity, kind: Kind, message: String) {

@@ -5,6 +5,7 @@ import ClusterPool
 import Foundation
 import NIOCore
 import NIOPosix
+import Recording
 import SharedState
 import ThriftProxy
 
@@ -33,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "How events are written to stderr: text (a line each) or json (a JSON object a line, the snapshot's event form).")
     var logFormat: LogFormat = .text
+
+    @Option(help: ArgumentHelp("Record the cluster's snapshots into this directory (as [record] dir): files that rotate hourly, for `thrifttop replay`.", valueName: "DIR"))
+    var record: String?
 
     @Flag(help: "With [state] store = \"etcd\": route even when etcd is unreachable at start and there is no local cache (state_file) — without knowing which nodes are drained.")
     var startWithoutState = false
@@ -75,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
             let scheme = pool.config.admin.tls == nil ? "http" : "https"
             print("thrifttop serve: admin endpoint on \(scheme)://\(address)", to: &standardError)
         }
+        let recorder = try startRecording(pool, config: config)
         let printer = Task { [logFormat] in await Self.printEvents(of: pool, format: logFormat) }
         let reloader = endpoints.reloader
         let hangup = HangupSignal {
@@ -89,6 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
         let grace = pool.config.proxy.shutdownGrace
         print("thrifttop serve: \(signal): no new connections; waiting up to \(grace.nanoseconds / 1_000_000) ms for calls in flight", to: &standardError)
         let cutOff = await endpoints.stop(grace: grace)
+        recorder?.cancel()
+        await recorder?.value
         if cutOff > 0 { print("thrifttop serve: \(cutOff) call(s) still in flight at the end of the grace period were cut off", to: &standardError) }
         printer.cancel()
         // Every event the pool still has is printed before it stops: none is dropped at exit.
@@ -98,6 +105,35 @@ struct ServeCommand: AsyncParsableCommand {
         await Self.printNewEvents(of: pool, after: last, format: logFormat)
         try? await group.shutdownGracefully()
         print("thrifttop serve: stopped", to: &standardError)
+    }
+
+    /// `--record DIR` or `[record] dir`: the snapshots once a second into rotating files, until
+    /// stopped or a write fails — which stops the recording with an event, never the daemon.
+    private func startRecording(_ pool: ClusterPool, config: ClusterConfig) throws -> Task<Void, Never>? {
+        guard let path = record ?? config.record.directory else { return nil }
+        let summary = "\(config.nodes.count) nodes, balancer \(config.balancer.rawValue)"
+            + (config.listeners.isEmpty ? "" : ", listeners \(config.listeners.map { $0.address.description }.joined(separator: " "))")
+        let header = RecordingHeader(cluster: config.name, startedAt: Date().timeIntervalSince1970, recorder: "serve", config: summary)
+        let make = { [record = config.record] in
+            try RecordingDirectory(directory: path, header: header, maxBytes: UInt64(record.maxMegabytes) << 20, keepSeconds: record.keepHours * 3600)
+        }
+        // Made here first, so a directory that cannot be made stops serve before it starts.
+        do {
+            _ = try make()
+        } catch {
+            throw Self.fail("\(error)")
+        }
+        var standardError = StandardError()
+        print("thrifttop serve: recording into \(path) (at most \(config.record.maxMegabytes) MB, \(config.record.keepHours) h)", to: &standardError)
+        return Task {
+            do {
+                if let error = await RecordingLoop.run(into: try make(), snapshot: { try? await pool.currentSnapshot() }) {
+                    pool.logEvent(.error, .record, "recording stopped: \(error); the daemon goes on")
+                }
+            } catch {
+                pool.logEvent(.error, .record, "recording stopped: \(error); the daemon goes on")
+            }
+        }
     }
 
     /// Prints the pool's events to stderr as they come, one line each (already sanitized), until

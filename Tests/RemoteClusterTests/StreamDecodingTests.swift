@@ -89,7 +89,7 @@ struct StreamDecodingTests {
         later.methods[1].outcomes.success = 9
         later.methods.append(MethodSnapshot(name: "Billing:charge", outcomes: ok))
         // The daemon's side: only put (changed) and Billing:charge (new).
-        let delta = try #require(AdminStreamHub.delta(from: full, to: later)?.snapshot)
+        let delta = try #require(SnapshotDelta(from: full, to: later)?.snapshot)
         #expect(delta.methods.map(\.name) == ["put", "Billing:charge"])
         // The dashboard's side: applied by name, get untouched.
         var streamed = StreamedSnapshot()
@@ -101,7 +101,7 @@ struct StreamDecodingTests {
         // Nothing changed but the clock: no delta at all.
         var quiet = later
         quiet.wallTime = 1002
-        #expect(AdminStreamHub.delta(from: later, to: quiet) == nil)
+        #expect(SnapshotDelta(from: later, to: quiet) == nil)
     }
 
     @Test func aDeltaBeforeAnySnapshotOrOneThatIsNotASnapshotIsNamed() throws {

@@ -130,6 +130,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var admin = AdminSettings()
     public var alerts = AlertSettings()
     public var metrics = MetricsSettings()
+    /// `[record]`: where `serve` records snapshots.
+    public var record = RecordSettings()
     /// `[state]`: a state file (this instance) or etcd (shared by every instance).
     public var state = StateSettings()
 

@@ -5,7 +5,7 @@ import ThriftWire
 
 extension ClusterConfig {
     static let topKeys = ["name", "balancer", "min_routable", "panic_threshold", "event_log_capacity", "state_file",
-                          "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "state"]
+                          "audit_log", "defaults", "health", "retry", "outlier", "node", "listener", "proxy", "route", "instance", "admin", "alerts", "metrics", "record", "state"]
     static let settingKeys = ["heartbeat_interval_ms", "call_timeout_ms", "connect_timeout_ms", "protocol", "transport",
                               "transforms", "path", "heartbeat_method", "details_interval_s", "max_connections", "max_pending"] + tlsKeys
     static let defaultsKeys = settingKeys + ["weight"]
@@ -16,6 +16,7 @@ extension ClusterConfig {
     static let adminKeys = ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys
     static let alertKeys = ["command", "min_interval_s", "timeout_s", "method_error_rate", "min_calls"]
     static let metricsKeys = ["per_node_histograms", "max_methods"]
+    static let recordKeys = ["dir", "max_mb", "keep_hours"]
     static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"]
     static let routeKeys = ["service", "method", "group"]
     static let stateKeys = ["store", "endpoints", "prefix", "username", "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"]
@@ -25,7 +26,7 @@ extension ClusterConfig {
     public static var acceptedKeys: [(table: String, keys: [String])] {
         [("top level", topKeys), ("[defaults]", defaultsKeys), ("[[node]]", nodeKeys), ("[health]", healthKeys),
          ("[retry]", retryKeys), ("[outlier]", outlierKeys), ("[[listener]]", listenerKeys), ("[proxy]", proxyKeys),
-         ("[[route]]", routeKeys), ("[admin]", adminKeys), ("[alerts]", alertKeys), ("[metrics]", metricsKeys), ("[state]", stateKeys)]
+         ("[[route]]", routeKeys), ("[admin]", adminKeys), ("[alerts]", alertKeys), ("[metrics]", metricsKeys), ("[record]", recordKeys), ("[state]", stateKeys)]
     }
 
     /// Parses and validates `cluster.toml` text. Every problem is a `ConfigError` naming the
@@ -84,6 +85,7 @@ extension ClusterConfig {
         admin = problems.check { try Self.adminSettings(root) } ?? admin
         alerts = problems.check { try Self.alertSettings(root) } ?? alerts
         metrics = problems.check { try Self.metricsSettings(root) } ?? metrics
+        record = problems.check { try Self.recordSettings(root) } ?? record
         state = problems.check { try Self.stateSettings(root) } ?? state
         problems.check {
             guard let name = try root.string("instance") else { return }

@@ -1,0 +1,112 @@
+import ClusterModel
+import Foundation
+
+/// Writes one recording file: a whole snapshot at the start of every chunk of
+/// `keyframeInterval` seconds, and between them the deltas of the snapshots it is given (a
+/// snapshot where only the clock moved writes nothing). Each frame is flushed to the file as it
+/// is written; `close` ends the last chunk. Not thread-safe: one owner calls it.
+public final class RecordingWriter {
+    public let path: String
+    public let keyframeInterval: Double
+    private let handle: FileHandle
+    private var deflater: Deflater?
+    private var chunkHeaderOffset: UInt64 = 0
+    private var chunkStart = 0.0
+    private var chunkEnd = 0.0
+    private var chunkLength = 0
+    private var last: ClusterSnapshot?
+    /// Bytes in the file so far.
+    public private(set) var size: UInt64 = 0
+
+    /// Creates (or replaces) the file at `path` and writes its header.
+    public init(path: String, header: RecordingHeader, keyframeInterval: Double = 60) throws {
+        self.path = path
+        self.keyframeInterval = keyframeInterval
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw RecordingError("cannot create the recording \(path): \(String(cString: strerror(errno)))")
+        }
+        self.handle = handle
+        var bytes = Array("\(RecordingFormat.magic)\(RecordingFormat.schemaVersion)\n".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        bytes += try encoder.encode(header) + [UInt8(ascii: "\n")]
+        try append(bytes)
+    }
+
+    /// Records `snapshot` (its `wallTime` is the frame's time).
+    public func record(_ snapshot: ClusterSnapshot) throws {
+        let time = snapshot.wallTime
+        if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkStart {
+            try finishChunk()
+            try startChunk(at: time)
+            try write(.snapshot, time: time, json: SnapshotDelta(snapshot: snapshot).json)
+        } else {
+            guard let last, let delta = SnapshotDelta(from: last, to: snapshot) else { return }
+            try write(.delta, time: time, json: delta.json)
+        }
+        last = snapshot
+    }
+
+    /// Ends the last chunk and closes the file.
+    public func close() throws {
+        try finishChunk()
+        try handle.close()
+    }
+
+    private func startChunk(at time: Double) throws {
+        chunkHeaderOffset = size
+        chunkStart = time
+        chunkEnd = time
+        chunkLength = 0
+        deflater = Deflater()
+        var header = RecordingFormat.chunkMagic
+        header.appendBigEndian(UInt32(0))  // length: patched when the chunk ends
+        header.appendBigEndian(time.bitPattern)
+        header.appendBigEndian(UInt64(0))  // end time: likewise
+        try append(header)
+    }
+
+    private func write(_ kind: RecordingFormat.FrameKind, time: Double, json: [UInt8]) throws {
+        guard let deflater else { return }
+        var frame: [UInt8] = []
+        frame.reserveCapacity(RecordingFormat.frameHeaderSize + json.count)
+        frame.appendBigEndian(UInt32(9 + json.count))
+        frame.append(kind.rawValue)
+        frame.appendBigEndian(time.bitPattern)
+        frame += json
+        let compressed = deflater.compress(frame)
+        chunkLength += compressed.count
+        chunkEnd = time
+        try append(compressed)
+    }
+
+    private func finishChunk() throws {
+        guard let deflater else { return }
+        let tail = deflater.compress([], finish: true)
+        self.deflater = nil
+        chunkLength += tail.count
+        try append(tail)
+        // The chunk's length and end time, so a reader can hop over it.
+        var patch: [UInt8] = []
+        patch.appendBigEndian(UInt32(chunkLength))
+        patch.appendBigEndian(chunkStart.bitPattern)
+        patch.appendBigEndian(chunkEnd.bitPattern)
+        do {
+            try handle.seek(toOffset: chunkHeaderOffset + 4)
+            try handle.write(contentsOf: patch)
+            try handle.seekToEnd()
+        } catch {
+            throw RecordingError("cannot write to the recording \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func append(_ bytes: [UInt8]) throws {
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw RecordingError("cannot write to the recording \(path): \(error.localizedDescription)")
+        }
+        size += UInt64(bytes.count)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// `serve --record DIR` over demo servers where one node dies, then `thrifttop replay` of what it
+/// recorded: the summary, the cluster before and after the death, the JSON form, and a file cut
+/// as a crash would leave it.
+@Suite("serve --record and replay", .serialized)
+struct RecordReplayTests {
+    static let scenario = """
+        [[node]]
+        name = "steady"
+        [[node]]
+        name = "doomed"
+        [[node.step]]
+        at = 2.5
+        crashed = true
+        """
+
+    func replay(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try runToEnd(TmuxSession.thrifttop, ["replay"] + arguments)
+    }
+
+    @Test func aRecordedDeathIsReplayedAtTheMomentItHappened() throws {
+        let servers = try CheckCommandTests.DemoServers(scenario: Self.scenario)
+        var config = try String(contentsOfFile: servers.config, encoding: .utf8)
+        let directory = servers.directory.appendingPathComponent("rec").path
+        config += "\n[admin]\nsocket = \"\(servers.directory.appendingPathComponent("admin.sock").path)\"\n"
+        config += "[defaults]\nheartbeat_interval_ms = 200\n"
+        let serve = try ServeCommandTests.Serve(config: config, arguments: ["--record", directory])
+        #expect(serve.stderr(waitingFor: "recording into").contains("recording into \(directory)"))
+        Thread.sleep(forTimeInterval: 5)
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(serve.waitForExit() == 0)
+
+        let (status, summary, _) = try replay([directory])
+        #expect(status == 0)
+        #expect(summary.contains("recorded  by serve, from "), "\(summary)")
+        #expect(summary.contains("(2 nodes, balancer p2c-peak-ewma)"), "\(summary)")
+        let (_, early, _) = try replay([directory, "--at", "+1.5"])
+        #expect(early.split(separator: "\n").contains { $0.hasPrefix("doomed") && $0.contains("up") }, "\(early)")
+        let (_, late, _) = try replay([directory, "--at", "+4.5"])
+        #expect(late.split(separator: "\n").contains { $0.hasPrefix("doomed") && $0.contains("down") }, "\(late)")
+        #expect(late.contains("routable 1/2"), "\(late)")
+        let (jsonStatus, json, _) = try replay([directory, "--at", "+4.5", "--json"])
+        #expect(jsonStatus == 0)
+        let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let nodes = try #require(snapshot["nodes"] as? [[String: Any]])
+        #expect(nodes.first { $0["name"] as? String == "doomed" }?["health"] as? String == "down")
+        let events = try #require(snapshot["events"] as? [[String: Any]])
+        #expect(events.contains { $0["node"] as? String == "doomed" && ($0["message"] as? String)?.contains("→ down") == true }, "\(events)")
+
+        // Cut in half, as a crash mid-write leaves it: read up to the cut, and said.
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".ttrec") })
+        let path = directory + "/" + file
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        let (cutStatus, cut, cutErrors) = try replay([directory, "--at", "+4.5"])
+        #expect(cutStatus == 0)
+        #expect(cut.contains("doomed"), "\(cut)")
+        #expect(cutErrors.contains("warning: ") && cutErrors.contains("cut"), "\(cutErrors)")
+    }
+
+    @Test func whatIsNoRecordingAndABadTimeAreNamed() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-norec-\(UUID().uuidString).ttrec")
+        try "hello\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, _, errors) = try replay([file.path])
+        #expect(status == 1)
+        #expect(errors.contains("is not a thrifttop recording"), "\(errors)")
+        let (missing, _, said) = try replay(["/nonexistent/rec", "--at", "25:00"])
+        #expect(missing == 1 && said.contains("no recording at /nonexistent/rec"), "\(said)")
+    }
+}

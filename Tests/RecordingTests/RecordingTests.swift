@@ -1,0 +1,147 @@
+import ClusterModel
+import Foundation
+import Testing
+@testable import Recording
+
+/// Recording files: what is recorded is what a replay finds at every moment, across chunks and
+/// rotated files; a file cut at any byte replays up to the cut and says where; a newer schema
+/// and a file that is no recording are refused by name.
+@Suite("Recordings")
+struct RecordingTests {
+    /// A scratch directory, removed with the value.
+    final class Scratch {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-rec-\(UUID().uuidString)")
+        init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(at: url) }
+        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    }
+
+    static let start = 1_796_000_000.0
+
+    /// Second `t` of a scripted cluster: three nodes; db-2 goes down at 20 s and up at 50 s;
+    /// db-3 is drained at 70 s; latency and heartbeat counts move every second; an event at each change.
+    static func cluster(at t: Int) -> ClusterSnapshot {
+        var events: [PoolEvent] = []
+        func event(_ at: Int, _ node: String, _ kind: PoolEvent.Kind, _ message: String) {
+            if t >= at { events.append(PoolEvent(id: UInt64(events.count + 1), time: start + Double(at), node: node, severity: .info, kind: kind, message: message)) }
+        }
+        event(20, "db-2", .stateChange, "up → down: connection refused")
+        event(50, "db-2", .stateChange, "down → up")
+        event(70, "db-3", .operatorAction, "drained by alice")
+        let nodes = (1...3).map { i -> NodeSnapshot in
+            var node = NodeSnapshot(name: "db-\(i)", address: "10.0.0.\(i):9090", health: i == 2 && (20..<50).contains(t) ? .down : .up)
+            node.heartbeatsOK = t
+            node.latencyP50 = 1 + Double((t * 7 + i) % 10) / 10
+            node.operatorDrained = i == 3 && t >= 70
+            return node
+        }
+        var snapshot = ClusterSnapshot(clusterName: "shop", wallTime: start + Double(t), nodes: nodes, events: events, callsPerSecond: Double(100 + t))
+        snapshot.version = UInt64(t + 1)
+        return snapshot
+    }
+
+    /// The snapshot's JSON form without the version, to compare what was recorded with what is replayed.
+    static func comparable(_ snapshot: ClusterSnapshot) -> [UInt8] {
+        var snapshot = snapshot
+        snapshot.version = 0
+        return SnapshotDelta(snapshot: snapshot).json
+    }
+
+    func record(_ path: String, seconds: Int, keyframe: Double) throws {
+        let writer = try RecordingWriter(path: path, header: RecordingHeader(cluster: "shop", startedAt: Self.start, recorder: "test",
+                                                                              config: "3 nodes, p2c-peak-ewma"), keyframeInterval: keyframe)
+        for t in 0..<seconds { try writer.record(Self.cluster(at: t)) }
+        try writer.close()
+    }
+
+    @Test func aReplayFindsEachRecordedMomentAcrossChunks() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("shop.ttrec")
+        try record(path, seconds: 100, keyframe: 15)
+        let replay = try Replay(path: path)
+        #expect(replay.header.cluster == "shop" && replay.header.recorder == "test" && replay.header.schema == 1)
+        #expect(replay.files[0].chunks.count == 7, "a chunk every 15 s")
+        #expect(replay.start == Self.start)
+        #expect(replay.end == Self.start + 99)
+        #expect(replay.damage.isEmpty)
+        for t in [0, 1, 14, 15, 16, 19, 20, 21, 44, 45, 50, 69, 70, 99] {
+            let found = try #require(try replay.snapshot(at: Self.start + Double(t)), "second \(t)")
+            #expect(found.time == Self.start + Double(t))
+            #expect(Self.comparable(found.snapshot) == Self.comparable(Self.cluster(at: t)), "second \(t)")
+        }
+        // Between frames, the last one; before the first, nothing.
+        #expect(try replay.snapshot(at: Self.start + 20.5)?.time == Self.start + 20)
+        #expect(try replay.snapshot(at: Self.start - 1) == nil)
+        let down = try #require(try replay.snapshot(at: Self.start + 30)).snapshot
+        #expect(down.nodes.first { $0.name == "db-2" }?.health == .down)
+        #expect(down.events.map(\.message) == ["up → down: connection refused"])
+    }
+
+    @Test func aFileCutAtAnyByteReplaysUpToTheCutAndSaysWhere() throws {
+        let scratch = try Scratch()
+        let whole = scratch.path("whole.ttrec")
+        try record(whole, seconds: 12, keyframe: 4)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: whole))
+        let headerEnd = bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }[1] + 1
+        let cut = scratch.path("cut.ttrec")
+        // Cut exactly where a chunk begins, a file is whole up to there: nothing to say.
+        let boundaries = Set(try RecordingFile.open(whole).chunks.map { Int($0.offset) - RecordingFormat.chunkHeaderSize })
+        var lastReadable = -1
+        for length in 0..<bytes.count {
+            try bytes.prefix(length).write(to: URL(fileURLWithPath: cut))
+            guard length >= headerEnd else {
+                #expect(throws: RecordingError.self) { try Replay(path: cut) }
+                continue
+            }
+            let replay = try Replay(path: cut)
+            let found = try replay.snapshot(at: Self.start + 100)
+            if let found {
+                // What it has is what was recorded then, never something else.
+                let t = Int(found.time - Self.start)
+                #expect(Self.comparable(found.snapshot) == Self.comparable(Self.cluster(at: t)), "cut at \(length)")
+                #expect(t >= lastReadable, "a longer file never replays less")
+                lastReadable = t
+                let said = replay.damage + [found.damage].compactMap { $0 }
+                if t < 11, !boundaries.contains(length) { #expect(!said.isEmpty, "cut at \(length): where it stops is said") }
+            }
+        }
+        #expect(lastReadable == 11)
+    }
+
+    @Test func aNewerSchemaAndAFileThatIsNoRecordingAreRefusedByName() throws {
+        let scratch = try Scratch()
+        let newer = scratch.path("newer.ttrec")
+        try "THRIFTTOP-RECORDING 2\n{}\n".write(toFile: newer, atomically: true, encoding: .utf8)
+        #expect(throws: RecordingError("\(newer) is a recording of schema 2, newer than this thrifttop reads (1): replay it with a newer thrifttop")) {
+            try Replay(path: newer)
+        }
+        let other = scratch.path("notes.ttrec")
+        try "hello\n".write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(throws: RecordingError("\(other) is not a thrifttop recording (it does not start with \"THRIFTTOP-RECORDING \")")) {
+            try Replay(path: other)
+        }
+        #expect(throws: RecordingError("no recording at \(scratch.path("missing"))")) { try Replay(path: scratch.path("missing")) }
+    }
+
+    @Test func aDirectoryRotatesFilesAndDropsTheOldestBeyondItsBounds() throws {
+        let scratch = try Scratch()
+        let directory = scratch.path("rec")
+        let header = RecordingHeader(cluster: "shop", startedAt: Self.start, recorder: "serve", config: "3 nodes")
+        let recorder = try RecordingDirectory(directory: directory, header: header, maxBytes: 1 << 30, keepSeconds: 86_400,
+                                              fileSeconds: 25, keyframeInterval: 10)
+        for t in 0..<100 { try recorder.record(Self.cluster(at: t)) }
+        try recorder.close()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(names.count == 4, "\(names)")
+        #expect(names.first == "shop-\(RecordingDirectory.stamp(Self.start)).ttrec")
+        let replay = try Replay(path: directory)
+        for t in [0, 24, 25, 26, 60, 99] {
+            #expect(try replay.snapshot(at: Self.start + Double(t)).map { Self.comparable($0.snapshot) } == Self.comparable(Self.cluster(at: t)), "second \(t)")
+        }
+        // Over its size bound, the oldest files go when a new one starts.
+        let small = try RecordingDirectory(directory: directory, header: header, maxBytes: 1, keepSeconds: 86_400, fileSeconds: 25)
+        try small.record(Self.cluster(at: 100))
+        try small.close()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).count == 1)
+    }
+}
