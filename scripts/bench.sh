@@ -27,7 +27,7 @@
 # RENDER_FRAMES, UI_SECONDS shorten 1-3; PROXY_ROUNDS (3), PROXY_LATENCY_CALLS (40000),
 # PROXY_SECONDS (5, each throughput run), PROXY_SLOW_SECONDS (4, each balancer run),
 # PROXY_IDLE_CONNECTIONS (10000), PROXY_IDLE_SECONDS (10), DEMO_CPU_SECONDS (30) shorten 4;
-# ADMIN_ONLY=1 runs section 5 alone, ADMIN_NODES (1000) and ADMIN_SECONDS (20) shorten it;
+# ADMIN_ONLY=1 runs section 5 alone (with the recording figures), ADMIN_NODES (1000), ADMIN_SECONDS (20) and RECORD_SECONDS (60) shorten it;
 # ETCD_ONLY=1 runs section 6 alone, ETCD_DRAINS (200) shortens it; TLS_ONLY=1 runs section 7
 # alone (ROUNDS, COMPARE_SECONDS, PROXY_ROUNDS, PROXY_LATENCY_CALLS shorten it).
 # It ends with `== summary ==`: one key=value a line, numbers only, this run's figures, for
@@ -541,7 +541,39 @@ t3=$(date +%s.%N); c3=$(cpu_ticks "$proxy_pid")
 bytes_after=$(cat "$out"/stream1 "$out"/stream2 "$out"/stream3 | wc -c)
 for pid in $stream_pids; do stop "$pid" || true; done
 stop_proxy
+# The same serve over the same nodes, now recording (`--record`): its CPU over the same window
+# beside the run without, the bytes it wrote per hour, and how long `replay --at` takes to
+# find a moment (20 moments spread over the recording, the process's start included).
+RECORD_SECONDS=${RECORD_SECONDS:-60}
+launch 0 "$bin" serve "$out/admin.toml" --seed 7 --record "$out/rec" >"$out/serve-record.log" 2>&1
+proxy_pid=$launched
+sleep 5
+r0=$(date +%s.%N); rc0=$(cpu_ticks "$proxy_pid"); rb0=$(cat "$out"/rec/*.ttrec | wc -c)
+sleep "$RECORD_SECONDS"
+r1=$(date +%s.%N); rc1=$(cpu_ticks "$proxy_pid"); rb1=$(cat "$out"/rec/*.ttrec | wc -c)
+stop_proxy
+seeks=""
+for i in $(seq 1 20); do
+  s0=$(date +%s%N)
+  "$bin" replay "$out/rec" --at "+$((i * (RECORD_SECONDS + 4) / 20))" --json >/dev/null
+  seeks="$seeks $(( ($(date +%s%N) - s0) / 1000 ))"
+done
 stop_servers
+/usr/bin/python3 - "$summary" "$hz" "$c0" "$c1" "$t0" "$t1" "$rc0" "$rc1" "$r0" "$r1" "$rb0" "$rb1" "$ADMIN_NODES" "$seeks" <<'PY'
+import sys
+summary = sys.argv[1]
+hz, c0, c1, t0, t1, rc0, rc1, r0, r1, b0, b1 = (float(x) for x in sys.argv[2:13])
+nodes, seeks = sys.argv[13], sorted(int(x) / 1000 for x in sys.argv[14].split())
+none = (c1 - c0) / hz / (t1 - t0) * 100
+recording = (rc1 - rc0) / hz / (r1 - r0) * 100
+mb_hour = (b1 - b0) / (r1 - r0) * 3600 / 1e6
+p99 = seeks[min(len(seeks) - 1, int(len(seeks) * 0.99))]
+print(f"   recording (--record): serve {recording:.2f} % of one core, {recording - none:.2f} % over not recording   (target <= 2 %: {'met' if recording - none <= 2 else 'NOT met'})")
+print(f"   {mb_hour:.1f} MB an hour at {nodes} healthy nodes   (target <= 50 MB with the demo's fault rate: {'met' if mb_hour <= 50 else 'NOT met'})")
+print(f"   replay --at, p50 {seeks[len(seeks) // 2]:.0f} ms, p99 {p99:.0f} ms over {len(seeks)} moments (process start included)   (target < 200 ms: {'met' if p99 < 200 else 'NOT met'})")
+with open(summary, "a") as f:
+    f.write(f"record_mb_per_hour_{nodes}={mb_hour:.1f}\nrecord_cpu_pct_{nodes}={recording - none:.2f}\nreplay_seek_ms_p99={p99:.0f}\n")
+PY
 /usr/bin/python3 - "$summary" "$hz" "$c0" "$c1" "$t0" "$t1" "$c2" "$c3" "$t2" "$t3" "$bytes_before" "$bytes_after" "$c4" "$c5" "$t4" "$t5" "$ADMIN_NODES" <<'PY'
 import sys
 summary = sys.argv[1]
