@@ -59,11 +59,12 @@ struct LiveAlertTests {
 
     /// Runs `body` over a live cluster with `[alerts]` set, stopping it also when `body` throws.
     func withCluster(_ specs: [DemoNodeSpec], command: [String], minInterval: TimeAmount = .seconds(30), timeout: TimeAmount = .seconds(10),
-                     _ body: (LiveCluster) async throws -> Void) async throws {
+                     snapshotDirectory: String? = nil, _ body: (LiveCluster) async throws -> Void) async throws {
         let cluster = try await LiveCluster(specs, configure: { config in
             config.alerts.command = command
             config.alerts.minInterval = minInterval
             config.alerts.timeout = timeout
+            config.alerts.snapshotDirectory = snapshotDirectory
         })
         do {
             try await body(cluster)
@@ -78,6 +79,25 @@ struct LiveAlertTests {
         let deadline = Date().addingTimeInterval(seconds)
         while scratch.runs().count < count && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         return scratch.runs()
+    }
+
+    @Test func anAlertWritesTheClusterAsItWasThenWhereSnapshotDirSays() async throws {
+        let scratch = try Scratch()
+        let command = [try scratch.recordingScript()]
+        let directory = scratch.path("snapshots")
+        try await withCluster([DemoNodeSpec(name: "alpha"), DemoNodeSpec(name: "bravo")], command: command, snapshotDirectory: directory) { cluster in
+            try await cluster.allUp()
+            await cluster.servers[1].stop()
+            let runs = try await waitForRuns(scratch, count: 1)
+            let path = try #require(runs.first?.env["THRIFTTOP_SNAPSHOT"], "the command is told where the snapshot is")
+            #expect(path.hasPrefix(directory + "/alert-") && path.hasSuffix("-bravo.json"), "\(path)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            let nodes = try #require(json["nodes"] as? [[String: Any]])
+            #expect(nodes.first { $0["name"] as? String == "bravo" }?["health"] as? String == "down", "the moment of the alert")
+            #expect(nodes.first { $0["name"] as? String == "alpha" }?["health"] as? String == "up")
+            let ran = try await cluster.waitFor("the run's event") { $0.events.contains { $0.kind == .alert } }
+            #expect(ran.events.last { $0.kind == .alert }?.message == "alert command \(command[0]) ran (up → down; snapshot \(path))")
+        }
     }
 
     @Test func aKilledNodeRunsTheCommandOnceWithTheChangeInItsEnvironment() async throws {

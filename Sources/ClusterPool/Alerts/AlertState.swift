@@ -16,6 +16,8 @@ struct AlertState {
     struct Waiting: Sendable {
         var subject: Subject
         var payload: AlertPayload
+        /// Where the cluster's snapshot at the alert was written (`[alerts] snapshot_dir`).
+        var snapshotPath: String? = nil
     }
 
     /// At most this many commands run at once; more wait, in order.

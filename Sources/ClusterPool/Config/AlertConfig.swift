@@ -16,6 +16,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var methodErrorRate: Double?
     /// Fewer calls than this in the window decide nothing (two failures of three are no rate).
     public var minCalls = 20
+    /// Each alert writes the cluster's snapshot at that moment here, as JSON; nil: none.
+    public var snapshotDirectory: String?
 
     public init() {}
 }
@@ -38,6 +40,10 @@ extension ClusterConfig {
         alerts.timeout = try seconds(table, "timeout_s", range: 0.1...3600) ?? alerts.timeout
         alerts.methodErrorRate = try table.number("method_error_rate", range: 0...1)
         alerts.minCalls = try table.int("min_calls", range: 1...1_000_000) ?? alerts.minCalls
+        if let directory = try table.string("snapshot_dir") {
+            guard !directory.isEmpty else { throw table.error("snapshot_dir", "must be a directory path") }
+            alerts.snapshotDirectory = directory
+        }
         return alerts
     }
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import Foundation
 import NIOCore
 
 extension PoolCore {
@@ -81,8 +82,34 @@ extension PoolCore {
             }
             return
         }
+        var run = run
+        run.snapshotPath = writeAlertSnapshot(for: run)
         alerts.waiting.append(run)
         startWaitingAlerts()
+    }
+
+    /// `[alerts] snapshot_dir`: the cluster as it is now, as JSON, for the alert's postmortem;
+    /// its path, or nil (none asked for, or it could not be written: said in an event).
+    private func writeAlertSnapshot(for run: AlertState.Waiting) -> String? {
+        guard let directory = alerts.settings.snapshotDirectory else { return nil }
+        let subject: String = switch run.subject {
+        case let .node(name): name
+        case let .method(name): "method-" + name
+        case .cluster: "cluster"
+        }
+        let stamp = RFC3339.string(fromUnixSeconds: options.wallClock()).filter { $0.isNumber || $0 == "T" || $0 == "." }
+        let safe = String(subject.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(60))
+        let path = (directory as NSString).appendingPathComponent("alert-\(stamp)-\(safe).json")
+        var json = SnapshotJSONWriter()
+        json.write(buildSnapshot())
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Data(json.bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        } catch {
+            log(.warning, .alert, node: nil, "cannot write the alert's snapshot to \(path) ([alerts] snapshot_dir): \(error.localizedDescription)")
+            return nil
+        }
     }
 
     private func startWaitingAlerts() {
@@ -109,6 +136,7 @@ extension PoolCore {
         if case let .node(name) = run.subject { environment["THRIFTTOP_NODE"] = name } else { environment["THRIFTTOP_NODE"] = "" }
         if case let .method(name) = run.subject { environment["THRIFTTOP_METHOD"] = name }
         if let count = run.payload.coalesced { environment["THRIFTTOP_COALESCED"] = String(count) }
+        if let path = run.snapshotPath { environment["THRIFTTOP_SNAPSHOT"] = path }
         return environment
     }
 
@@ -132,6 +160,7 @@ extension PoolCore {
         let change = run.payload.change
         var about = "\(change.from) → \(change.to)"
         if let count = run.payload.coalesced { about += ", \(count) change\(count == 1 ? "" : "s") coalesced" }
+        if let path = run.snapshotPath { about += "; snapshot \(path)" }
         let node: NodeLink? = if case let .node(name) = run.subject { lookup.byName[name].map { nodes[$0] } } else { nil }
         func tail(_ text: String) -> String { text.isEmpty ? "" : ": \(text)" }
         switch outcome {
