@@ -57,7 +57,7 @@ public struct RecordingHeader: Codable, Sendable, Equatable {
 /// Why a recording cannot be read at all (damage within it is reported, not thrown).
 public struct RecordingError: Error, Equatable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 extension Array where Element == UInt8 {

@@ -29,8 +29,17 @@ public struct Replay: Sendable {
     public var header: RecordingHeader { files[0].header }
     /// The first recorded moment; nil for a recording with no frame.
     public var start: Double? { chunks.first?.chunk.start }
-    /// The last recorded moment as far as the chunk headers tell (an open chunk: its start).
+    /// The last recorded moment as far as the chunk headers tell (an open chunk: its start;
+    /// `lastMoment` reads it).
     public var end: Double? { chunks.last.map { $0.chunk.end ?? $0.chunk.start } }
+
+    /// The last recorded moment, reading the last chunk when its header does not say (a file
+    /// being written, or cut).
+    public func lastMoment() throws -> Double? {
+        guard let (file, chunk) = chunks.last else { return nil }
+        if let end = chunk.end { return end }
+        return try files[file].frames(of: chunk).frames.last?.time ?? chunk.start
+    }
     /// Where each damaged file stops, for the operator.
     public var damage: [String] { files.compactMap { file in file.damage.map { "\(file.path): \($0)" } } }
 

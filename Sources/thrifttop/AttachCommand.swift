@@ -33,17 +33,7 @@ struct AttachCommand: AsyncParsableCommand {
     @Argument(help: "unix:PATH, http://HOST:PORT or https://HOST:PORT, one or more (none: look in the default socket directory).")
     var endpoints: [String] = []
 
-    @Option(help: "A file with the token for http:// and https:// endpoints (its first token line; NAME:TOKEN is understood).")
-    var tokenFile: String?
-
-    @Option(help: "For https://: trust the CA certificates of this PEM file instead of the system trust store.")
-    var caFile: String?
-
-    @Option(help: "For https:// to a daemon that requires client certificates: this certificate (PEM), with --key-file.")
-    var certFile: String?
-
-    @Option(help: "The private key (PEM) of --cert-file.")
-    var keyFile: String?
+    @OptionGroup var connection: AdminConnectionOptions
 
     @Flag(help: "Hide every action: look, don't touch.")
     var readOnly = false
@@ -58,33 +48,15 @@ struct AttachCommand: AsyncParsableCommand {
     var noMouse = false
 
     func run() async throws {
-        let parsed: [AdminEndpoint]
-        let token: String?
+        let http: HTTPClient
+        let remotes: [RemoteCluster]
         do {
-            parsed = try chooseEndpoints()
-            token = try tokenFile.map { try AdminTokens.firstSecret(($0 as NSString).expandingTildeInPath) }
+            (http, remotes) = try connection.connect(try chooseEndpoints())
         } catch let error as AdminEndpointError {
-            throw Self.fail(error.description)
-        } catch let error as AdminTokens.FileError {
             throw Self.fail(error.description)
         } catch let error as CLIError {
             throw Self.fail(error.description, code: error.exitCode)
         }
-        if token == nil, let tcp = parsed.first(where: \.isTCP) {
-            throw Self.fail("\(tcp) needs --token-file: every path but /healthz of a TCP admin endpoint asks for a token (one of the daemon's [admin] token_file, or read_only_token_file to look only)")
-        }
-        let tls = AdminClientTLS(caFile: caFile.map(Self.expand), certFile: certFile.map(Self.expand), keyFile: keyFile.map(Self.expand))
-        if tls.isSet, !parsed.contains(where: \.isTLS) {
-            throw Self.fail("--ca-file, --cert-file and --key-file are for https:// endpoints, and none is given")
-        }
-        let configuration: HTTPClient.Configuration
-        do {
-            configuration = try RemoteCluster.httpConfiguration(tls: tls)
-        } catch {
-            throw Self.fail("\(error)")
-        }
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        let remotes = parsed.map { RemoteCluster(endpoint: $0, http: http, token: $0.isTCP ? token : nil, tls: tls) }
         // Before the screen: a certificate that is not trusted, or TLS on one side only, is a
         // mistake to fix, not a daemon to wait for.
         var problems: [String] = []
@@ -121,8 +93,6 @@ struct AttachCommand: AsyncParsableCommand {
         case let .failure(error): throw error
         }
     }
-
-    private static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }
 
     /// A live feed shows this machine's clock (to the second): the daemon sends no delta when
     /// only its clock moved, and a stale feed keeps the time its figures are from.

@@ -36,7 +36,7 @@ struct ReplayCommand: AsyncParsableCommand {
             throw Self.fail("\(error)")
         }
         for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
-        guard let start = replay.start, let end = replay.end else {
+        guard let start = replay.start, let end = try replay.lastMoment() else {
             throw Self.fail("\(path) holds no recorded moment yet")
         }
         guard let at else {

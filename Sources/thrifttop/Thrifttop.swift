@@ -17,7 +17,7 @@ struct Thrifttop: AsyncParsableCommand {
           thrifttop demo-servers --base-port 9100
         """,
         version: ThrifttopVersion.text,
-        subcommands: [RunCommand.self, ServeCommand.self, AttachCommand.self, CheckCommand.self, ReplayCommand.self, DemoServersCommand.self,
+        subcommands: [RunCommand.self, ServeCommand.self, AttachCommand.self, CheckCommand.self, RecordCommand.self, ReplayCommand.self, DemoServersCommand.self,
                       BenchServersCommand.self, BenchPoolCommand.self, BenchRenderCommand.self, BenchEtcdCommand.self, StateStressCommand.self],
         defaultSubcommand: RunCommand.self
     )

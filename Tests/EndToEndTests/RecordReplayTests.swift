@@ -49,15 +49,34 @@ struct RecordReplayTests {
         let events = try #require(snapshot["events"] as? [[String: Any]])
         #expect(events.contains { $0["node"] as? String == "doomed" && ($0["message"] as? String)?.contains("→ down") == true }, "\(events)")
 
-        // Cut in half, as a crash mid-write leaves it: read up to the cut, and said.
+        // Cut inside its last frames, as a crash mid-write leaves it: read up to the cut, and said.
         let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".ttrec") })
         let path = directory + "/" + file
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 40).write(to: URL(fileURLWithPath: path))
         let (cutStatus, cut, cutErrors) = try replay([directory, "--at", "+4.5"])
         #expect(cutStatus == 0)
         #expect(cut.contains("doomed"), "\(cut)")
         #expect(cutErrors.contains("warning: ") && cutErrors.contains("cut"), "\(cutErrors)")
+    }
+
+    @Test func recordFollowsARunningDaemonThroughItsAdminSocket() throws {
+        let servers = try CheckCommandTests.DemoServers(scenario: Self.scenario)
+        let socket = servers.directory.appendingPathComponent("admin.sock").path
+        let config = try String(contentsOfFile: servers.config, encoding: .utf8) + "\n[admin]\nsocket = \"\(socket)\"\n"
+        let serve = try ServeCommandTests.Serve(config: config)
+        #expect(serve.stderr(waitingFor: "admin endpoint on").contains("admin endpoint on unix:\(socket)"))
+        let file = servers.directory.appendingPathComponent("daemon.ttrec").path
+        let (status, _, said) = try runToEnd(TmuxSession.thrifttop, ["record", "unix:\(socket)", "-o", file, "--duration", "4"])
+        #expect(status == 0, "\(said)")
+        #expect(said.contains("--duration: \(file) closed"), "\(said)")
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(serve.waitForExit() == 0)
+        let (_, summary, _) = try replay([file])
+        #expect(summary.contains("recorded  by record unix:\(socket), from "), "\(summary)")
+        let (_, json, _) = try replay([file, "--at", "+3", "--json"])
+        let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect((snapshot["nodes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["steady", "doomed"])
     }
 
     @Test func whatIsNoRecordingAndABadTimeAreNamed() throws {
