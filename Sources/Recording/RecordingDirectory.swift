@@ -15,7 +15,7 @@ public final class RecordingDirectory {
     private var currentStart = 0.0
 
     public init(directory: String, header: RecordingHeader, maxBytes: UInt64, keepSeconds: Double,
-                fileSeconds: Double = 3600, keyframeInterval: Double = 60) throws {
+                fileSeconds: Double = 3600, keyframeInterval: Double = RecordingFormat.keyframeInterval) throws {
         self.directory = directory
         self.header = header
         self.maxBytes = maxBytes

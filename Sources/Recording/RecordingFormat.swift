@@ -12,7 +12,7 @@ import Foundation
 ///            the snapshot's or delta's JSON form (as the admin stream sends it)
 ///
 /// Every frame is flushed to a byte boundary, so a file cut anywhere (a crash mid-write) reads
-/// up to the last frame written; a chunk holds `keyframeInterval` seconds, so a reader seeks by
+/// up to the last frame written; a chunk holds `keyframeInterval` seconds (10), so a reader seeks by
 /// hopping chunk headers and inflates one chunk.
 public enum RecordingFormat {
     public static let schemaVersion = 1
@@ -23,6 +23,9 @@ public enum RecordingFormat {
     /// No frame is larger: a snapshot of a very large cluster, with room to spare.
     static let maximumFrameSize = 256 << 20
     public static let fileExtension = "ttrec"
+    /// Seconds a chunk holds: a seek inflates and reads one chunk, and at a large cluster, where
+    /// every node changes every second, a delta is as big as a whole snapshot anyway.
+    public static let keyframeInterval = 10.0
 
     enum FrameKind: UInt8 {
         case snapshot = 1

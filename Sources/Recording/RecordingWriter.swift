@@ -19,7 +19,7 @@ public final class RecordingWriter {
     public private(set) var size: UInt64 = 0
 
     /// Creates (or replaces) the file at `path` and writes its header.
-    public init(path: String, header: RecordingHeader, keyframeInterval: Double = 60) throws {
+    public init(path: String, header: RecordingHeader, keyframeInterval: Double = RecordingFormat.keyframeInterval) throws {
         self.path = path
         self.keyframeInterval = keyframeInterval
         guard FileManager.default.createFile(atPath: path, contents: nil),

@@ -28,7 +28,14 @@ struct RecordReplayTests {
         config += "[defaults]\nheartbeat_interval_ms = 200\n"
         let serve = try ServeCommandTests.Serve(config: config, arguments: ["--record", directory])
         #expect(serve.stderr(waitingFor: "recording into").contains("recording into \(directory)"))
-        Thread.sleep(forTimeInterval: 5)
+        Thread.sleep(forTimeInterval: 5.5)
+        // An operator drains steady through the admin socket while it records (after +4.5 s,
+        // the moment looked at below).
+        let socket = servers.directory.appendingPathComponent("admin.sock").path
+        let drained = try runToEnd("/usr/bin/curl", ["-s", "-m", "10", "--unix-socket", socket, "-d", #"{"command": "drain", "node": "steady", "force": true}"#,
+                                                     "http://local/v1/commands"]).out
+        #expect(drained.contains(#""outcome":"done""#), "\(drained)")
+        Thread.sleep(forTimeInterval: 1.5)
         kill(serve.process.processIdentifier, SIGTERM)
         #expect(serve.waitForExit() == 0)
 
@@ -48,6 +55,12 @@ struct RecordReplayTests {
         #expect(nodes.first { $0["name"] as? String == "doomed" }?["health"] as? String == "down")
         let events = try #require(snapshot["events"] as? [[String: Any]])
         #expect(events.contains { $0["node"] as? String == "doomed" && ($0["message"] as? String)?.contains("→ down") == true }, "\(events)")
+        // The drain, with who did it, in the recording's last moment.
+        let (_, last, _) = try replay([directory, "--at", "+60", "--json"])
+        let end = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect((end["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == "steady" }?["drained"] as? Bool == true, "\(last.prefix(300))")
+        let actions = (end["events"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "operator_action" }.compactMap { $0["message"] as? String }
+        #expect(actions.contains { $0.contains("drain") && $0.contains(NSUserName()) }, "\(actions)")
 
         // Cut inside its last frames, as a crash mid-write leaves it: read up to the cut, and said.
         let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".ttrec") })
