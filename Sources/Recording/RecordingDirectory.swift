@@ -1,9 +1,10 @@
 import ClusterModel
 import Foundation
 
-/// `serve --record DIR`: recording files that rotate — a new one every `fileSeconds`, named by
-/// cluster and start time so that names sort in time order — with files older than `keepSeconds`
-/// removed, and the oldest removed while all of them take more than `maxBytes`.
+/// `serve --record DIR`: recording files that rotate — a new one every `fileSeconds`, or sooner
+/// when the one being written alone reaches a quarter of `maxBytes`, named by cluster and start
+/// time so that names sort in time order — with files older than `keepSeconds` removed, and the
+/// oldest removed while all of them take more than `maxBytes` (checked every minute).
 public final class RecordingDirectory {
     public let directory: String
     private let header: RecordingHeader
@@ -13,6 +14,7 @@ public final class RecordingDirectory {
     private let keyframeInterval: Double
     private var current: RecordingWriter?
     private var currentStart = 0.0
+    private var lastPrune = 0.0
 
     public init(directory: String, header: RecordingHeader, maxBytes: UInt64, keepSeconds: Double,
                 fileSeconds: Double = 3600, keyframeInterval: Double = RecordingFormat.keyframeInterval) throws {
@@ -34,14 +36,16 @@ public final class RecordingDirectory {
 
     public func record(_ snapshot: ClusterSnapshot) throws {
         let time = snapshot.wallTime
-        if current == nil || time - currentStart >= fileSeconds {
+        if current == nil || time - currentStart >= fileSeconds || (current?.size ?? 0) >= maxBytes / 4 {
             try current?.close()
             var header = header
             header.startedAt = time
-            let name = "\(Self.safe(header.cluster))-\(Self.stamp(time)).\(RecordingFormat.fileExtension)"
+            let name = "\(FileName.part(header.cluster, limit: 40))-\(FileName.stamp(time)).\(RecordingFormat.fileExtension)"
             current = try RecordingWriter(path: (directory as NSString).appendingPathComponent(name), header: header,
                                           keyframeInterval: keyframeInterval)
             currentStart = time
+            prune(now: time)
+        } else if time - lastPrune >= 60 {
             prune(now: time)
         }
         try current?.record(snapshot)
@@ -55,6 +59,7 @@ public final class RecordingDirectory {
     /// Removes files past `keepSeconds`, then the oldest while over `maxBytes` (never the one
     /// being written).
     private func prune(now: Double) {
+        lastPrune = now
         let manager = FileManager.default
         guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return }
         var files = names.filter { $0.hasSuffix(".\(RecordingFormat.fileExtension)") }.sorted().map { name -> (path: String, size: UInt64, modified: Double) in
@@ -65,18 +70,10 @@ public final class RecordingDirectory {
         }.filter { $0.path != current?.path }
         for file in files where now - file.modified > keepSeconds { try? manager.removeItem(atPath: file.path) }
         files.removeAll { now - $0.modified > keepSeconds }
-        var total = files.reduce(UInt64(0)) { $0 + $1.size }
+        var total = files.reduce(current?.size ?? 0) { $0 + $1.size }
         for file in files where total > maxBytes {
             try? manager.removeItem(atPath: file.path)
             total -= file.size
         }
-    }
-
-    static func stamp(_ time: Double) -> String {
-        RFC3339.string(fromUnixSeconds: time).filter { $0.isNumber || $0 == "T" }.prefix(15) + "Z"
-    }
-
-    static func safe(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
     }
 }

@@ -97,7 +97,7 @@ public struct RecordingFile: Sendable {
         var damage: String?
         let corrupt = compressed.withUnsafeBytes { raw -> Inflater.Corrupt? in
             do {
-                _ = try inflater.inflate(raw, into: &plain, limit: 64 * RecordingFormat.maximumFrameSize)
+                _ = try inflater.inflate(raw, into: &plain, limit: RecordingFormat.maximumChunkSize)
                 return nil
             } catch let error as Inflater.Corrupt {
                 return error

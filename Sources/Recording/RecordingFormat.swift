@@ -22,6 +22,8 @@ public enum RecordingFormat {
     static let frameHeaderSize = 13
     /// No frame is larger: a snapshot of a very large cluster, with room to spare.
     static let maximumFrameSize = 256 << 20
+    /// No chunk inflates to more (a damaged or hostile file must not take all memory).
+    static let maximumChunkSize = 1 << 30
     public static let fileExtension = "ttrec"
     /// Seconds a chunk holds: a seek inflates and reads one chunk, and at a large cluster, where
     /// every node changes every second, a delta is as big as a whole snapshot anyway.

@@ -118,13 +118,9 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             }
             return .header(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
         }
-        if b0 == 0x80 && b1 == 0x01 { return try make(.binary, .unframed) }
-        if b0 == 0x82 && b1 & 0x1F == 1 { return try make(.compact, .unframed) }
-        if b0 == UInt8(ascii: "[") && b1 == UInt8(ascii: "1") { return try make(.json, .unframed) }
+        if let unframed = ThriftProtocolKind.of(b0, b1) { return try make(unframed, .unframed) }
         guard let b4 = byte(4), let b5 = byte(5) else { return nil }
-        let framed: ThriftProtocolKind? = b4 == 0x80 && b5 == 0x01 ? .binary : b4 == 0x82 && b5 & 0x1F == 1 ? .compact
-            : b4 == UInt8(ascii: "[") && b5 == UInt8(ascii: "1") ? .json : nil
-        if let framed {
+        if let framed = ThriftProtocolKind.of(b4, b5) {
             // A frame length beyond the limit is refused before a byte of its body is buffered.
             let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) ?? 0
             if length < 0 || Int(length) > limits.maxFrameSize {

@@ -45,6 +45,8 @@ final class DownstreamHandler: ChannelInboundHandler {
                                  protocolKind: incoming.message.protocolKind, limits: incoming.message.limits,
                                  infoHeaders: incoming.message.infoHeaders)
         if draining {
+            // Over HTTP every request has its response in turn, a oneway's too.
+            if header.type == .oneway, incoming.transport == .http { complete(slot: openSlot(), with: ByteBuffer()) }
             guard header.type == .call else { return }
             listener.callAnswered(.shuttingDown)
             complete(slot: openSlot(), with: encoder.internalError("thrifttop: shutting down: \(header.name) was not sent to any node",

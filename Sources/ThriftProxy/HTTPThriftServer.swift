@@ -78,17 +78,15 @@ final class HTTPThriftServer: ChannelDuplexHandler {
 
     /// The message in a request's body, in the protocol its first bytes show.
     private func decode(_ body: ByteBuffer) throws -> ThriftMessage {
-        let first = body.getInteger(at: body.readerIndex, as: UInt8.self)
+        guard let first = body.getInteger(at: body.readerIndex, as: UInt8.self) else { throw ProxyInputError("the body is empty") }
+        let second = body.getInteger(at: body.readerIndex + 1, as: UInt8.self) ?? 0
         let kind: ThriftProtocolKind
-        switch first {
-        case 0x80: kind = .binary
-        case 0x82: kind = .compact
-        case UInt8(ascii: "["): kind = .json
-        case nil: throw ProxyInputError("the body is empty")
-        default:
-            if case let .fixed(wanted) = protocolSetting { kind = wanted } else {
-                throw ProxyInputError("the first bytes (\(HexBytes.text(body.readableBytesView.prefix(6)))) are no binary, compact or JSON message")
-            }
+        if let detected = ThriftProtocolKind.of(first, second) {
+            kind = detected
+        } else if case let .fixed(wanted) = protocolSetting {
+            kind = wanted  // old non-strict binary, where the listener says so
+        } else {
+            throw ProxyInputError("the first bytes (\(HexBytes.text(body.readableBytesView.prefix(6)))) are no binary, compact or JSON message")
         }
         if case let .fixed(wanted) = protocolSetting, wanted != kind {
             throw ProxyInputError("the client speaks \(kind), but this listener is set to protocol = \"\(wanted)\"")

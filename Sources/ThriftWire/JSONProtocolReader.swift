@@ -340,8 +340,9 @@ public struct JSONProtocolReader: ThriftProtocolReader {
             }
             if run > 0 {
                 if highSurrogate != nil { throw cursor.error(.badJSON("high surrogate not followed by a low one"), context()) }
-                // Never more than one byte past `maxLength`: enough to reject it.
-                let room = maxLength - out.count
+                // Never more than one byte past `maxLength`: enough to reject it. (An escape can
+                // already have taken `out` past it: then no room at all.)
+                let room = max(0, maxLength - out.count)
                 if collect { out.append(contentsOf: cursor.buffer.readableBytesView.prefix(room < run ? room + 1 : run)) }
                 cursor.buffer.moveReaderIndex(forwardBy: run)
             }

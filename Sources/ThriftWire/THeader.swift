@@ -69,6 +69,12 @@ public struct THeaderMetadata: Sendable, Equatable {
 
     /// The second word of a THeader frame starts with this.
     public static let magic: UInt16 = 0x0FFF
+    /// Transforms taken on one frame.
+    public static let maxTransforms = 2
+    /// The header's largest size in bytes (its length is a 16-bit count of 4-byte words), and
+    /// the most a frame's info headers may take, so that headers passed on always fit.
+    static let maxHeaderBytes = 0xFFFF * 4
+    public static let maxInfoHeaderBytes = 32_768
 
     /// THeader's protocol ids.
     static func protocolID(_ kind: ThriftProtocolKind) -> UInt8 {
@@ -114,8 +120,9 @@ public enum THeaderCodec {
         default: throw fail("unknown protocol id \(protocolID)")
         }
         let transformCount = try varint(&header, "THeader transform count")
-        guard transformCount <= UInt64(header.remaining) else {
-            throw fail("\(transformCount) transforms in a header of \(headerLength) bytes")
+        // zlib twice is no client's choice, and each layer is a whole inflate.
+        guard transformCount <= UInt64(THeaderMetadata.maxTransforms) else {
+            throw fail("\(transformCount) transforms; at most \(THeaderMetadata.maxTransforms) are taken")
         }
         var transforms: [THeaderTransform] = []
         for _ in 0..<transformCount {
@@ -126,6 +133,7 @@ public enum THeaderCodec {
             transforms.append(transform)
         }
         var infoHeaders: [THeaderInfo] = []
+        var infoBytes = 0
         infoLoop: while header.remaining > 0 {
             let type = try varint(&header, "THeader info header type")
             switch type {
@@ -140,6 +148,10 @@ public enum THeaderCodec {
                 for _ in 0..<count {
                     let key = try bytes(&header, "THeader info header key")
                     let value = try bytes(&header, "THeader info header value")
+                    infoBytes += key.count + value.count
+                    guard infoBytes <= THeaderMetadata.maxInfoHeaderBytes else {
+                        throw fail("info headers over \(THeaderMetadata.maxInfoHeaderBytes) bytes")
+                    }
                     infoHeaders.append(THeaderInfo(key: key, value: value))
                 }
             default:
@@ -166,7 +178,15 @@ public enum THeaderCodec {
 
     /// A whole frame, length first: `payload` (one message in `metadata.protocolKind`) with the
     /// transforms applied, under the metadata's header. Bytes as Apache Thrift's writers lay them out.
+    /// Info headers that would not fit the header's 16-bit size (more than decoding takes) are
+    /// left out.
     public static func encode(_ payload: ByteBuffer, metadata: THeaderMetadata, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        let infoBytes = metadata.infoHeaders.reduce(0) { $0 + $1.key.count + $1.value.count + 20 }
+        if infoBytes > THeaderMetadata.maxHeaderBytes - 64 {
+            var trimmed = metadata
+            trimmed.infoHeaders = []
+            return encode(payload, metadata: trimmed, allocator: allocator)
+        }
         var body = payload
         for transform in metadata.transforms {
             switch transform {

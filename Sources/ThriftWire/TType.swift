@@ -46,6 +46,16 @@ public enum ThriftProtocolKind: String, Sendable, CaseIterable, Codable {
     case compact
     /// TJSONProtocol: `[1,"name",type,seqid,{…}]`.
     case json
+
+    /// The protocol a message starts in, from its first two bytes: `80 01` strict binary,
+    /// `82 x1` compact, `[1` JSON; nil for none of them (old non-strict binary starts with a
+    /// name length, which only a listener told so can take).
+    public static func of(_ first: UInt8, _ second: UInt8) -> ThriftProtocolKind? {
+        if first == 0x80 && second == 0x01 { return .binary }
+        if first == CompactProtocolConstants.protocolID && second & CompactProtocolConstants.versionMask == 1 { return .compact }
+        if first == UInt8(ascii: "[") && second == UInt8(ascii: "1") { return .json }
+        return nil
+    }
 }
 
 /// How messages are delimited on the byte stream.

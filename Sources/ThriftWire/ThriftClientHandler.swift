@@ -55,7 +55,8 @@ public enum ThriftClientError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Matches calls to replies on one connection by increasing seqid, with several calls in flight.
 ///
-/// Sits after the framing decoder (`ThriftFraming.decoder`); it frames its own output, so no
+/// Sits after the framing decoder (`ThriftFraming.decoder`) or the HTTP transport's handler, or
+/// frames framed and THeader input itself; it frames its own output, so no
 /// frame encoder follows it. On any error — undecodable reply, unexpected seqid or method
 /// name, a closed connection — it fails every outstanding call,
 /// closes the channel, and fails every later call at once: after a protocol error the stream

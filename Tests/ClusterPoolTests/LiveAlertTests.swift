@@ -90,7 +90,7 @@ struct LiveAlertTests {
             await cluster.servers[1].stop()
             let runs = try await waitForRuns(scratch, count: 1)
             let path = try #require(runs.first?.env["THRIFTTOP_SNAPSHOT"], "the command is told where the snapshot is")
-            #expect(path.hasPrefix(directory + "/alert-") && path.hasSuffix("-bravo.json"), "\(path)")
+            #expect(path.hasPrefix(directory + "/alert-") && path.hasSuffix("Z.json"), "\(path)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
             let nodes = try #require(json["nodes"] as? [[String: Any]])
             #expect(nodes.first { $0["name"] as? String == "bravo" }?["health"] as? String == "down", "the moment of the alert")

@@ -133,7 +133,7 @@ struct RecordingTests {
         try recorder.close()
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         #expect(names.count == 4, "\(names)")
-        #expect(names.first == "shop-\(RecordingDirectory.stamp(Self.start)).ttrec")
+        #expect(names.first == "shop-\(FileName.stamp(Self.start)).ttrec")
         let replay = try Replay(path: directory)
         for t in [0, 24, 25, 26, 60, 99] {
             #expect(try replay.snapshot(at: Self.start + Double(t)).map { Self.comparable($0.snapshot) } == Self.comparable(Self.cluster(at: t)), "second \(t)")

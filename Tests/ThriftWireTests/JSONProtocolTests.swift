@@ -424,6 +424,13 @@ struct JSONProtocolTests {
         }
     }
 
+    @Test func anEscapeThatTakesAShortStringPastItsLimitIsAnErrorNotATrap() {
+        // A type name may be 8 bytes: "\u4e00" adds 3 at once, then more text follows.
+        let input = #"{"1":{"aaaaaaa\u4e00x":1}}"#
+        #expect(badJSONDetail { var reader = JSONProtocolReader(json(input)); try reader.skip(.struct) } != nil)
+        #expect(badJSONDetail { var reader = JSONProtocolReader(json(#""1.5\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031\u0031xyz""#)); _ = try reader.readDouble() } != nil)
+    }
+
     // MARK: hostile input
 
     @Test func aCountLargerThanTheBytesLeftIsRejectedBeforeAllocating() {

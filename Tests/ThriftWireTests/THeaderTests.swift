@@ -82,6 +82,12 @@ struct THeaderTests {
         #expect(wireErrorKind { _ = try THeaderCodec.decode(handMade(header: [0x00, 0x01, 0x05])) } == .unsupportedTransform(id: 5, name: "zstd"))
     }
 
+    @Test func moreTransformsThanAnyClientUsesAreRefused() {
+        // zlib three times over: each layer would be a whole inflate of the payload.
+        #expect(wireErrorKind { _ = try THeaderCodec.decode(handMade(header: [0x00, 0x03, 0x01, 0x01, 0x01])) }
+                == .badTHeader("3 transforms; at most 2 are taken"))
+    }
+
     @Test func lengthsAndCountsBeyondTheFrameAreRefusedBeforeAllocating() {
         // Header size (in words) beyond the frame.
         var tooLong = handMade(header: [0x00, 0x00])

@@ -36,6 +36,9 @@ struct AlertState {
     var failingMethods: Set<String> = []
     var running = 0
     var dropping = false
+    /// The last snapshot written for alerts (`snapshot_dir`): alerts within a second share it,
+    /// so a storm of them costs the loop one write a second.
+    var lastSnapshot: (at: NIODeadline, path: String)?
     var wakeUp: Scheduled<Void>?
     var wakeUpAt: NIODeadline?
     /// Outcomes posted from the launcher's threads, taken by the pool's maintenance pass.

@@ -169,12 +169,7 @@ extension ClusterConfig {
                 return transform
             }
         }
-        if let path = try table.string("path") {
-            guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-                throw table.error("path", "must be an HTTP path starting with / without spaces (got \"\(path)\")")
-            }
-            s.wire.httpPath = path
-        }
+        if let path = try table.httpPath() { s.wire.httpPath = path }
         if table.contains("transforms"), s.transport != .header {
             throw table.error("transforms", "applies to transport = \"header\" only (this node's transport is \"\(s.transport.rawValue)\")")
         }

@@ -120,10 +120,7 @@ extension ClusterConfig {
             var listener = ListenerConfig(address: address)
             listener.protocolKind = try detect(table, "protocol")
             listener.transport = try detect(table, "transport")
-            if let path = try table.string("path") {
-                guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-                    throw table.error("path", "must be an HTTP path starting with / without spaces (got \"\(path)\")")
-                }
+            if let path = try table.httpPath() {
                 if case let .fixed(transport) = listener.transport, transport != .http {
                     throw table.error("path", "applies to HTTP clients, but this listener is set to transport = \"\(transport.rawValue)\"")
                 }

@@ -1,7 +1,8 @@
 import ConfigFormat
 
 /// `[record]`: `serve` records the cluster's snapshots into `dir` (or `serve --record DIR`), in
-/// files that rotate every hour, at most `max_mb` in all and none older than `keep_hours`.
+/// files that rotate every hour (or at a quarter of `max_mb`), the oldest removed beyond `max_mb`
+/// in all (checked every minute) or `keep_hours`.
 public struct RecordSettings: Sendable, Equatable {
     /// Where; nil: no recording (unless `serve --record`).
     public var directory: String?

@@ -5,7 +5,8 @@ import ThriftWire
 ///
 /// A call holds a connection until its reply: a Thrift server answers a connection's calls in
 /// order, so a second call on it would wait behind the first. Connections are opened on demand up
-/// to `max_connections`, kept alive between calls, and closed after `idleLimit` unused; calls
+/// to `max_connections`, kept alive between calls (unless an HTTP server ended one, or a oneway
+/// over HTTP closed it), and closed after `idleLimit` unused; calls
 /// that find them all busy wait in arrival order, up to `max_pending`. Owned by the pool's loop.
 final class CallConnections {
     /// Where a waiting call's connection goes — or why there is none (timed out waiting, or the
@@ -58,7 +59,7 @@ final class CallConnections {
     func takeIdle() -> ThriftConnection? {
         while let index = idle.lastIndex(where: { !$0.afterOneway }) ?? (openCount + opening < maxConnections ? nil : idle.indices.last) {
             let connection = idle.remove(at: index).connection
-            guard connection.channel.isActive else { continue }
+            guard connection.isUsable else { continue }
             busy[ObjectIdentifier(connection)] = connection
             return connection
         }
@@ -75,7 +76,7 @@ final class CallConnections {
     /// a oneway it goes to a waiting call only when no other connection is coming for it.
     func release(_ connection: ThriftConnection, afterOneway: Bool = false, at now: NIODeadline) {
         busy[ObjectIdentifier(connection)] = nil
-        guard connection.channel.isActive else { return }
+        guard connection.isUsable else { return }
         if afterOneway && waitingCount <= opening && !retired {
             idle.append((connection, now, true))
         } else if let waiter = popWaiter() {

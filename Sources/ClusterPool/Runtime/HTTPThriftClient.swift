@@ -82,7 +82,8 @@ final class HTTPThriftClient: ChannelDuplexHandler {
                 endedByServer = true
                 lastReply = reply
                 context.close(promise: nil)
-                // The reply goes up once the channel is inactive (below), so nothing reuses it.
+                // Up now, or from `channelInactive` if the close got there first; either way
+                // `endedByServer` keeps the pool from writing to this connection again.
                 if let reply = lastReply {
                     lastReply = nil
                     context.fireChannelRead(wrapInboundOut(reply))

@@ -89,22 +89,21 @@ extension PoolCore {
     }
 
     /// `[alerts] snapshot_dir`: the cluster as it is now, as JSON, for the alert's postmortem;
-    /// its path, or nil (none asked for, or it could not be written: said in an event).
+    /// its path, or nil (none asked for, or it could not be written: said in an event). Alerts
+    /// within a second share one file: the cluster is the same, and a storm of alerts must not
+    /// stall the loop with a write each.
     private func writeAlertSnapshot(for run: AlertState.Waiting) -> String? {
         guard let directory = alerts.settings.snapshotDirectory else { return nil }
-        let subject: String = switch run.subject {
-        case let .node(name): name
-        case let .method(name): "method-" + name
-        case .cluster: "cluster"
-        }
-        let stamp = RFC3339.string(fromUnixSeconds: options.wallClock()).filter { $0.isNumber || $0 == "T" || $0 == "." }
-        let safe = String(subject.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(60))
-        let path = (directory as NSString).appendingPathComponent("alert-\(stamp)-\(safe).json")
+        if let last = alerts.lastSnapshot, now - last.at < .seconds(1) { return last.path }
+        let wall = options.wallClock()
+        let millis = String(format: "%03d", Int((wall - wall.rounded(.down)) * 1000))
+        let path = (directory as NSString).appendingPathComponent("alert-\(FileName.stamp(wall).dropLast()).\(millis)Z.json")
         var json = SnapshotJSONWriter()
         json.write(buildSnapshot())
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(json.bytes).write(to: URL(fileURLWithPath: path))
+            alerts.lastSnapshot = (now, path)
             return path
         } catch {
             log(.warning, .alert, node: nil, "cannot write the alert's snapshot to \(path) ([alerts] snapshot_dir): \(error.localizedDescription)")

@@ -34,6 +34,10 @@ public final class ThriftConnection: Sendable {
     /// no failure, the next call needs a new connection. Call on the loop.
     public var endedByServer: Bool { http?.value.endedByServer ?? false }
 
+    /// Open, and not ended by its server (over TLS a closing channel stays active until the
+    /// close_notify): a call may go on it. Call on the loop.
+    var isUsable: Bool { channel.isActive && !endedByServer }
+
     /// Why a call failed, as the pool reports it.
     public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         case timeout(TimeAmount)
