@@ -37,9 +37,9 @@ final class DemoServerHandler: ChannelInboundHandler {
         var frameHeader: THeaderMetadata?
         do {
             if server.spec.transport == .header {
-                let (metadata, payload) = try THeaderCodec.decode(unwrapInboundIn(data))
-                message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind)
-                frameHeader = metadata
+                let decoded = try THeaderCodec.decodeMessage(unwrapInboundIn(data))
+                message = decoded.message
+                frameHeader = decoded.header
                 frameHeader?.infoHeaders = [THeaderInfo("x-served-by", server.spec.name)]
                 frameHeader?.protocolKind = protocolKind
             } else {

@@ -65,14 +65,10 @@ struct ClientWireDecoder: ByteToMessageDecoder {
             guard THeaderCodec.isTHeader(frame) else {
                 throw ProxyInputError("a frame without the THeader magic 0x0FFF on a THeader connection")
             }
-            let (metadata, payload) = try THeaderCodec.decode(frame, limits: limits)
-            if case let .fixed(wanted) = protocolSetting, wanted != metadata.protocolKind {
-                throw ProxyInputError("the client speaks THeader with \(metadata.protocolKind) inside, but this listener is set to protocol = \"\(wanted)\"")
+            let (message, header) = try THeaderCodec.decodeMessage(frame, limits: limits)
+            if case let .fixed(wanted) = protocolSetting, wanted != header.protocolKind {
+                throw ProxyInputError("the client speaks THeader with \(header.protocolKind) inside, but this listener is set to protocol = \"\(wanted)\"")
             }
-            var message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind, limits: limits)
-            message.infoHeaders = metadata.infoHeaders
-            var header = metadata
-            header.infoHeaders = []
             context.fireChannelRead(Self.wrapInboundOut(ClientMessage(message: message, transport: .header, header: header)))
         }
         return .continue

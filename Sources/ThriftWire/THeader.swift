@@ -219,6 +219,16 @@ public enum THeaderCodec {
         return frame
     }
 
+    /// The message a frame carries, in the protocol the frame names, with its info headers;
+    /// and the frame's header (its info headers left with the message).
+    public static func decodeMessage(_ frame: ByteBuffer, limits: ThriftLimits = .default) throws -> (message: ThriftMessage, header: THeaderMetadata) {
+        var (metadata, payload) = try decode(frame, limits: limits)
+        var message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind, limits: limits)
+        message.infoHeaders = metadata.infoHeaders
+        metadata.infoHeaders = []
+        return (message, metadata)
+    }
+
     /// Whether a frame (without its length) starts with the THeader magic.
     public static func isTHeader(_ frame: ByteBuffer) -> Bool {
         frame.getInteger(at: frame.readerIndex, as: UInt16.self) == THeaderMetadata.magic

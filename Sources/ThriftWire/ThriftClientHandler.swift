@@ -241,10 +241,7 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             throw ThriftWireError(.transportMismatch("the server answers in plain frames without the THeader magic 0x0FFF (framed), configured header"),
                                   at: 4, "frame")
         }
-        let (metadata, payload) = try THeaderCodec.decode(frame, limits: limits)
-        var message = try ThriftMessage(decoding: payload, protocolKind: metadata.protocolKind, limits: limits)
-        message.infoHeaders = metadata.infoHeaders
-        return message
+        return try THeaderCodec.decodeMessage(frame, limits: limits).message
     }
 
     /// A reply names the method it answers: as called, or, for a multiplexed `Service:method`

@@ -34,8 +34,6 @@ final class NodeLink {
     /// An HTTP node that closed a connection after answering (HTTP/1.0, `Connection: close`):
     /// its heartbeats open a connection each, its details go one call a call connection.
     var closesAfterEachReply = false
-    /// Connecting again after such a clean end: not news (no event, no state change).
-    var reopening = false
     /// A reload removed or replaced it: no reconnects, no new calls; it leaves once its calls in
     /// flight are done.
     var retired = false

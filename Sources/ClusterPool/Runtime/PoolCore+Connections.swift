@@ -15,7 +15,6 @@ extension PoolCore {
                 }
                 connected(node, connection)
             case let .failure(error):
-                node.reopening = false
                 guard !node.retired else { return }
                 node.connection = .backingOff
                 apply(node.state.connectFailed(ErrorText.describe(error), kind: error is NodeTLSFailure ? .tls : .connection, at: now), to: node)
@@ -26,9 +25,9 @@ extension PoolCore {
 
     private func connected(_ node: NodeLink, _ connection: ThriftConnection) {
         node.connection = .connected(connection)
-        if node.reopening {
-            node.reopening = false
-        } else {
+        // Reopened after an HTTP server ended the last one cleanly: the node never stopped being
+        // connected (no loss was recorded), so this is not news.
+        if !(node.closesAfterEachReply && node.state.connected) {
             apply(node.state.connected(at: now, tls: connection.tls, wallTime: options.wallClock()), to: node)
         }
         if let certificate = connection.tls?.certificate { node.metrics.certificate(expiresAt: certificate.notValidAfter) }

@@ -24,11 +24,11 @@ extension PoolCore {
         var next = due + node.settings.heartbeatInterval
         if next <= now { next = now + node.settings.heartbeatInterval }
         scheduleHeartbeat(node, at: next)
+        let detailsDue = node.lastDetailsFetch.map { now - $0 >= node.settings.detailsInterval } ?? false
         if case .idle = node.connection, node.closesAfterEachReply, !node.retired {
             // Ended cleanly by an HTTP server after its last answer: connecting sends the beat.
-            node.reopening = true
             connect(node)
-            if let last = node.lastDetailsFetch, now - last >= node.settings.detailsInterval { fetchDetails(node) }
+            if detailsDue { fetchDetails(node) }
             return
         }
         guard node.liveConnection != nil else {
@@ -38,9 +38,7 @@ extension PoolCore {
             return
         }
         sendHeartbeat(node)
-        if let last = node.lastDetailsFetch, now - last >= node.settings.detailsInterval {
-            fetchDetails(node)
-        }
+        if detailsDue { fetchDetails(node) }
     }
 
     /// Sends the node's heartbeat unless one is in flight (its handler holds at most one); after
