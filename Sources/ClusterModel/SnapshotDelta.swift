@@ -98,6 +98,13 @@ public struct SnapshotAssembler: Sendable {
         indexByName = Dictionary(full.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Changes the snapshot held in place (figures, the clock), never which nodes it holds or
+    /// their names: a recording's columns of hot figures go this way.
+    public mutating func modify(_ change: (inout ClusterSnapshot) throws -> Void) throws {
+        guard snapshot != nil else { throw NoSnapshot() }
+        try change(&snapshot!)
+    }
+
     public mutating func apply(_ delta: SnapshotDelta) throws(NoSnapshot) {
         guard var current = snapshot else { throw NoSnapshot() }
         let nodes = current.nodes

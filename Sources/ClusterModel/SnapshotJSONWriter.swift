@@ -53,6 +53,13 @@ public struct SnapshotJSONWriter: Sendable {
     }
 
     /// A JSON array of strings (a snapshot's `listeners`, a delta's `removed_nodes`).
+    /// `text` as a JSON string, quoted and escaped as the snapshot's strings are.
+    public static func quoted(_ text: String) -> String {
+        var writer = SnapshotJSONWriter()
+        writer.string(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     public mutating func write(_ strings: [String]) {
         list(strings) { $0.string($1) }
     }

@@ -44,6 +44,27 @@ public enum DashboardLoop {
         reload: (@Sendable (Int) async -> OperatorResult)? = nil,
         options: DashboardOptions = DashboardOptions()
     ) async throws {
+        try await loop(feeds: feeds, execute: execute, reload: reload, replay: nil, options: options)
+    }
+
+    /// The dashboard over a recording (`thrifttop replay`): read-only, showing `source` at the
+    /// moment `playback` is at, which moves on with the wall clock while it plays. `name` says
+    /// what is replayed, in the header.
+    public static func run(replay source: any ReplaySource, playback: ReplayPlayback, name: String, options: DashboardOptions) async throws {
+        var options = options
+        options.readOnly = true
+        let first = source.snapshot(at: playback.at) ?? .empty
+        try await loop(feeds: { [ClusterFeed(source: name, snapshot: first)] }, execute: { _, _ in .refused("a replay takes no action") }, reload: nil,
+                       replay: (source, playback), options: options)
+    }
+
+    private static func loop(
+        feeds: @escaping @Sendable () -> [ClusterFeed],
+        execute: @escaping @Sendable (OperatorRequest, Int) async -> OperatorResult,
+        reload: (@Sendable (Int) async -> OperatorResult)?,
+        replay: (source: any ReplaySource, playback: ReplayPlayback)?,
+        options: DashboardOptions
+    ) async throws {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
         SignalTrap.install()
         defer { SignalTrap.uninstall() }
@@ -54,6 +75,7 @@ public enum DashboardLoop {
         var all = feeds()
         var state = DashboardState(width: terminal.width, height: terminal.height, readOnly: options.readOnly)
         if options.bell { state.bell = BellWatch() }
+        state.replay = replay?.playback
         Dashboard.update(state: &state, feeds: all)
         let inbox = ResultInbox()
         let clock = ContinuousClock()
@@ -61,6 +83,9 @@ public enum DashboardLoop {
         let keyFrameInterval = frameInterval / 3
         var lastFrame = clock.now - .seconds(1)
         var lastPoll = clock.now
+        var lastAdvance = clock.now
+        var shownMoment = replay?.playback.at
+        var shownDamage: String?
         var shown: (state: DashboardState, feeds: [ClusterFeed])?
         var keyPressed = false
         var lastHangupCheck = clock.now
@@ -95,6 +120,8 @@ public enum DashboardLoop {
                     switch effect {
                     case .quit: return
                     case .repaint: terminal.invalidate()
+                    case let .write(path, contents, what):
+                        Dashboard.recordWrite(path: path, what: what, error: TextFile.save(contents, to: path), state: &state)
                     case let .execute(command):
                         let target = state.selectedCluster
                         Task {
@@ -120,7 +147,26 @@ public enum DashboardLoop {
                 }
             }
             let now = clock.now
-            if now - lastPoll >= frameInterval {
+            if let source = replay?.source, var playback = state.replay {
+                // The recording at the playback's moment: moved on by the wall clock while it
+                // plays, or by a key.
+                playback.advance(wallSeconds: Double((now - lastAdvance).components.attoseconds) / 1e18 + Double((now - lastAdvance).components.seconds))
+                lastAdvance = now
+                if let moment = playback.revealing {
+                    playback.revealing = nil
+                    if let frame = source.frameTime(atOrAfter: moment) { playback.move(to: frame) }
+                }
+                state.replay = playback
+                if playback.at != shownMoment, let snapshot = source.snapshot(at: playback.at) {
+                    shownMoment = playback.at
+                    all[0].snapshot = snapshot
+                    Dashboard.update(state: &state, feeds: all)
+                }
+                if let damage = source.damage, damage != shownDamage {
+                    shownDamage = damage
+                    state.status = StatusMessage(damage, .failure)
+                }
+            } else if now - lastPoll >= frameInterval {
                 lastPoll = now
                 let next = feeds()
                 if next != all {

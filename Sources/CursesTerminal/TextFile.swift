@@ -25,12 +25,18 @@ enum TextFile {
 
     /// Writes (replaces) a small text file.
     static func write(_ text: String, to path: String) throws {
-        guard let file = fopen(path, "w") else {
-            throw TerminalError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { fclose(file) }
+        if let reason = save(text, to: path) { throw TerminalError.unreadable(path: path, reason: reason) }
+    }
+
+    /// Writes (replaces) a text file; nil when all of it was written, else why not (a full
+    /// disk shows at the write or the close).
+    static func save(_ text: String, to path: String) -> String? {
+        guard let file = fopen(path, "w") else { return String(cString: strerror(errno)) }
         var text = text
-        text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, file) }
+        let written = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
+        let failure = written ? nil : String(cString: strerror(errno))
+        guard fclose(file) == 0 else { return failure ?? String(cString: strerror(errno)) }
+        return failure
     }
 
     static func exists(_ path: String) -> Bool {

@@ -16,7 +16,7 @@ extension Dashboard {
     static func handleAction(_ key: Key, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [DashboardEffect]? {
         guard case let .character(c) = key, "duw=z+-<>".contains(c) else { return nil }
         if state.readOnly {
-            state.status = readOnlyNote
+            state.status = readOnlyNote(state)
             return []
         }
         if c == "z" {
@@ -49,7 +49,7 @@ extension Dashboard {
 
     static func propose(_ command: OperatorCommand, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) {
         if state.readOnly {
-            state.status = readOnlyNote
+            state.status = readOnlyNote(state)
             return
         }
         if command == .undo {
@@ -126,10 +126,10 @@ extension Dashboard {
             return []
         case .enter:
             state.overlay = nil
-            if case .command = prompt.kind, let effects = viewCommand(prompt, &state) { return effects }
+            if case .command = prompt.kind, let effects = viewCommand(prompt, &state, snapshot) { return effects }
             if case .command = prompt.kind, OperatorCommandLine.isReload(prompt.text) {
                 guard !state.readOnly else {
-                    state.status = readOnlyNote
+                    state.status = readOnlyNote(state)
                     return []
                 }
                 state.status = StatusMessage("reloading the cluster file…", .info)
@@ -174,11 +174,23 @@ extension Dashboard {
         return []
     }
 
-    /// The command line's view commands, which read-only mode allows too: `q`/`quit`, `help`
-    /// and `sort COLUMN` (`sort` alone: worst first). Nil: not one of them.
-    private static func viewCommand(_ prompt: Prompt, _ state: inout DashboardState) -> [DashboardEffect]? {
+    /// The command line's view commands, which read-only mode (and a replay) allows too:
+    /// `q`/`quit`, `help`, `sort COLUMN` (`sort` alone: worst first), `export FILE` and, in a
+    /// replay, `goto TIME`. Nil: not one of them.
+    private static func viewCommand(_ prompt: Prompt, _ state: inout DashboardState, _ snapshot: ClusterSnapshot) -> [DashboardEffect]? {
         let words = prompt.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+        switch gotoCommand(prompt.text, &state) {
+        case .success?: return []
+        case let .failure(error)?: return failed(prompt, error.message, &state)
+        case nil: break
+        }
         switch words.first {
+        case "export":
+            let path = String(prompt.text.trimmed.dropFirst("export".count)).trimmed
+            switch TableExport.contents(path: path, snapshot: snapshot, state: state) {
+            case let .success(contents): return [.write(path: path, contents: contents, what: "\(NodeFilter.rows(snapshot, state).count) rows")]
+            case let .failure(error): return failed(prompt, error.message, &state)
+            }
         case "q", "quit", "q!", "wq": return [.quit]
         case "help", "h", "?":
             state.overlay = .help
@@ -220,7 +232,7 @@ extension Dashboard {
             switch clusterCommand(prompt.text, &state) {
             case .success?: return
             case let .failure(error)?: parsed = .failure(error)
-            case nil where state.readOnly: parsed = .failure(.init(message: readOnlyNote.text))
+            case nil where state.readOnly: parsed = .failure(.init(message: readOnlyNote(state).text))
             case nil: break
             }
             switch parsed {

@@ -31,6 +31,7 @@ extension Dashboard {
         // A key ends the previous message, as in vi: the status row is about the last thing done.
         state.status = nil
         if let effects = handleClusterKey(key, &state) { return effects }
+        if let effects = handleReplayKey(key, &state) { return effects }
 
         switch key {
         case .character("q"), .function(10): return [.quit]
@@ -68,7 +69,12 @@ extension Dashboard {
         return []
     }
 
-    static let readOnlyNote = StatusMessage("read-only: operator actions are disabled (--read-only)", .failure)
+    /// Why an action key did nothing: read-only, or a replay (which shows, never acts).
+    static func readOnlyNote(_ state: DashboardState) -> StatusMessage {
+        state.replay != nil
+            ? StatusMessage("a replay shows what was recorded: it takes no operator action", .failure)
+            : StatusMessage("read-only: operator actions are disabled (--read-only)", .failure)
+    }
 
     // MARK: - main view
 
@@ -235,7 +241,7 @@ extension Dashboard {
     }
 
     private static func handleHelp(_ key: Key, _ state: inout DashboardState) {
-        let count = HelpOverlay(readOnly: state.readOnly, scroll: 0, clusters: state.clusterNames.count > 1).lines.count
+        let count = HelpOverlay(state: state).lines.count
         let visible = max(1, state.height - 4)
         let maxScroll = max(0, count - visible)
         func scroll(_ delta: Int) {

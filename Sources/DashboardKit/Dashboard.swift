@@ -33,10 +33,11 @@ public enum Dashboard {
                 ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
             }
             StatusBar(state: state).render(layout.status, into: &screen)
-            if state.overlay == .help { HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen) }
+            if state.overlay == .help { HelpOverlay(state: state).render(layout.screen, into: &screen) }
             return screen
         }
-        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly, source: feed.source).render(layout.header, into: &screen)
+        HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly && state.replay == nil, source: feed.source,
+                     replay: state.replay != nil).render(layout.header, into: &screen)
         switch state.view {
         case .main:
             let table = NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height, now: snapshot.wallTime)
@@ -57,13 +58,14 @@ public enum Dashboard {
         if bar.count > 1 {
             ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
         }
+        if let playback = state.replay { TimelineWidget(playback: playback).render(layout.clusterBar, into: &screen) }
         if !feed.isLive {
             screen.restyle(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), role: .dim)
             StaleNotice(feed: feed).render(layout.header.row(1), into: &screen)
         }
         StatusBar(state: state).render(layout.status, into: &screen)
         switch state.overlay {
-        case .help: HelpOverlay(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1).render(layout.screen, into: &screen)
+        case .help: HelpOverlay(state: state).render(layout.screen, into: &screen)
         case let .confirm(request): ConfirmDialog(request: request, snapshot: snapshot, operatorName: state.operatorName).render(layout.screen, into: &screen)
         case let .refusal(refusal): RefusalDialog(refusal: refusal).render(layout.screen, into: &screen)
         case .prompt, nil: break
@@ -95,6 +97,11 @@ public enum Dashboard {
         case let .refused(reason):
             state.status = StatusMessage("\(command) refused: \(reason)", .failure)
         }
+    }
+
+    /// Shows what became of `.write` (`:export`): the path written, or why not.
+    public static func recordWrite(path: String, what: String, error: String?, state: inout DashboardState) {
+        state.status = error.map { StatusMessage("export \(path): \($0)", .failure) } ?? StatusMessage("exported \(what) to \(path)", .success)
     }
 
     /// Shows what `:reload` did, or why it did nothing.

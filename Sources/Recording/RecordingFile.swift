@@ -27,7 +27,10 @@ public struct RecordingFile: Sendable {
     public struct Frame: Sendable {
         public var time: Double
         public var isSnapshot: Bool
-        public var json: [UInt8]
+        /// The whole snapshot's or the delta's JSON; empty when only hot figures changed.
+        public var json: ArraySlice<UInt8>
+        /// `HotColumns` for the nodes the JSON leaves out; empty in version 1.
+        var columns: ArraySlice<UInt8>
     }
 
     public static func open(_ path: String) throws -> RecordingFile {
@@ -115,10 +118,19 @@ public struct RecordingFile: Sendable {
         var at = 0
         while let size = plain.bigEndian(at: at, as: UInt32.self).map(Int.init), size >= 9, size <= RecordingFormat.maximumFrameSize,
               at + 4 + size <= plain.count {
-            let kind = plain[at + 4]
+            let kind = RecordingFormat.FrameKind(rawValue: plain[at + 4])
             let time = Double(bitPattern: plain.bigEndian(at: at + 5, as: UInt64.self) ?? 0)
-            frames.append(Frame(time: time, isSnapshot: kind == RecordingFormat.FrameKind.snapshot.rawValue,
-                                json: Array(plain[(at + RecordingFormat.frameHeaderSize)..<(at + 4 + size)])))
+            var payload = plain[(at + RecordingFormat.frameHeaderSize)..<(at + 4 + size)]
+            var columns: ArraySlice<UInt8> = []
+            if kind == .change {
+                guard let jsonLength = plain.bigEndian(at: payload.startIndex, as: UInt32.self).map(Int.init),
+                      jsonLength <= payload.count - 4 else { break }
+                columns = payload[(payload.startIndex + 4 + jsonLength)...]
+                payload = payload[(payload.startIndex + 4)..<(payload.startIndex + 4 + jsonLength)]
+            } else if kind == nil {
+                break
+            }
+            frames.append(Frame(time: time, isSnapshot: kind == .snapshot, json: payload, columns: columns))
             at += 4 + size
         }
         if at < plain.count, damage == nil { damage = "a frame cut short at the end: the recording stops before it" }

@@ -1,21 +1,25 @@
 import ClusterModel
 import Foundation
 
-/// The layout of a recording file (`.ttrec`), version 1:
+/// The layout of a recording file (`.ttrec`), version 2:
 ///
-///     THRIFTTOP-RECORDING 1\n            the schema version: a newer one is refused by name
+///     THRIFTTOP-RECORDING 2\n            the schema version: a newer one is refused by name
 ///     {header JSON}\n                    `RecordingHeader`: cluster, config summary, who records
 ///     chunk*                             each a zlib stream, a whole snapshot first
 ///     chunk: "TTCK" u32 length u64 start-time-bits u64 end-time-bits, then `length` bytes of zlib
 ///            (length and end are 0 while the chunk is being written: to the end of the file)
-///     frame (inside the zlib): u32 size, u8 kind (1 whole snapshot, 2 delta), u64 time-bits,
-///            the snapshot's or delta's JSON form (as the admin stream sends it)
+///     frame (inside the zlib): u32 size, u8 kind, u64 time-bits, then
+///            kind 1: a whole snapshot's JSON form (as the admin stream sends it)
+///            kind 3: u32 n, n bytes of JSON delta (the header's figures, events, methods and the
+///                    nodes that changed in more than their figures; none when n is 0), then
+///                    `HotColumns` (the moving figures of the other nodes)
+///            kind 2: version 1's JSON delta, still read
 ///
 /// Every frame is flushed to a byte boundary, so a file cut anywhere (a crash mid-write) reads
-/// up to the last frame written; a chunk holds `keyframeInterval` seconds (10), so a reader seeks by
-/// hopping chunk headers and inflates one chunk.
+/// up to the last frame written; a chunk holds `keyframeInterval` seconds (60), so a reader seeks
+/// by hopping chunk headers, then decodes one whole snapshot and at most a minute of columns.
 public enum RecordingFormat {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     static let magic = "THRIFTTOP-RECORDING "
     static let chunkMagic: [UInt8] = Array("TTCK".utf8)
     static let chunkHeaderSize = 24
@@ -25,13 +29,18 @@ public enum RecordingFormat {
     /// No chunk inflates to more (a damaged or hostile file must not take all memory).
     static let maximumChunkSize = 1 << 30
     public static let fileExtension = "ttrec"
-    /// Seconds a chunk holds: a seek inflates and reads one chunk, and at a large cluster, where
-    /// every node changes every second, a delta is as big as a whole snapshot anyway.
-    public static let keyframeInterval = 10.0
+    /// Seconds a chunk holds: a whole snapshot of a large cluster compresses to ~100 bytes a node,
+    /// a second of columns to ~9, so a chunk a minute keeps an hour of 1,000 nodes near 40 MB,
+    /// and a seek decodes one snapshot and up to 59 frames of columns.
+    public static let keyframeInterval = 60.0
 
     enum FrameKind: UInt8 {
+        /// A whole snapshot, JSON.
         case snapshot = 1
+        /// Version 1's delta: JSON.
         case delta = 2
+        /// u32 JSON length, the JSON delta (may be empty), then `HotColumns`.
+        case change = 3
     }
 }
 

@@ -2,8 +2,9 @@ import ClusterModel
 import Foundation
 
 /// Writes one recording file: a whole snapshot at the start of every chunk of
-/// `keyframeInterval` seconds, and between them the deltas of the snapshots it is given (a
-/// snapshot where only the clock moved writes nothing). Each frame is flushed to the file as it
+/// `keyframeInterval` seconds, and between them what changed in the snapshots it is given (a
+/// snapshot where only the clock moved writes nothing): nodes that changed in more than their
+/// hot figures whole, in JSON, and the hot figures of the rest as `HotColumns`. Each frame is flushed to the file as it
 /// is written; `close` ends the last chunk. Not thread-safe: one owner calls it.
 public final class RecordingWriter {
     public let path: String
@@ -34,18 +35,42 @@ public final class RecordingWriter {
         try append(bytes)
     }
 
-    /// Records `snapshot` (its `wallTime` is the frame's time).
+    /// Records `snapshot` (its `wallTime` is the frame's time), at the recording's precision.
     public func record(_ snapshot: ClusterSnapshot) throws {
+        let snapshot = RecordingPrecision.rounded(snapshot)
         let time = snapshot.wallTime
         if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkStart {
             try finishChunk()
             try startChunk(at: time)
             try write(.snapshot, time: time, json: SnapshotDelta(snapshot: snapshot).json)
-        } else {
-            guard let last, let delta = SnapshotDelta(from: last, to: snapshot) else { return }
-            try write(.delta, time: time, json: delta.json)
+        } else if let last {
+            guard let (json, columns) = Self.change(from: last, to: snapshot) else { return }
+            try write(.change, time: time, json: json, columns: columns)
         }
         last = snapshot
+    }
+
+    /// A frame's JSON delta (header figures, events, methods, the nodes that changed in more
+    /// than their hot figures) and its columns (the hot figures of the others); nil when only
+    /// the clock moved. Nodes go by position while the names line up; after a reload every
+    /// changed node goes whole.
+    static func change(from last: ClusterSnapshot, to current: ClusterSnapshot) -> (json: [UInt8], columns: [UInt8])? {
+        var base = last
+        var pairs: [(last: NodeSnapshot, current: NodeSnapshot)?] = []
+        if last.nodes.count == current.nodes.count, zip(last.nodes, current.nodes).allSatisfy({ $0.name == $1.name }) {
+            pairs = Array(repeating: nil, count: current.nodes.count)
+            for index in current.nodes.indices where last.nodes[index] != current.nodes[index] {
+                let (before, now) = (last.nodes[index], current.nodes[index])
+                if HotColumns.withHotFigures(of: before, in: now) == before, HotColumns.canCarry(from: before, to: now) {
+                    pairs[index] = (before, now)
+                    base.nodes[index] = now
+                }
+            }
+        }
+        let delta = SnapshotDelta(from: base, to: current)
+        let hot = pairs.contains { $0 != nil }
+        guard delta != nil || hot else { return nil }
+        return (delta?.json ?? [], hot ? HotColumns.encode(pairs) : [])
     }
 
     /// Ends the last chunk and closes the file.
@@ -67,14 +92,17 @@ public final class RecordingWriter {
         try append(header)
     }
 
-    private func write(_ kind: RecordingFormat.FrameKind, time: Double, json: [UInt8]) throws {
+    private func write(_ kind: RecordingFormat.FrameKind, time: Double, json: [UInt8], columns: [UInt8] = []) throws {
         guard let deflater else { return }
         var frame: [UInt8] = []
-        frame.reserveCapacity(RecordingFormat.frameHeaderSize + json.count)
-        frame.appendBigEndian(UInt32(9 + json.count))
+        let payload = kind == .change ? 4 + json.count + columns.count : json.count
+        frame.reserveCapacity(RecordingFormat.frameHeaderSize + payload)
+        frame.appendBigEndian(UInt32(9 + payload))
         frame.append(kind.rawValue)
         frame.appendBigEndian(time.bitPattern)
+        if kind == .change { frame.appendBigEndian(UInt32(json.count)) }
         frame += json
+        frame += columns
         let compressed = deflater.compress(frame)
         chunkLength += compressed.count
         chunkEnd = time

@@ -7,7 +7,7 @@ import Foundation
 public struct Replay: Sendable {
     public let files: [RecordingFile]
     /// Each chunk with its file, in time order.
-    private let chunks: [(file: Int, chunk: RecordingFile.Chunk)]
+    let chunks: [(file: Int, chunk: RecordingFile.Chunk)]
 
     /// `path`: a `.ttrec` file, or a directory of them.
     public init(path: String) throws {
@@ -46,23 +46,35 @@ public struct Replay: Sendable {
     /// The cluster as it was at `time` (the last frame at or before it), with that frame's
     /// time; nil before the first frame. Damage met on the way is in `damage`.
     public func snapshot(at time: Double) throws -> (snapshot: ClusterSnapshot, time: Double, damage: String?)? {
-        guard let index = chunks.lastIndex(where: { $0.chunk.start <= time }) else { return nil }
-        let (fileIndex, chunk) = chunks[index]
-        let file = files[fileIndex]
-        let (frames, damage) = try file.frames(of: chunk)
-        var assembler = SnapshotAssembler()
-        var at: Double?
-        for frame in frames where frame.time <= time {
-            let delta: SnapshotDelta
-            do {
-                delta = try SnapshotDelta(json: Data(frame.json))
-            } catch {
-                return assembler.snapshot.map { ($0, at ?? chunk.start, "\(file.path): a frame at \(RFC3339.string(fromUnixSeconds: frame.time)) does not read") }
-            }
-            if frame.isSnapshot { assembler.replace(with: delta.snapshot) } else { try? assembler.apply(delta) }
-            at = frame.time
+        let cursor = ReplayCursor(self)
+        guard let snapshot = try cursor.snapshot(at: time), let at = cursor.frameTime else { return nil }
+        return (snapshot, at, cursor.damage)
+    }
+
+    /// The chunk that holds `time`: the last that starts at or before it.
+    func chunkIndex(at time: Double) -> Int? {
+        var low = 0, high = chunks.count
+        while low < high {
+            let middle = (low + high) / 2
+            if chunks[middle].chunk.start <= time { low = middle + 1 } else { high = middle }
         }
-        guard let snapshot = assembler.snapshot, let at else { return nil }
-        return (snapshot, at, damage.map { "\(file.path): \($0)" })
+        return low == 0 ? nil : low - 1
+    }
+
+    /// Brings `assembler` to `frame`'s moment; false when the frame does not read (damage).
+    static func apply(_ frame: RecordingFile.Frame, to assembler: inout SnapshotAssembler) -> Bool {
+        do {
+            if !frame.json.isEmpty {
+                let delta = try SnapshotDelta(json: Data(frame.json))
+                if frame.isSnapshot { assembler.replace(with: delta.snapshot) } else { try assembler.apply(delta) }
+            }
+            if !frame.columns.isEmpty {
+                try assembler.modify { snapshot in try HotColumns.apply(frame.columns, to: &snapshot.nodes) }
+            }
+            try assembler.modify { $0.wallTime = frame.time }
+            return true
+        } catch {
+            return false
+        }
     }
 }

@@ -13,7 +13,7 @@ struct RecordCommand: AsyncParsableCommand {
         commandName: "record",
         abstract: "Record a running daemon (thrifttop serve) through its admin endpoint into a file for `thrifttop replay`.",
         discussion: """
-        Follows the daemon's /v1/stream and writes its snapshot once a second (a whole one every 10 s, the changes between) until SIGINT or SIGTERM, or --duration. While the daemon is unreachable nothing is written (the replay shows the gap); it reconnects by itself. ENDPOINT and the token and TLS options are as for attach.
+        Follows the daemon's /v1/stream and writes its snapshot once a second (a whole one every minute, the changes between) until SIGINT or SIGTERM, or --duration. While the daemon is unreachable nothing is written (the replay shows the gap); it reconnects by itself. ENDPOINT and the token and TLS options are as for attach.
 
         Examples:
           thrifttop record unix:/run/user/1000/thrifttop/prod.sock -o incident.ttrec

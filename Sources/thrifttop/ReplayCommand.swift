@@ -1,5 +1,7 @@
 import ArgumentParser
 import ClusterModel
+import CursesTerminal
+import DashboardKit
 import Foundation
 import Recording
 
@@ -7,9 +9,11 @@ import Recording
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Read a recording of `serve --record`: what it holds, or the cluster at one moment (for scripts and postmortems).",
+        abstract: "Replay a recording (serve --record, record, the dashboard's --record): the same screens at any moment of it, or what it holds for scripts.",
         discussion: """
-        PATH is a .ttrec file or the directory serve records into. Without --at: the cluster, who recorded it, from when to when, and where a damaged file stops. With --at TIME: the cluster as it was then — each node's state, drain and figures — or with --json the snapshot in the admin API's JSON form. TIME is an RFC 3339 time (2026-12-07T14:03:20Z), a UTC clock time HH:MM[:SS] on the recording's days, or +SECONDS from its start. A recording cut by a crash is read up to the cut, which is said.
+        PATH is a .ttrec file or the directory serve records into. On a terminal it opens the dashboard over the recording, read-only, with the recorded time in the header and a timeline above it (┃ a state change, ◆ an operator action): space plays and pauses, , and . step a second, ( ) ten seconds, { } a minute, x plays ×1/×4/×16, ' and " jump to the next or previous change, :goto 14:03:20 goes there, :export FILE.csv writes the table as shown; ? lists every key. --at starts it there, paused.
+
+        Piped, or with --print: what the recording holds (the cluster, who recorded it, from when to when, where a damaged file stops), or with --at the cluster at that moment, a line a node; --json prints the snapshot in the admin API's JSON form. TIME is an RFC 3339 time (2026-12-07T14:03:20Z), a UTC clock time HH:MM[:SS] on the recording's days, or +SECONDS from its start. A recording cut by a crash is read up to the cut, which is said.
 
         Examples:
           thrifttop replay /var/lib/thrifttop/rec
@@ -28,6 +32,15 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(name: .customLong("print"), help: "Print instead of opening the replay screen (what a pipe gets).")
+    var printOnly = false
+
+    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
+    var theme: String?
+
+    @Flag(help: "Do not use the mouse.")
+    var noMouse = false
+
     func run() async throws {
         let replay: Replay
         do {
@@ -35,16 +48,24 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail("\(error)")
         }
-        for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
         guard let start = replay.start, let end = try replay.lastMoment() else {
+            for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
             throw Self.fail("\(path) holds no recorded moment yet")
         }
-        guard let at else {
-            print(json ? Self.summaryJSON(replay, start: start, end: end) : Self.summary(replay, start: start, end: end))
+        let time = try at.map { text in
+            guard let time = ReplayPlayback.time(text, start: start) else {
+                throw Self.fail("--at \(text): not a time (RFC 3339, HH:MM[:SS] UTC or +SECONDS)")
+            }
+            return time
+        }
+        if !json, !printOnly, isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 {
+            try await screen(replay, start: start, end: end, at: time)
             return
         }
-        guard let time = Self.time(at, start: start, end: end) else {
-            throw Self.fail("--at \(at): not a time (RFC 3339, HH:MM[:SS] UTC or +SECONDS)")
+        for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
+        guard let time else {
+            print(json ? Self.summaryJSON(replay, start: start, end: end) : Self.summary(replay, start: start, end: end))
+            return
         }
         guard let found = try replay.snapshot(at: time) else {
             throw Self.fail("\(RFC3339.string(fromUnixSeconds: time)) is before the recording starts (\(RFC3339.string(fromUnixSeconds: start)))")
@@ -62,18 +83,28 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    /// `--at`'s forms; a clock time is taken on the day the recording starts, or the next day
-    /// when that puts it before the start.
-    static func time(_ text: String, start: Double, end: Double) -> Double? {
-        if text.hasPrefix("+"), let seconds = Double(text.dropFirst()), seconds.isFinite { return start + seconds }
-        if let time = RFC3339.unixSeconds(from: text) { return time }
-        let parts = text.split(separator: ":").map { Int($0) }
-        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }) else { return nil }
-        let (hours, minutes, seconds) = (parts[0]!, parts[1]!, parts.count == 3 ? parts[2]! : 0)
-        guard (0..<24).contains(hours), (0..<60).contains(minutes), (0..<60).contains(seconds) else { return nil }
-        let day = (start / 86_400).rounded(.down) * 86_400
-        let time = day + Double(hours * 3600 + minutes * 60 + seconds)
-        return time < start ? time + 86_400 : time
+    /// The dashboard over the recording, from `at` (paused there) or its start (playing).
+    private func screen(_ replay: Replay, start: Double, end: Double, at: Double?) async throws {
+        let themeChoice: Theme
+        do {
+            themeChoice = try ThemeLocator.resolve(theme)
+        } catch let error as TerminalError {
+            throw Self.fail(error.description)
+        }
+        // The timeline's marks: the events the last moment holds (the pool keeps its newest
+        // 10,000), within the recording.
+        let events = try replay.snapshot(at: end)?.snapshot.events ?? []
+        var playback = ReplayPlayback(start: start, end: end, at: at, marks: ReplayMark.from(events).filter { $0.time >= start - 1 })
+        playback.paused = at != nil
+        let source = ReplayScreenSource(ReplayCursor(replay), fileDamage: replay.damage.first)
+        do {
+            try await DashboardLoop.run(replay: source, playback: playback, name: (path as NSString).lastPathComponent,
+                                        options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: true, reraiseSignals: false))
+        } catch let DashboardExit.signal(number) {
+            throw ExitCode(128 + number)
+        } catch let error as TerminalError {
+            throw Self.fail(error.description)
+        }
     }
 
     static func summary(_ replay: Replay, start: Double, end: Double) -> String {
@@ -114,4 +145,26 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// The recording as the replay screen reads it: the cluster at a moment, its clock at that
+/// moment (ages on screen count from it), and where the recording is damaged.
+final class ReplayScreenSource: ReplaySource {
+    private let cursor: ReplayCursor
+    private let fileDamage: String?
+
+    init(_ cursor: ReplayCursor, fileDamage: String?) {
+        self.cursor = cursor
+        self.fileDamage = fileDamage
+    }
+
+    func snapshot(at time: Double) -> ClusterSnapshot? {
+        guard var snapshot = (try? cursor.snapshot(at: time)) ?? nil else { return nil }
+        snapshot.wallTime = time
+        return snapshot
+    }
+
+    func frameTime(atOrAfter time: Double) -> Double? { try? cursor.frameTime(atOrAfter: time) }
+
+    var damage: String? { fileDamage ?? cursor.damage }
 }

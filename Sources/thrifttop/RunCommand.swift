@@ -6,6 +6,7 @@ import DashboardKit
 import DemoCluster
 import Foundation
 import NIOPosix
+import Recording
 import SharedState
 import ThriftProxy
 
@@ -40,6 +41,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
     var theme: String?
+
+    @Option(help: ArgumentHelp("Record what the dashboard shows into FILE (replaced), once a second, for `thrifttop replay FILE`.", valueName: "FILE"))
+    var record: String?
 
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
@@ -132,6 +136,22 @@ struct RunCommand: AsyncParsableCommand {
             traffic?.start(seed: options.seed)
         }
 
+        // Made before the screen, so a file that cannot be written is said on the terminal.
+        var recording: Task<Void, Never>?
+        if let record {
+            let header = PoolRecording.header(config, recorder: "dashboard")
+            do {
+                recording = try PoolRecording.start(pool) { try RecordingWriter(path: record, header: header) }
+            } catch {
+                traffic?.stop()
+                await endpoints.stop(grace: .seconds(1))
+                await pool.stop()
+                await demoCluster?.stop()
+                try? await poolGroup.shutdownGracefully()
+                throw CLIError(description: "--record \(record): \(error)")
+            }
+        }
+
         if let exitAfter {
             Task.detached {
                 try? await Task.sleep(for: .seconds(exitAfter))
@@ -153,7 +173,10 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             outcome = .failure(error)
         }
-        // Shut down in order whatever ended the dashboard: traffic, pool, servers, threads.
+        // Shut down in order whatever ended the dashboard: the recording (closed whole), traffic,
+        // pool, servers, threads.
+        recording?.cancel()
+        await recording?.value
         traffic?.stop()
         await endpoints.stop(grace: .seconds(1))
         await pool.stop()

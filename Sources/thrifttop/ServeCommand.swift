@@ -111,29 +111,18 @@ struct ServeCommand: AsyncParsableCommand {
     /// stopped or a write fails — which stops the recording with an event, never the daemon.
     private func startRecording(_ pool: ClusterPool, config: ClusterConfig) throws -> Task<Void, Never>? {
         guard let path = record ?? config.record.directory else { return nil }
-        let summary = "\(config.nodes.count) nodes, balancer \(config.balancer.rawValue)"
-            + (config.listeners.isEmpty ? "" : ", listeners \(config.listeners.map { $0.address.description }.joined(separator: " "))")
-        let header = RecordingHeader(cluster: config.name, startedAt: Date().timeIntervalSince1970, recorder: "serve", config: summary)
-        let make = { [record = config.record] in
-            try RecordingDirectory(directory: path, header: header, maxBytes: UInt64(record.maxMegabytes) << 20, keepSeconds: record.keepHours * 3600)
-        }
-        // Made here first, so a directory that cannot be made stops serve before it starts.
+        let header = PoolRecording.header(config, recorder: "serve")
+        let task: Task<Void, Never>
         do {
-            _ = try make()
+            task = try PoolRecording.start(pool) { [record = config.record] in
+                try RecordingDirectory(directory: path, header: header, maxBytes: UInt64(record.maxMegabytes) << 20, keepSeconds: record.keepHours * 3600)
+            }
         } catch {
             throw Self.fail("\(error)")
         }
         var standardError = StandardError()
         print("thrifttop serve: recording into \(path) (at most \(config.record.maxMegabytes) MB, \(config.record.keepHours) h)", to: &standardError)
-        return Task {
-            do {
-                if let error = await RecordingLoop.run(into: try make(), snapshot: { try? await pool.currentSnapshot() }) {
-                    pool.logEvent(.error, .record, "recording stopped: \(error); the daemon goes on")
-                }
-            } catch {
-                pool.logEvent(.error, .record, "recording stopped: \(error); the daemon goes on")
-            }
-        }
+        return task
     }
 
     /// Prints the pool's events to stderr as they come, one line each (already sanitized), until

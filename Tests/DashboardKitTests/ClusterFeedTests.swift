@@ -68,7 +68,7 @@ struct ClusterFeedTests {
         #expect(readOnly.selectedCluster == 1)
         let refused = state([.character(":")] + "drain alpha-1".map(Key.character) + [.enter], readOnly: true)
         guard case let .prompt(line) = refused.overlay else { Issue.record("read-only drain line closed"); return }
-        #expect(line.error == Dashboard.readOnlyNote.text)
+        #expect(line.error == Dashboard.readOnlyNote(refused).text)
     }
 
     @Test func switchingStartsTheOtherClustersTableFromTheTop() {

@@ -172,7 +172,7 @@ struct KeyHandlingTests {
         for key in "duw=z+-<>" {
             #expect(press([.character(key)], &state).isEmpty)
             #expect(state.overlay == nil, "\(key) opened something in read-only mode")
-            #expect(state.status == Dashboard.readOnlyNote)
+            #expect(state.status == Dashboard.readOnlyNote(state))
         }
         // The command line still opens: it sorts, helps and quits; an action on it is refused there.
         _ = press(":", &state)

@@ -30,8 +30,17 @@ struct RecordingTests {
         event(70, "db-3", .operatorAction, "drained by alice")
         let nodes = (1...3).map { i -> NodeSnapshot in
             var node = NodeSnapshot(name: "db-\(i)", address: "10.0.0.\(i):9090", health: i == 2 && (20..<50).contains(t) ? .down : .up)
+            // The figures that move every second (the recording's columns), and a counter
+            // that appears at 40 s (the node goes whole that second).
             node.heartbeatsOK = t
             node.latencyP50 = 1 + Double((t * 7 + i) % 10) / 10
+            node.latencyEWMA = 0.4 + Double(t % 13) * 0.0371234
+            node.fbStatusAt = start + Double(t) - 0.0123 * Double(i)
+            node.recentLatencies = (max(0, t - 5)...t).map { 0.25 + Double(($0 * 31 + i) % 17) * 0.013 }
+            node.latencyHistogram = [0.5, 1, 5, .infinity].enumerated().map { LatencyBucket(upperBoundMillis: $1, count: (t + $0 * i) % 4) }
+            node.calls = t * t * i
+            node.trafficShare = Double(i) / 6 + Double(t % 3) / 100
+            node.counters = ["demo.calls": Int64(t * 3)].merging(t >= 40 ? ["demo.restarts": Int64(t / 40)] : [:]) { $1 }
             node.operatorDrained = i == 3 && t >= 70
             return node
         }
@@ -40,9 +49,10 @@ struct RecordingTests {
         return snapshot
     }
 
-    /// The snapshot's JSON form without the version, to compare what was recorded with what is replayed.
+    /// The snapshot's JSON form without the version, at the recording's precision, to compare
+    /// what was recorded with what is replayed.
     static func comparable(_ snapshot: ClusterSnapshot) -> [UInt8] {
-        var snapshot = snapshot
+        var snapshot = RecordingPrecision.rounded(snapshot)
         snapshot.version = 0
         return SnapshotDelta(snapshot: snapshot).json
     }
@@ -59,7 +69,7 @@ struct RecordingTests {
         let path = scratch.path("shop.ttrec")
         try record(path, seconds: 100, keyframe: 15)
         let replay = try Replay(path: path)
-        #expect(replay.header.cluster == "shop" && replay.header.recorder == "test" && replay.header.schema == 1)
+        #expect(replay.header.cluster == "shop" && replay.header.recorder == "test" && replay.header.schema == 2)
         #expect(replay.files[0].chunks.count == 7, "a chunk every 15 s")
         #expect(replay.start == Self.start)
         #expect(replay.end == Self.start + 99)
@@ -69,12 +79,39 @@ struct RecordingTests {
             #expect(found.time == Self.start + Double(t))
             #expect(Self.comparable(found.snapshot) == Self.comparable(Self.cluster(at: t)), "second \(t)")
         }
+        // Between whole snapshots, a second where only figures moved is columns alone; a
+        // node that changed more (db-2 down at 20 s) goes whole in the JSON.
+        let frames = try replay.files[0].frames(of: replay.files[0].chunks[1]).frames
+        #expect(frames.count == 15 && frames[0].isSnapshot && frames[1...].allSatisfy { !$0.isSnapshot && !$0.columns.isEmpty })
+        #expect(frames[5].time == Self.start + 20 && String(decoding: frames[5].json, as: UTF8.self).contains(#""name":"db-2""#))
+        #expect(String(decoding: frames[6].json, as: UTF8.self).contains(#""nodes":[]"#), "second 21: the header's figures, no node whole")
         // Between frames, the last one; before the first, nothing.
         #expect(try replay.snapshot(at: Self.start + 20.5)?.time == Self.start + 20)
         #expect(try replay.snapshot(at: Self.start - 1) == nil)
         let down = try #require(try replay.snapshot(at: Self.start + 30)).snapshot
         #expect(down.nodes.first { $0.name == "db-2" }?.health == .down)
         #expect(down.events.map(\.message) == ["up → down: connection refused"])
+    }
+
+    /// The replay screen's cursor, moved as keys move it — forward a second, back within a
+    /// chunk, across chunks both ways, past a gap — shows what a fresh seek shows, and finds the
+    /// first frame at or after a moment (where a jump to an event lands).
+    @Test func aCursorMovedAnyWayShowsWhatASeekShows() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("shop.ttrec")
+        try record(path, seconds: 100, keyframe: 15)
+        let replay = try Replay(path: path)
+        let cursor = ReplayCursor(replay)
+        for t in [0.0, 1, 2, 3, 14, 15, 16, 20.5, 17, 16, 15, 14, 99, 3, 44, 46, 45, 70, 69, 120] {
+            let moved = try #require(try cursor.snapshot(at: Self.start + t))
+            let sought = try #require(try replay.snapshot(at: Self.start + t))
+            #expect(Self.comparable(moved) == Self.comparable(sought.snapshot), "second \(t)")
+            #expect(cursor.frameTime == sought.time)
+        }
+        #expect(try cursor.snapshot(at: Self.start - 0.5) == nil)
+        #expect(try cursor.frameTime(atOrAfter: Self.start + 20.5) == Self.start + 21)
+        #expect(try cursor.frameTime(atOrAfter: Self.start + 14.5) == Self.start + 15, "the next chunk's first frame")
+        #expect(try cursor.frameTime(atOrAfter: Self.start + 99.5) == nil)
     }
 
     @Test func aFileCutAtAnyByteReplaysUpToTheCutAndSaysWhere() throws {
@@ -111,8 +148,8 @@ struct RecordingTests {
     @Test func aNewerSchemaAndAFileThatIsNoRecordingAreRefusedByName() throws {
         let scratch = try Scratch()
         let newer = scratch.path("newer.ttrec")
-        try "THRIFTTOP-RECORDING 2\n{}\n".write(toFile: newer, atomically: true, encoding: .utf8)
-        #expect(throws: RecordingError("\(newer) is a recording of schema 2, newer than this thrifttop reads (1): replay it with a newer thrifttop")) {
+        try "THRIFTTOP-RECORDING 3\n{}\n".write(toFile: newer, atomically: true, encoding: .utf8)
+        #expect(throws: RecordingError("\(newer) is a recording of schema 3, newer than this thrifttop reads (2): replay it with a newer thrifttop")) {
             try Replay(path: newer)
         }
         let other = scratch.path("notes.ttrec")

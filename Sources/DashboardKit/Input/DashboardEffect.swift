@@ -11,4 +11,7 @@ public enum DashboardEffect: Sendable, Equatable {
     case quit
     /// Throw away what the terminal shows and repaint everything (Ctrl-L).
     case repaint
+    /// Write `contents` to the file at `path` (`:export`), replacing it; feed the outcome back
+    /// with `Dashboard.recordWrite`. `what` says what was written, for the status row.
+    case write(path: String, contents: String, what: String)
 }

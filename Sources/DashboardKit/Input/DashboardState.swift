@@ -63,6 +63,9 @@ public struct DashboardState: Sendable, Equatable {
     /// When set (`--bell`), decides when the terminal bell rings; nil: never.
     public var bell: BellWatch?
 
+    /// Where a replay is (`thrifttop replay` on a terminal); nil for a live cluster.
+    public var replay: ReplayPlayback?
+
     /// The snapshot on screen while paused (`p`); nil when live.
     public var frozen: ClusterSnapshot?
     public var status: StatusMessage?
@@ -145,8 +148,9 @@ public struct Prompt: Sendable, Equatable {
 extension DashboardState {
     public var isPaused: Bool { frozen != nil }
 
-    /// Rows the cluster bar asks for: one per cluster when there are several (the layout caps them).
-    public var clusterRows: Int { clusterNames.count > 1 ? clusterNames.count : 0 }
+    /// Rows the bar above the header asks for: one per cluster when there are several (the
+    /// layout caps them), or the replay's timeline.
+    public var clusterRows: Int { replay != nil ? 1 : clusterNames.count > 1 ? clusterNames.count : 0 }
 }
 
 /// The event log pane's filters and scroll position.

@@ -8,8 +8,22 @@ struct HelpOverlay {
     var scroll: Int
     /// Attached to several clusters: the keys that switch between them are listed.
     var clusters = false
+    /// A recording replayed: its keys are listed, and no action.
+    var replay = false
 
-    static func entries(readOnly: Bool, clusters: Bool = false) -> [(section: String, keys: [(String, String)])] {
+    init(readOnly: Bool, scroll: Int, clusters: Bool = false, replay: Bool = false) {
+        self.readOnly = readOnly
+        self.scroll = scroll
+        self.clusters = clusters
+        self.replay = replay
+    }
+
+    /// The help for the dashboard in `state`: its mode, its clusters, its scroll.
+    init(state: DashboardState) {
+        self.init(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1, replay: state.replay != nil)
+    }
+
+    static func entries(readOnly: Bool, clusters: Bool = false, replay: Bool = false) -> [(section: String, keys: [(String, String)])] {
         var sections: [(String, [(String, String)])] = [
             ("Move", [
                 ("↑ k  ↓ j", "select the previous / next row, or scroll"),
@@ -36,6 +50,21 @@ struct HelpOverlay {
                 ("q  F10  :q", "quit"),
             ]),
         ]
+        if replay {
+            sections.append(("Replay (the timeline: ┃ a state change, ◆ an operator action, ● here)", [
+                ("space  p", "play / pause"),
+                (",  .", "a second (a recorded frame) back / forward, paused"),
+                ("(  )", "10 seconds back / forward"),
+                ("{  }", "a minute back / forward"),
+                ("x", "speed ×1, ×4, ×16"),
+                ("'  \"", "the next / previous state change or operator action: of the node in"),
+                ("", "  its details, or the selected one with f; of any node otherwise"),
+                (":goto TIME", "go to HH:MM[:SS] UTC, an RFC 3339 time or +SECONDS from the start"),
+            ]))
+        }
+        sections.append(("Export", [
+            (":export FILE.csv", "write the table as shown (filter, sort, columns on screen); or FILE.json"),
+        ]))
         if clusters {
             sections.append(("Clusters (one line each at the top)", [
                 ("1 … 9", "show that cluster"),
@@ -114,8 +143,12 @@ struct HelpOverlay {
 
     var lines: [Line] {
         var out: [Line] = []
-        if readOnly { out.append(Line("Read-only: operator actions are disabled (--read-only).", .warning)) }
-        for (section, keys) in Self.entries(readOnly: readOnly, clusters: clusters) {
+        if replay {
+            out.append(Line("A replay: the cluster as recorded, at the moment on the timeline; it takes no action.", .warning))
+        } else if readOnly {
+            out.append(Line("Read-only: operator actions are disabled (--read-only).", .warning))
+        }
+        for (section, keys) in Self.entries(readOnly: readOnly, clusters: clusters, replay: replay) {
             if !out.isEmpty { out.append(Line()) }
             out.append(Line(section, .title, bold: true))
             for (key, meaning) in keys {

@@ -25,6 +25,14 @@ struct StatusBar {
     private var hints: Line {
         // Help and quit first: they are what a newcomer looks for, and the row is cut at the right.
         var pairs: [(String, String)] = [("?", "help"), ("q", "quit"), ("⏎", "details"), ("m", "methods"), ("/", "filter"), ("s", "sort")]
+        if let playback = state.replay {
+            // A replay's own keys instead of the actions it does not take.
+            pairs += [("space", playback.paused ? "play" : "pause"), (", .", "step"), ("( )", "±10s"), ("{ }", "±1m"), ("x", "speed"),
+                      ("' \"", "next/prev change"), (":goto", "time")]
+            var spans: [Span] = [Span(" ")]
+            for (key, meaning) in pairs { spans += [Span(key, .key, bold: true), Span(" " + meaning + "  ", .dim)] }
+            return Line(spans)
+        }
         if !state.readOnly {
             pairs += [("d", "drain"), ("u", "undrain"), ("+-", "weight"), ("z", "undo"), (":", "cmd")]
         }

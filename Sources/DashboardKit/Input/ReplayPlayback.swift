@@ -1,0 +1,116 @@
+import ClusterModel
+
+/// Where a replay (`thrifttop replay` on a terminal) is in its recording and how it moves: the
+/// recorded moment shown, the speed, playing or paused, and the marks of the timeline. Keys
+/// change it (`Dashboard.handle`); the run loop advances it with the wall clock and shows the
+/// recording at `at`. A value, so every move is testable without a clock.
+public struct ReplayPlayback: Sendable, Equatable {
+    /// The first and last recorded moments.
+    public var start: Double
+    public var end: Double
+    /// The recorded moment on screen.
+    public private(set) var at: Double
+    /// Recorded seconds a wall second: 1, 4 or 16.
+    public private(set) var speed = 1
+    public var paused = false
+    /// A jump to a mark waits here for the loop to move to the first recorded frame at or
+    /// after it — the first that shows it (an event comes between two frames).
+    public var revealing: Double?
+    /// State changes and operator actions, oldest first: the timeline's marks and where `'`
+    /// and `"` jump.
+    public var marks: [ReplayMark]
+
+    public static let speeds = [1, 4, 16]
+
+    public init(start: Double, end: Double, at: Double? = nil, marks: [ReplayMark] = []) {
+        self.start = start
+        self.end = max(start, end)
+        self.at = start
+        self.marks = marks
+        move(to: at ?? start)
+    }
+
+    /// Moves to `time`, within the recording.
+    public mutating func move(to time: Double) {
+        at = min(max(time, start), end)
+    }
+
+    /// Moves by `seconds` of recorded time (a step is a second: a recording's frame).
+    public mutating func move(by seconds: Double) { move(to: at + seconds) }
+
+    /// The next speed: ×1, ×4, ×16, then ×1 again.
+    public mutating func nextSpeed() {
+        speed = Self.speeds[((Self.speeds.firstIndex(of: speed) ?? 0) + 1) % Self.speeds.count]
+    }
+
+    /// Playing: `wallSeconds` later at the current speed. At the end it stops, paused, so the
+    /// last moment stays on screen.
+    public mutating func advance(wallSeconds: Double) {
+        guard !paused, wallSeconds > 0 else { return }
+        move(to: at + wallSeconds * Double(speed))
+        if at >= end { paused = true }
+    }
+
+    /// The first mark after the moment shown (or the last before it, `forward` false), of
+    /// `node` when given, else of any node. Marks within the same second as `at` are passed
+    /// over, so pressing the key again moves on.
+    public func mark(forward: Bool, node: String?) -> ReplayMark? {
+        let candidates = marks.filter { node == nil || $0.node == node }
+        let second = at.rounded(.down)
+        return forward ? candidates.first { $0.time.rounded(.down) > second } : candidates.last { $0.time.rounded(.down) < second }
+    }
+
+    /// A moment typed by the operator (`:goto`, `--at`): RFC 3339, a UTC clock time
+    /// HH:MM[:SS] on the recording's days (the first day, or the next when that is before the
+    /// start), or +SECONDS from the start. Nil: not a time.
+    public static func time(_ text: String, start: Double) -> Double? {
+        let text = text.trimmed
+        if text.hasPrefix("+"), let seconds = Double(text.dropFirst()), seconds.isFinite { return start + seconds }
+        if let time = RFC3339.unixSeconds(from: text) { return time }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }) else { return nil }
+        let (hours, minutes, seconds) = (parts[0]!, parts[1]!, parts.count == 3 ? parts[2]! : 0)
+        guard (0..<24).contains(hours), (0..<60).contains(minutes), (0..<60).contains(seconds) else { return nil }
+        let day = (start / 86_400).rounded(.down) * 86_400
+        let time = day + Double(hours * 3600 + minutes * 60 + seconds)
+        return time < start.rounded(.down) ? time + 86_400 : time
+    }
+}
+
+/// A moment the timeline marks: a node's state changed, or an operator acted.
+public struct ReplayMark: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case stateChange, operatorAction }
+    public var time: Double
+    public var node: String?
+    public var kind: Kind
+    public var message: String
+
+    public init(time: Double, node: String?, kind: Kind, message: String) {
+        self.time = time
+        self.node = node
+        self.kind = kind
+        self.message = message
+    }
+
+    /// The marks among `events`: state changes and operator actions, oldest first.
+    public static func from(_ events: [PoolEvent]) -> [ReplayMark] {
+        events.compactMap { event in
+            switch event.kind {
+            case .stateChange: ReplayMark(time: event.time, node: event.node, kind: .stateChange, message: event.message)
+            case .operatorAction: ReplayMark(time: event.time, node: event.node, kind: .operatorAction, message: event.message)
+            default: nil
+            }
+        }.sorted { $0.time < $1.time }
+    }
+}
+
+/// What a replay shows: the recorded cluster at a moment. The run loop asks it for the moment
+/// the playback is at, many times a second while playing, so an implementation keeps its place.
+public protocol ReplaySource: AnyObject {
+    /// The cluster as recorded at `time` (its clock set to `time`); nil before the first frame.
+    func snapshot(at time: Double) -> ClusterSnapshot?
+    /// The first frame's time at or after `time`; nil past the last.
+    func frameTime(atOrAfter time: Double) -> Double?
+    /// Where the recording is damaged, said once, for the status row; nil when whole.
+    var damage: String? { get }
+}
