@@ -154,7 +154,7 @@ public enum DashboardLoop {
                 lastAdvance = now
                 if let moment = playback.revealing {
                     playback.revealing = nil
-                    if let frame = source.frameTime(atOrAfter: moment) { playback.move(to: frame) }
+                    if let frame = source.frameTime(atOrAfter: moment) { playback.reveal(frame: frame) }
                 }
                 state.replay = playback
                 if playback.at != shownMoment, let snapshot = source.snapshot(at: playback.at) {

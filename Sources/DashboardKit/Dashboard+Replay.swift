@@ -24,14 +24,11 @@ extension Dashboard {
             state.status = StatusMessage("speed ×\(playback.speed)")
         case "'", "\"":
             let node = markScope(state)
-            guard let mark = playback.mark(forward: c == "'", node: node) else {
+            guard let mark = playback.jump(forward: c == "'", node: node) else {
                 let whose = node.map { " of \($0)" } ?? ""
                 state.status = StatusMessage("no \(c == "'" ? "later" : "earlier") state change or operator action\(whose) in the recording", .failure)
                 return []
             }
-            playback.move(to: mark.time)
-            playback.revealing = mark.time
-            playback.paused = true
             state.status = StatusMessage("\(Format.clock(mark.time)) \(mark.node.map { "\($0): " } ?? "")\(mark.message)")
         default: return nil
         }

@@ -112,7 +112,7 @@ public struct RecordingFile: Sendable {
             damage = "a damaged chunk at byte \(chunk.offset) (\(corrupt.detail)): the recording stops before it"
         }
         if !inflater.ended, damage == nil {
-            damage = "cut while being written: the recording stops at its last whole frame"
+            damage = "its last chunk is open (still being written, or cut by a crash or a full disk): read up to its last whole frame"
         }
         var frames: [Frame] = []
         var at = 0

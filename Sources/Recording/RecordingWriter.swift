@@ -9,7 +9,9 @@ import Foundation
 public final class RecordingWriter {
     public let path: String
     public let keyframeInterval: Double
-    private let handle: FileHandle
+    /// The file, written with write(2) and pwrite(2): a failure says errno's words (a full
+    /// disk, a file over the size limit), which FileHandle's errors do not.
+    private let descriptor: Int32
     private var deflater: Deflater?
     private var chunkHeaderOffset: UInt64 = 0
     private var chunkStart = 0.0
@@ -23,11 +25,10 @@ public final class RecordingWriter {
     public init(path: String, header: RecordingHeader, keyframeInterval: Double = RecordingFormat.keyframeInterval) throws {
         self.path = path
         self.keyframeInterval = keyframeInterval
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
             throw RecordingError("cannot create the recording \(path): \(String(cString: strerror(errno)))")
         }
-        self.handle = handle
         var bytes = Array("\(RecordingFormat.magic)\(RecordingFormat.schemaVersion)\n".utf8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -73,10 +74,22 @@ public final class RecordingWriter {
         return (delta?.json ?? [], hot ? HotColumns.encode(pairs) : [])
     }
 
-    /// Ends the last chunk and closes the file.
+    private var isClosed = false
+    /// A write failed (a full disk): nothing more is written, so the file reads as one cut
+    /// there, up to its last whole frame.
+    private var isBroken = false
+
+    /// Ends the last chunk and closes the file (closed even when the end cannot be written).
     public func close() throws {
+        guard !isClosed else { return }
+        isClosed = true
+        defer { Glibc.close(descriptor) }
+        guard !isBroken else { return }
         try finishChunk()
-        try handle.close()
+    }
+
+    deinit {
+        if !isClosed { Glibc.close(descriptor) }
     }
 
     private func startChunk(at time: Double) throws {
@@ -120,21 +133,25 @@ public final class RecordingWriter {
         patch.appendBigEndian(UInt32(chunkLength))
         patch.appendBigEndian(chunkStart.bitPattern)
         patch.appendBigEndian(chunkEnd.bitPattern)
-        do {
-            try handle.seek(toOffset: chunkHeaderOffset + 4)
-            try handle.write(contentsOf: patch)
-            try handle.seekToEnd()
-        } catch {
-            throw RecordingError("cannot write to the recording \(path): \(error.localizedDescription)")
-        }
+        try write(patch, at: chunkHeaderOffset + 4)
     }
 
     private func append(_ bytes: [UInt8]) throws {
-        do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw RecordingError("cannot write to the recording \(path): \(error.localizedDescription)")
-        }
+        try write(bytes, at: size)
         size += UInt64(bytes.count)
+    }
+
+    private func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        guard !isBroken else { throw RecordingError("the recording \(path) stopped at an earlier failed write") }
+        var done = 0
+        while done < bytes.count {
+            let written = bytes[done...].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset) + off_t(done)) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                isBroken = true
+                throw RecordingError("cannot write to the recording \(path): \(String(cString: strerror(written < 0 ? errno : ENOSPC)))")
+            }
+            done += written
+        }
     }
 }

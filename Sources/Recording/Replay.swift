@@ -34,12 +34,14 @@ public struct Replay: Sendable {
     public var end: Double? { chunks.last.map { $0.chunk.end ?? $0.chunk.start } }
 
     /// The last recorded moment, reading the last chunk when its header does not say (a file
-    /// being written, or cut).
-    public func lastMoment() throws -> Double? {
+    /// being written, or cut), and where that chunk stops being readable.
+    public func lastMoment() throws -> (time: Double, damage: String?)? {
         guard let (file, chunk) = chunks.last else { return nil }
-        if let end = chunk.end { return end }
-        return try files[file].frames(of: chunk).frames.last?.time ?? chunk.start
+        if let end = chunk.end { return (end, nil) }
+        let read = try files[file].frames(of: chunk)
+        return (read.frames.last?.time ?? chunk.start, read.damage.map { "\(files[file].path): \($0)" })
     }
+
     /// Where each damaged file stops, for the operator.
     public var damage: [String] { files.compactMap { file in file.damage.map { "\(file.path): \($0)" } } }
 

@@ -48,7 +48,7 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail("\(error)")
         }
-        guard let start = replay.start, let end = try replay.lastMoment() else {
+        guard let start = replay.start, let (end, openEnd) = try replay.lastMoment() else {
             for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
             throw Self.fail("\(path) holds no recorded moment yet")
         }
@@ -62,11 +62,13 @@ struct ReplayCommand: AsyncParsableCommand {
             try await screen(replay, start: start, end: end, at: time)
             return
         }
-        for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
         guard let time else {
-            print(json ? Self.summaryJSON(replay, start: start, end: end) : Self.summary(replay, start: start, end: end))
+            // The summary says where the recording is damaged.
+            let damage = replay.damage + [openEnd].compactMap { $0 }
+            print(json ? Self.summaryJSON(replay, start: start, end: end, damage: damage) : Self.summary(replay, start: start, end: end, damage: damage))
             return
         }
+        for line in replay.damage { FileHandleOut.write("warning: \(line)\n", to: 2) }
         guard let found = try replay.snapshot(at: time) else {
             throw Self.fail("\(RFC3339.string(fromUnixSeconds: time)) is before the recording starts (\(RFC3339.string(fromUnixSeconds: start)))")
         }
@@ -107,24 +109,24 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    static func summary(_ replay: Replay, start: Double, end: Double) -> String {
+    static func summary(_ replay: Replay, start: Double, end: Double, damage: [String]) -> String {
         let header = replay.header
         var lines = [
             "cluster   \(header.cluster) (\(header.config))",
             "recorded  by \(header.recorder), from \(RFC3339.string(fromUnixSeconds: start)) to \(RFC3339.string(fromUnixSeconds: end)) (\(Int(end - start)) s)",
             "files     \(replay.files.count), \(replay.files.reduce(0) { $0 + $1.chunks.count }) chunks",
         ]
-        lines += replay.damage.map { "damaged   \($0)" }
+        lines += damage.map { "damaged   \($0)" }
         return lines.joined(separator: "\n")
     }
 
-    static func summaryJSON(_ replay: Replay, start: Double, end: Double) -> String {
+    static func summaryJSON(_ replay: Replay, start: Double, end: Double, damage: [String]) -> String {
         struct Summary: Encodable {
             var cluster: String, config: String, recorder: String, start: String, end: String, files: [String], damage: [String]
         }
         let summary = Summary(cluster: replay.header.cluster, config: replay.header.config, recorder: replay.header.recorder,
                               start: RFC3339.string(fromUnixSeconds: start), end: RFC3339.string(fromUnixSeconds: end),
-                              files: replay.files.map(\.path), damage: replay.damage)
+                              files: replay.files.map(\.path), damage: damage)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(summary)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

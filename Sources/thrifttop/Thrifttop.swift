@@ -26,6 +26,9 @@ struct Thrifttop: AsyncParsableCommand {
     /// documented (not EX_USAGE's 64), and the top-level help shows the dashboard's options too
     /// (it is the default command, so `thrifttop --help` is where a newcomer looks for them).
     static func main() async {
+        // A file past the size limit (ulimit -f) fails its write with EFBIG, which stops a
+        // recording with an event, instead of killing the daemon.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--help"] || arguments == ["-h"] {
             print(helpMessage(columns: nil))

@@ -96,12 +96,18 @@ struct ReplayScreenTests {
         #expect(state.replay?.at == Fixture.wallTime + 120)
         #expect(state.replay?.revealing == Fixture.wallTime + 120, "the loop then shows the first frame that holds it")
         #expect(state.status?.text == "12:36:56 epsilon-5: up → suspect: timeout")
+        // The loop shows the first frame after the mark; the next jump goes on from the mark,
+        // even to one in that same second.
+        state.replay?.reveal(frame: Fixture.wallTime + 120.9)
+        state.replay?.marks.insert(ReplayMark(time: Fixture.wallTime + 120.5, node: "beta-2", kind: .stateChange, message: "up → degraded"), at: 3)
+        _ = press("'", &state)
+        #expect(state.replay?.at == Fixture.wallTime + 120.5, "the mark within the frame's second")
         _ = press("'", &state)
         #expect(state.replay?.at == Fixture.wallTime + 300)
         _ = press("'", &state)
         #expect(state.status?.text == "no later state change or operator action in the recording")
         #expect(state.replay?.at == Fixture.wallTime + 300)
-        _ = press("\"\"", &state)
+        _ = press("\"\"\"", &state)
         #expect(state.replay?.at == Fixture.wallTime - 60 && state.status?.text == "12:33:56 gamma-3: drained by alice")
         // In a node's details: that node's changes only.
         var detail = replayState()

@@ -17,13 +17,20 @@ struct ServeCommandTests {
         private let errors = Pipe()
         private var collected = ""
 
-        init(config: String, arguments: [String] = []) throws {
+        /// `fileSizeLimitKB`: serve runs under `ulimit -f` (a write past it fails, as on a full disk).
+        init(config: String, arguments: [String] = [], fileSizeLimitKB: Int? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-serve-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let file = directory.appendingPathComponent("cluster.toml")
             try config.write(to: file, atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
-            process.arguments = ["serve", file.path] + arguments
+            if let fileSizeLimitKB {
+                // exec: the PID is serve's, for the signals the tests send.
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", "ulimit -f \(fileSizeLimitKB) && exec \"$0\" \"$@\"", TmuxSession.thrifttop, "serve", file.path] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: TmuxSession.thrifttop)
+                process.arguments = ["serve", file.path] + arguments
+            }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = errors
             try process.run()

@@ -16,6 +16,9 @@ public struct ReplayPlayback: Sendable, Equatable {
     /// A jump to a mark waits here for the loop to move to the first recorded frame at or
     /// after it — the first that shows it (an event comes between two frames).
     public var revealing: Double?
+    /// The mark last jumped to (an index of `marks`) while the replay stays there: the next
+    /// jump goes on from it, not from the frame that showed it.
+    public private(set) var lastMark: Int?
     /// State changes and operator actions, oldest first: the timeline's marks and where `'`
     /// and `"` jump.
     public var marks: [ReplayMark]
@@ -33,6 +36,12 @@ public struct ReplayPlayback: Sendable, Equatable {
     /// Moves to `time`, within the recording.
     public mutating func move(to time: Double) {
         at = min(max(time, start), end)
+        lastMark = nil
+    }
+
+    /// Shows the frame at `time` that reveals the mark jumped to (the loop, after `revealing`).
+    public mutating func reveal(frame time: Double) {
+        at = min(max(time, start), end)
     }
 
     /// Moves by `seconds` of recorded time (a step is a second: a recording's frame).
@@ -46,18 +55,27 @@ public struct ReplayPlayback: Sendable, Equatable {
     /// Playing: `wallSeconds` later at the current speed. At the end it stops, paused, so the
     /// last moment stays on screen.
     public mutating func advance(wallSeconds: Double) {
-        guard !paused, wallSeconds > 0 else { return }
+        guard !paused, wallSeconds > 0, at < end else { return }
         move(to: at + wallSeconds * Double(speed))
         if at >= end { paused = true }
     }
 
-    /// The first mark after the moment shown (or the last before it, `forward` false), of
-    /// `node` when given, else of any node. Marks within the same second as `at` are passed
-    /// over, so pressing the key again moves on.
-    public func mark(forward: Bool, node: String?) -> ReplayMark? {
-        let candidates = marks.filter { node == nil || $0.node == node }
-        let second = at.rounded(.down)
-        return forward ? candidates.first { $0.time.rounded(.down) > second } : candidates.last { $0.time.rounded(.down) < second }
+    /// Jumps to the next mark (or the previous one, `forward` false) of `node` when given, else
+    /// of any node: on from the mark last jumped to while the replay stays there, else from the
+    /// moment shown. Pauses there; nil (and no move) when there is none.
+    public mutating func jump(forward: Bool, node: String?) -> ReplayMark? {
+        let candidates = marks.indices.filter { node == nil || marks[$0].node == node }
+        let found: Int? = if let lastMark {
+            forward ? candidates.first { $0 > lastMark } : candidates.last { $0 < lastMark }
+        } else {
+            forward ? candidates.first { marks[$0].time > at } : candidates.last { marks[$0].time < at }
+        }
+        guard let found else { return nil }
+        move(to: marks[found].time)
+        lastMark = found
+        revealing = marks[found].time
+        paused = true
+        return marks[found]
     }
 
     /// A moment typed by the operator (`:goto`, `--at`): RFC 3339, a UTC clock time
