@@ -11,37 +11,49 @@ import ClusterModel
 /// `Field` order, holding the new values of the nodes whose mask has its bit. Integers are
 /// zigzag varints of the change; latencies are whole microseconds (`RecordingPrecision`).
 enum HotColumns {
-    enum Field: Int, CaseIterable {
-        case fbStatusAt, p50, p90, p99, max, ewma, recent, histogram
-        case heartbeatsOK, heartbeatsFailed, calls, callFailures, retries, inFlight
-        case phi, trafficShare, availability, ifDrained, counters
-
-        var bit: UInt64 { 1 << UInt64(rawValue) }
+    /// How a column writes its figure.
+    enum Kind {
+        /// A time, as whole milliseconds of change.
+        case millis(WritableKeyPath<NodeSnapshot, Double?>)
+        /// A latency, as whole microseconds of change.
+        case micros(WritableKeyPath<NodeSnapshot, Double?>)
+        case integer(WritableKeyPath<NodeSnapshot, Int>)
+        /// A figure kept bit for bit (8 bytes) when it changes.
+        case double(WritableKeyPath<NodeSnapshot, Double>)
+        /// The recent samples: how many left the front, and the new ones.
+        case window
+        /// The histogram's buckets whose counts changed.
+        case histogram
+        /// Every counter's change, in name order.
+        case counters
     }
+
+    /// The columns, in order: a column's place is its bit in a node's mask. Adding a hot
+    /// figure is a line here.
+    nonisolated(unsafe) static let columns: [Kind] = [
+        .millis(\.fbStatusAt),
+        .micros(\.latencyP50), .micros(\.latencyP90), .micros(\.latencyP99), .micros(\.latencyMax), .micros(\.latencyEWMA),
+        .window, .histogram,
+        .integer(\.heartbeatsOK), .integer(\.heartbeatsFailed), .integer(\.calls), .integer(\.callFailures), .integer(\.retries),
+        .integer(\.inFlight),
+        .double(\.phi), .double(\.trafficShare), .double(\.availability), .double(\.clusterAvailabilityIfDrained),
+        .counters,
+    ]
 
     /// `current` with the hot figures of `last`: equal to `last` exactly when the node changed
     /// in hot figures only (or not at all).
     static func withHotFigures(of last: NodeSnapshot, in current: NodeSnapshot) -> NodeSnapshot {
         var node = current
-        node.fbStatusAt = last.fbStatusAt
-        node.latencyP50 = last.latencyP50
-        node.latencyP90 = last.latencyP90
-        node.latencyP99 = last.latencyP99
-        node.latencyMax = last.latencyMax
-        node.latencyEWMA = last.latencyEWMA
-        node.recentLatencies = last.recentLatencies
-        node.latencyHistogram = last.latencyHistogram
-        node.heartbeatsOK = last.heartbeatsOK
-        node.heartbeatsFailed = last.heartbeatsFailed
-        node.calls = last.calls
-        node.callFailures = last.callFailures
-        node.retries = last.retries
-        node.inFlight = last.inFlight
-        node.phi = last.phi
-        node.trafficShare = last.trafficShare
-        node.availability = last.availability
-        node.clusterAvailabilityIfDrained = last.clusterAvailabilityIfDrained
-        node.counters = last.counters
+        for column in columns {
+            switch column {
+            case let .millis(path), let .micros(path): node[keyPath: path] = last[keyPath: path]
+            case let .integer(path): node[keyPath: path] = last[keyPath: path]
+            case let .double(path): node[keyPath: path] = last[keyPath: path]
+            case .window: node.recentLatencies = last.recentLatencies
+            case .histogram: node.latencyHistogram = last.latencyHistogram
+            case .counters: node.counters = last.counters
+            }
+        }
         return node
     }
 
@@ -49,84 +61,65 @@ enum HotColumns {
     /// apart): a figure that appears or goes, a histogram of other bounds or counters of other
     /// names need the node whole.
     static func canCarry(from last: NodeSnapshot, to current: NodeSnapshot) -> Bool {
-        (last.fbStatusAt == nil) == (current.fbStatusAt == nil)
-            && (last.latencyP50 == nil) == (current.latencyP50 == nil)
-            && (last.latencyP90 == nil) == (current.latencyP90 == nil)
-            && (last.latencyP99 == nil) == (current.latencyP99 == nil)
-            && (last.latencyMax == nil) == (current.latencyMax == nil)
-            && (last.latencyEWMA == nil) == (current.latencyEWMA == nil)
-            && last.latencyHistogram.map(\.upperBoundMillis).elementsEqual(current.latencyHistogram.map(\.upperBoundMillis), by: sameBits)
-            && last.counters.count == current.counters.count && current.counters.keys.allSatisfy { last.counters[$0] != nil }
+        columns.allSatisfy { column in
+            switch column {
+            case let .millis(path), let .micros(path): (last[keyPath: path] == nil) == (current[keyPath: path] == nil)
+            case .histogram:
+                last.latencyHistogram.map(\.upperBoundMillis).elementsEqual(current.latencyHistogram.map(\.upperBoundMillis), by: sameBits)
+            case .counters: last.counters.count == current.counters.count && current.counters.keys.allSatisfy { last.counters[$0] != nil }
+            case .integer, .double, .window: true
+            }
+        }
     }
 
     /// The columns for `pairs` (each node's last and current value, in snapshot order; nil for
     /// a node that is sent whole or did not change).
     static func encode(_ pairs: [(last: NodeSnapshot, current: NodeSnapshot)?]) -> [UInt8] {
         var masks = ByteWriter()
-        var columns = [ByteWriter](repeating: ByteWriter(), count: Field.allCases.count)
+        var written = [ByteWriter](repeating: ByteWriter(), count: columns.count)
         for pair in pairs {
             guard let (last, now) = pair else { masks.varint(0); continue }
             var mask: UInt64 = 0
-            func int(_ field: Field, _ old: Int, _ new: Int) {
-                guard old != new else { return }
-                mask |= field.bit
-                columns[field.rawValue].signed(Int64(new) - Int64(old))
-            }
-            func micros(_ field: Field, _ old: Double?, _ new: Double?) {
-                guard let old, let new, !sameBits(old, new) else { return }
-                mask |= field.bit
-                columns[field.rawValue].signed(RecordingPrecision.micros(new) - RecordingPrecision.micros(old))
-            }
-            func double(_ field: Field, _ old: Double, _ new: Double) {
-                guard !sameBits(old, new) else { return }
-                mask |= field.bit
-                columns[field.rawValue].fixed(new.bitPattern)
-            }
-            if let before = last.fbStatusAt.map(RecordingPrecision.millis), let new = now.fbStatusAt.map(RecordingPrecision.millis), before != new {
-                mask |= Field.fbStatusAt.bit
-                columns[Field.fbStatusAt.rawValue].signed(new - before)
-            }
-            micros(.p50, last.latencyP50, now.latencyP50)
-            micros(.p90, last.latencyP90, now.latencyP90)
-            micros(.p99, last.latencyP99, now.latencyP99)
-            micros(.max, last.latencyMax, now.latencyMax)
-            micros(.ewma, last.latencyEWMA, now.latencyEWMA)
-            if last.recentLatencies != now.recentLatencies {
-                mask |= Field.recent.bit
-                writeWindow(from: last.recentLatencies, to: now.recentLatencies, into: &columns[Field.recent.rawValue])
-            }
-            if last.latencyHistogram != now.latencyHistogram {
-                mask |= Field.histogram.bit
-                let changed = zip(last.latencyHistogram, now.latencyHistogram).enumerated().filter { $1.0.count != $1.1.count }
-                columns[Field.histogram.rawValue].varint(UInt64(changed.count))
-                for (index, (old, new)) in changed {
-                    columns[Field.histogram.rawValue].varint(UInt64(index))
-                    columns[Field.histogram.rawValue].signed(Int64(new.count) - Int64(old.count))
-                }
-            }
-            int(.heartbeatsOK, last.heartbeatsOK, now.heartbeatsOK)
-            int(.heartbeatsFailed, last.heartbeatsFailed, now.heartbeatsFailed)
-            int(.calls, last.calls, now.calls)
-            int(.callFailures, last.callFailures, now.callFailures)
-            int(.retries, last.retries, now.retries)
-            int(.inFlight, last.inFlight, now.inFlight)
-            double(.phi, last.phi, now.phi)
-            double(.trafficShare, last.trafficShare, now.trafficShare)
-            double(.availability, last.availability, now.availability)
-            double(.ifDrained, last.clusterAvailabilityIfDrained, now.clusterAvailabilityIfDrained)
-            if last.counters != now.counters {
-                mask |= Field.counters.bit
-                for name in now.counters.keys.sorted() {
-                    columns[Field.counters.rawValue].signed(now.counters[name]! &- last.counters[name]!)
-                }
+            for (index, column) in columns.enumerated() where write(column, from: last, to: now, into: &written[index]) {
+                mask |= 1 << UInt64(index)
             }
             masks.varint(mask)
         }
-        var bytes = masks.bytes
-        for column in columns {
-            bytes.append(contentsOf: column.bytes)
+        return written.reduce(into: masks.bytes) { $0.append(contentsOf: $1.bytes) }
+    }
+
+    /// Writes the column's change from `last` to `now`; false (nothing written) when there is none.
+    private static func write(_ column: Kind, from last: NodeSnapshot, to now: NodeSnapshot, into out: inout ByteWriter) -> Bool {
+        switch column {
+        case let .millis(path):
+            guard let old = last[keyPath: path].map(RecordingPrecision.millis), let new = now[keyPath: path].map(RecordingPrecision.millis),
+                  old != new else { return false }
+            out.signed(new - old)
+        case let .micros(path):
+            guard let old = last[keyPath: path], let new = now[keyPath: path], !sameBits(old, new) else { return false }
+            out.signed(RecordingPrecision.micros(new) - RecordingPrecision.micros(old))
+        case let .integer(path):
+            guard last[keyPath: path] != now[keyPath: path] else { return false }
+            out.signed(Int64(now[keyPath: path]) - Int64(last[keyPath: path]))
+        case let .double(path):
+            guard !sameBits(last[keyPath: path], now[keyPath: path]) else { return false }
+            out.fixed(now[keyPath: path].bitPattern)
+        case .window:
+            guard last.recentLatencies != now.recentLatencies else { return false }
+            writeWindow(from: last.recentLatencies, to: now.recentLatencies, into: &out)
+        case .histogram:
+            guard last.latencyHistogram != now.latencyHistogram else { return false }
+            let changed = zip(last.latencyHistogram, now.latencyHistogram).enumerated().filter { $1.0.count != $1.1.count }
+            out.varint(UInt64(changed.count))
+            for (index, (old, new)) in changed {
+                out.varint(UInt64(index))
+                out.signed(Int64(new.count) - Int64(old.count))
+            }
+        case .counters:
+            guard last.counters != now.counters else { return false }
+            for name in now.counters.keys.sorted() { out.signed(now.counters[name]! &- last.counters[name]!) }
         }
-        return bytes
+        return true
     }
 
     /// A window of recent samples moves by dropping its oldest and adding new ones: written as
@@ -154,35 +147,29 @@ enum HotColumns {
         var masks: [UInt64] = []
         masks.reserveCapacity(nodes.count)
         for _ in nodes.indices { masks.append(try reader.varint()) }
-        for field in Field.allCases {
-            for index in nodes.indices where masks[index] & field.bit != 0 {
-                try apply(field, from: &reader, to: &nodes[index])
+        for (bit, column) in columns.enumerated() {
+            for index in nodes.indices where masks[index] & (1 << UInt64(bit)) != 0 {
+                try apply(column, from: &reader, to: &nodes[index])
             }
         }
-        guard reader.atEnd else { throw Damaged() }
+        guard reader.atEnd, masks.allSatisfy({ $0 >> UInt64(columns.count) == 0 }) else { throw Damaged() }
     }
 
-    private static func apply(_ field: Field, from reader: inout ByteReader, to node: inout NodeSnapshot) throws(Damaged) {
-        func int(_ value: Int) throws(Damaged) -> Int {
-            let change = try reader.signed()
-            let (sum, overflow) = Int64(value).addingReportingOverflow(change)
+    private static func apply(_ column: Kind, from reader: inout ByteReader, to node: inout NodeSnapshot) throws(Damaged) {
+        switch column {
+        case let .millis(path):
+            guard let at = node[keyPath: path] else { throw Damaged() }
+            node[keyPath: path] = RecordingPrecision.seconds(millis: RecordingPrecision.millis(at) &+ (try reader.signed()))
+        case let .micros(path):
+            guard let value = node[keyPath: path] else { throw Damaged() }
+            node[keyPath: path] = RecordingPrecision.milliseconds(micros: RecordingPrecision.micros(value) &+ (try reader.signed()))
+        case let .integer(path):
+            let (sum, overflow) = Int64(node[keyPath: path]).addingReportingOverflow(try reader.signed())
             guard !overflow else { throw Damaged() }
-            return Int(sum)
-        }
-        func micros(_ value: Double?) throws(Damaged) -> Double {
-            guard let value else { throw Damaged() }
-            return RecordingPrecision.milliseconds(micros: RecordingPrecision.micros(value) &+ (try reader.signed()))
-        }
-        switch field {
-        case .fbStatusAt:
-            guard let at = node.fbStatusAt else { throw Damaged() }
-            node.fbStatusAt = RecordingPrecision.seconds(millis: RecordingPrecision.millis(at) &+ (try reader.signed()))
-        case .p50: node.latencyP50 = try micros(node.latencyP50)
-        case .p90: node.latencyP90 = try micros(node.latencyP90)
-        case .p99: node.latencyP99 = try micros(node.latencyP99)
-        case .max: node.latencyMax = try micros(node.latencyMax)
-        case .ewma: node.latencyEWMA = try micros(node.latencyEWMA)
-        case .recent:
+            node[keyPath: path] = Int(sum)
+        case let .double(path):
+            node[keyPath: path] = Double(bitPattern: try reader.fixed())
+        case .window:
             let dropped = Int(clamping: try reader.varint())
             let added = Int(clamping: try reader.varint())
             var window = node.recentLatencies
@@ -197,19 +184,11 @@ enum HotColumns {
             for _ in 0..<changed {
                 let index = Int(clamping: try reader.varint())
                 guard buckets.indices.contains(index) else { throw Damaged() }
-                buckets[index].count = try int(buckets[index].count)
+                let (sum, overflow) = Int64(buckets[index].count).addingReportingOverflow(try reader.signed())
+                guard !overflow else { throw Damaged() }
+                buckets[index].count = Int(sum)
             }
             node.latencyHistogram = buckets
-        case .heartbeatsOK: node.heartbeatsOK = try int(node.heartbeatsOK)
-        case .heartbeatsFailed: node.heartbeatsFailed = try int(node.heartbeatsFailed)
-        case .calls: node.calls = try int(node.calls)
-        case .callFailures: node.callFailures = try int(node.callFailures)
-        case .retries: node.retries = try int(node.retries)
-        case .inFlight: node.inFlight = try int(node.inFlight)
-        case .phi: node.phi = Double(bitPattern: try reader.fixed())
-        case .trafficShare: node.trafficShare = Double(bitPattern: try reader.fixed())
-        case .availability: node.availability = Double(bitPattern: try reader.fixed())
-        case .ifDrained: node.clusterAvailabilityIfDrained = Double(bitPattern: try reader.fixed())
         case .counters:
             var counters = node.counters
             for name in counters.keys.sorted() { counters[name] = counters[name]! &+ (try reader.signed()) }

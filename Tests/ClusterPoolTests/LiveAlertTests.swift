@@ -59,12 +59,13 @@ struct LiveAlertTests {
 
     /// Runs `body` over a live cluster with `[alerts]` set, stopping it also when `body` throws.
     func withCluster(_ specs: [DemoNodeSpec], command: [String], minInterval: TimeAmount = .seconds(30), timeout: TimeAmount = .seconds(10),
-                     snapshotDirectory: String? = nil, _ body: (LiveCluster) async throws -> Void) async throws {
+                     snapshotDirectory: String? = nil, snapshotKeep: Int = 100, _ body: (LiveCluster) async throws -> Void) async throws {
         let cluster = try await LiveCluster(specs, configure: { config in
             config.alerts.command = command
             config.alerts.minInterval = minInterval
             config.alerts.timeout = timeout
             config.alerts.snapshotDirectory = snapshotDirectory
+            config.alerts.snapshotKeep = snapshotKeep
         })
         do {
             try await body(cluster)
@@ -97,6 +98,27 @@ struct LiveAlertTests {
             #expect(nodes.first { $0["name"] as? String == "alpha" }?["health"] as? String == "up")
             let ran = try await cluster.waitFor("the run's event") { $0.events.contains { $0.kind == .alert } }
             #expect(ran.events.last { $0.kind == .alert }?.message == "alert command \(command[0]) ran (up → down; snapshot \(path))")
+        }
+    }
+
+    /// Alerts a second or more apart write a snapshot each; only the newest `snapshot_keep`
+    /// stay, so a long storm cannot fill the disk.
+    @Test func onlyTheNewestSnapshotKeepAlertSnapshotsStay() async throws {
+        let scratch = try Scratch()
+        let command = [try scratch.recordingScript()]
+        let directory = scratch.path("snapshots")
+        let specs = ["alpha", "bravo", "charlie", "delta"].map { DemoNodeSpec(name: $0) }
+        try await withCluster(specs, command: command, snapshotDirectory: directory, snapshotKeep: 2) { cluster in
+            try await cluster.allUp()
+            for (i, server) in cluster.servers.dropFirst().enumerated() {
+                await server.stop()
+                _ = try await waitForRuns(scratch, count: i + 1)
+                try await Task.sleep(for: .milliseconds(1100))
+            }
+            let paths = scratch.runs().compactMap { $0.env["THRIFTTOP_SNAPSHOT"] }
+            #expect(Set(paths).count == 3, "\(paths)")
+            let kept = try FileManager.default.contentsOfDirectory(atPath: directory).sorted().map { directory + "/" + $0 }
+            #expect(kept == Array(paths.sorted().suffix(2)), "the two newest: \(kept)")
         }
     }
 

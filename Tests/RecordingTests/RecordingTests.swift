@@ -39,6 +39,16 @@ struct RecordingTests {
             node.recentLatencies = (max(0, t - 5)...t).map { 0.25 + Double(($0 * 31 + i) % 17) * 0.013 }
             node.latencyHistogram = [0.5, 1, 5, .infinity].enumerated().map { LatencyBucket(upperBoundMillis: $1, count: (t + $0 * i) % 4) }
             node.calls = t * t * i
+            node.latencyP90 = 2 + Double(t % 5) / 7
+            node.latencyP99 = 3 + Double(t % 7) / 3
+            node.latencyMax = 9 + Double(t % 11) * 1.001
+            node.heartbeatsFailed = t / 9
+            node.callFailures = t / 4
+            node.retries = t / 6
+            node.inFlight = (t * i) % 5
+            node.phi = Double(t % 4) * 0.37
+            node.availability = 1 - Double(t % 9) / 300
+            node.clusterAvailabilityIfDrained = 0.9 + Double(t % 3) / 100
             node.trafficShare = Double(i) / 6 + Double(t % 3) / 100
             node.counters = ["demo.calls": Int64(t * 3)].merging(t >= 40 ? ["demo.restarts": Int64(t / 40)] : [:]) { $1 }
             node.operatorDrained = i == 3 && t >= 70

@@ -36,9 +36,13 @@ struct AlertState {
     var failingMethods: Set<String> = []
     var running = 0
     var dropping = false
-    /// The last snapshot written for alerts (`snapshot_dir`): alerts within a second share it,
-    /// so a storm of them costs the loop one write a second.
+    /// Writes each alert's snapshot (`snapshot_dir`) off the loop; nil: none asked for.
+    private(set) var snapshots: AlertSnapshotWriter?
+    /// The last snapshot written for alerts: alerts within a second share it, so a storm of
+    /// them costs one snapshot a second.
     var lastSnapshot: (at: NIODeadline, path: String)?
+    /// Runs waiting for their snapshot to be written (they count as waiting).
+    var writingSnapshots = 0
     var wakeUp: Scheduled<Void>?
     var wakeUpAt: NIODeadline?
     /// Outcomes posted from the launcher's threads, taken by the pool's maintenance pass.
@@ -46,6 +50,7 @@ struct AlertState {
 
     init(settings: AlertSettings, minRoutable: Int, nodeCount: Int) {
         self.settings = settings
+        snapshots = Self.writer(settings)
         throttle = AlertThrottle(minInterval: settings.minInterval)
         floor = CapacityFloorWatch(minRoutable: minRoutable)
         routable = Array(repeating: false, count: nodeCount)
@@ -60,6 +65,7 @@ struct AlertState {
         routable = oldIndices.map { $0.map { before[$0] } ?? false }
         // Held changes and the last runs' times stay unless the interval itself changed.
         if new.minInterval != settings.minInterval { throttle = AlertThrottle(minInterval: new.minInterval) }
+        if new.snapshotDirectory != settings.snapshotDirectory || new.snapshotKeep != settings.snapshotKeep { snapshots = Self.writer(new) }
         settings = new
         let count = routable.filter { $0 }.count
         guard minRoutable == floor.minRoutable else {
@@ -68,6 +74,12 @@ struct AlertState {
             return nil
         }
         return floor.update(by: count - floor.count)
+    }
+}
+
+extension AlertState {
+    static func writer(_ settings: AlertSettings) -> AlertSnapshotWriter? {
+        settings.snapshotDirectory.map { AlertSnapshotWriter(directory: $0, keep: settings.snapshotKeep) }
     }
 }
 

@@ -18,6 +18,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var minCalls = 20
     /// Each alert writes the cluster's snapshot at that moment here, as JSON; nil: none.
     public var snapshotDirectory: String?
+    /// The newest this many alert snapshots are kept there; older ones are removed.
+    public var snapshotKeep = 100
 
     public init() {}
 }
@@ -44,6 +46,7 @@ extension ClusterConfig {
             guard !directory.isEmpty else { throw table.error("snapshot_dir", "must be a directory path") }
             alerts.snapshotDirectory = directory
         }
+        alerts.snapshotKeep = try table.int("snapshot_keep", range: 1...1_000_000) ?? alerts.snapshotKeep
         return alerts
     }
 }

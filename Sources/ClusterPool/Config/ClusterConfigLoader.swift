@@ -14,7 +14,7 @@ extension ClusterConfig {
     static let retryKeys = ["max_attempts", "budget_percent", "budget_min_per_second", "budget_ttl_s"]
     static let outlierKeys = ["consecutive_failures", "base_ejection_s", "max_ejection_s", "max_ejected_percent"]
     static let adminKeys = ["socket", "address", "token_file", "read_only_token_file"] + serverTLSKeys
-    static let alertKeys = ["command", "min_interval_s", "timeout_s", "method_error_rate", "min_calls", "snapshot_dir"]
+    static let alertKeys = ["command", "min_interval_s", "timeout_s", "method_error_rate", "min_calls", "snapshot_dir", "snapshot_keep"]
     static let metricsKeys = ["per_node_histograms", "max_methods"]
     static let recordKeys = ["dir", "max_mb", "keep_hours"]
     static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"]

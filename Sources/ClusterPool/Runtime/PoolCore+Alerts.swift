@@ -75,43 +75,44 @@ extension PoolCore {
     }
 
     private func enqueueAlert(_ run: AlertState.Waiting) {
-        guard alerts.waiting.count < AlertState.maxWaitingRuns else {
+        guard alerts.waiting.count + alerts.writingSnapshots < AlertState.maxWaitingRuns else {
             if !alerts.dropping {
                 alerts.dropping = true
                 log(.warning, .alert, node: nil, "\(AlertState.maxWaitingRuns) alert runs are waiting for the command; dropping new ones until they are through")
             }
             return
         }
-        var run = run
-        run.snapshotPath = writeAlertSnapshot(for: run)
-        alerts.waiting.append(run)
-        startWaitingAlerts()
-    }
-
-    /// `[alerts] snapshot_dir`: the cluster as it is now, as JSON, for the alert's postmortem;
-    /// its path, or nil (none asked for, or it could not be written: said in an event). Alerts
-    /// within a second share one file: the cluster is the same, and a storm of alerts must not
-    /// stall the loop with a write each.
-    private func writeAlertSnapshot(for run: AlertState.Waiting) -> String? {
-        guard let directory = alerts.settings.snapshotDirectory else { return nil }
-        if let last = alerts.lastSnapshot, now - last.at < .seconds(1) { return last.path }
-        let wall = options.wallClock()
-        let millis = String(format: "%03d", Int((wall - wall.rounded(.down)) * 1000))
-        let path = (directory as NSString).appendingPathComponent("alert-\(FileName.stamp(wall).dropLast()).\(millis)Z.json")
-        var json = SnapshotJSONWriter()
-        json.write(buildSnapshot())
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data(json.bytes).write(to: URL(fileURLWithPath: path))
-            alerts.lastSnapshot = (now, path)
-            return path
-        } catch {
-            log(.warning, .alert, node: nil, "cannot write the alert's snapshot to \(path) ([alerts] snapshot_dir): \(error.localizedDescription)")
-            return nil
+        guard let writer = alerts.snapshots else {
+            alerts.waiting.append(run)
+            startWaitingAlerts()
+            return
+        }
+        // `[alerts] snapshot_dir`: the cluster as it is now, written off the loop; the run waits
+        // for its file. Alerts within a second share one: the cluster is the same, and a storm
+        // of alerts must not write a snapshot each.
+        let fresh = alerts.lastSnapshot.map { now - $0.at >= .seconds(1) } ?? true
+        let path = fresh ? writer.path(at: options.wallClock()) : alerts.lastSnapshot!.path
+        if fresh { alerts.lastSnapshot = (now, path) }
+        alerts.writingSnapshots += 1
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        writer.write(fresh ? buildSnapshot() : nil, to: path) { [loop] failure in
+            loop.execute {
+                let core = bound.value
+                core.alerts.writingSnapshots -= 1
+                var run = run
+                if let failure {
+                    core.log(.warning, .alert, node: nil, "cannot write the alert's snapshot to \(path) ([alerts] snapshot_dir): \(failure)")
+                } else {
+                    run.snapshotPath = path
+                }
+                guard !core.stopped else { return }
+                core.alerts.waiting.append(run)
+                core.startWaitingAlerts()
+            }
         }
     }
 
-    private func startWaitingAlerts() {
+    func startWaitingAlerts() {
         guard let command = alerts.settings.command else { return }
         while alerts.running < AlertState.maxConcurrentRuns, !alerts.waiting.isEmpty {
             let next = alerts.waiting.removeFirst()
