@@ -11,15 +11,17 @@ import ClusterModel
 /// `Field` order, holding the new values of the nodes whose mask has its bit. Integers are
 /// zigzag varints of the change; latencies are whole microseconds (`RecordingPrecision`).
 enum HotColumns {
-    /// How a column writes its figure.
+    /// How a column writes its figure, and the figure's getter and setter (closures, not key
+    /// paths: a seek applies a minute of columns to every node, and a key path write costs
+    /// several times a direct one).
     enum Kind {
         /// A time, as whole milliseconds of change.
-        case millis(WritableKeyPath<NodeSnapshot, Double?>)
+        case millis(Figure<Double?>)
         /// A latency, as whole microseconds of change.
-        case micros(WritableKeyPath<NodeSnapshot, Double?>)
-        case integer(WritableKeyPath<NodeSnapshot, Int>)
+        case micros(Figure<Double?>)
+        case integer(Figure<Int>)
         /// A figure kept bit for bit (8 bytes) when it changes.
-        case double(WritableKeyPath<NodeSnapshot, Double>)
+        case double(Figure<Double>)
         /// The recent samples: how many left the front, and the new ones.
         case window
         /// The histogram's buckets whose counts changed.
@@ -28,17 +30,53 @@ enum HotColumns {
         case counters
     }
 
+    /// One figure of a node: how to read it and to set it.
+    struct Figure<Value> {
+        var get: (NodeSnapshot) -> Value
+        var set: (inout NodeSnapshot, Value) -> Void
+    }
+
     /// The columns, in order: a column's place is its bit in a node's mask. Adding a hot
     /// figure is a line here.
     nonisolated(unsafe) static let columns: [Kind] = [
-        .millis(\.fbStatusAt),
-        .micros(\.latencyP50), .micros(\.latencyP90), .micros(\.latencyP99), .micros(\.latencyMax), .micros(\.latencyEWMA),
+        .millis(Figure(get: { $0.fbStatusAt }, set: { $0.fbStatusAt = $1 })),
+        .micros(Figure(get: { $0.latencyP50 }, set: { $0.latencyP50 = $1 })),
+        .micros(Figure(get: { $0.latencyP90 }, set: { $0.latencyP90 = $1 })),
+        .micros(Figure(get: { $0.latencyP99 }, set: { $0.latencyP99 = $1 })),
+        .micros(Figure(get: { $0.latencyMax }, set: { $0.latencyMax = $1 })),
+        .micros(Figure(get: { $0.latencyEWMA }, set: { $0.latencyEWMA = $1 })),
         .window, .histogram,
-        .integer(\.heartbeatsOK), .integer(\.heartbeatsFailed), .integer(\.calls), .integer(\.callFailures), .integer(\.retries),
-        .integer(\.inFlight),
-        .double(\.phi), .double(\.trafficShare), .double(\.availability), .double(\.clusterAvailabilityIfDrained),
+        .integer(Figure(get: { $0.heartbeatsOK }, set: { $0.heartbeatsOK = $1 })),
+        .integer(Figure(get: { $0.heartbeatsFailed }, set: { $0.heartbeatsFailed = $1 })),
+        .integer(Figure(get: { $0.calls }, set: { $0.calls = $1 })),
+        .integer(Figure(get: { $0.callFailures }, set: { $0.callFailures = $1 })),
+        .integer(Figure(get: { $0.retries }, set: { $0.retries = $1 })),
+        .integer(Figure(get: { $0.inFlight }, set: { $0.inFlight = $1 })),
+        .double(Figure(get: { $0.phi }, set: { $0.phi = $1 })),
+        .double(Figure(get: { $0.trafficShare }, set: { $0.trafficShare = $1 })),
+        .double(Figure(get: { $0.availability }, set: { $0.availability = $1 })),
+        .double(Figure(get: { $0.clusterAvailabilityIfDrained }, set: { $0.clusterAvailabilityIfDrained = $1 })),
         .counters,
     ]
+
+    /// `node` with every hot figure at its start: zero (an optional one stays nil if it is),
+    /// no recent samples, the histogram's buckets and the counters' names with counts of 0. A
+    /// whole snapshot is written as these in JSON and the columns from them to the figures:
+    /// the JSON a seek decodes is then half as long.
+    static func blank(_ node: NodeSnapshot) -> NodeSnapshot {
+        var blank = node
+        for column in columns {
+            switch column {
+            case let .millis(figure), let .micros(figure): figure.set(&blank, figure.get(node) == nil ? nil : 0)
+            case let .integer(figure): figure.set(&blank, 0)
+            case let .double(figure): figure.set(&blank, 0)
+            case .window: blank.recentLatencies = []
+            case .histogram: blank.latencyHistogram = node.latencyHistogram.map { LatencyBucket(upperBoundMillis: $0.upperBoundMillis, count: 0) }
+            case .counters: blank.counters = node.counters.mapValues { _ in 0 }
+            }
+        }
+        return blank
+    }
 
     /// `current` with the hot figures of `last`: equal to `last` exactly when the node changed
     /// in hot figures only (or not at all).
@@ -46,9 +84,9 @@ enum HotColumns {
         var node = current
         for column in columns {
             switch column {
-            case let .millis(path), let .micros(path): node[keyPath: path] = last[keyPath: path]
-            case let .integer(path): node[keyPath: path] = last[keyPath: path]
-            case let .double(path): node[keyPath: path] = last[keyPath: path]
+            case let .millis(figure), let .micros(figure): figure.set(&node, figure.get(last))
+            case let .integer(figure): figure.set(&node, figure.get(last))
+            case let .double(figure): figure.set(&node, figure.get(last))
             case .window: node.recentLatencies = last.recentLatencies
             case .histogram: node.latencyHistogram = last.latencyHistogram
             case .counters: node.counters = last.counters
@@ -63,7 +101,7 @@ enum HotColumns {
     static func canCarry(from last: NodeSnapshot, to current: NodeSnapshot) -> Bool {
         columns.allSatisfy { column in
             switch column {
-            case let .millis(path), let .micros(path): (last[keyPath: path] == nil) == (current[keyPath: path] == nil)
+            case let .millis(figure), let .micros(figure): (figure.get(last) == nil) == (figure.get(current) == nil)
             case .histogram:
                 last.latencyHistogram.map(\.upperBoundMillis).elementsEqual(current.latencyHistogram.map(\.upperBoundMillis), by: sameBits)
             case .counters: last.counters.count == current.counters.count && current.counters.keys.allSatisfy { last.counters[$0] != nil }
@@ -91,19 +129,21 @@ enum HotColumns {
     /// Writes the column's change from `last` to `now`; false (nothing written) when there is none.
     private static func write(_ column: Kind, from last: NodeSnapshot, to now: NodeSnapshot, into out: inout ByteWriter) -> Bool {
         switch column {
-        case let .millis(path):
-            guard let old = last[keyPath: path].map(RecordingPrecision.millis), let new = now[keyPath: path].map(RecordingPrecision.millis),
+        case let .millis(figure):
+            guard let old = figure.get(last).map(RecordingPrecision.millis), let new = figure.get(now).map(RecordingPrecision.millis),
                   old != new else { return false }
             out.signed(new - old)
-        case let .micros(path):
-            guard let old = last[keyPath: path], let new = now[keyPath: path], !sameBits(old, new) else { return false }
+        case let .micros(figure):
+            guard let old = figure.get(last), let new = figure.get(now), !sameBits(old, new) else { return false }
             out.signed(RecordingPrecision.micros(new) - RecordingPrecision.micros(old))
-        case let .integer(path):
-            guard last[keyPath: path] != now[keyPath: path] else { return false }
-            out.signed(Int64(now[keyPath: path]) - Int64(last[keyPath: path]))
-        case let .double(path):
-            guard !sameBits(last[keyPath: path], now[keyPath: path]) else { return false }
-            out.fixed(now[keyPath: path].bitPattern)
+        case let .integer(figure):
+            let (old, new) = (figure.get(last), figure.get(now))
+            guard old != new else { return false }
+            out.signed(Int64(new) - Int64(old))
+        case let .double(figure):
+            let (old, new) = (figure.get(last), figure.get(now))
+            guard !sameBits(old, new) else { return false }
+            out.fixed(new.bitPattern)
         case .window:
             guard last.recentLatencies != now.recentLatencies else { return false }
             writeWindow(from: last.recentLatencies, to: now.recentLatencies, into: &out)
@@ -157,18 +197,18 @@ enum HotColumns {
 
     private static func apply(_ column: Kind, from reader: inout ByteReader, to node: inout NodeSnapshot) throws(Damaged) {
         switch column {
-        case let .millis(path):
-            guard let at = node[keyPath: path] else { throw Damaged() }
-            node[keyPath: path] = RecordingPrecision.seconds(millis: RecordingPrecision.millis(at) &+ (try reader.signed()))
-        case let .micros(path):
-            guard let value = node[keyPath: path] else { throw Damaged() }
-            node[keyPath: path] = RecordingPrecision.milliseconds(micros: RecordingPrecision.micros(value) &+ (try reader.signed()))
-        case let .integer(path):
-            let (sum, overflow) = Int64(node[keyPath: path]).addingReportingOverflow(try reader.signed())
+        case let .millis(figure):
+            guard let at = figure.get(node) else { throw Damaged() }
+            figure.set(&node, RecordingPrecision.seconds(millis: RecordingPrecision.millis(at) &+ (try reader.signed())))
+        case let .micros(figure):
+            guard let value = figure.get(node) else { throw Damaged() }
+            figure.set(&node, RecordingPrecision.milliseconds(micros: RecordingPrecision.micros(value) &+ (try reader.signed())))
+        case let .integer(figure):
+            let (sum, overflow) = Int64(figure.get(node)).addingReportingOverflow(try reader.signed())
             guard !overflow else { throw Damaged() }
-            node[keyPath: path] = Int(sum)
-        case let .double(path):
-            node[keyPath: path] = Double(bitPattern: try reader.fixed())
+            figure.set(&node, Int(sum))
+        case let .double(figure):
+            figure.set(&node, Double(bitPattern: try reader.fixed()))
         case .window:
             let dropped = Int(clamping: try reader.varint())
             let added = Int(clamping: try reader.varint())

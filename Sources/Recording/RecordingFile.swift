@@ -122,7 +122,7 @@ public struct RecordingFile: Sendable {
             let time = Double(bitPattern: plain.bigEndian(at: at + 5, as: UInt64.self) ?? 0)
             var payload = plain[(at + RecordingFormat.frameHeaderSize)..<(at + 4 + size)]
             var columns: ArraySlice<UInt8> = []
-            if kind == .change {
+            if kind?.hasColumns == true {
                 guard let jsonLength = plain.bigEndian(at: payload.startIndex, as: UInt32.self).map(Int.init),
                       jsonLength <= payload.count - 4 else { break }
                 columns = payload[(payload.startIndex + 4 + jsonLength)...]
@@ -130,7 +130,7 @@ public struct RecordingFile: Sendable {
             } else if kind == nil {
                 break
             }
-            frames.append(Frame(time: time, isSnapshot: kind == .snapshot, json: payload, columns: columns))
+            frames.append(Frame(time: time, isSnapshot: kind?.isWhole == true, json: payload, columns: columns))
             at += 4 + size
         }
         if at < plain.count, damage == nil { damage = "a frame cut short at the end: the recording stops before it" }

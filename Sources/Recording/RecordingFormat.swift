@@ -9,11 +9,13 @@ import Foundation
 ///     chunk: "TTCK" u32 length u64 start-time-bits u64 end-time-bits, then `length` bytes of zlib
 ///            (length and end are 0 while the chunk is being written: to the end of the file)
 ///     frame (inside the zlib): u32 size, u8 kind, u64 time-bits, then
-///            kind 1: a whole snapshot's JSON form (as the admin stream sends it)
+///            kind 4: a whole snapshot: u32 n, n bytes of its JSON form (as the admin stream
+///                    sends it) with each node's moving figures blank (`HotColumns.blank`),
+///                    then `HotColumns` from those to the figures
 ///            kind 3: u32 n, n bytes of JSON delta (the header's figures, events, methods and the
 ///                    nodes that changed in more than their figures; none when n is 0), then
 ///                    `HotColumns` (the moving figures of the other nodes)
-///            kind 2: version 1's JSON delta, still read
+///            kind 1, 2: version 1's whole snapshot and delta, JSON, still read
 ///
 /// Every frame is flushed to a byte boundary, so a file cut anywhere (a crash mid-write) reads
 /// up to the last frame written; a chunk holds `keyframeInterval` seconds (60), so a reader seeks
@@ -41,6 +43,12 @@ public enum RecordingFormat {
         case delta = 2
         /// u32 JSON length, the JSON delta (may be empty), then `HotColumns`.
         case change = 3
+        /// A whole snapshot as u32 JSON length, its JSON with each node's hot figures blank,
+        /// then `HotColumns` from those to the figures.
+        case keyframe = 4
+
+        var hasColumns: Bool { self == .change || self == .keyframe }
+        var isWhole: Bool { self == .snapshot || self == .keyframe }
     }
 }
 

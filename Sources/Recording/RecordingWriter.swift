@@ -43,7 +43,11 @@ public final class RecordingWriter {
         if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkStart {
             try finishChunk()
             try startChunk(at: time)
-            try write(.snapshot, time: time, json: SnapshotDelta(snapshot: snapshot).json)
+            // Whole, but its moving figures as columns from blank ones (`HotColumns.blank`).
+            var blank = snapshot
+            blank.nodes = snapshot.nodes.map(HotColumns.blank)
+            try write(.keyframe, time: time, json: SnapshotDelta(snapshot: blank).json,
+                      columns: HotColumns.encode(zip(blank.nodes, snapshot.nodes).map { ($0, $1) }))
         } else if let last {
             guard let (json, columns) = Self.change(from: last, to: snapshot) else { return }
             try write(.change, time: time, json: json, columns: columns)
@@ -108,12 +112,12 @@ public final class RecordingWriter {
     private func write(_ kind: RecordingFormat.FrameKind, time: Double, json: [UInt8], columns: [UInt8] = []) throws {
         guard let deflater else { return }
         var frame: [UInt8] = []
-        let payload = kind == .change ? 4 + json.count + columns.count : json.count
+        let payload = kind.hasColumns ? 4 + json.count + columns.count : json.count
         frame.reserveCapacity(RecordingFormat.frameHeaderSize + payload)
         frame.appendBigEndian(UInt32(9 + payload))
         frame.append(kind.rawValue)
         frame.appendBigEndian(time.bitPattern)
-        if kind == .change { frame.appendBigEndian(UInt32(json.count)) }
+        if kind.hasColumns { frame.appendBigEndian(UInt32(json.count)) }
         frame += json
         frame += columns
         let compressed = deflater.compress(frame)
