@@ -4,8 +4,16 @@ extension Dashboard {
     /// The replay's keys (`thrifttop replay` on a terminal); nil: not a replay, or not one of
     /// them. None of them does anything in a live dashboard, so they clash with nothing there.
     static func handleReplayKey(_ key: Key, _ state: inout DashboardState) -> [DashboardEffect]? {
-        guard var playback = state.replay, case let .character(c) = key else { return nil }
+        guard var playback = state.replay else { return nil }
         defer { state.replay = playback }
+        // A click on the timeline goes to that moment, paused.
+        if case let .click(x, y) = key, y == 0, let time = TimelineWidget.time(atColumn: x, width: state.width, playback) {
+            playback.move(to: time)
+            playback.paused = true
+            state.status = StatusMessage("at \(Format.clock(playback.at)) UTC (space plays)")
+            return []
+        }
+        guard case let .character(c) = key else { return nil }
         switch c {
         case " ", "p":
             if playback.paused && playback.at >= playback.end {

@@ -167,6 +167,18 @@ struct ReplayScreenTests {
         #expect(pausedRow.hasPrefix(" ⏸ paused  12:24:56 ") && Array(pausedRow)[20 + 50] == "●")
     }
 
+    @Test func aClickOnTheTimelineGoesToThatMoment() {
+        var state = replayState()
+        // 140 columns: the track is columns 20..<120, 12 s a column; the middle of column 45 is
+        // 5 min 6 s after the start.
+        _ = press([.click(x: 45, y: 0)], &state)
+        #expect(state.replay?.at == Self.start + 306 && state.replay?.paused == true)
+        #expect(state.status?.text == "at 12:30:02 UTC (space plays)")
+        // Outside the track, nothing.
+        _ = press([.click(x: 5, y: 0)], &state)
+        #expect(state.replay?.at == Self.start + 306)
+    }
+
     @Test func helpListsTheReplayKeysAndNoAction() {
         var state = replayState(height: 80)
         _ = press("?", &state)

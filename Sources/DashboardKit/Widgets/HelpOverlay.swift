@@ -60,6 +60,7 @@ struct HelpOverlay {
                 ("'  \"", "the next / previous state change or operator action: of the node in"),
                 ("", "  its details, or the selected one with f; of any node otherwise"),
                 (":goto TIME", "go to HH:MM[:SS] UTC, an RFC 3339 time or +SECONDS from the start"),
+                ("click", "on the timeline: go to that moment"),
             ]))
         }
         sections.append(("Export", [
