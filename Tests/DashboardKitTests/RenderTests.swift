@@ -192,7 +192,7 @@ struct RenderTests {
     @Test func helpListsEveryKeyGrouped() {
         expectScreen(screen(keys("?"), 90, 40), [
             " thrifttop │ demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s    12:34:56 UTC",
-            " ┌─ Help · Esc closes · j/k scroll 1–36/77 ─────────────────────────────────────────────┐",
+            " ┌─ Help · Esc closes · j/k scroll 1–36/78 ─────────────────────────────────────────────┐",
             "─│ Move                                                                                 │─",
             "S│ ↑ k  ↓ j          select the previous / next row, or scroll                          │",
             "●│ PgUp PgDn         a page up / down                                                   │",
@@ -210,9 +210,10 @@ struct RenderTests {
             "1│   I W % V         in flight, weight, share, avail                                    │",
             "1│   T E             tls, last error                                                    │",
             "1│ :sort COLUMN      sort by a column by name; :sort alone is worst first (the default) │",
+            "1│ :export FILE.csv  the table as shown, filter and sort applied (or FILE.json)         │",
             "1│ e                 event log: warnings and errors only                                │",
             "1│ f                 event log: the selected node only                                  │",
-            "1│ p                 pause the display (the frozen snapshot stays)                      │",
+            " │ p                 pause the display (the frozen snapshot stays)                      │",
             " │ Ctrl-L            repaint the screen                                                 │",
             " │ ?  F1  :help      this help                                                          │",
             " │ q  F10  :q        quit                                                               │",
@@ -228,7 +229,6 @@ struct RenderTests {
             " │ :reload           re-read the cluster file (attached: the daemon re-reads its own)   │",
             " │ y Enter  n Esc    in a dialog: confirm / cancel                                      │",
             " │ f  h              in a refusal: force past the floor / do it here only               │",
-            " │                                                                                      │",
             " └──────────────────────────────────────────────────────────────────────────────────────┘",
             " ? help  q quit  ⏎ details  m methods  / filter  s sort  d drain  u undrain  +- weight  z",
         ])
@@ -237,7 +237,7 @@ struct RenderTests {
     @Test func helpInReadOnlyModeLeavesOutEveryAction() {
         expectScreen(screen(keys("?"), 90, 40, readOnly: true), [
             " demo │ routable 3/9 │ 1235 calls/s │ ok - 1m │ retries 2.5/s     read-only  12:34:56 UTC",
-            " ┌─ Help · Esc closes · j/k scroll 1–36/67 ─────────────────────────────────────────────┐",
+            " ┌─ Help · Esc closes · j/k scroll 1–36/68 ─────────────────────────────────────────────┐",
             "─│ Read-only: operator actions are disabled (--read-only).                              │─",
             "S│                                                                                      │",
             "●│ Move                                                                                 │",
@@ -257,7 +257,8 @@ struct RenderTests {
             "1│   I W % V         in flight, weight, share, avail                                    │",
             "1│   T E             tls, last error                                                    │",
             "1│ :sort COLUMN      sort by a column by name; :sort alone is worst first (the default) │",
-            "1│ e                 event log: warnings and errors only                                │",
+            "1│ :export FILE.csv  the table as shown, filter and sort applied (or FILE.json)         │",
+            " │ e                 event log: warnings and errors only                                │",
             " │ f                 event log: the selected node only                                  │",
             " │ p                 pause the display (the frozen snapshot stays)                      │",
             " │ Ctrl-L            repaint the screen                                                 │",
@@ -273,7 +274,6 @@ struct RenderTests {
             " │ calls/s           calls through the balancer, averaged over ~3 s                     │",
             " │ ok 99.2% 1m       calls that succeeded in the last minute (an exception reply fails) │",
             " │ p99               answered calls' 99th percentile latency over the last minute, retri│",
-            " │ retries/s         attempts sent again to another node                                │",
             " └──────────────────────────────────────────────────────────────────────────────────────┘",
             " ? help  q quit  ⏎ details  m methods  / filter  s sort  p pause  read-only",
         ])

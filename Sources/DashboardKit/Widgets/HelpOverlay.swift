@@ -42,6 +42,7 @@ struct HelpOverlay {
                 ("  I W % V", "in flight, weight, share, avail"),
                 ("  T E", "tls, last error"),
                 (":sort COLUMN", "sort by a column by name; :sort alone is worst first (the default)"),
+                (":export FILE.csv", "the table as shown, filter and sort applied (or FILE.json)"),
                 ("e", "event log: warnings and errors only"),
                 ("f", "event log: the selected node only"),
                 ("p", "pause the display (the frozen snapshot stays)"),
@@ -51,6 +52,8 @@ struct HelpOverlay {
             ]),
         ]
         if replay {
+            // p plays and pauses a replay (below); it freezes nothing.
+            sections[1].1.removeAll { $0.0 == "p" }
             sections.append(("Replay (the timeline: ┃ a state change, ◆ an operator action, ● here)", [
                 ("space  p", "play / pause"),
                 (",  .", "a second (a recorded frame) back / forward, paused"),
@@ -63,9 +66,6 @@ struct HelpOverlay {
                 ("click", "on the timeline: go to that moment"),
             ]))
         }
-        sections.append(("Export", [
-            (":export FILE.csv", "write the table as shown (filter, sort, columns on screen); or FILE.json"),
-        ]))
         if clusters {
             sections.append(("Clusters (one line each at the top)", [
                 ("1 … 9", "show that cluster"),
