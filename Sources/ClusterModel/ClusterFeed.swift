@@ -13,6 +13,11 @@ public struct ClusterFeed: Equatable, Sendable {
         /// The last connection failed or ended at `since` (first failure of this outage);
         /// `reason` says how; `retryAt` is the next attempt.
         case unreachable(since: Date, reason: String, retryAt: Date?)
+
+        /// Stale since `seconds` (since 1970), with no retry: a replay's stretch with nothing recorded.
+        public static func stale(sinceUnixSeconds seconds: Double, reason: String) -> Link {
+            .unreachable(since: Date(timeIntervalSince1970: seconds), reason: reason, retryAt: nil)
+        }
     }
 
     /// Where the figures come from (`unix:PATH`, `http://HOST:PORT`), nil for this process's pool.

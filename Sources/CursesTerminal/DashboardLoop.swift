@@ -53,7 +53,7 @@ public enum DashboardLoop {
     public static func run(replay source: any ReplaySource, playback: ReplayPlayback, name: String, options: DashboardOptions) async throws {
         var options = options
         options.readOnly = true
-        let first = source.snapshot(at: playback.at) ?? .empty
+        let first = source.snapshot(at: playback.at)?.snapshot ?? .empty
         try await loop(feeds: { [ClusterFeed(source: name, snapshot: first)] }, execute: { _, _ in .refused("a replay takes no action") }, reload: nil,
                        replay: (source, playback), options: options)
     }
@@ -121,7 +121,9 @@ public enum DashboardLoop {
                     case .quit: return
                     case .repaint: terminal.invalidate()
                     case let .write(path, contents, what):
-                        Dashboard.recordWrite(path: path, what: what, error: TextFile.save(contents, to: path), state: &state)
+                        // ~/ is the home directory, as in a shell.
+                        let file = path.hasPrefix("~/") ? (getenv("HOME").map { String(cString: $0) } ?? "~") + path.dropFirst(1) : path
+                        Dashboard.recordWrite(path: path, what: what, error: TextFile.save(contents, to: file), state: &state)
                     case let .execute(command):
                         let target = state.selectedCluster
                         Task {
@@ -152,14 +154,14 @@ public enum DashboardLoop {
                 // plays, or by a key.
                 playback.advance(wallSeconds: Double((now - lastAdvance).components.attoseconds) / 1e18 + Double((now - lastAdvance).components.seconds))
                 lastAdvance = now
-                if let moment = playback.revealing {
-                    playback.revealing = nil
-                    if let frame = source.frameTime(atOrAfter: moment) { playback.reveal(frame: frame) }
-                }
+                playback.settle(with: source)
                 state.replay = playback
-                if playback.at != shownMoment, let snapshot = source.snapshot(at: playback.at) {
+                if playback.at != shownMoment, let shown = source.snapshot(at: playback.at) {
                     shownMoment = playback.at
-                    all[0].snapshot = snapshot
+                    all[0].snapshot = shown.snapshot
+                    // A stretch with nothing recorded is shown as a feed that went stale then.
+                    all[0].link = playback.at - shown.frameTime > ReplayPlayback.gapSeconds
+                        ? .stale(sinceUnixSeconds: shown.frameTime, reason: "nothing recorded") : .live
                     Dashboard.update(state: &state, feeds: all)
                 }
                 if let damage = source.damage, damage != shownDamage {

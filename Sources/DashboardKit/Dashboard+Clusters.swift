@@ -95,12 +95,16 @@ extension ClusterFeed {
 /// The line that replaces the node counts while a cluster's figures are not live.
 struct StaleNotice {
     var feed: ClusterFeed
+    /// A replay: stale means a stretch of the recording with nothing in it.
+    var replay = false
 
     var text: String {
         let source = feed.source ?? "the pool"
         switch feed.link {
         case .live: return ""
         case .connecting: return " connecting to \(source)…"
+        case let .unreachable(since, _, _) where replay:
+            return " nothing recorded since \(Format.clock(since.timeIntervalSince1970)) UTC (the recorder stopped, or could not reach its daemon) — figures below are from then"
         case let .unreachable(since, reason, retryAt):
             let retry = retryAt.map { "; next try \(Format.clock($0.timeIntervalSince1970)) UTC" } ?? ""
             let figures = feed.snapshot.nodes.isEmpty ? "" : " — figures below are from then"

@@ -24,7 +24,7 @@ extension Dashboard {
             state.status = StatusMessage(playback.paused ? "paused at \(Format.clock(playback.at)) (space plays)" : "playing ×\(playback.speed)")
         case ",", ".":
             playback.paused = true
-            playback.move(by: c == "," ? -1 : 1)
+            playback.pending = .step(forward: c == ".")
         case "(", ")": playback.move(by: c == "(" ? -10 : 10)
         case "{", "}": playback.move(by: c == "{" ? -60 : 60)
         case "x":

@@ -61,7 +61,7 @@ public enum Dashboard {
         if let playback = state.replay { TimelineWidget(playback: playback).render(layout.clusterBar, into: &screen) }
         if !feed.isLive {
             screen.restyle(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), role: .dim)
-            StaleNotice(feed: feed).render(layout.header.row(1), into: &screen)
+            StaleNotice(feed: feed, replay: state.replay != nil).render(layout.header.row(1), into: &screen)
         }
         StatusBar(state: state).render(layout.status, into: &screen)
         switch state.overlay {

@@ -243,13 +243,19 @@ enum HotColumns {
 /// them to ten), times to the millisecond (as the JSON form writes them). The writer rounds each
 /// snapshot first, so a whole snapshot and the columns after it agree exactly.
 enum RecordingPrecision {
-    static func micros(_ milliseconds: Double) -> Int64 {
-        milliseconds.isFinite ? Int64(clamping: Int((milliseconds * 1000).rounded())) : 0
-    }
+    static func micros(_ milliseconds: Double) -> Int64 { whole(milliseconds * 1000) }
 
     static func milliseconds(micros: Int64) -> Double { Double(micros) / 1000 }
 
-    static func millis(_ seconds: Double) -> Int64 { seconds.isFinite ? Int64((seconds * 1000).rounded()) : 0 }
+    static func millis(_ seconds: Double) -> Int64 { whole(seconds * 1000) }
+
+    /// Rounded to a whole number, within Int64 (a figure beyond it, or not finite, from a
+    /// damaged or hostile source must not trap).
+    private static func whole(_ value: Double) -> Int64 {
+        guard value.isFinite else { return 0 }
+        let rounded = value.rounded()
+        return rounded >= 9.2e18 ? Int64.max : rounded <= -9.2e18 ? Int64.min : Int64(rounded)
+    }
 
     static func seconds(millis: Int64) -> Double { Double(millis) / 1000 }
 

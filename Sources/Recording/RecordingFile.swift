@@ -65,7 +65,9 @@ public struct RecordingFile: Sendable {
                 break
             }
             guard bytes.starts(with: RecordingFormat.chunkMagic), let length = bytes.bigEndian(at: 4, as: UInt32.self),
-                  let startBits = bytes.bigEndian(at: 8, as: UInt64.self), let endBits = bytes.bigEndian(at: 16, as: UInt64.self) else {
+                  let startBits = bytes.bigEndian(at: 8, as: UInt64.self), let endBits = bytes.bigEndian(at: 16, as: UInt64.self),
+                  RecordingFormat.isPlausible(Double(bitPattern: startBits)),
+                  length == 0 || RecordingFormat.isPlausible(Double(bitPattern: endBits)) else {
                 damage = "no chunk at byte \(offset) (the file is damaged there): the recording stops before it"
                 break
             }
@@ -111,8 +113,11 @@ public struct RecordingFile: Sendable {
         if let corrupt {
             damage = "a damaged chunk at byte \(chunk.offset) (\(corrupt.detail)): the recording stops before it"
         }
-        if !inflater.ended, damage == nil {
-            damage = "its last chunk is open (still being written, or cut by a crash or a full disk): read up to its last whole frame"
+        // A chunk that does not end is the open last one (being written, or left by a crash or
+        // a full disk): read to its last whole frame, which is no damage. One whose length was
+        // written must end.
+        if !inflater.ended, damage == nil, chunk.length != nil {
+            damage = "a chunk at byte \(chunk.offset) ends early: the recording stops at its last whole frame"
         }
         var frames: [Frame] = []
         var at = 0
@@ -120,6 +125,7 @@ public struct RecordingFile: Sendable {
               at + 4 + size <= plain.count {
             let kind = RecordingFormat.FrameKind(rawValue: plain[at + 4])
             let time = Double(bitPattern: plain.bigEndian(at: at + 5, as: UInt64.self) ?? 0)
+            guard RecordingFormat.isPlausible(time) else { break }
             var payload = plain[(at + RecordingFormat.frameHeaderSize)..<(at + 4 + size)]
             var columns: ArraySlice<UInt8> = []
             if kind?.hasColumns == true {
@@ -133,7 +139,7 @@ public struct RecordingFile: Sendable {
             frames.append(Frame(time: time, isSnapshot: kind?.isWhole == true, json: payload, columns: columns))
             at += 4 + size
         }
-        if at < plain.count, damage == nil { damage = "a frame cut short at the end: the recording stops before it" }
+        if at < plain.count, damage == nil { damage = "a frame cut short or damaged in the chunk at byte \(chunk.offset): the recording stops before it" }
         return (frames, damage)
     }
 }

@@ -28,8 +28,13 @@ public enum RecordingFormat {
     static let frameHeaderSize = 13
     /// No frame is larger: a snapshot of a very large cluster, with room to spare.
     static let maximumFrameSize = 256 << 20
-    /// No chunk inflates to more (a damaged or hostile file must not take all memory).
-    static let maximumChunkSize = 1 << 30
+    /// No chunk inflates to more (a damaged or hostile file must not take all memory); a
+    /// minute of 10,000 nodes is ~30 MB.
+    static let maximumChunkSize = 256 << 20
+
+    /// A time a recording can hold (seconds since 1970, before the year 3000): anything else in
+    /// a chunk or frame header is damage, not a moment to show.
+    static func isPlausible(_ time: Double) -> Bool { time.isFinite && time >= 0 && time < 32_503_680_000 }
     public static let fileExtension = "ttrec"
     /// Seconds a chunk holds: a whole snapshot of a large cluster compresses to ~100 bytes a node,
     /// a second of columns to ~9, so a chunk a minute keeps an hour of 1,000 nodes near 40 MB,

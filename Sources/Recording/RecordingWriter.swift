@@ -33,14 +33,23 @@ public final class RecordingWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         bytes += try encoder.encode(header) + [UInt8(ascii: "\n")]
-        try append(bytes)
+        do {
+            try append(bytes)
+        } catch {
+            // A file without its header is no recording: it would stop a replay of the directory.
+            unlink(path)
+            throw error
+        }
     }
 
     /// Records `snapshot` (its `wallTime` is the frame's time), at the recording's precision.
     public func record(_ snapshot: ClusterSnapshot) throws {
         let snapshot = RecordingPrecision.rounded(snapshot)
         let time = snapshot.wallTime
-        if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkStart {
+        // A new chunk (a whole snapshot) also when the clock went back (frames stay in time
+        // order) or the nodes are not the ones, in the same order, a replay holds (a reload).
+        if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkEnd
+            || !(last.map { Self.sameNodes($0, snapshot) } ?? false) {
             try finishChunk()
             try startChunk(at: time)
             // Whole, but its moving figures as columns from blank ones (`HotColumns.blank`).
@@ -55,14 +64,18 @@ public final class RecordingWriter {
         last = snapshot
     }
 
+    /// The same nodes in the same order: the columns of the next frame go by position.
+    static func sameNodes(_ a: ClusterSnapshot, _ b: ClusterSnapshot) -> Bool {
+        a.nodes.count == b.nodes.count && zip(a.nodes, b.nodes).allSatisfy { $0.name == $1.name }
+    }
+
     /// A frame's JSON delta (header figures, events, methods, the nodes that changed in more
     /// than their hot figures) and its columns (the hot figures of the others); nil when only
-    /// the clock moved. Nodes go by position while the names line up; after a reload every
-    /// changed node goes whole.
+    /// the clock moved. Nodes go by position (`record` starts a chunk when they do not line up).
     static func change(from last: ClusterSnapshot, to current: ClusterSnapshot) -> (json: [UInt8], columns: [UInt8])? {
         var base = last
         var pairs: [(last: NodeSnapshot, current: NodeSnapshot)?] = []
-        if last.nodes.count == current.nodes.count, zip(last.nodes, current.nodes).allSatisfy({ $0.name == $1.name }) {
+        if sameNodes(last, current) {
             pairs = Array(repeating: nil, count: current.nodes.count)
             for index in current.nodes.indices where last.nodes[index] != current.nodes[index] {
                 let (before, now) = (last.nodes[index], current.nodes[index])

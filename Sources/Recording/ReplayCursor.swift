@@ -25,7 +25,18 @@ public final class ReplayCursor {
 
     /// The cluster as recorded at `time`: the last frame at or before it (nil before the first).
     public func snapshot(at time: Double) throws -> ClusterSnapshot? {
-        guard let index = replay.chunkIndex(at: time) else { return nil }
+        guard var index = replay.chunkIndex(at: time) else { return nil }
+        try move(in: index, to: time)
+        // A chunk with no readable frame by then (a crash or a full disk just after its
+        // header): the moment is the last of a chunk before it.
+        while frameTime == nil, index > 0 {
+            index -= 1
+            try move(in: index, to: time)
+        }
+        return frameTime == nil ? nil : assembler.snapshot
+    }
+
+    private func move(in index: Int, to time: Double) throws {
         if index != chunk {
             try load(index)
         } else if let frameTime, time < frameTime {
@@ -42,7 +53,19 @@ public final class ReplayCursor {
             frameTime = frames[applied].time
             applied += 1
         }
-        return frameTime == nil ? nil : assembler.snapshot
+    }
+
+    /// The last frame's time before `time` (the chunks' frames are read as needed); nil before
+    /// the first.
+    public func frameTime(before time: Double) throws -> Double? {
+        guard var index = replay.chunkIndex(at: time) else { return nil }
+        while true {
+            let (file, chunk) = replay.chunks[index]
+            let times = index == self.chunk ? frames.map(\.time) : try replay.files[file].frames(of: chunk).frames.map(\.time)
+            if let found = times.last(where: { $0 < time }) { return found }
+            guard index > 0 else { return nil }
+            index -= 1
+        }
     }
 
     /// The first frame's time at or after `time` (the chunk's frames are read if they are not

@@ -116,6 +116,9 @@ struct ReplayCommand: AsyncParsableCommand {
             "recorded  by \(header.recorder), from \(RFC3339.string(fromUnixSeconds: start)) to \(RFC3339.string(fromUnixSeconds: end)) (\(Int(end - start)) s)",
             "files     \(replay.files.count), \(replay.files.reduce(0) { $0 + $1.chunks.count }) chunks",
         ]
+        if replay.isOpen {
+            lines.append("open      its last minute has no end yet: still being written, or stopped by a crash or a full disk (read to its last whole second)")
+        }
         lines += damage.map { "damaged   \($0)" }
         return lines.joined(separator: "\n")
     }
@@ -160,13 +163,15 @@ final class ReplayScreenSource: ReplaySource {
         self.fileDamage = fileDamage
     }
 
-    func snapshot(at time: Double) -> ClusterSnapshot? {
-        guard var snapshot = (try? cursor.snapshot(at: time)) ?? nil else { return nil }
+    func snapshot(at time: Double) -> (snapshot: ClusterSnapshot, frameTime: Double)? {
+        guard var snapshot = (try? cursor.snapshot(at: time)) ?? nil, let frameTime = cursor.frameTime else { return nil }
         snapshot.wallTime = time
-        return snapshot
+        return (snapshot, frameTime)
     }
 
-    func frameTime(atOrAfter time: Double) -> Double? { try? cursor.frameTime(atOrAfter: time) }
+    func frameTime(atOrAfter time: Double) -> Double? { (try? cursor.frameTime(atOrAfter: time)) ?? nil }
+
+    func frameTime(before time: Double) -> Double? { (try? cursor.frameTime(before: time)) ?? nil }
 
     var damage: String? { fileDamage ?? cursor.damage }
 }

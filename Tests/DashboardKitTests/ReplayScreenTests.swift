@@ -37,6 +37,18 @@ struct ReplayScreenTests {
         press([.character(":")] + line.map(Key.character) + [.enter], &state)
     }
 
+    /// A recording's frame times for `settle`: every 1.25 s from the start (frames a little
+    /// more than a second apart, as a recorder's are).
+    final class Frames: ReplaySource {
+        let times = stride(from: ReplayScreenTests.start, through: ReplayScreenTests.end, by: 1.25).map { $0 }
+        func snapshot(at time: Double) -> (snapshot: ClusterSnapshot, frameTime: Double)? {
+            times.last { $0 <= time }.map { (Fixture.snapshot, $0) }
+        }
+        func frameTime(atOrAfter time: Double) -> Double? { times.first { $0 >= time } }
+        func frameTime(before time: Double) -> Double? { times.last { $0 < time } }
+        var damage: String? { nil }
+    }
+
     @Test func keysPauseStepAndMoveWithinTheRecording() {
         var state = replayState()
         let t = Fixture.wallTime
@@ -45,18 +57,28 @@ struct ReplayScreenTests {
         _ = press("p", &state)
         #expect(state.replay?.paused == false, "p plays and pauses a replay; it does not freeze it")
         #expect(state.frozen == nil)
+        // A step goes to the next or previous recorded frame (1.25 s apart here), paused.
+        let frames = Frames()
         _ = press(".", &state)
-        #expect(state.replay?.at == t + 1 && state.replay?.paused == true, "a step pauses")
-        _ = press(",,", &state)
-        #expect(state.replay?.at == t - 1)
+        #expect(state.replay?.pending == .step(forward: true) && state.replay?.paused == true, "a step pauses")
+        state.replay?.settle(with: frames)
+        #expect(state.replay?.at == t + 1.25 && state.replay?.pending == nil)
+        _ = press(".", &state)
+        state.replay?.settle(with: frames)
+        #expect(state.replay?.at == t + 2.5, "the next frame, never the same one again")
+        for _ in 0..<3 {
+            _ = press(",", &state)
+            state.replay?.settle(with: frames)
+        }
+        #expect(state.replay?.at == t - 1.25)
         _ = press(")", &state)
-        #expect(state.replay?.at == t + 9)
+        #expect(state.replay?.at == t + 8.75)
         _ = press("((", &state)
-        #expect(state.replay?.at == t - 11)
+        #expect(state.replay?.at == t - 11.25)
         _ = press("}", &state)
-        #expect(state.replay?.at == t + 49)
+        #expect(state.replay?.at == t + 48.75)
         _ = press("{{", &state)
-        #expect(state.replay?.at == t - 71)
+        #expect(state.replay?.at == t - 71.25)
         // Never outside the recording.
         _ = press(String(repeating: "{", count: 20), &state)
         #expect(state.replay?.at == Self.start)
@@ -94,7 +116,10 @@ struct ReplayScreenTests {
         var state = replayState()
         _ = press("'", &state)
         #expect(state.replay?.at == Fixture.wallTime + 120)
-        #expect(state.replay?.revealing == Fixture.wallTime + 120, "the loop then shows the first frame that holds it")
+        #expect(state.replay?.pending == .reveal(Fixture.wallTime + 120), "the loop then shows the first frame that holds it")
+        var settled = state
+        settled.replay?.settle(with: Frames())
+        #expect(settled.replay?.at == Fixture.wallTime + 120)
         #expect(state.status?.text == "12:36:56 epsilon-5: up → suspect: timeout")
         // The loop shows the first frame after the mark; the next jump goes on from the mark,
         // even to one in that same second.
@@ -137,12 +162,18 @@ struct ReplayScreenTests {
         #expect(prompt.error == "13:30 is outside the recording (12:24:56–12:44:56 UTC)")
         state.overlay = nil
         _ = command("goto soon", &state)
-        guard case let .prompt(bad) = state.overlay else { return }
+        guard case let .prompt(bad) = state.overlay else {
+            Issue.record("a bad time closed the line")
+            return
+        }
         #expect(bad.error == "goto TIME: HH:MM[:SS] UTC, an RFC 3339 time or +SECONDS from the start")
         // Live, there is nothing to go to.
         var live = DashboardState.byName(width: 140, height: 30)
         _ = command("goto 12:30", &live)
-        guard case let .prompt(liveLine) = live.overlay else { return }
+        guard case let .prompt(liveLine) = live.overlay else {
+            Issue.record("goto, live, closed the line")
+            return
+        }
         #expect(liveLine.error == "goto works in a replay (thrifttop replay FILE)")
     }
 
@@ -184,8 +215,11 @@ struct ReplayScreenTests {
         _ = press("?", &state)
         let text = Dashboard.render(Fixture.snapshot, state, width: 140, height: 80).rows.joined(separator: "\n")
         #expect(text.contains("A replay: the cluster as recorded"))
-        for key in ["space  p", ",  .", "(  )", "{  }", "x", ":goto TIME", ":export FILE.csv"] { #expect(text.contains(key), "\(key)") }
+        for key in ["space  p", ",  .", "(  )", "{  }", "speed ×1, ×4, ×16", ":goto TIME", ":export FILE.csv", "on the timeline: go to that moment"] {
+            #expect(text.contains(key), "\(key)")
+        }
         #expect(!text.contains("drain / undrain"))
+        #expect(!text.contains("pause the display (the frozen snapshot stays)"), "in a replay p plays and pauses")
     }
 
     @Test func exportWritesTheTableAsShownFilterSortAndColumns() throws {
@@ -211,12 +245,12 @@ struct ReplayScreenTests {
             .sorted { headings.range(of: $0.title)!.lowerBound < headings.range(of: $1.title)!.lowerBound }.map(\.title)
         #expect(lines[0] == expectedTitles.joined(separator: ","))
         // The rows in the screen's order, each name where the screen has it.
-        let names = lines.dropFirst().map { $0.split(separator: ",")[1] }
-        #expect(names.map(String.init) == shown.map(\.name))
+        let names = lines.dropFirst().map { $0.split(separator: ",").dropFirst().first.map(String.init) }
+        #expect(names == shown.map(\.name))
         let headingRow = screen.rows.firstIndex { $0.hasPrefix("STATE") }!
         let tableRows = screen.rows[(headingRow + 1)...].prefix(shown.count)
-        for (row, line) in zip(tableRows, lines.dropFirst()) {
-            #expect(row.contains(String(line.split(separator: ",")[1])))
+        for (row, name) in zip(tableRows, names) {
+            #expect(row.contains(" \(name ?? "?") "), "\(row)")
         }
         // JSON: the same rows, by column name.
         guard case let .write(_, json, _)? = command("export nodes.json", &state).first else {
@@ -229,7 +263,10 @@ struct ReplayScreenTests {
         #expect(decoded?["filter"] as? String == "a")
         // Anything else is named.
         _ = command("export nodes.txt", &state)
-        guard case let .prompt(prompt) = state.overlay else { return }
+        guard case let .prompt(prompt) = state.overlay else {
+            Issue.record("a bad export name closed the line")
+            return
+        }
         #expect(prompt.error == "export FILE.csv or export FILE.json: the table as shown")
     }
 
@@ -237,5 +274,11 @@ struct ReplayScreenTests {
         #expect(TableExport.csvField("plain") == "plain")
         #expect(TableExport.csvField("a, b") == "\"a, b\"")
         #expect(TableExport.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        // A server's text a spreadsheet would run stays text; numbers and a dash stay as they are.
+        #expect(TableExport.csvField("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(TableExport.csvField("@SUM(A1)") == "'@SUM(A1)")
+        #expect(TableExport.csvField("-cmd") == "'-cmd")
+        #expect(TableExport.csvField("-1.5") == "-1.5")
+        #expect(TableExport.csvField("-") == "-")
     }
 }

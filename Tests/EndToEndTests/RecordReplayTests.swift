@@ -151,8 +151,11 @@ struct RecordReplayTests {
         try t.keys("Space")
         let paused = try await t.waitFor("paused") { $0.contains("⏸ paused") }
         let clock = try #require(Self.headerClock(paused))
+        // Two steps: two recorded frames on (a little over a second apart each).
         try t.keys(".")
-        try await t.waitFor("a second on") { Self.headerClock($0) == clock + 1 }
+        try await Task.sleep(for: .milliseconds(200))
+        try t.keys(".")
+        try await t.waitFor("two frames on") { screen in Self.headerClock(screen).map { $0 >= clock + 1 && $0 <= clock + 3 } == true }
         // ' until the death: the row shows it in the frame the jump lands on.
         let death = try await jump(t) { $0.contains("doomed: up → down") }
         try await t.waitFor("doomed down where the jump landed") { TmuxSession.row($0, "doomed")?.contains("down") == true }
@@ -206,7 +209,8 @@ struct RecordReplayTests {
         #expect(serve.waitForExit() == 0)
         let (status, summary, _) = try replay([directory, "--print"])
         #expect(status == 0)
-        #expect(summary.contains("damaged   ") && summary.contains("cut"), "\(summary)")
+        // Its last minute has no end: said, as open, or as damaged where a frame was cut.
+        #expect(summary.contains("open      its last minute has no end yet") || summary.contains("damaged   "), "\(summary)")
         let (atStatus, table, atErrors) = try replay([directory, "--at", "+0.5"])
         #expect(atStatus == 0 && table.contains("steady"), "\(table) \(atErrors)")
     }

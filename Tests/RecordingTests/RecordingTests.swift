@@ -59,13 +59,17 @@ struct RecordingTests {
         return snapshot
     }
 
-    /// The snapshot's JSON form without the version, at the recording's precision, to compare
-    /// what was recorded with what is replayed.
+    /// The snapshot's JSON form without the version, to compare what is replayed with what
+    /// was recorded (`expected`).
     static func comparable(_ snapshot: ClusterSnapshot) -> [UInt8] {
-        var snapshot = RecordingPrecision.rounded(snapshot)
+        var snapshot = snapshot
         snapshot.version = 0
         return SnapshotDelta(snapshot: snapshot).json
     }
+
+    /// What a replay of `snapshot` must show: it at the recording's precision (latencies to
+    /// the microsecond, times to the millisecond), nothing else changed.
+    static func expected(_ snapshot: ClusterSnapshot) -> [UInt8] { comparable(RecordingPrecision.rounded(snapshot)) }
 
     func record(_ path: String, seconds: Int, keyframe: Double) throws {
         let writer = try RecordingWriter(path: path, header: RecordingHeader(cluster: "shop", startedAt: Self.start, recorder: "test",
@@ -87,7 +91,7 @@ struct RecordingTests {
         for t in [0, 1, 14, 15, 16, 19, 20, 21, 44, 45, 50, 69, 70, 99] {
             let found = try #require(try replay.snapshot(at: Self.start + Double(t)), "second \(t)")
             #expect(found.time == Self.start + Double(t))
-            #expect(Self.comparable(found.snapshot) == Self.comparable(Self.cluster(at: t)), "second \(t)")
+            #expect(Self.comparable(found.snapshot) == Self.expected(Self.cluster(at: t)), "second \(t)")
         }
         // Between whole snapshots, a second where only figures moved is columns alone; a
         // node that changed more (db-2 down at 20 s) goes whole in the JSON.
@@ -124,6 +128,93 @@ struct RecordingTests {
         #expect(try cursor.frameTime(atOrAfter: Self.start + 99.5) == nil)
     }
 
+    /// A reload mid-chunk — a node added between two others, one removed, the order changed —
+    /// and a latency that appears, frames a little more than a second apart: every moment
+    /// replays as recorded (the writer starts a chunk where the nodes stop lining up).
+    @Test func reloadsReordersAndFiguresThatAppearReplayAsRecorded() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("reload.ttrec")
+        func cluster(_ i: Int) -> ClusterSnapshot {
+            var snapshot = Self.cluster(at: i)
+            snapshot.wallTime = Self.start + Double(i) * 1.25
+            if (4..<9).contains(i) {
+                var added = NodeSnapshot(name: "db-1b", address: "10.0.0.9:9090", health: .up)
+                added.heartbeatsOK = i
+                added.latencyP50 = i >= 6 ? 0.5 + Double(i) / 100 : nil  // appears at 6
+                snapshot.nodes.insert(added, at: 1)
+            }
+            if i >= 12 { snapshot.nodes.reverse() }
+            return snapshot
+        }
+        let writer = try RecordingWriter(path: path, header: RecordingHeader(cluster: "shop", startedAt: Self.start, recorder: "test", config: "3 nodes"),
+                                         keyframeInterval: 60)
+        for i in 0..<16 { try writer.record(cluster(i)) }
+        try writer.close()
+        let replay = try Replay(path: path)
+        let cursor = ReplayCursor(replay)
+        for i in Array(0..<16) + [9, 5, 4, 3, 13, 12] {
+            let time = Self.start + Double(i) * 1.25
+            let found = try #require(try replay.snapshot(at: time + 0.1))
+            #expect(found.time == time)
+            #expect(Self.comparable(found.snapshot) == Self.expected(cluster(i)), "frame \(i)")
+            #expect(Self.comparable(try #require(try cursor.snapshot(at: time))) == Self.expected(cluster(i)), "frame \(i), moved to")
+        }
+        #expect(replay.files[0].chunks.count == 4, "a chunk at the start and at each change of the nodes' order")
+        // Steps go frame by frame whatever their spacing.
+        #expect(try cursor.frameTime(before: Self.start + 5 * 1.25) == Self.start + 4 * 1.25)
+        #expect(try cursor.frameTime(before: Self.start + 4 * 1.25 + 0.01) == Self.start + 4 * 1.25)
+        #expect(try cursor.frameTime(before: Self.start + 4 * 1.25) == Self.start + 3 * 1.25, "the chunk before")
+        #expect(try cursor.frameTime(before: Self.start) == nil)
+    }
+
+    /// A crash or a full disk just after a chunk's header leaves an empty last chunk: the
+    /// recording ends at the chunk before, and a moment after it is that last one.
+    @Test func anEmptyLastChunkYieldsToTheOneBefore() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("empty.ttrec")
+        try record(path, seconds: 20, keyframe: 15)
+        var header = RecordingFormat.chunkMagic
+        header.appendBigEndian(UInt32(0))
+        header.appendBigEndian((Self.start + 30).bitPattern)
+        header.appendBigEndian(UInt64(0))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: header)
+        try handle.close()
+        let replay = try Replay(path: path)
+        #expect(replay.isOpen)
+        #expect(try replay.lastMoment()?.time == Self.start + 19)
+        let found = try #require(try replay.snapshot(at: Self.start + 45))
+        #expect(found.time == Self.start + 19)
+        #expect(Self.comparable(found.snapshot) == Self.expected(Self.cluster(at: 19)))
+    }
+
+    /// Columns of any bytes, on any nodes, are read or refused as damage, never a crash: a
+    /// hostile or damaged file must not stop a replay.
+    @Test func columnsOfAnyBytesNeverCrash() {
+        var random = SystemRandomNumberGenerator()
+        let nodes = Self.cluster(at: 30).nodes
+        var refused = 0
+        for round in 0..<20_000 {
+            let count = Int.random(in: 0...(round % 3 == 0 ? 400 : 24), using: &random)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if round % 2 == 0, !bytes.isEmpty {
+                // Mostly plausible: small masks and changes, the way a damaged file looks.
+                for i in bytes.indices { bytes[i] &= 0x7F }
+            }
+            var applied = nodes
+            do throws(HotColumns.Damaged) {
+                try HotColumns.apply(bytes[...], to: &applied)
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 10_000)
+        // Figures beyond any real one round without a trap.
+        #expect(RecordingPrecision.micros(1e300) == Int64.max && RecordingPrecision.micros(-.infinity) == 0)
+        #expect(RecordingPrecision.millis(.nan) == 0 && RecordingPrecision.millis(-1e30) == Int64.min)
+    }
+
     @Test func aFileCutAtAnyByteReplaysUpToTheCutAndSaysWhere() throws {
         let scratch = try Scratch()
         let whole = scratch.path("whole.ttrec")
@@ -145,7 +236,7 @@ struct RecordingTests {
             if let found {
                 // What it has is what was recorded then, never something else.
                 let t = Int(found.time - Self.start)
-                #expect(Self.comparable(found.snapshot) == Self.comparable(Self.cluster(at: t)), "cut at \(length)")
+                #expect(Self.comparable(found.snapshot) == Self.expected(Self.cluster(at: t)), "cut at \(length)")
                 #expect(t >= lastReadable, "a longer file never replays less")
                 lastReadable = t
                 let said = replay.damage + [found.damage].compactMap { $0 }
@@ -183,7 +274,7 @@ struct RecordingTests {
         #expect(names.first == "shop-\(FileName.stamp(Self.start)).ttrec")
         let replay = try Replay(path: directory)
         for t in [0, 24, 25, 26, 60, 99] {
-            #expect(try replay.snapshot(at: Self.start + Double(t)).map { Self.comparable($0.snapshot) } == Self.comparable(Self.cluster(at: t)), "second \(t)")
+            #expect(try replay.snapshot(at: Self.start + Double(t)).map { Self.comparable($0.snapshot) } == Self.expected(Self.cluster(at: t)), "second \(t)")
         }
         // Over its size bound, the oldest files go when a new one starts.
         let small = try RecordingDirectory(directory: directory, header: header, maxBytes: 1, keepSeconds: 86_400, fileSeconds: 25)

@@ -20,7 +20,10 @@ final class AlertSnapshotWriter: Sendable {
     /// `done` with why it could not be written, or nil.
     func write(_ snapshot: ClusterSnapshot?, to path: String, done: @escaping @Sendable (String?) -> Void) {
         queue.async { [self] in
-            guard let snapshot else { return done(nil) }
+            // A shared file was written (or failed) by the job before this one.
+            guard let snapshot else {
+                return done(FileManager.default.fileExists(atPath: path) ? nil : "the snapshot this alert shares was not written")
+            }
             var json = SnapshotJSONWriter()
             json.write(snapshot)
             do {

@@ -65,7 +65,10 @@ struct AlertState {
         routable = oldIndices.map { $0.map { before[$0] } ?? false }
         // Held changes and the last runs' times stay unless the interval itself changed.
         if new.minInterval != settings.minInterval { throttle = AlertThrottle(minInterval: new.minInterval) }
-        if new.snapshotDirectory != settings.snapshotDirectory || new.snapshotKeep != settings.snapshotKeep { snapshots = Self.writer(new) }
+        if new.snapshotDirectory != settings.snapshotDirectory || new.snapshotKeep != settings.snapshotKeep {
+            snapshots = Self.writer(new)
+            lastSnapshot = nil  // the next alert writes its own file with the new writer
+        }
         settings = new
         let count = routable.filter { $0 }.count
         guard minRoutable == floor.minRoutable else {

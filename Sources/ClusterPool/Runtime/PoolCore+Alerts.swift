@@ -99,13 +99,13 @@ extension PoolCore {
             loop.execute {
                 let core = bound.value
                 core.alerts.writingSnapshots -= 1
+                guard !core.stopped else { return }
                 var run = run
                 if let failure {
                     core.log(.warning, .alert, node: nil, "cannot write the alert's snapshot to \(path) ([alerts] snapshot_dir): \(failure)")
                 } else {
                     run.snapshotPath = path
                 }
-                guard !core.stopped else { return }
                 core.alerts.waiting.append(run)
                 core.startWaitingAlerts()
             }

@@ -13,9 +13,17 @@ public struct ReplayPlayback: Sendable, Equatable {
     /// Recorded seconds a wall second: 1, 4 or 16.
     public private(set) var speed = 1
     public var paused = false
-    /// A jump to a mark waits here for the loop to move to the first recorded frame at or
-    /// after it — the first that shows it (an event comes between two frames).
-    public var revealing: Double?
+    /// A move that needs the recording's frame times, waiting for the loop (`settle`).
+    public var pending: Seek?
+
+    /// Moves that go by recorded frames rather than by seconds.
+    public enum Seek: Sendable, Equatable {
+        /// To the first frame at or after a mark: the first that shows it (an event comes
+        /// between two frames).
+        case reveal(Double)
+        /// To the next or the previous frame.
+        case step(forward: Bool)
+    }
     /// The mark last jumped to (an index of `marks`) while the replay stays there: the next
     /// jump goes on from it, not from the frame that showed it.
     public private(set) var lastMark: Int?
@@ -39,9 +47,25 @@ public struct ReplayPlayback: Sendable, Equatable {
         lastMark = nil
     }
 
-    /// Shows the frame at `time` that reveals the mark jumped to (the loop, after `revealing`).
+    /// Shows the frame at `time` that reveals the mark jumped to (keeping the mark, so the next
+    /// jump goes on from it).
     public mutating func reveal(frame time: Double) {
         at = min(max(time, start), end)
+    }
+
+    /// The loop's part of a move by frames: done with the recording's frame times (a step
+    /// past the first or last frame stays).
+    public mutating func settle(with source: any ReplaySource) {
+        guard let seek = pending else { return }
+        pending = nil
+        switch seek {
+        case let .reveal(time):
+            if let frame = source.frameTime(atOrAfter: time) { reveal(frame: frame) }
+        case .step(forward: true):
+            if let frame = source.frameTime(atOrAfter: at + 0.001) { move(to: frame) }
+        case .step(forward: false):
+            if let frame = source.frameTime(before: at) { move(to: frame) }
+        }
     }
 
     /// Moves by `seconds` of recorded time (a step is a second: a recording's frame).
@@ -73,7 +97,7 @@ public struct ReplayPlayback: Sendable, Equatable {
         guard let found else { return nil }
         move(to: marks[found].time)
         lastMark = found
-        revealing = marks[found].time
+        pending = .reveal(marks[found].time)
         paused = true
         return marks[found]
     }
@@ -122,13 +146,22 @@ public struct ReplayMark: Sendable, Equatable {
     }
 }
 
+extension ReplayPlayback {
+    /// Longer than this between the moment shown and its frame is a stretch with nothing
+    /// recorded (frames are a second apart): the screen says so.
+    public static let gapSeconds = 3.0
+}
+
 /// What a replay shows: the recorded cluster at a moment. The run loop asks it for the moment
 /// the playback is at, many times a second while playing, so an implementation keeps its place.
 public protocol ReplaySource: AnyObject {
-    /// The cluster as recorded at `time` (its clock set to `time`); nil before the first frame.
-    func snapshot(at time: Double) -> ClusterSnapshot?
+    /// The cluster as recorded at `time` (its clock set to `time`) and the time of the frame
+    /// it is from (the last at or before `time`); nil before the first frame.
+    func snapshot(at time: Double) -> (snapshot: ClusterSnapshot, frameTime: Double)?
     /// The first frame's time at or after `time`; nil past the last.
     func frameTime(atOrAfter time: Double) -> Double?
+    /// The last frame's time before `time`; nil before the first.
+    func frameTime(before time: Double) -> Double?
     /// Where the recording is damaged, said once, for the status row; nil when whole.
     var damage: String? { get }
 }

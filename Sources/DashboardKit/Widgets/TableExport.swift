@@ -36,8 +36,14 @@ enum TableExport {
         return .success("{" + header.joined(separator: ",") + ",\"rows\":[\n" + objects.joined(separator: ",\n") + "\n]}\n")
     }
 
-    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. Text
+    /// a spreadsheet would run as a formula (a server's error message starting with =, +, @ or
+    /// a - that is no number) gets a leading ' so it stays text.
     static func csvField(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+@".contains(first) || (first == "-" && text.dropFirst().first.map { !$0.isNumber && $0 != " " } == true) {
+            text = "'" + text
+        }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
