@@ -37,7 +37,7 @@ public enum Dashboard {
             return screen
         }
         HeaderWidget(snapshot: snapshot, paused: state.isPaused, readOnly: state.readOnly && state.replay == nil, source: feed.source,
-                     replay: state.replay != nil).render(layout.header, into: &screen)
+                     replay: state.replay.map { $0.paused ? "REPLAY ⏸" : "REPLAY ▶ ×\($0.speed)" }).render(layout.header, into: &screen)
         switch state.view {
         case .main:
             let table = NodeTableWidget(rows: rows, allNodes: snapshot.nodes, state: state, visibleRows: layout.tableRows.height, now: snapshot.wallTime)

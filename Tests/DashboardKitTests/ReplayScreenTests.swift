@@ -188,7 +188,7 @@ struct ReplayScreenTests {
         // 20 minutes over 100 cells: 12 s a cell.
         #expect(track[25] == "┃" && track[45] == "◆" && track[50] == "●" && track[60] == "┃" && track[75] == "┃", "\(String(track))")
         #expect(track.filter { $0 == "─" }.count == 95)
-        #expect(screen.rows[1].contains(" REPLAY  12:34:56 UTC "))
+        #expect(screen.rows[1].contains(" REPLAY ▶ ×1  12:34:56 UTC "), "the moment and the speed in the header")
         #expect(!screen.rows[1].contains("read-only"), "a replay is said once, as REPLAY")
         #expect(screen.rows[29].hasPrefix(" ? help  q quit  ⏎ details  m methods  / filter  s sort  space pause  , . step  ( ) ±10s  { } ±1m  x speed"))
         // Paused, the track stays where it was.
@@ -196,6 +196,7 @@ struct ReplayScreenTests {
         paused.replay?.paused = true
         let pausedRow = Dashboard.render(Fixture.snapshot, paused, width: 140, height: 30).rows[0]
         #expect(pausedRow.hasPrefix(" ⏸ paused  12:24:56 ") && Array(pausedRow)[20 + 50] == "●")
+        #expect(Dashboard.render(Fixture.snapshot, paused, width: 140, height: 30).rows[1].contains(" REPLAY ⏸  12:34:56 UTC "))
     }
 
     @Test func aClickOnTheTimelineGoesToThatMoment() {

@@ -18,18 +18,19 @@ struct RecordingTests {
 
     static let start = 1_796_000_000.0
 
-    /// Second `t` of a scripted cluster: three nodes; db-2 goes down at 20 s and up at 50 s;
+    /// Second `t` of a scripted cluster: three nodes; db-2 goes suspect at 18 s, down at 20 s and up at 50 s;
     /// db-3 is drained at 70 s; latency and heartbeat counts move every second; an event at each change.
     static func cluster(at t: Int) -> ClusterSnapshot {
         var events: [PoolEvent] = []
         func event(_ at: Int, _ node: String, _ kind: PoolEvent.Kind, _ message: String) {
             if t >= at { events.append(PoolEvent(id: UInt64(events.count + 1), time: start + Double(at), node: node, severity: .info, kind: kind, message: message)) }
         }
-        event(20, "db-2", .stateChange, "up → down: connection refused")
+        event(18, "db-2", .stateChange, "up → suspect: timeout after 980 ms")
+        event(20, "db-2", .stateChange, "suspect → down: connection refused")
         event(50, "db-2", .stateChange, "down → up")
         event(70, "db-3", .operatorAction, "drained by alice")
         let nodes = (1...3).map { i -> NodeSnapshot in
-            var node = NodeSnapshot(name: "db-\(i)", address: "10.0.0.\(i):9090", health: i == 2 && (20..<50).contains(t) ? .down : .up)
+            var node = NodeSnapshot(name: "db-\(i)", address: "10.0.0.\(i):9090", health: i != 2 ? .up : (20..<50).contains(t) ? .down : (18..<20).contains(t) ? .suspect : .up)
             // The figures that move every second (the recording's columns), and a counter
             // that appears at 40 s (the node goes whole that second).
             node.heartbeatsOK = t
@@ -102,9 +103,12 @@ struct RecordingTests {
         // Between frames, the last one; before the first, nothing.
         #expect(try replay.snapshot(at: Self.start + 20.5)?.time == Self.start + 20)
         #expect(try replay.snapshot(at: Self.start - 1) == nil)
+        let suspect = try #require(try replay.snapshot(at: Self.start + 19.5)).snapshot
+        #expect(suspect.nodes.first { $0.name == "db-2" }?.health == .suspect, "suspect at the recorded time")
+        #expect(try replay.snapshot(at: Self.start + 17.9)?.snapshot.nodes.first { $0.name == "db-2" }?.health == .up)
         let down = try #require(try replay.snapshot(at: Self.start + 30)).snapshot
         #expect(down.nodes.first { $0.name == "db-2" }?.health == .down)
-        #expect(down.events.map(\.message) == ["up → down: connection refused"])
+        #expect(down.events.map(\.message) == ["up → suspect: timeout after 980 ms", "suspect → down: connection refused"])
     }
 
     /// The replay screen's cursor, moved as keys move it — forward a second, back within a

@@ -12,8 +12,8 @@ struct HeaderWidget {
     var readOnly: Bool
     /// Where the figures come from when attached (`http://HOST:PORT`); nil for this process's pool.
     var source: String? = nil
-    /// A recording replayed: the clock is the recorded moment.
-    var replay = false
+    /// A recording replayed ("REPLAY ▶ ×4", "REPLAY ⏸"): the clock is the recorded moment.
+    var replay: String? = nil
 
     func render(_ area: Rect, into screen: inout Screen) {
         guard !area.isEmpty else { return }
@@ -94,7 +94,7 @@ struct HeaderWidget {
             right += [Span(" \(banner) ", .panic), Span(" ", bar)]
         }
         if paused { right += [Span(" PAUSED ", .paused), Span(" ", bar)] }
-        if replay { right += [Span(" REPLAY ", .paused), Span(" ", bar)] }
+        if let replay { right += [Span(" \(replay) ", .paused), Span(" ", bar)] }
         if readOnly { right += [Span("read-only  ", bar)] }
         if clock { right.append(Span("\(Format.clock(snapshot.wallTime)) UTC ", bar)) }
         return Line(right)
