@@ -41,11 +41,7 @@ struct AttachCommand: AsyncParsableCommand {
     @Flag(help: "Ring the terminal bell (or flash) when a node gets worse or a cluster falls below min_routable.")
     var bell = false
 
-    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
-    var theme: String?
-
-    @Flag(help: "Do not use the mouse.")
-    var noMouse = false
+    @OptionGroup var screen: ScreenOptions
 
     func run() async throws {
         let http: HTTPClient
@@ -65,9 +61,9 @@ struct AttachCommand: AsyncParsableCommand {
             try? await http.shutdown()
             throw Self.fail(problems.isEmpty ? TerminalError.notATerminal.description : problems.joined(separator: "\n"))
         }
-        let themeChoice: Theme
+        let dashboardOptions: DashboardOptions
         do {
-            themeChoice = try ThemeLocator.resolve(theme)
+            dashboardOptions = try screen.dashboard(readOnly: readOnly, bell: bell)
         } catch let error as TerminalError {
             try? await http.shutdown()
             throw Self.fail(error.description)
@@ -79,7 +75,7 @@ struct AttachCommand: AsyncParsableCommand {
                 feeds: { Self.withLocalClock(remotes.map(\.feed)) },
                 execute: { request, index in await remotes[index].execute(request) },
                 reload: { index in await remotes[index].reload() },
-                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, bell: bell))
+                options: dashboardOptions)
             outcome = .success(())
         } catch {
             outcome = .failure(error)

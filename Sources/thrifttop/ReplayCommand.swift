@@ -35,11 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .customLong("print"), help: "Print instead of opening the replay screen (what a pipe gets).")
     var printOnly = false
 
-    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
-    var theme: String?
-
-    @Flag(help: "Do not use the mouse.")
-    var noMouse = false
+    @OptionGroup var screen: ScreenOptions
 
     func run() async throws {
         let replay: Replay
@@ -87,9 +83,9 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// The dashboard over the recording, from `at` (paused there) or its start (playing).
     private func screen(_ replay: Replay, start: Double, end: Double, at: Double?) async throws {
-        let themeChoice: Theme
+        let dashboardOptions: DashboardOptions
         do {
-            themeChoice = try ThemeLocator.resolve(theme)
+            dashboardOptions = try screen.dashboard(readOnly: true)
         } catch let error as TerminalError {
             throw Self.fail(error.description)
         }
@@ -101,7 +97,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let source = ReplayScreenSource(ReplayCursor(replay), fileDamage: replay.damage.first)
         do {
             try await DashboardLoop.run(replay: source, playback: playback, name: (path as NSString).lastPathComponent,
-                                        options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: true, reraiseSignals: false))
+                                        options: dashboardOptions)
         } catch let DashboardExit.signal(number) {
             throw ExitCode(128 + number)
         } catch let error as TerminalError {

@@ -39,14 +39,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --demo: calls per second the traffic generator sends through the pool.")
     var trafficRate: Double = 200
 
-    @Option(help: "Theme: a name (default, light, solarized-dark, high-contrast, monochrome) or a .toml path.")
-    var theme: String?
-
     @Option(help: ArgumentHelp("Record what the dashboard shows into FILE (replaced), once a second, for `thrifttop replay FILE`.", valueName: "FILE"))
     var record: String?
 
-    @Flag(help: "Do not use the mouse.")
-    var noMouse = false
+    @OptionGroup var screen: ScreenOptions
 
     @Flag(help: "Hide every action: look, don't touch.")
     var readOnly = false
@@ -92,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else { throw TerminalError.notATerminal }
         // Before any server, pool or event loop starts: this may replace the process (see CrashReporting).
         CrashReporting.restartWithBacktraceSettings()
-        let themeChoice = try ThemeLocator.resolve(theme)
+        let dashboardOptions = try screen.dashboard(readOnly: readOnly, bell: bell, statsFile: uiStats)
         // Over a config the admin endpoint exports /metrics: bootstrapped before the pool's
         // options, whose default metrics factory is the process's.
         let metrics = demo ? nil : PrometheusMetrics.bootstrap()
@@ -168,7 +164,7 @@ struct RunCommand: AsyncParsableCommand {
                     return outcome.isDone ? .done(outcome.message) : .refused(outcome.message)
                 },
                 operatorName: pool.defaultUser,
-                options: DashboardOptions(theme: themeChoice, mouse: !noMouse, readOnly: readOnly, reraiseSignals: false, statsFile: uiStats, bell: bell))
+                options: dashboardOptions)
             outcome = .success(())
         } catch {
             outcome = .failure(error)
