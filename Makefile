@@ -49,6 +49,7 @@ fuzz: deps-demo
 
 ## bench: pool CPU per 1,000 heartbeats vs a Python heartbeater, and 1,000/10,000 nodes (release build)
 bench: deps-test
+	@scripts/ensure-packages.sh haproxy
 	scripts/bench.sh
 
 deps-demo:

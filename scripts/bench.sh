@@ -264,17 +264,45 @@ start_relay() {
   [ -n "$relay_port" ] || { echo "relay floor did not start:"; cat "$out/relay.log"; exit 1; }
 }
 stop_relay() { stop "$relay_pid" || true; }
+# `start_haproxy CPU`: HAProxy (Debian's, TCP mode, one thread) in front of $ports, in the
+# foreground so `stop` ends it; its port in $haproxy_port. Users compare a hop through us with
+# one through it, so it is measured in the same run with the same client and pinning.
+start_haproxy() {
+  haproxy_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # maxconn: HAProxy raises its file limit to about twice it, and will not start past the hard limit.
+  { cat <<CFG
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 120s
+  timeout server 120s
+frontend bench
+  bind 127.0.0.1:$haproxy_port
+  default_backend nodes
+backend nodes
+  balance roundrobin
+CFG
+    i=0; for port in ${ports//,/ }; do echo "  server node$i 127.0.0.1:$port"; i=$((i + 1)); done
+  } >"$out/haproxy.cfg"
+  launch "$1" haproxy -db -f "$out/haproxy.cfg" >"$out/haproxy.log" 2>&1
+  haproxy_pid=$launched
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$haproxy_port") 2>/dev/null && break; sleep 0.05; done
+}
+stop_haproxy() { stop "$haproxy_pid" || true; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # `each_way NAME ROUND CPU "WAY..." ARGS...`: the load client with ARGS over each WAY in turn, into
-# $out/NAME-WAY-rROUND.json; CPU 0 or "any". A WAY is direct (the server), proxy or relay (the C
-# relay), framed; proxy-header and proxy-http are the proxy from a THeader or an HTTP client.
+# $out/NAME-WAY-rROUND.json; CPU 0 or "any". A WAY is direct (the server), proxy, relay (the C
+# relay) or haproxy, framed; proxy-header and proxy-http are the proxy from a THeader or an HTTP client.
 each_way() {
   local name=$1 round=$2 cpu=$3 ways=$4 way port transport
   shift 4
   for way in $ways; do
-    case ${way%%-*} in direct) port=$ports ;; proxy) port=$proxy_port ;; relay) port=$relay_port ;; esac
+    case ${way%%-*} in direct) port=$ports ;; proxy) port=$proxy_port ;; relay) port=$relay_port ;; haproxy) port=$haproxy_port ;; esac
     transport=framed
     [ "$way" = "${way#*-}" ] || transport=${way#*-}
     if [ "$cpu" = any ]; then "$out/load" --port "$port" --transport "$transport" "$@" >"$out/$name-$way-r$round.json"
@@ -290,9 +318,11 @@ start_servers 1 0
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy 0 "$out/one.toml"
 start_relay 0
+start_haproxy 0
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  each_way hop "$round" 0 "direct proxy proxy-header proxy-http relay" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
+  each_way hop "$round" 0 "direct proxy proxy-header proxy-http relay haproxy" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
 done
+stop_haproxy
 stop_relay
 stop_proxy
 stop_servers
@@ -301,8 +331,9 @@ import json, statistics, sys
 out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 load = lambda name: [json.load(open(f"{out}/hop-{name}-r{i}.json")) for i in range(1, rounds + 1)]
 direct, proxy, header, http, relay = load("direct"), load("proxy"), load("proxy-header"), load("proxy-http"), load("relay")
+haproxy = load("haproxy")
 for name, runs in (("direct", direct), ("through proxy", proxy), ("through proxy, THeader", header), ("through proxy, HTTP", http),
-                   ("through floor", relay)):
+                   ("through floor", relay), ("through HAProxy", haproxy)):
     print(f"   {name:22s}: p50 " + ", ".join(f"{r['p50_us']:.1f}" for r in runs) + " µs;  p99 " + ", ".join(f"{r['p99_us']:.1f}" for r in runs)
           + f" µs  (rounds; {sum(r['calls'] for r in runs)} calls, {sum(r['errors'] for r in runs)} errors)")
 # Each round's run minus that round's framed direct run, the median over rounds: for every client form.
@@ -314,9 +345,12 @@ print(f"   added p99: {p99:.1f} µs  (median of rounds; target <= 60 µs: {'met'
 print(f"   added p50 from a THeader client: {p50_header:.1f} µs ({p50_header / p50:.2f} x framed; target <= 1.2: {'met' if p50_header <= 1.2 * p50 else 'NOT met'}),"
       f" from an HTTP client: {p50_http:.1f} µs  (median of rounds; the node framed, the proxy translating)")
 print(f"   the floor (bench/relay_floor.c, a bare C epoll relay) adds p50 {added(relay, 'p50_us'):.1f} µs, p99 {added(relay, 'p99_us'):.1f} µs: the kernel's part of a hop here")
+haproxy_p50 = added(haproxy, "p50_us")
+print(f"   HAProxy (TCP mode, 1 thread, same pinning) adds p50 {haproxy_p50:.1f} µs, p99 {added(haproxy, 'p99_us'):.1f} µs;"
+      f" ours / theirs at p50: {p50 / haproxy_p50:.2f}  (target <= 1.0: {'met' if p50 <= haproxy_p50 else 'NOT met'})")
 with open(summary, "a") as f:
     f.write(f"proxy_added_p50_us={p50:.1f}\nproxy_added_p50_us_header={p50_header:.1f}\nproxy_added_p50_us_http={p50_http:.1f}\n"
-            f"proxy_added_p99_us={p99:.1f}\n")
+            f"proxy_added_p99_us={p99:.1f}\nhaproxy_added_p50_us={haproxy_p50:.1f}\nproxy_vs_haproxy_added_p50={p50 / haproxy_p50:.2f}\n")
 PY
 
 echo "-- proxy: throughput over 16 connections, getStatus back to back, ${PROXY_SECONDS}s a run, not pinned, $PROXY_ROUNDS rounds"
@@ -324,9 +358,11 @@ start_servers 1 any
 cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy any "$out/one.toml"
 start_relay any
+start_haproxy any
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  each_way tput "$round" any "direct proxy relay" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
+  each_way tput "$round" any "direct proxy relay haproxy" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
 done
+stop_haproxy
 stop_relay
 stop_proxy
 stop_servers
@@ -334,16 +370,18 @@ stop_servers
 import json, statistics, sys
 out, rounds, summary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 load = lambda name: [json.load(open(f"{out}/tput-{name}-r{i}.json")) for i in range(1, rounds + 1)]
-direct, proxy, relay = load("direct"), load("proxy"), load("relay")
-for name, runs in (("direct       ", direct), ("through proxy", proxy), ("through floor", relay)):
+direct, proxy, relay, haproxy = load("direct"), load("proxy"), load("relay"), load("haproxy")
+for name, runs in (("direct         ", direct), ("through proxy  ", proxy), ("through floor  ", relay), ("through HAProxy", haproxy)):
     print(f"   {name}: " + ", ".join(f"{r['calls_per_s']:.0f}" for r in runs) + " calls/s  (rounds; p99 "
           + ", ".join(f"{r['p99_us']:.0f}" for r in runs) + f" µs; {sum(r['errors'] for r in runs)} errors)")
 ratio_of = lambda runs: statistics.median(p["calls_per_s"] / d["calls_per_s"] for d, p in zip(direct, runs))
 ratio = ratio_of(proxy)
 print(f"   through / direct: {ratio:.2f}  (median of rounds; target >= 0.55: {'met' if ratio >= 0.55 else 'NOT met'})")
 print(f"   the floor (C relay) / direct: {ratio_of(relay):.2f}  (what one more hop leaves on these {__import__('os').cpu_count()} cores)")
+versus = ratio / ratio_of(haproxy)
+print(f"   HAProxy (TCP mode, 1 thread) / direct: {ratio_of(haproxy):.2f}; ours / theirs: {versus:.2f}  (target >= 1.0: {'met' if versus >= 1 else 'NOT met'})")
 with open(summary, "a") as f:
-    f.write(f"proxy_throughput_ratio_16={ratio:.3f}\n")
+    f.write(f"proxy_throughput_ratio_16={ratio:.3f}\nproxy_vs_haproxy_throughput_16={versus:.2f}\n")
 PY
 
 echo "-- proxy: the CPU of per-method accounting, 16 connections, ${PROXY_SECONDS}s a run, with and without ([metrics] max_methods = 0), $PROXY_ROUNDS rounds"
