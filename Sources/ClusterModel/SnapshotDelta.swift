@@ -17,7 +17,7 @@ public struct SnapshotDelta: Sendable, Equatable {
     public init?(from last: ClusterSnapshot, to current: ClusterSnapshot) {
         var changedNodes: [NodeSnapshot] = []
         var removed: [String] = []
-        let sameOrder = last.nodes.count == current.nodes.count && zip(last.nodes, current.nodes).allSatisfy { $0.name == $1.name }
+        let sameOrder = last.hasSameNodes(as: current)
         if sameOrder {
             for (before, now) in zip(last.nodes, current.nodes) where before != now { changedNodes.append(now) }
         } else {
@@ -73,6 +73,14 @@ public struct SnapshotDelta: Sendable, Equatable {
 
     private struct Removed: Decodable {
         var removed_nodes: [String]?
+    }
+}
+
+extension ClusterSnapshot {
+    /// The same nodes, by name, in the same order: a delta (and a recording's columns) can then
+    /// go by position.
+    public func hasSameNodes(as other: ClusterSnapshot) -> Bool {
+        nodes.count == other.nodes.count && zip(nodes, other.nodes).allSatisfy { $0.name == $1.name }
     }
 }
 

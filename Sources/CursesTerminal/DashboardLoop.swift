@@ -113,9 +113,9 @@ public enum DashboardLoop {
             }
             while let key = terminal.readKey() {
                 keyPressed = true
-                let cluster = state.selectedCluster
+                let cluster = state.clusters.selected
                 // A key that switched clusters: the state is reconciled with the new one's snapshot.
-                defer { if state.selectedCluster != cluster { Dashboard.update(state: &state, feeds: all) } }
+                defer { if state.clusters.selected != cluster { Dashboard.update(state: &state, feeds: all) } }
                 for effect in Dashboard.handle(key, state: &state, snapshot: Dashboard.selected(all, state).snapshot) {
                     switch effect {
                     case .quit: return
@@ -125,7 +125,7 @@ public enum DashboardLoop {
                         let file = path.hasPrefix("~/") ? (getenv("HOME").map { String(cString: $0) } ?? "~") + path.dropFirst(1) : path
                         Dashboard.recordWrite(path: path, what: what, error: TextFile.save(contents, to: file), state: &state)
                     case let .execute(command):
-                        let target = state.selectedCluster
+                        let target = state.clusters.selected
                         Task {
                             let result = await execute(command, target)
                             inbox.post(command, result, cluster: target)
@@ -135,7 +135,7 @@ public enum DashboardLoop {
                             Dashboard.recordReload(.refused("reload needs a cluster file; this dashboard has none"), state: &state)
                             continue
                         }
-                        let target = state.selectedCluster
+                        let target = state.clusters.selected
                         Task { inbox.post(nil, await reload(target), cluster: target) }
                     }
                 }
@@ -143,7 +143,7 @@ public enum DashboardLoop {
             for (command, result, cluster) in inbox.take() {
                 if let command {
                     // A refusal's "here anyway" acts on the cluster shown: only for the one asked.
-                    Dashboard.record(result, of: command, state: &state, offeringHereAnyway: cluster == state.selectedCluster)
+                    Dashboard.record(result, of: command, state: &state, offeringHereAnyway: cluster == state.clusters.selected)
                 } else {
                     Dashboard.recordReload(result, state: &state)
                 }
@@ -156,7 +156,10 @@ public enum DashboardLoop {
                 lastAdvance = now
                 playback.settle(with: source)
                 state.replay = playback
-                if playback.at != shownMoment, let shown = source.snapshot(at: playback.at) {
+                // Playing, the screen moves on a second at a time (its clock and every age are in
+                // seconds), not at every tick; a key's move shows at once.
+                let moved = playback.paused ? playback.at != shownMoment : playback.at.rounded(.down) != shownMoment?.rounded(.down)
+                if moved, let shown = source.snapshot(at: playback.at) {
                     shownMoment = playback.at
                     all[0].snapshot = shown.snapshot
                     // A stretch with nothing recorded is shown as a feed that went stale then.

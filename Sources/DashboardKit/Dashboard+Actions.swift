@@ -194,7 +194,7 @@ extension Dashboard {
         case "q", "quit", "q!", "wq": return [.quit]
         case "help", "h", "?":
             state.overlay = .help
-            state.helpScroll = 0
+            state.scroll.help = 0
             return []
         case "sort":
             guard words.count <= 2 else { return failed(prompt, "sort takes one column: sort COLUMN", &state) }

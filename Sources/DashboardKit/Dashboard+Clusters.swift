@@ -14,11 +14,11 @@ extension Dashboard {
     /// snapshot as `update(state:snapshot:)` does. The selection stays on its cluster by name.
     public static func update(state: inout DashboardState, feeds: [ClusterFeed]) {
         let names = feeds.map(\.name)
-        if names != state.clusterNames {
-            let current = state.clusterNames.indices.contains(state.selectedCluster) ? state.clusterNames[state.selectedCluster] : nil
-            state.clusterNames = names
-            if let current, let i = names.firstIndex(of: current) { state.selectedCluster = i }
-            state.selectedCluster = min(max(0, state.selectedCluster), max(0, names.count - 1))
+        if names != state.clusters.names {
+            let current = state.clusters.names.indices.contains(state.clusters.selected) ? state.clusters.names[state.clusters.selected] : nil
+            state.clusters.names = names
+            if let current, let i = names.firstIndex(of: current) { state.clusters.selected = i }
+            state.clusters.selected = min(max(0, state.clusters.selected), max(0, names.count - 1))
         }
         let feed = selected(feeds, state)
         state.operatorName = feed.operatorName
@@ -28,16 +28,16 @@ extension Dashboard {
     /// The feed the state shows.
     public static func selected(_ feeds: [ClusterFeed], _ state: DashboardState) -> ClusterFeed {
         guard !feeds.isEmpty else { return .none }
-        return feeds[min(max(0, state.selectedCluster), feeds.count - 1)]
+        return feeds[min(max(0, state.clusters.selected), feeds.count - 1)]
     }
 
     /// `1`…`9`, `[` and `]`: switch cluster (only when there are several). Nil: not such a key.
     static func handleClusterKey(_ key: Key, _ state: inout DashboardState) -> [DashboardEffect]? {
-        guard state.clusterNames.count > 1, case let .character(c) = key else { return nil }
-        let count = state.clusterNames.count
+        guard state.clusters.names.count > 1, case let .character(c) = key else { return nil }
+        let count = state.clusters.names.count
         switch c {
-        case "[": select(cluster: (state.selectedCluster + count - 1) % count, &state)
-        case "]": select(cluster: (state.selectedCluster + 1) % count, &state)
+        case "[": select(cluster: (state.clusters.selected + count - 1) % count, &state)
+        case "]": select(cluster: (state.clusters.selected + 1) % count, &state)
         case "1"..."9":
             let i = Int(String(c))! - 1
             guard i < count else {
@@ -54,16 +54,16 @@ extension Dashboard {
     static func clusterCommand(_ text: String, _ state: inout DashboardState) -> Result<Void, OperatorCommandLine.ParseError>? {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard words.first?.lowercased() == "cluster" else { return nil }
-        guard state.clusterNames.count > 1 else {
+        guard state.clusters.names.count > 1 else {
             return .failure(.init(message: "only one cluster is attached (thrifttop attach ENDPOINT ENDPOINT… for several)"))
         }
-        guard words.count == 2 else { return .failure(.init(message: "cluster NAME: one of \(state.clusterNames.joined(separator: ", "))")) }
+        guard words.count == 2 else { return .failure(.init(message: "cluster NAME: one of \(state.clusters.names.joined(separator: ", "))")) }
         let name = words[1]
-        if let i = state.clusterNames.firstIndex(of: name) ?? uniquePrefixMatch(name, state.clusterNames) {
+        if let i = state.clusters.names.firstIndex(of: name) ?? uniquePrefixMatch(name, state.clusters.names) {
             select(cluster: i, &state)
             return .success(())
         }
-        let hint = NameSuggestion.closest(to: name, in: state.clusterNames).map { " (did you mean \"\($0)\"?)" } ?? ""
+        let hint = NameSuggestion.closest(to: name, in: state.clusters.names).map { " (did you mean \"\($0)\"?)" } ?? ""
         return .failure(.init(message: "no cluster named \"\(name)\"\(hint)"))
     }
 
@@ -74,8 +74,8 @@ extension Dashboard {
 
     /// Another cluster is another table: its own rows from the top, nothing paused or open.
     private static func select(cluster index: Int, _ state: inout DashboardState) {
-        guard index != state.selectedCluster else { return }
-        state.selectedCluster = index
+        guard index != state.clusters.selected else { return }
+        state.clusters.selected = index
         state.view = .main
         state.selectedNode = nil
         state.selectedIndex = 0
@@ -83,7 +83,7 @@ extension Dashboard {
         state.log.anchor = nil
         state.log.offset = 0
         state.frozen = nil
-        state.status = StatusMessage("cluster \(state.clusterNames[index])")
+        state.status = StatusMessage("cluster \(state.clusters.names[index])")
     }
 }
 

@@ -37,7 +37,7 @@ extension Dashboard {
         case .character("q"), .function(10): return [.quit]
         case .character("?"), .function(1):
             state.overlay = .help
-            state.helpScroll = 0
+            state.scroll.help = 0
             return []
         case .character("p"):
             state.frozen = state.isPaused ? nil : live
@@ -93,7 +93,7 @@ extension Dashboard {
         case .enter:
             if let name = state.selectedNode, rowCount > 0 {
                 state.view = .detail(node: name)
-                state.detailScroll = 0
+                state.scroll.detail = 0
             }
         case .character("/"): state.overlay = .prompt(Prompt(.filter(previous: state.filter), text: state.filter))
         case .character("m"):
@@ -224,7 +224,7 @@ extension Dashboard {
         let visible = max(1, body.height - 1)
         let maxScroll = max(0, count - visible)
         func scroll(_ delta: Int) {
-            state.detailScroll = min(max(0, state.detailScroll.addingReportingOverflow(delta).partialValue), maxScroll)
+            state.scroll.detail = min(max(0, state.scroll.detail.addingReportingOverflow(delta).partialValue), maxScroll)
         }
         switch key {
         case .escape, .enter, .backspace, .left, .character("h"): state.view = .main
@@ -245,7 +245,7 @@ extension Dashboard {
         let visible = max(1, state.height - 4)
         let maxScroll = max(0, count - visible)
         func scroll(_ delta: Int) {
-            state.helpScroll = min(max(0, state.helpScroll.addingReportingOverflow(delta).partialValue), maxScroll)
+            state.scroll.help = min(max(0, state.scroll.help.addingReportingOverflow(delta).partialValue), maxScroll)
         }
         switch key {
         case .escape, .enter, .character("?"), .character("q"), .function(1): state.overlay = nil

@@ -30,7 +30,7 @@ public enum Dashboard {
             // No snapshot ever came: no cluster to draw, only where and why.
             ConnectingNotice(feed: feed).render(Rect(x: 0, y: layout.header.y, width: width, height: layout.status.y - layout.header.y), into: &screen)
             if bar.count > 1 {
-                ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
+                ClusterBarWidget(feeds: bar, selected: min(state.clusters.selected, bar.count - 1)).render(layout.clusterBar, into: &screen)
             }
             StatusBar(state: state).render(layout.status, into: &screen)
             if state.overlay == .help { HelpOverlay(state: state).render(layout.screen, into: &screen) }
@@ -49,14 +49,14 @@ public enum Dashboard {
             MethodsWidget(snapshot: snapshot, view: state.view, filter: state.filter).render(layout.body, into: &screen)
         case let .detail(name):
             if let node = snapshot.node(named: name) {
-                NodeDetailWidget(node: node, snapshot: snapshot, scroll: state.detailScroll).render(layout.body, into: &screen)
+                NodeDetailWidget(node: node, snapshot: snapshot, scroll: state.scroll.detail).render(layout.body, into: &screen)
             } else {
                 Box.rule(layout.body.row(0), segments: [Line("Node \(name)", .title, bold: true), Line("Esc back", .dim)], role: .borderFocused, into: &screen)
                 screen.put("\(name) is no longer in the cluster.", x: 1, y: layout.body.y + 1, maxWidth: width - 2, style: CellStyle(.warning))
             }
         }
         if bar.count > 1 {
-            ClusterBarWidget(feeds: bar, selected: min(state.selectedCluster, bar.count - 1)).render(layout.clusterBar, into: &screen)
+            ClusterBarWidget(feeds: bar, selected: min(state.clusters.selected, bar.count - 1)).render(layout.clusterBar, into: &screen)
         }
         if let playback = state.replay { TimelineWidget(playback: playback).render(layout.clusterBar, into: &screen) }
         if !feed.isLive {

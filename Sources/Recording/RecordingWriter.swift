@@ -49,7 +49,7 @@ public final class RecordingWriter {
         // A new chunk (a whole snapshot) also when the clock went back (frames stay in time
         // order) or the nodes are not the ones, in the same order, a replay holds (a reload).
         if deflater == nil || time - chunkStart >= keyframeInterval || time < chunkEnd
-            || !(last.map { Self.sameNodes($0, snapshot) } ?? false) {
+            || !(last.map { $0.hasSameNodes(as: snapshot) } ?? false) {
             try finishChunk()
             try startChunk(at: time)
             // Whole, but its moving figures as columns from blank ones (`HotColumns.blank`).
@@ -64,18 +64,13 @@ public final class RecordingWriter {
         last = snapshot
     }
 
-    /// The same nodes in the same order: the columns of the next frame go by position.
-    static func sameNodes(_ a: ClusterSnapshot, _ b: ClusterSnapshot) -> Bool {
-        a.nodes.count == b.nodes.count && zip(a.nodes, b.nodes).allSatisfy { $0.name == $1.name }
-    }
-
     /// A frame's JSON delta (header figures, events, methods, the nodes that changed in more
     /// than their hot figures) and its columns (the hot figures of the others); nil when only
     /// the clock moved. Nodes go by position (`record` starts a chunk when they do not line up).
     static func change(from last: ClusterSnapshot, to current: ClusterSnapshot) -> (json: [UInt8], columns: [UInt8])? {
         var base = last
         var pairs: [(last: NodeSnapshot, current: NodeSnapshot)?] = []
-        if sameNodes(last, current) {
+        if last.hasSameNodes(as: current) {
             pairs = Array(repeating: nil, count: current.nodes.count)
             for index in current.nodes.indices where last.nodes[index] != current.nodes[index] {
                 let (before, now) = (last.nodes[index], current.nodes[index])

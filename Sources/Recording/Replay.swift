@@ -44,9 +44,6 @@ public struct Replay: Sendable {
     public var header: RecordingHeader { files[0].header }
     /// The first recorded moment; nil for a recording with no frame.
     public var start: Double? { chunks.first?.chunk.start }
-    /// The last recorded moment as far as the chunk headers tell (an open chunk: its start;
-    /// `lastMoment` reads it).
-    public var end: Double? { chunks.last.map { $0.chunk.end ?? $0.chunk.start } }
 
     /// The last recorded moment, reading the last chunk when its header does not say (a file
     /// being written, or cut; an open chunk with no whole frame yields to the one before), and

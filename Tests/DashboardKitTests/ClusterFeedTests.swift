@@ -50,22 +50,22 @@ struct ClusterFeedTests {
     }
 
     @Test func numberKeysBracketsAndTheCommandLineSwitchClusters() {
-        #expect(state(["2"].map(Key.character)).selectedCluster == 1)
-        #expect(state(["]", "]", "]"].map(Key.character)).selectedCluster == 0)
-        #expect(state(["["].map(Key.character)).selectedCluster == 2)
+        #expect(state(["2"].map(Key.character)).clusters.selected == 1)
+        #expect(state(["]", "]", "]"].map(Key.character)).clusters.selected == 0)
+        #expect(state(["["].map(Key.character)).clusters.selected == 2)
         var typed = state([.character(":")] + "cluster stag".map(Key.character) + [.enter])
-        #expect(typed.selectedCluster == 1)
+        #expect(typed.clusters.selected == 1)
         #expect(typed.status == StatusMessage("cluster staging"))
         typed = state([.character(":")] + "cluster prod".map(Key.character) + [.enter])
         guard case let .prompt(prompt) = typed.overlay else { Issue.record("the line closed on an unknown cluster"); return }
         #expect(prompt.error == "no cluster named \"prod\"")
         // 9 clusters at most by number; a number past the last says how many there are.
         let past = state(["7"].map(Key.character))
-        #expect(past.selectedCluster == 0)
+        #expect(past.clusters.selected == 0)
         #expect(past.status?.text == "there are 3 clusters: 1–3, or [ and ]")
         // Read-only still switches, but acts on nothing.
         let readOnly = state([.character(":")] + "cluster staging".map(Key.character) + [.enter], readOnly: true)
-        #expect(readOnly.selectedCluster == 1)
+        #expect(readOnly.clusters.selected == 1)
         let refused = state([.character(":")] + "drain alpha-1".map(Key.character) + [.enter], readOnly: true)
         guard case let .prompt(line) = refused.overlay else { Issue.record("read-only drain line closed"); return }
         #expect(line.error == Dashboard.readOnlyNote(refused).text)

@@ -52,14 +52,11 @@ public struct DashboardState: Sendable, Equatable {
     /// What the event log pane shows and where it is scrolled.
     public var log = EventLogView()
 
-    public var detailScroll = 0
-    public var helpScroll = 0
+    /// Where the node details and the help are scrolled.
+    public var scroll = Scrolls()
 
-    /// The clusters attached to, in bar order (`thrifttop attach` with several endpoints); empty
-    /// or one name: no cluster bar.
-    public var clusterNames: [String] = []
-    /// The cluster shown and acted on (index into `clusterNames`).
-    public var selectedCluster = 0
+    /// The clusters attached to, and the one shown.
+    public var clusters = ClusterChoice()
     /// When set (`--bell`), decides when the terminal bell rings; nil: never.
     public var bell: BellWatch?
 
@@ -150,7 +147,26 @@ extension DashboardState {
 
     /// Rows the bar above the header asks for: one per cluster when there are several (the
     /// layout caps them), or the replay's timeline.
-    public var clusterRows: Int { replay != nil ? 1 : clusterNames.count > 1 ? clusterNames.count : 0 }
+    public var clusterRows: Int { replay != nil ? 1 : clusters.names.count > 1 ? clusters.names.count : 0 }
+}
+
+/// How far the full-screen node details and the help overlay are scrolled.
+public struct Scrolls: Sendable, Equatable {
+    public var detail = 0
+    public var help = 0
+
+    public init() {}
+}
+
+/// The clusters a dashboard is attached to (`thrifttop attach` with several endpoints), in bar
+/// order, and the one shown and acted on.
+public struct ClusterChoice: Sendable, Equatable {
+    /// Empty or one name: no cluster bar.
+    public var names: [String] = []
+    /// The cluster shown and acted on (index into `names`).
+    public var selected = 0
+
+    public init() {}
 }
 
 /// The event log pane's filters and scroll position.

@@ -20,7 +20,7 @@ struct HelpOverlay {
 
     /// The help for the dashboard in `state`: its mode, its clusters, its scroll.
     init(state: DashboardState) {
-        self.init(readOnly: state.readOnly, scroll: state.helpScroll, clusters: state.clusterNames.count > 1, replay: state.replay != nil)
+        self.init(readOnly: state.readOnly, scroll: state.scroll.help, clusters: state.clusters.names.count > 1, replay: state.replay != nil)
     }
 
     static func entries(readOnly: Bool, clusters: Bool = false, replay: Bool = false) -> [(section: String, keys: [(String, String)])] {
