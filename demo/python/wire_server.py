@@ -11,8 +11,8 @@ against a peer it did not write.
 header (THeader): the server answers each request in the protocol that request came in (Python
 reads the protocol id from every frame), so --protocol only names the default before the first
 frame; json is refused (Python's THeader knows binary and compact only). A request with the zlib
-transform is answered with zlib (Python alone would not: see wireforms.py). Each request's info
-headers are recorded for lastRequestHeaders, and its reply carries "x-served-by: NAME" and, for
+transform is answered with zlib (Python alone would not: see wireforms.py). The info headers of
+the last request that carried any are what lastRequestHeaders returns, and its reply carries "x-served-by: NAME" and, for
 each request header K, "x-echo-K" with K's value. --header-allow-legacy also serves plain framed
 and unframed binary/compact clients on the same port, answered in their own form.
 
@@ -62,9 +62,12 @@ class Handler(wireforms.CountedFB303, WireTest.Iface):
 
     def _count(self, method):
         super()._count(method)
-        if method != "lastRequestHeaders":
+        headers = getattr(self.current, "headers", {})
+        # The last request that carried info headers: a proxy's heartbeats (getStatus, without
+        # any) may come between a client's call and its lastRequestHeaders.
+        if method != "lastRequestHeaders" and headers:
             with self.lock:
-                self.last_headers = getattr(self.current, "headers", {})
+                self.last_headers = headers
 
     def echo(self, value):
         self._count("echo")
