@@ -226,25 +226,29 @@ proxy_pid=""
 # `cluster_config FILE BALANCER [LISTENER-KEYS] -- NAME=PORT...`: a cluster config with one
 # listener on an OS-chosen port of 127.0.0.1 and one node per NAME=PORT, the rest left at the
 # defaults (a node takes 8 call connections; LISTENER-KEYS e.g. "max_connections = 20000").
+# `[proxy] threads` is $proxy_threads (1 unless set: most runs pin the proxy to one CPU).
 cluster_config() {
   local file=$1 balancer=$2 listener_keys=$3
   shift 4
-  { printf 'name = "bench"\nbalancer = "%s"\n\n[[listener]]\naddress = "127.0.0.1:0"\n%s\n' "$balancer" "$listener_keys"
+  { printf 'name = "bench"\nbalancer = "%s"\n\n[proxy]\nthreads = %s\n\n[[listener]]\naddress = "127.0.0.1:0"\n%s\n' \
+      "$balancer" "${proxy_threads:-1}" "$listener_keys"
     for node in "$@"; do printf '\n[[node]]\nname = "%s"\naddress = "127.0.0.1:%s"\n' "${node%%=*}" "${node#*=}"; done
   } >"$file"
 }
-# `start_proxy CPU CONFIG`: `thrifttop serve CONFIG`; its PID in $proxy_pid, its port in $proxy_port.
+# `start_proxy CPU CONFIG [LOG]`: `thrifttop serve CONFIG`; its PID in $proxy_pid, its port in
+# $proxy_port, its output in $out/LOG (serve.log).
 start_proxy() {
-  launch "$1" "$bin" serve "$2" --seed 7 >"$out/serve.log" 2>&1
+  local log="$out/${3:-serve.log}"
+  launch "$1" "$bin" serve "$2" --seed 7 >"$log" 2>&1
   proxy_pid=$launched
   proxy_port=""
   for _ in $(seq 1 200); do
-    proxy_port=$(sed -n 's/^thrifttop serve: cluster ".*" listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/serve.log")
+    proxy_port=$(sed -n 's/^thrifttop serve: cluster ".*" listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
     [ -n "$proxy_port" ] && break
     kill -0 "$proxy_pid" 2>/dev/null || break
     sleep 0.05
   done
-  [ -n "$proxy_port" ] || { echo "thrifttop serve did not start:"; cat "$out/serve.log"; exit 1; }
+  [ -n "$proxy_port" ] || { echo "thrifttop serve did not start:"; cat "$log"; exit 1; }
   # The node's first heartbeat makes it routable (a few ms); the clients warm up besides.
   sleep 0.3
 }
@@ -264,15 +268,16 @@ start_relay() {
   [ -n "$relay_port" ] || { echo "relay floor did not start:"; cat "$out/relay.log"; exit 1; }
 }
 stop_relay() { stop "$relay_pid" || true; }
-# `start_haproxy CPU`: HAProxy (Debian's, TCP mode, one thread) in front of $ports, in the
-# foreground so `stop` ends it; its port in $haproxy_port. Users compare a hop through us with
-# one through it, so it is measured in the same run with the same client and pinning.
+# `start_haproxy CPU [THREADS]`: HAProxy (Debian's, TCP mode, `nbthread` THREADS, default 1) in
+# front of $ports, in the foreground so `stop` ends it; its PID in $haproxy_pid, its port in
+# $haproxy_port. Users compare a hop through us with one through it, so it is measured in the
+# same run with the same client and pinning.
 start_haproxy() {
   haproxy_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   # maxconn: HAProxy raises its file limit to about twice it, and will not start past the hard limit.
   { cat <<CFG
 global
-  nbthread 1
+  nbthread ${2:-1}
   maxconn 4000
 defaults
   mode tcp
@@ -287,7 +292,8 @@ backend nodes
 CFG
     i=0; for port in ${ports//,/ }; do echo "  server node$i 127.0.0.1:$port"; i=$((i + 1)); done
   } >"$out/haproxy.cfg"
-  launch "$1" haproxy -db -f "$out/haproxy.cfg" >"$out/haproxy.log" 2>&1
+  cp "$out/haproxy.cfg" "$out/haproxy-$haproxy_port.cfg"
+  launch "$1" haproxy -db -f "$out/haproxy-$haproxy_port.cfg" >"$out/haproxy-$haproxy_port.log" 2>&1
   haproxy_pid=$launched
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$haproxy_port") 2>/dev/null && break; sleep 0.05; done
 }
@@ -297,12 +303,16 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # `each_way NAME ROUND CPU "WAY..." ARGS...`: the load client with ARGS over each WAY in turn, into
 # $out/NAME-WAY-rROUND.json; CPU 0 or "any". A WAY is direct (the server), proxy, relay (the C
-# relay) or haproxy, framed; proxy-header and proxy-http are the proxy from a THeader or an HTTP client.
+# relay) or haproxy, framed; proxy-header and proxy-http are the proxy from a THeader or an HTTP
+# client; proxy2 and haproxy2 are the two with 2 threads ($proxy2_port, $haproxy2_port).
 each_way() {
   local name=$1 round=$2 cpu=$3 ways=$4 way port transport
   shift 4
   for way in $ways; do
-    case ${way%%-*} in direct) port=$ports ;; proxy) port=$proxy_port ;; relay) port=$relay_port ;; haproxy) port=$haproxy_port ;; esac
+    case ${way%%-*} in
+      direct) port=$ports ;; proxy) port=$proxy_port ;; relay) port=$relay_port ;; haproxy) port=$haproxy_port ;;
+      proxy2) port=$proxy2_port ;; haproxy2) port=$haproxy2_port ;;
+    esac
     transport=framed
     [ "$way" = "${way#*-}" ] || transport=${way#*-}
     if [ "$cpu" = any ]; then "$out/load" --port "$port" --transport "$transport" "$@" >"$out/$name-$way-r$round.json"
@@ -319,11 +329,23 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy 0 "$out/one.toml"
 start_relay 0
 start_haproxy 0
+# The same with 2 threads each ([proxy] threads, nbthread) and the client and both unpinned.
+proxy1_pid=$proxy_pid proxy1_port=$proxy_port haproxy1_pid=$haproxy_pid
+proxy_threads=2 cluster_config "$out/one-2threads.toml" round-robin "" -- "node0=$ports"
+start_proxy any "$out/one-2threads.toml" serve-2threads.log
+proxy2_pid=$proxy_pid proxy2_port=$proxy_port proxy_pid=$proxy1_pid proxy_port=$proxy1_port
+haproxy1_port=$haproxy_port
+start_haproxy any 2
+haproxy2_pid=$haproxy_pid haproxy2_port=$haproxy_port haproxy_pid=$haproxy1_pid haproxy_port=$haproxy1_port
 for round in $(seq 1 "$PROXY_ROUNDS"); do
   each_way hop "$round" 0 "direct proxy proxy-header proxy-http relay haproxy" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
+  each_way hop2 "$round" any "direct proxy2 haproxy2" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
 done
+stop "$haproxy2_pid" || true
 stop_haproxy
 stop_relay
+stop_proxy
+proxy_pid=$proxy2_pid
 stop_proxy
 stop_servers
 /usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
@@ -348,9 +370,17 @@ print(f"   the floor (bench/relay_floor.c, a bare C epoll relay) adds p50 {added
 haproxy_p50 = added(haproxy, "p50_us")
 print(f"   HAProxy (TCP mode, 1 thread, same pinning) adds p50 {haproxy_p50:.1f} µs, p99 {added(haproxy, 'p99_us'):.1f} µs;"
       f" ours / theirs at p50: {p50 / haproxy_p50:.2f}  (target <= 1.0: {'met' if p50 <= haproxy_p50 else 'NOT met'})")
+# With 2 threads each, unpinned: against that pass's own direct runs.
+load2 = lambda name: [json.load(open(f"{out}/hop2-{name}-r{i}.json")) for i in range(1, rounds + 1)]
+direct2, proxy2, haproxy2 = load2("direct"), load2("proxy2"), load2("haproxy2")
+added2 = lambda runs, key: statistics.median(p[key] - d[key] for d, p in zip(direct2, runs))
+p50_2, haproxy_p50_2 = added2(proxy2, "p50_us"), added2(haproxy2, "p50_us")
+print(f"   2 threads each, unpinned: ours adds p50 {p50_2:.1f} µs, p99 {added2(proxy2, 'p99_us'):.1f} µs; HAProxy (nbthread 2) p50 {haproxy_p50_2:.1f} µs,"
+      f" p99 {added2(haproxy2, 'p99_us'):.1f} µs; ours / theirs at p50: {p50_2 / haproxy_p50_2:.2f}  (target <= 1.0: {'met' if p50_2 <= haproxy_p50_2 else 'NOT met'})")
 with open(summary, "a") as f:
     f.write(f"proxy_added_p50_us={p50:.1f}\nproxy_added_p50_us_header={p50_header:.1f}\nproxy_added_p50_us_http={p50_http:.1f}\n"
-            f"proxy_added_p99_us={p99:.1f}\nhaproxy_added_p50_us={haproxy_p50:.1f}\nproxy_vs_haproxy_added_p50={p50 / haproxy_p50:.2f}\n")
+            f"proxy_added_p99_us={p99:.1f}\nhaproxy_added_p50_us={haproxy_p50:.1f}\nproxy_vs_haproxy_added_p50={p50 / haproxy_p50:.2f}\n"
+            f"haproxy_added_p50_us_2threads={haproxy_p50_2:.1f}\nproxy_vs_haproxy_added_p50_2threads={p50_2 / haproxy_p50_2:.2f}\n")
 PY
 
 echo "-- proxy: throughput over 16 connections, getStatus back to back, ${PROXY_SECONDS}s a run, not pinned, $PROXY_ROUNDS rounds"
@@ -359,11 +389,20 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy any "$out/one.toml"
 start_relay any
 start_haproxy any
+proxy1_pid=$proxy_pid proxy1_port=$proxy_port haproxy1_pid=$haproxy_pid haproxy1_port=$haproxy_port
+proxy_threads=2 cluster_config "$out/one-2threads.toml" round-robin "" -- "node0=$ports"
+start_proxy any "$out/one-2threads.toml" serve-2threads.log
+proxy2_pid=$proxy_pid proxy2_port=$proxy_port proxy_pid=$proxy1_pid proxy_port=$proxy1_port
+start_haproxy any 2
+haproxy2_pid=$haproxy_pid haproxy2_port=$haproxy_port haproxy_pid=$haproxy1_pid haproxy_port=$haproxy1_port
 for round in $(seq 1 "$PROXY_ROUNDS"); do
-  each_way tput "$round" any "direct proxy relay haproxy" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
+  each_way tput "$round" any "direct proxy relay haproxy proxy2 haproxy2" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
 done
+stop "$haproxy2_pid" || true
 stop_haproxy
 stop_relay
+stop_proxy
+proxy_pid=$proxy2_pid
 stop_proxy
 stop_servers
 /usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
@@ -380,8 +419,16 @@ print(f"   through / direct: {ratio:.2f}  (median of rounds; target >= 0.55: {'m
 print(f"   the floor (C relay) / direct: {ratio_of(relay):.2f}  (what one more hop leaves on these {__import__('os').cpu_count()} cores)")
 versus = ratio / ratio_of(haproxy)
 print(f"   HAProxy (TCP mode, 1 thread) / direct: {ratio_of(haproxy):.2f}; ours / theirs: {versus:.2f}  (target >= 1.0: {'met' if versus >= 1 else 'NOT met'})")
+proxy2, haproxy2 = load("proxy2"), load("haproxy2")
+for name, runs in (("through proxy, 2 threads  ", proxy2), ("through HAProxy, nbthread 2", haproxy2)):
+    print(f"   {name}: " + ", ".join(f"{r['calls_per_s']:.0f}" for r in runs) + " calls/s  (rounds; p99 "
+          + ", ".join(f"{r['p99_us']:.0f}" for r in runs) + f" µs; {sum(r['errors'] for r in runs)} errors)")
+versus2 = ratio_of(proxy2) / ratio_of(haproxy2)
+print(f"   2 threads each: ours / direct {ratio_of(proxy2):.2f}, HAProxy / direct {ratio_of(haproxy2):.2f}; ours / theirs: {versus2:.2f}"
+      f"  (target >= 1.0: {'met' if versus2 >= 1 else 'NOT met'})")
 with open(summary, "a") as f:
-    f.write(f"proxy_throughput_ratio_16={ratio:.3f}\nproxy_vs_haproxy_throughput_16={versus:.2f}\n")
+    f.write(f"proxy_throughput_ratio_16={ratio:.3f}\nproxy_vs_haproxy_throughput_16={versus:.2f}\n"
+            f"proxy_throughput_ratio_16_2threads={ratio_of(proxy2):.3f}\nproxy_vs_haproxy_throughput_16_2threads={versus2:.2f}\n")
 PY
 
 echo "-- proxy: the CPU of per-method accounting, 16 connections, ${PROXY_SECONDS}s a run, with and without ([metrics] max_methods = 0), $PROXY_ROUNDS rounds"

@@ -26,26 +26,19 @@ public struct ForwardedCall: Sendable {
 }
 
 extension ClusterPool {
-    /// Routes one forwarded call: the config's `[[route]]` picks the node group, `[proxy]` the
-    /// timeout and whether it may be retried after a write. The reply is the node's, in the
-    /// node's protocol. Call on the pool's loop (a proxy's connections live there): no hop, no
-    /// future; `completion` runs on the loop.
+    /// Routes one forwarded call on the pool's loop (a proxy's connections on that loop): the
+    /// config's `[[route]]` picks the node group, `[proxy]` the timeout and whether it may be
+    /// retried after a write. The reply is the node's, in the node's protocol. No hop, no
+    /// future; `completion` runs on the loop. A proxy's other loops route with their own
+    /// `CallEntry`.
     public func forward(_ call: ForwardedCall, completion: @escaping (Result<PoolReply, any Error>) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard let core = core.value else {
             completion(.failure(PoolCallError.noRoutableNode))
             return
         }
-        // The loop's own copy of the config (a reload replaces it there): no lock per call.
-        let config = core.config
-        let attemptTimeout = config.proxy.callTimeout
-        let body = call.body, source = call.protocolKind, limits = call.limits
-        core.startCall(PendingCall(
-            method: call.name, oneway: call.oneway,
-            encode: { target in try ThriftTranslation.translateStruct(body, from: source, to: target, limits: limits) },
-            idempotent: config.proxy.isIdempotent(Self.methodName(call.name)),
-            deadline: eventLoop.now + core.forwardedCallBudget,
-            attemptTimeout: attemptTimeout, group: config.routes.group(for: call.name), infoHeaders: call.infoHeaders, finish: completion))
+        core.publishRoutingIfMoved()
+        core.router.forward(call, completion: completion)
     }
 
     /// How long a forwarded call may take, retries included: every attempt its full timeout.
@@ -75,7 +68,7 @@ extension ClusterPool {
     /// Why `group` (nil: the whole cluster) has no node for a call now: "2 down, 1 drained".
     /// Call on the pool's loop.
     public func unroutableSummary(group: String?) -> String {
-        core.value?.unroutableSummary(group: group) ?? "the pool is not running"
+        core.value?.router.unroutableSummary(group: group) ?? "the pool is not running"
     }
 
     /// Adds an event to the pool's log (shown by the dashboard, and logged to the pool's

@@ -25,6 +25,8 @@ public final class ClusterPool: Sendable {
     let shared: NIOLockedValueBox<Shared>
     let options: PoolOptions
     private let operatorStore: any OperatorStore
+    /// The routers of a proxy's other loops (`entry(on:)`), which a core starting later adopts.
+    let remoteRouters = NIOLockedValueBox<[RemoteRouter]>([])
 
     struct Shared {
         var config: ClusterConfig
@@ -80,7 +82,9 @@ public final class ClusterPool: Sendable {
             }
             self.core.value = core
             core.ledger.routingHeld = shared.withLockedValue { $0.routingHeld }
+            core.remoteRouters = remoteRouters.withLockedValue { $0 }
             core.start(restoring: loaded)
+            core.publishRouting()
         }.get()
         shared.withLockedValue { $0.started = true }
     }
@@ -132,7 +136,7 @@ public final class ClusterPool: Sendable {
         do {
             return try await eventLoop.flatSubmit { [self] in
                 guard let core = core.value else { return eventLoop.makeSucceededFuture(.refused("the pool is not running")) }
-                let result = core.execute(request, user: user, localOnly: localOnly)
+                let result = core.executeEverywhere(request, user: user, localOnly: localOnly)
                 core.snapshots.publish(core.buildSnapshot())
                 return result
             }.get()

@@ -55,13 +55,13 @@ final class DownstreamHandler: ChannelInboundHandler {
         }
         switch header.type {
         case .oneway:
-            listener.pool.forward(call) { [listener] result in listener.callAnswered(.init(result)) }
+            listener.entry.forward(call) { [listener] result in listener.callAnswered(.init(result)) }
             // Over HTTP every request has a response: an empty 200, in its turn.
             if incoming.transport == .http { complete(slot: openSlot(), with: ByteBuffer()) }
         case .call:
             let slot = openSlot()
             listener.callStarted()
-            listener.pool.forward(call) { [self] result in
+            listener.entry.forward(call) { [self] result in
                 // Counted as ended once its reply is written: a shutdown waiting for the last
                 // call would otherwise close the connection before the reply goes out.
                 defer { listener.callEnded() }

@@ -1,10 +1,13 @@
 import ClusterPool
 import CoreMetrics
+import Synchronization
 
 /// One listener's metric handles (`thrifttop_proxy_connections`, `thrifttop_proxy_calls_total`,
 /// `thrifttop_proxy_tls_handshake_failures_total`), in the pool's metrics factory, labelled with the cluster and the address the listener is
 /// bound to. Made once when it is bound; the counter of each outcome the first time it happens.
-final class ListenerMetrics {
+/// Shared by the listener's loops: counters are thread-safe, and the table of those made on
+/// demand is behind a lock, taken only for calls no node answered (`ok` has its own field).
+final class ListenerMetrics: Sendable {
     /// How a client's call ended, as the `outcome` label says it.
     enum Outcome: String, CaseIterable {
         /// A node answered (its own exceptions included: they pass through).
@@ -30,52 +33,53 @@ final class ListenerMetrics {
     private let factory: any MetricsFactory
     private let dimensions: [(String, String)]
     private let connections: Gauge
-    private var calls: [Outcome: Counter] = [:]
-    private var handshakeFailures: [String: Counter] = [:]
+    private let ok: Counter
+    private let calls = Mutex<[Outcome: Counter]>([:])
+    private let handshakeFailures = Mutex<[String: Counter]>([:])
 
     init(cluster: String, listener: String, factory: any MetricsFactory) {
         self.factory = factory
         dimensions = [("cluster", cluster), ("listener", listener)]
         connections = Gauge(label: PoolMetricNames.proxyConnections, dimensions: dimensions, factory: factory)
         connections.record(0)
-        calls[.ok] = Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", Outcome.ok.rawValue)], factory: factory)
+        ok = Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", Outcome.ok.rawValue)], factory: factory)
     }
 
+    /// `count`: the listener's client connections on all its loops.
     func showConnections(_ count: Int) {
         connections.record(count)
     }
 
     func call(_ outcome: Outcome) {
-        if let counter = calls[outcome] {
+        guard outcome != .ok else { return ok.increment() }
+        calls.withLock { calls in
+            let counter = calls[outcome] ?? Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", outcome.rawValue)], factory: factory)
+            calls[outcome] = counter
             counter.increment()
-            return
         }
-        let counter = Counter(label: PoolMetricNames.proxyCalls, dimensions: dimensions + [("outcome", outcome.rawValue)], factory: factory)
-        calls[outcome] = counter
-        counter.increment()
     }
 
     /// A TLS client connection closed before its handshake completed; `reason` is a
     /// `TLSHandshakeFailure.Reason` label, or `plaintext_client`.
     func handshakeFailed(_ reason: String) {
-        if let counter = handshakeFailures[reason] {
+        handshakeFailures.withLock { failures in
+            let counter = failures[reason] ?? Counter(label: PoolMetricNames.proxyTLSHandshakeFailures, dimensions: dimensions + [("reason", reason)], factory: factory)
+            failures[reason] = counter
             counter.increment()
-            return
         }
-        let counter = Counter(label: PoolMetricNames.proxyTLSHandshakeFailures, dimensions: dimensions + [("reason", reason)], factory: factory)
-        handshakeFailures[reason] = counter
-        counter.increment()
     }
 
     /// The listener closed: its series go.
     func destroy() {
         connections.destroy()
-        for counter in calls.values { counter.destroy() }
-        for counter in handshakeFailures.values { counter.destroy() }
-        calls = [:]
-        handshakeFailures = [:]
+        ok.destroy()
+        calls.withLock { calls in
+            for counter in calls.values { counter.destroy() }
+            calls = [:]
+        }
+        handshakeFailures.withLock { failures in
+            for counter in failures.values { counter.destroy() }
+            failures = [:]
+        }
     }
 }
-
-@available(*, unavailable)
-extension ListenerMetrics: Sendable {}

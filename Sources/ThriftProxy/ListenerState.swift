@@ -1,55 +1,85 @@
 import ClusterModel
 import ClusterPool
 import NIOCore
+import Synchronization
 import TLSSupport
 
-/// What one listener's client connections share, on the pool's loop: the pool, the listener's
-/// settings, its open connections and the calls they have in flight (a graceful shutdown waits
-/// for those).
-final class ListenerState {
+/// What one listener's loops share: the pool, the listener's settings, its metrics, and how many
+/// client connections it has open on all of them (`max_connections` counts them all).
+final class ListenerShared: Sendable {
     let pool: ClusterPool
     let config: ListenerConfig
     /// The address it is bound to (the real port when the config said 0).
-    private(set) var boundAddress: String
-    /// Made once the real address is known (it labels the series).
-    private var metrics: ListenerMetrics?
+    let boundAddress: String
+    let metrics: ListenerMetrics
+    private let open = Atomic<Int>(0)
+    private let refusals = Mutex<(count: Int, lastLog: NIODeadline?)>((0, nil))
+
+    init(pool: ClusterPool, config: ListenerConfig, boundAddress: String) {
+        self.pool = pool
+        self.config = config
+        self.boundAddress = boundAddress
+        metrics = ListenerMetrics(cluster: pool.config.name, listener: boundAddress, factory: pool.metricsFactory)
+    }
+
+    /// Takes a place for a new client connection, or refuses it (false) over `max_connections`.
+    func admit() -> Bool {
+        let count = open.wrappingAdd(1, ordering: .relaxed).newValue
+        guard count <= config.maxConnections else {
+            open.wrappingSubtract(1, ordering: .relaxed)
+            refused()
+            return false
+        }
+        metrics.showConnections(count)
+        return true
+    }
+
+    func closed() {
+        metrics.showConnections(open.wrappingSubtract(1, ordering: .relaxed).newValue)
+    }
+
+    /// One event a second at most: a flood of refusals must not flood the log.
+    private func refused() {
+        let now = NIODeadline.now()
+        let due: Int? = refusals.withLock { state in
+            state.count += 1
+            guard state.lastLog.map({ now - $0 >= .seconds(1) }) ?? true else { return nil }
+            defer { state = (0, now) }
+            return state.count
+        }
+        if let due { log(.warning, "refused \(due) client connection(s): \(config.maxConnections) already open (max_connections)") }
+    }
+
+    func log(_ severity: EventSeverity, _ message: String) {
+        pool.logEvent(severity, .proxy, "listener \(boundAddress): \(message)")
+    }
+}
+
+/// One listener's client connections on one event loop: the way into the pool there, the
+/// connections open and the calls they have in flight (a graceful shutdown waits for those).
+final class ListenerState {
+    let shared: ListenerShared
+    let entry: CallEntry
+    var loop: any EventLoop { entry.loop }
     private(set) var connections: [ObjectIdentifier: any Channel] = [:]
     private(set) var callsInFlight = 0
     private var quietWaiters: [EventLoopPromise<Void>] = []
-    private var refusedSinceLog = 0
-    private var lastRefusalLog: NIODeadline?
 
-    init(pool: ClusterPool, config: ListenerConfig) {
-        self.pool = pool
-        self.config = config
-        boundAddress = config.address.description
+    init(shared: ListenerShared, entry: CallEntry) {
+        self.shared = shared
+        self.entry = entry
     }
 
-    /// The listener is bound: its address is known, and its metrics can be made.
-    func bound(to address: String) {
-        boundAddress = address
-        metrics = ListenerMetrics(cluster: pool.config.name, listener: address, factory: pool.metricsFactory)
-    }
+    var config: ListenerConfig { shared.config }
 
     /// Takes a new client connection, or refuses it (false) over `max_connections`.
     func admit(_ channel: any Channel) -> Bool {
-        guard connections.count < config.maxConnections else {
-            refusedSinceLog += 1
-            let now = NIODeadline.now()
-            // One event a second at most: a flood of refusals must not flood the log.
-            if lastRefusalLog.map({ now - $0 >= .seconds(1) }) ?? true {
-                log(.warning, "refused \(refusedSinceLog) client connection(s): \(config.maxConnections) already open (max_connections)")
-                refusedSinceLog = 0
-                lastRefusalLog = now
-            }
-            return false
-        }
+        guard shared.admit() else { return false }
         let id = ObjectIdentifier(channel)
         connections[id] = channel
-        metrics?.showConnections(connections.count)
         channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
             connections[id] = nil
-            metrics?.showConnections(connections.count)
+            shared.closed()
         }
         return true
     }
@@ -58,7 +88,7 @@ final class ListenerState {
 
     /// Counts a client call by how it ended (oneway calls and refusals during shutdown too).
     func callAnswered(_ outcome: ListenerMetrics.Outcome) {
-        metrics?.call(outcome)
+        shared.metrics.call(outcome)
     }
 
     func callEnded() {
@@ -70,10 +100,10 @@ final class ListenerState {
         }
     }
 
-    /// Completes once no call of this listener is in flight.
+    /// Completes once no call of this listener on this loop is in flight.
     func whenQuiet() -> EventLoopFuture<Void> {
-        if callsInFlight == 0 { return pool.eventLoop.makeSucceededVoidFuture() }
-        let promise = pool.eventLoop.makePromise(of: Void.self)
+        if callsInFlight == 0 { return loop.makeSucceededVoidFuture() }
+        let promise = loop.makePromise(of: Void.self)
         quietWaiters.append(promise)
         return promise.futureResult
     }
@@ -85,42 +115,41 @@ final class ListenerState {
 
     func closeAll() -> EventLoopFuture<Void> {
         let closing = connections.values.map { $0.close().recover { _ in } }
-        return EventLoopFuture.andAllComplete(closing, on: pool.eventLoop).assumeIsolated().map { [self] in
-            metrics?.destroy()
-            metrics = nil
-        }.nonisolated()
+        return EventLoopFuture.andAllComplete(closing, on: loop)
     }
 
     func log(_ severity: EventSeverity, _ message: String) {
-        pool.logEvent(severity, .proxy, "listener \(boundAddress): \(message)")
+        shared.log(severity, message)
     }
 
     /// A client of this TLS listener whose handshake failed (once per connection).
     func handshakeFailed(peer: String, _ failure: TLSHandshakeFailure) {
-        metrics?.handshakeFailed(failure.reason.rawValue)
+        shared.metrics.handshakeFailed(failure.reason.rawValue)
         log(.warning, "TLS handshake with client \(peer) failed: \(failure.text)")
     }
 
     /// The first bytes were plaintext on a TLS listener, or a TLS handshake on a plaintext one:
     /// the client and the listener disagree, which no retry fixes.
     func mismatched(peer: String, clientUsesTLS: Bool) {
+        let pool = shared.pool, address = shared.boundAddress
         if clientUsesTLS {
-            pool.logEvent(.warning, .proxy, "TLS client \(peer) on plaintext listener \(boundAddress): it sent a TLS ClientHello; likely a mismatch "
+            pool.logEvent(.warning, .proxy, "TLS client \(peer) on plaintext listener \(address): it sent a TLS ClientHello; likely a mismatch "
                 + "(the client must connect without TLS, or the listener needs tls_cert_file and tls_key_file)")
         } else {
-            metrics?.handshakeFailed("plaintext_client")
-            pool.logEvent(.warning, .proxy, "plaintext client \(peer) on TLS listener \(boundAddress): likely a mismatch (the client must use TLS)")
+            shared.metrics.handshakeFailed("plaintext_client")
+            pool.logEvent(.warning, .proxy, "plaintext client \(peer) on TLS listener \(address): likely a mismatch (the client must use TLS)")
         }
     }
 
     /// What the client is told when its call could not be answered by a node.
     func explain(_ error: any Error, method: String) -> String {
-        let cluster = "cluster \"\(pool.config.name)\""
-        let group = pool.config.routes.group(for: method)
+        let config = shared.pool.config
+        let cluster = "cluster \"\(config.name)\""
+        let group = config.routes.group(for: method)
         let scope = group.map { "group \"\($0)\" of \(cluster)" } ?? cluster
         switch error {
         case PoolCallError.noRoutableNode:
-            return "thrifttop: no routable node for \(method) in \(scope): \(pool.unroutableSummary(group: group))"
+            return "thrifttop: no routable node for \(method) in \(scope): \(entry.unroutableSummary(group: group))"
         case PoolCallError.overloaded:
             return "thrifttop: \(cluster) overloaded: every node that could take \(method)\(group.map { " (group \"\($0)\")" } ?? "") has all its connections busy and its queue full (max_connections, max_pending)"
         case let PoolCallError.timeout(node, after):
@@ -137,6 +166,17 @@ final class ListenerState {
 
 @available(*, unavailable)
 extension ListenerState: Sendable {}
+
+/// A listener's state on each of its loops, by the loop: filled in once it is bound (a
+/// connection accepted before that has none, and is closed).
+final class ListenerStates: Sendable {
+    private let byLoop = Mutex<[ObjectIdentifier: NIOLoopBound<ListenerState>]>([:])
+
+    func set(_ states: [ObjectIdentifier: NIOLoopBound<ListenerState>]) { byLoop.withLock { $0 = states } }
+
+    /// Call on `loop`.
+    func state(on loop: any EventLoop) -> ListenerState? { byLoop.withLock { $0[ObjectIdentifier(loop)] }?.value }
+}
 
 /// Tells a client connection that the listener shuts down.
 struct ProxyDrain {}

@@ -7,8 +7,10 @@ import ThriftWire
 import TLSSupport
 
 /// The listeners of a cluster config over a running pool: Thrift clients connect to them, and
-/// every call they send is routed through the pool's balancer on its own. Everything runs on
-/// the pool's loop, so a call crosses no thread between client, balancer and node.
+/// every call they send is routed through the pool's balancer on its own. Client connections are
+/// spread over `[proxy] threads` event loops (`ListenerLoops`), the pool's among them; each loop
+/// routes its calls over its own connections to the nodes, so a call crosses no thread between
+/// client, balancer and node.
 ///
 ///     let proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
 ///     print(proxy.boundAddresses)          // ["127.0.0.1:9090"]
@@ -22,13 +24,16 @@ import TLSSupport
 public final class ProxyServer: Sendable {
     private let pool: ClusterPool
     private let limits: ThriftLimits
+    private let loops: ListenerLoops
     private let listeners: Mutex<[Listener]>
 
     /// One bound listener.
     private struct Listener: Sendable {
         var config: ListenerConfig
         var server: any Channel
-        var state: NIOLoopBound<ListenerState>
+        var shared: ListenerShared
+        /// Its connections on each loop, by the loop.
+        var states: [ObjectIdentifier: NIOLoopBound<ListenerState>]
         var address: NodeAddress
         /// The certificate new connections get (nil: plaintext).
         var tls: ReloadableTLSContext?
@@ -37,9 +42,24 @@ public final class ProxyServer: Sendable {
     /// Where each listener listens, in config order (the real port when the config said 0).
     public var boundAddresses: [NodeAddress] { listeners.withLock { $0.map(\.address) } }
 
-    private init(pool: ClusterPool, limits: ThriftLimits, listeners: [Listener]) {
+    /// How many event loops take client connections.
+    public var threads: Int { loops.loops.count }
+
+    /// The client connections open on each loop, every listener's together, in loop order.
+    public func clientConnectionsPerLoop() async -> [Int] {
+        let all = listeners.withLock { $0 }
+        var counts: [Int] = []
+        for loop in loops.loops {
+            let states = all.compactMap { $0.states[ObjectIdentifier(loop)] }
+            counts.append((try? await loop.submit { states.reduce(0) { $0 + $1.value.connections.count } }.get()) ?? 0)
+        }
+        return counts
+    }
+
+    private init(pool: ClusterPool, limits: ThriftLimits, loops: ListenerLoops, listeners: [Listener]) {
         self.pool = pool
         self.limits = limits
+        self.loops = loops
         self.listeners = Mutex(listeners)
     }
 
@@ -47,17 +67,24 @@ public final class ProxyServer: Sendable {
     /// naming the address, and the listeners already bound are closed. May come before
     /// `pool.start()`, so a bad port stops everything before a node is contacted (calls that
     /// arrive before the pool runs are answered "no routable node").
-    public static func start(pool: ClusterPool, listeners: [ListenerConfig], limits: ThriftLimits = .default) async throws -> ProxyServer {
+    ///
+    /// `group`: the event loops for client connections (the pool's may be one of them); nil: the
+    /// pool's loop alone when `threads` (by default the config's `[proxy] threads`, else one per
+    /// core) is 1, else a group of that many loops the proxy makes and shuts down.
+    public static func start(pool: ClusterPool, listeners: [ListenerConfig], limits: ThriftLimits = .default,
+                             group: MultiThreadedEventLoopGroup? = nil, threads: Int? = nil) async throws -> ProxyServer {
+        let loops = try await ListenerLoops.start(pool: pool, group: group, threads: max(1, threads ?? pool.config.proxy.threadCount))
         var bound: [Listener] = []
         do {
             for config in listeners {
-                bound.append(try await bind(config, tls: try await loadTLS(config), pool: pool, limits: limits))
+                bound.append(try await bind(config, tls: try await loadTLS(config), pool: pool, loops: loops, limits: limits))
             }
         } catch {
             for listener in bound { try? await listener.server.close() }
+            await loops.shutdown(pool: pool)
             throw error
         }
-        return ProxyServer(pool: pool, limits: limits, listeners: bound)
+        return ProxyServer(pool: pool, limits: limits, loops: loops, listeners: bound)
     }
 
     /// A listener's certificate and key read (off the loop), before anything binds or closes:
@@ -71,25 +98,31 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    private static func bind(_ config: ListenerConfig, tls: ReloadableTLSContext?, pool: ClusterPool, limits: ThriftLimits) async throws -> Listener {
-        let state = try await pool.eventLoop.submit {
-            NIOLoopBound(ListenerState(pool: pool, config: config), eventLoop: pool.eventLoop)
-        }.get()
+    private static func bind(_ config: ListenerConfig, tls: ReloadableTLSContext?, pool: ClusterPool, loops: ListenerLoops,
+                             limits: ThriftLimits) async throws -> Listener {
+        // The states exist before the first connection is accepted; the bound address (which
+        // labels the metrics) is theirs once known.
+        let pending = ListenerStates()
         let channel: any Channel
         do {
-            channel = try await bootstrap(pool: pool, config: config, state: state, tls: tls, limits: limits)
+            channel = try await bootstrap(config: config, states: pending, tls: tls, loops: loops, limits: limits)
                 .bind(host: config.address.host, port: config.address.port).get()
         } catch {
             throw ProxyStartError(address: config.address.description, reason: ErrorText.describe(error))
         }
         let address = NodeAddress(channel.localAddress) ?? config.address
-        try await pool.eventLoop.submit { state.value.bound(to: address.description) }.get()
-        return Listener(config: config, server: channel, state: state, address: address, tls: tls)
+        let shared = ListenerShared(pool: pool, config: config, boundAddress: address.description)
+        var states: [ObjectIdentifier: NIOLoopBound<ListenerState>] = [:]
+        for (loop, entry) in zip(loops.loops, loops.entries) {
+            states[ObjectIdentifier(loop)] = try await loop.submit { NIOLoopBound(ListenerState(shared: shared, entry: entry), eventLoop: loop) }.get()
+        }
+        pending.set(states)
+        return Listener(config: config, server: channel, shared: shared, states: states, address: address, tls: tls)
     }
 
-    private static func bootstrap(pool: ClusterPool, config: ListenerConfig, state: NIOLoopBound<ListenerState>,
-                                  tls: ReloadableTLSContext?, limits: ThriftLimits) -> ServerBootstrap {
-        ServerBootstrap(group: pool.eventLoop)
+    private static func bootstrap(config: ListenerConfig, states: ListenerStates,
+                                  tls: ReloadableTLSContext?, loops: ListenerLoops, limits: ThriftLimits) -> ServerBootstrap {
+        ServerBootstrap(group: loops.loops[0], childGroup: loops.childGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -97,8 +130,8 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let listener = state.value
-                    guard listener.admit(channel) else {
+                    // A connection accepted while the listener was still binding has no state yet.
+                    guard let listener = states.state(on: channel.eventLoop), listener.admit(channel) else {
                         channel.close(promise: nil)
                         return
                     }
@@ -112,6 +145,13 @@ public final class ProxyServer: Sendable {
             }
     }
 
+    /// Each of the listener's loops runs `body` on its own state; the results, as futures on the pool's loop.
+    private static func onEveryLoop<T: Sendable>(_ listeners: [Listener], _ body: @escaping @Sendable (ListenerState) -> EventLoopFuture<T>) -> [EventLoopFuture<T>] {
+        listeners.flatMap { listener in
+            listener.states.values.map { state in state.eventLoop.flatSubmit { body(state.value) } }
+        }
+    }
+
     /// Stops accepting, lets calls in flight finish for up to `grace` (each client connection
     /// closes once its own are answered; calls that arrive meanwhile are refused by name), then
     /// closes every client connection left. Returns how many calls were still in flight when the grace ran out.
@@ -119,24 +159,31 @@ public final class ProxyServer: Sendable {
     public func shutdown(grace: TimeAmount) async -> Int {
         let all = listeners.withLock { $0 }
         for listener in all { try? await listener.server.close() }
-        let states = all.map(\.state)
-        let loop = pool.eventLoop
-        let cutOff = try? await loop.flatSubmit { [states] () -> EventLoopFuture<Int> in
-            let listeners = states.map(\.value)
-            for listener in listeners { listener.drain() }
-            let done = loop.makePromise(of: Void.self)
-            let timer = loop.scheduleTask(in: grace) { done.succeed(()) }
-            EventLoopFuture.andAllComplete(listeners.map { $0.whenQuiet() }, on: loop).whenComplete { _ in
-                timer.cancel()
-                done.succeed(())
-            }
-            return done.futureResult.flatMap {
-                let listeners = states.map(\.value)
-                let left = listeners.reduce(0) { $0 + $1.callsInFlight }
-                return EventLoopFuture.andAllComplete(listeners.map { $0.closeAll() }, on: loop).map { left }
-            }
-        }.get()
-        return cutOff ?? 0
+        let left = await Self.closeGracefully(all, grace: grace, on: pool.eventLoop)
+        await loops.shutdown(pool: pool)
+        return left
+    }
+
+    /// Drains `listeners` on every loop, waits until their calls are answered or `grace` ran out,
+    /// then closes what is left; returns how many calls were still in flight then.
+    private static func closeGracefully(_ listeners: [Listener], grace: TimeAmount, on loop: any EventLoop) async -> Int {
+        let quiet = onEveryLoop(listeners) { state in
+            state.drain()
+            return state.whenQuiet()
+        }
+        let done = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: grace) { done.succeed(()) }
+        EventLoopFuture.andAllComplete(quiet, on: loop).whenComplete { _ in
+            timer.cancel()
+            done.succeed(())
+        }
+        try? await done.futureResult.get()
+        let counts = onEveryLoop(listeners) { state in state.loop.makeSucceededFuture(state.callsInFlight) }
+        var left = 0
+        for count in counts { left += (try? await count.get()) ?? 0 }
+        for closing in onEveryLoop(listeners, { $0.closeAll() }) { try? await closing.get() }
+        for listener in listeners { listener.shared.metrics.destroy() }
+        return left
     }
 }
 
@@ -178,7 +225,7 @@ extension ProxyServer: ReloadParticipant {
         for listener in unmatched {
             // Closed before the new ones bind: a listener whose settings changed keeps its port.
             try? await listener.server.close()
-            retire(listener.state, grace: config.proxy.shutdownGrace)
+            retire(listener, grace: config.proxy.shutdownGrace)
             outcome.listenersRemoved.append(listener.address.description)
             pool.logEvent(.info, .proxy, "stopped listening on \(listener.address) (reload)")
         }
@@ -193,7 +240,7 @@ extension ProxyServer: ReloadParticipant {
             }
             guard !unreadable.contains(index) else { continue }
             do {
-                let listener = try await Self.bind(step.wanted, tls: contexts[index], pool: pool, limits: limits)
+                let listener = try await Self.bind(step.wanted, tls: contexts[index], pool: pool, loops: loops, limits: limits)
                 next.append(listener)
                 outcome.listenersAdded.append(listener.address.description)
                 pool.logEvent(.info, .proxy, "listening on \(listener.address) (reload)")
@@ -245,11 +292,8 @@ extension ProxyServer: ReloadParticipant {
 
     /// A removed listener's client connections: each closes once its calls are answered; any
     /// left after `grace` are closed.
-    private func retire(_ state: NIOLoopBound<ListenerState>, grace: TimeAmount) {
+    private func retire(_ listener: Listener, grace: TimeAmount) {
         let loop = pool.eventLoop
-        loop.execute {
-            state.value.drain()
-            loop.scheduleTask(in: grace) { _ = state.value.closeAll() }
-        }
+        Task { _ = await Self.closeGracefully([listener], grace: grace, on: loop) }
     }
 }

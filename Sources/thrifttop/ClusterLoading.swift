@@ -44,6 +44,8 @@ enum ClusterLoading {
         // Thrift client can too (the header shows where).
         config.listeners = [ListenerConfig(address: NodeAddress(host: "127.0.0.1", port: 0))]
         config.proxy.idempotentMethods = [MethodPattern("work")]
+        // One loop for the pool, its listener, the servers and their traffic (see RunCommand).
+        config.proxy.threads = 1
         return config
     }
 }

@@ -2,6 +2,7 @@ import AdminServer
 import ClusterModel
 import ClusterPool
 import NIOCore
+import NIOPosix
 import SharedState
 import ThriftProxy
 
@@ -17,16 +18,17 @@ struct PoolEndpoints {
 
     /// Binds the listeners and the admin endpoint, then starts the pool: a port or socket that
     /// cannot be bound stops everything before a node is contacted (and what was bound is
-    /// closed again). The admin endpoint's `/metrics` exports `metrics`.
+    /// closed again). The admin endpoint's `/metrics` exports `metrics`. The listeners' client
+    /// connections take `group`'s loops in turn (the pool's is one of them: `[proxy] threads`).
     /// With a shared store, the shared state is read before the pool routes a call (or, with
     /// etcd unreachable, the cache; `startWithoutState` routes without either, loudly).
-    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: any EventLoopGroup,
+    static func start(_ pool: ClusterPool, admin wantsAdmin: Bool, configFile: String?, group: MultiThreadedEventLoopGroup,
                       metrics: PrometheusMetrics? = nil, startWithoutState: Bool = false) async throws -> PoolEndpoints {
         // Before any port is bound: credentials etcd refuses stop the start with nothing open.
         let sharedState = try await SharedStateConnection.open(for: pool)
         let proxy: ProxyServer
         do {
-            proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners)
+            proxy = try await ProxyServer.start(pool: pool, listeners: pool.config.listeners, group: group)
         } catch {
             await sharedState?.close()
             throw error

@@ -94,19 +94,21 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = demo ? nil : PrometheusMetrics.bootstrap()
         let options = PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max))
 
-        // One loop for the pool, its listeners and (with --demo) the servers and their traffic:
-        // a demo call then crosses no thread (it cost ~3× the CPU when it woke three).
-        let poolGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // With --demo, one loop for the pool, its listener, the servers and their traffic: a
+        // demo call then crosses no thread (it cost ~3× the CPU when it woke three). Over a
+        // config, `[proxy] threads` loops take the listeners' clients, the pool on the first.
+        let fileConfig = demo ? nil : try ClusterLoading.config(cluster!)
+        let poolGroup = MultiThreadedEventLoopGroup(numberOfThreads: fileConfig.map { $0.listeners.isEmpty ? 1 : $0.proxy.threadCount } ?? 1)
         let loop = poolGroup.next()
         var demoCluster: DemoCluster?
         let config: ClusterConfig
-        if demo {
+        if let fileConfig {
+            config = fileConfig
+        } else {
             let cluster = DemoCluster(scenario: try ClusterLoading.scenario(scenario), group: loop)
             try await cluster.start()
             demoCluster = cluster
             config = ClusterLoading.config(for: cluster)
-        } else {
-            config = try ClusterLoading.config(cluster!)
         }
         let pool = try ClusterPool(config: config, eventLoop: loop, options: options)
         // The config's listeners run here too, so the dashboard's keys act on their traffic; over

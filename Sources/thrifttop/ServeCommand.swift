@@ -56,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         let stop = StopSignal()
         // SIGHUP is a reload, never a stop: one that comes while starting is ignored, not fatal.
         signal(SIGHUP, SIG_IGN)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // `[proxy] threads` loops, the pool on the first: each takes client connections in turn.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: config.listeners.isEmpty ? 1 : config.proxy.threadCount)
         // Before the pool: its default metrics factory is the bootstrapped one.
         let metrics = PrometheusMetrics.bootstrap()
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: PoolOptions(seed: seed ?? UInt64.random(in: 1 ... .max)))

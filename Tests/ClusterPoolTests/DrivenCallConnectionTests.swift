@@ -36,7 +36,7 @@ struct DrivenCallConnectionTests {
         cluster.loop.run()
         #expect(throws: PoolCallError.overloaded) { try refused.wait() }
         #expect(cluster.node("a").state.inFlight == 2 && cluster.node("b").state.inFlight == 2, "a waiting call counts as load")
-        #expect(cluster.core.unroutableSummary(group: nil) == "2 overloaded")
+        #expect(cluster.core.router.unroutableSummary(group: nil) == "2 overloaded")
         _ = accepted
     }
 
@@ -51,7 +51,7 @@ struct DrivenCallConnectionTests {
         cluster.at(ms: 210)
         #expect(throws: PoolCallError.timeout(node: "a", after: .milliseconds(200))) { try busy.wait() }
         #expect(throws: PoolCallError.timeout(node: "a", after: .milliseconds(200))) { try waiting.wait() }
-        #expect(cluster.node("a").calls.openCount == 0, "its late reply would come before any other: the connection goes")
+        #expect(cluster.routed("a").calls.openCount == 0, "its late reply would come before any other: the connection goes")
         cluster["a"].callBehaviour = nil
         let next = cluster.call()
         cluster.at(ms: 300)
@@ -64,10 +64,10 @@ struct DrivenCallConnectionTests {
         cluster.at(ms: 5)
         _ = cluster.call()
         cluster.at(ms: 60_500)
-        #expect(cluster.node("a").calls.openCount == 1)
+        #expect(cluster.routed("a").calls.openCount == 1)
         // Idle since 6 ms; the check runs with the once-a-second evaluation.
         cluster.at(ms: 61_000)
-        #expect(cluster.node("a").calls.openCount == 0)
+        #expect(cluster.routed("a").calls.openCount == 0)
         #expect(cluster.node("a").liveConnection != nil, "the heartbeat connection stays")
     }
 
@@ -87,7 +87,7 @@ struct DrivenCallConnectionTests {
         let refused = cluster.call(group: "billing")
         cluster.loop.run()
         #expect(throws: PoolCallError.noRoutableNode) { try refused.wait() }
-        #expect(cluster.core.unroutableSummary(group: "billing") == "1 down, 1 drained")
-        #expect(cluster.core.unroutableSummary(group: nil) == "1 down, 1 drained, 1 routable")
+        #expect(cluster.core.router.unroutableSummary(group: "billing") == "1 down, 1 drained")
+        #expect(cluster.core.router.unroutableSummary(group: nil) == "1 down, 1 drained, 1 routable")
     }
 }

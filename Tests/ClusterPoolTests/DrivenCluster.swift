@@ -65,6 +65,8 @@ final class DrivenCluster {
     subscript(name: String) -> ScriptedServer { servers[name]! }
 
     func node(_ name: String) -> NodeLink { core.nodes[core.lookup.byName[name]!] }
+    /// The node as the pool's loop routes to it: its call connections, and the cost of its calls.
+    func routed(_ name: String) -> RoutedNode { core.router.nodes[core.lookup.byName[name]!] }
     func health(_ name: String) -> NodeHealth { node(name).state.health }
 
     /// Moves the clock to `ms` milliseconds (plus `ns` nanoseconds) after the start.

@@ -109,7 +109,7 @@ struct DrivenRoutingTests {
         #expect(cluster.node("e").state.inFlight == 1)
         // Its call timed out: e is failing, and the overflow gives it one probe again, not more.
         cluster.at(ms: 1300)
-        #expect(cluster.node("e").state.callCost.failing && cluster.node("e").state.inFlight == 0)
+        #expect(cluster.routed("e").cost.failing && cluster.node("e").state.inFlight == 0)
         _ = (0..<8).map { _ in cluster.call(timeout: TimeAmount.seconds(5)) }
         cluster.at(ms: 1310)
         #expect(cluster["e"].routedCalls == 2)

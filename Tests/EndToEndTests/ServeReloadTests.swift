@@ -19,7 +19,8 @@ struct ServeReloadTests {
     static let secondListener = "address = \"127.0.0.1:0\"\nmax_connections = 50"
 
     static func config(socket: String, listeners: [String], nodes: [DemoServer]) -> String {
-        var text = "name = \"reloaded\"\nbalancer = \"round-robin\"\n[admin]\nsocket = \"\(socket)\"\n"
+        // Two loops take client connections in turn, each with its own connections to the nodes.
+        var text = "name = \"reloaded\"\nbalancer = \"round-robin\"\n[proxy]\nthreads = 2\n[admin]\nsocket = \"\(socket)\"\n"
         for listener in listeners { text += "[[listener]]\n\(listener)\n" }
         for node in nodes {
             text += "[[node]]\nname = \"\(node.spec.name)\"\naddress = \"\(node.address)\"\nheartbeat_interval_ms = 100\n"
@@ -79,9 +80,12 @@ struct ServeReloadTests {
         _ = serve.stderr(waitingFor: "b: state_change: unknown → up")
         let started = serve.stderr(waitingFor: "a: state_change: unknown → up")
         try #require(started.contains("a: state_change: unknown → up"), "\(started)")
+        // Two client connections, one on each loop: each loop opens its own connection to a.
+        try await Self.calls(40, port: first)
         try await Self.calls(40, port: first)
         #expect(Self.work(a) > 0 && Self.work(b) > 0)
         let acceptedByA = Self.accepted(a)
+        #expect(acceptedByA >= 3, "a's heartbeat connection and a call connection from each loop")
 
         // A good file: b out, c in, a second listener.
         try Self.config(socket: socket, listeners: [Self.firstListener, Self.secondListener], nodes: [a, c]).write(to: file, atomically: true, encoding: .utf8)

@@ -37,6 +37,7 @@ final class ProxyFixture: Sendable {
                        configure: (inout ClusterConfig) -> Void = { _ in },
                        options configureOptions: (inout PoolOptions) -> Void = { _ in },
                        ready: (String, (ClusterSnapshot) -> Bool) = ("every node up", { $0.nodes.allSatisfy { $0.health == .up } }),
+                       threads: Int? = nil,
                        _ body: (ProxyFixture) async throws -> T) async throws -> T {
         var config = ClusterConfig(name: "proxied", nodes: nodes)
         config.minRoutable = 0
@@ -49,7 +50,7 @@ final class ProxyFixture: Sendable {
         var options = PoolOptions(seed: 42)
         configureOptions(&options)
         let pool = try ClusterPool(config: config, eventLoop: group.next(), options: options)
-        let proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners)
+        let proxy = try await ProxyServer.start(pool: pool, listeners: config.listeners, threads: threads)
         try await pool.start()
         let fixture = ProxyFixture(group: group, pool: pool, proxy: proxy)
         do {

@@ -17,7 +17,7 @@ extension ClusterConfig {
     static let alertKeys = ["command", "min_interval_s", "timeout_s", "method_error_rate", "min_calls", "snapshot_dir", "snapshot_keep"]
     static let metricsKeys = ["per_node_histograms", "max_methods"]
     static let recordKeys = ["dir", "max_mb", "keep_hours"]
-    static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s"]
+    static let proxyKeys = ["idempotent_methods", "call_timeout_ms", "shutdown_grace_s", "threads"]
     static let routeKeys = ["service", "method", "group"]
     static let stateKeys = ["store", "endpoints", "prefix", "username", "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"]
 

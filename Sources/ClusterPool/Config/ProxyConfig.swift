@@ -39,6 +39,12 @@ public struct ProxySettings: Sendable, Equatable {
     public var callTimeout: TimeAmount?
     /// On SIGTERM, how long calls in flight may take to finish before connections close.
     public var shutdownGrace: TimeAmount = .seconds(10)
+    /// Event loops for client connections and their calls to the nodes (`threads`); nil: one
+    /// per core. The pool's own loop is one of them.
+    public var threads: Int?
+
+    /// The loops a proxy runs: `threads`, else the machine's cores.
+    public var threadCount: Int { threads ?? System.coreCount }
 
     public init() {}
 
@@ -157,6 +163,7 @@ extension ClusterConfig {
         }
         if let ms = try table.int("call_timeout_ms", range: 1...3_600_000) { proxy.callTimeout = .milliseconds(Int64(ms)) }
         if let seconds = try table.number("shutdown_grace_s", range: 0...3600) { proxy.shutdownGrace = .nanoseconds(Int64(seconds * 1e9)) }
+        proxy.threads = try table.int("threads", range: 1...1024)
         return proxy
     }
 

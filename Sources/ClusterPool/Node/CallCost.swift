@@ -1,8 +1,8 @@
 import ClusterModel
 import NIOCore
 
-/// How the balancer sees a node's calls: in flight, picked lately, and what its failed calls
-/// cost it beyond its peak-EWMA latency.
+/// How a router's balancer sees a node's calls: in flight, their peak-EWMA latency, and what
+/// failed calls cost it beyond that.
 ///
 /// A node that fails fast (refused, reset) would otherwise look like the fastest, least busy
 /// node of all and draw ever more calls. So a failed attempt is held as one call in flight until
@@ -12,9 +12,7 @@ import NIOCore
 struct CallCost {
     /// Calls in flight on the node.
     var inFlight = 0
-    /// Calls sent here in the current second, and in the last few whole seconds.
-    var picks = 0
-    var recentPicks = PickWindow()
+    var peak = PeakEWMA()
     /// When each held failure stops counting, oldest first. Bounded: beyond that many a node
     /// looks busy enough to every balancer.
     private var heldUntil: [NIODeadline] = []
@@ -23,9 +21,16 @@ struct CallCost {
 
     static let maxHeld = 64
 
-    mutating func answered() { failing = false }
+    mutating func answered(millis: Double, at now: NIODeadline) {
+        inFlight -= 1
+        peak.observe(millis: millis, at: now)
+        failing = false
+    }
 
-    mutating func failed(holdingUntil deadline: NIODeadline) {
+    /// `timeout`: the attempt's; a failing node must never look fast, so it costs all of it.
+    mutating func failed(timeout: TimeAmount, holdingUntil deadline: NIODeadline, at now: NIODeadline) {
+        inFlight -= 1
+        peak.observe(millis: Double(timeout.nanoseconds) / 1e6, at: now)
         failing = true
         if heldUntil.count >= Self.maxHeld { heldUntil.removeFirst() }
         // Kept in order: attempts of one node mostly share a timeout, so this is an append.
@@ -33,12 +38,13 @@ struct CallCost {
         heldUntil.insert(deadline, at: at)
     }
 
-    /// Failures still held at `now`. Nothing to do for a node that has not failed lately.
-    mutating func held(at now: NIODeadline) -> Int {
-        guard !heldUntil.isEmpty else { return 0 }
+    /// Calls in flight as the balancer counts them: with each failed attempt held as one until
+    /// its timeout would have run out.
+    mutating func outstanding(at now: NIODeadline) -> Int {
+        guard !heldUntil.isEmpty else { return inFlight }
         let expired = heldUntil.firstIndex { $0 > now } ?? heldUntil.count
         if expired > 0 { heldUntil.removeFirst(expired) }
-        return heldUntil.count
+        return inFlight + heldUntil.count
     }
 }
 

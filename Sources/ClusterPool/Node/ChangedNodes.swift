@@ -5,6 +5,13 @@
 final class ChangedNodes {
     private var marked: [Bool]
     private(set) var list: [Int] = []
+    /// A fact the routers route by moved (health, the link, a drain or weight, an ejection): the
+    /// pool publishes a new `RoutingView` and clears it.
+    var routingMoved = true {
+        didSet { if routingMoved && !oldValue { onRoutingMoved?() } }
+    }
+    /// Runs when `routingMoved` becomes set: the pool publishes at the end of its loop's turn.
+    var onRoutingMoved: (() -> Void)?
 
     init(count: Int) { marked = Array(repeating: false, count: count) }
 

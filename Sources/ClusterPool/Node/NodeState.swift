@@ -35,13 +35,12 @@ final class NodeState {
 
     // Figures.
     private(set) var latency = LatencyWindow()
-    private(set) var peak = PeakEWMA()
     private(set) var availability = AvailabilityWindow()
     private(set) var counts = NodeCounts()
     /// The last error and when it happened (the screen shows its age).
     private(set) var lastFailure: NodeFailure?
-    /// How the balancer sees the node's calls: in flight, recent picks, failures held as cost.
-    private(set) var callCost = CallCost()
+    /// Calls in flight on every loop, and how many were sent here lately (the traffic share).
+    private(set) var traffic = NodeTraffic()
 
     /// The operator's say: weight, drain, who changed it last.
     private(set) var say: OperatorSay
@@ -82,6 +81,7 @@ final class NodeState {
             }
         }
         link.connected = true
+        routingChanged()
         link.requests = 0
         link.replies = 0
         link.heartbeatSentAt = nil
@@ -138,7 +138,6 @@ final class NodeState {
         case let .answered(status, millis):
             link.replies += 1
             latency.record(millis: millis, at: now)
-            peak.observe(millis: millis, at: now)
             availability.record(true)
             counts.heartbeatsOK += 1
             link.everHeard = true
@@ -171,41 +170,34 @@ final class NodeState {
     // MARK: inputs — calls
 
     func callSent() {
-        callCost.inFlight += 1
+        traffic.inFlight += 1
         link.requests += 1
         counts.calls += 1
-        callCost.picks += 1
+        traffic.picks += 1
         changed()
     }
 
+    /// An attempt ended, on whichever loop routed it (the balancer's own view of the node's
+    /// calls is each router's `CallCost`).
     func record(call outcome: CallOutcome, at now: NIODeadline) {
-        callCost.inFlight -= 1
+        traffic.inFlight -= 1
         changed()
         switch outcome {
         case let .answered(millis, exception):
             link.replies += 1
             latency.record(millis: millis, at: now)
-            peak.observe(millis: millis, at: now)
-            callCost.answered()
             if let exception {
                 counts.callFailures += 1
                 recordError(exception, at: now)
             }
-        case let .failed(text, timeout, deadline):
+        case let .failed(text, _, _):
             counts.callFailures += 1
             recordError(text, at: now)
-            // A failing node must never look fast: the attempt costs its whole timeout.
-            peak.observe(millis: Double(timeout.nanoseconds) / 1e6, at: now)
-            callCost.failed(holdingUntil: deadline)
         case .ended:
             // Balances the request `callSent` counted: nothing is awaited any more.
             link.replies += 1
         }
     }
-
-    /// Calls in flight as the balancer counts them: with each failed attempt held as one until
-    /// its timeout would have run out.
-    func balancerOutstanding(at now: NIODeadline) -> Int { callCost.inFlight + callCost.held(at: now) }
 
     func retried() {
         counts.retries += 1
@@ -225,6 +217,7 @@ final class NodeState {
         case .undrain: say.drained = false
         case let .weight(value): say.weight = value
         }
+        routingChanged()
         let reason: String? = switch command {
         case .drain: "drained by operator"
         case .undrain: "undrained by operator"
@@ -265,8 +258,8 @@ final class NodeState {
     /// Every second: the calls this node got in the second that ended join its recent window.
     /// Not a snapshot change: the share it makes is recomputed with every build.
     func closePickSecond() {
-        callCost.recentPicks.close(callCost.picks)
-        callCost.picks = 0
+        traffic.recentPicks.close(traffic.picks)
+        traffic.picks = 0
     }
 
     /// A reload renumbered the pool's nodes: this one is now at `index`. (Its snapshot moves with
@@ -282,6 +275,7 @@ final class NodeState {
     func reconfigure(weight newDefault: Int) {
         if say.weight == say.configuredWeight { say.weight = newDefault }
         say.configuredWeight = newDefault
+        routingChanged()
         changed()
     }
 
@@ -289,6 +283,12 @@ final class NodeState {
     private func changed() {
         version &+= 1
         changes?.mark(index)
+    }
+
+    /// Something every router needs moved (serving, health, the link, the operator's say): the
+    /// pool publishes a new `RoutingView`.
+    private func routingChanged() {
+        changes?.routingMoved = true
     }
 
     // MARK: the one place health is derived
@@ -315,9 +315,11 @@ final class NodeState {
         let (new, base) = derivedHealth(at: now)
         let wasServing = serving
         serving = link.connected && base.isServing
+        if serving != wasServing { routingChanged() }
         // A drained node's health hides its base: a change of that alone still shows.
         if !bump && serving != wasServing { changed() }
         guard new != health else { return change }
+        routingChanged()
         let old = health
         health = new
         defer { say.drainedAtLastHealth = say.drained }
@@ -340,6 +342,7 @@ final class NodeState {
     /// Refused, reset, EOF: down at once, no waiting for timeouts.
     private func hardFailure(kind: PoolEvent.Kind, _ text: String, reason: String? = nil, at now: NIODeadline) -> NodeChange {
         link.connected = false
+        routingChanged()
         link.heartbeatSentAt = nil
         link.everHeard = true
         detector.connectionLost(at: now)
@@ -430,6 +433,14 @@ struct NodeFailure {
     var at: NIODeadline
 }
 
+/// A node's calls across every loop's router: in flight now, and how many were sent to it in
+/// the current second and the last few (its traffic share).
+struct NodeTraffic {
+    var inFlight = 0
+    var picks = 0
+    var recentPicks = PickWindow()
+}
+
 /// A node's running counts, as the snapshot and the metrics show them.
 struct NodeCounts {
     var heartbeatsOK = 0
@@ -462,9 +473,9 @@ extension NodeState {
     var configuredWeight: Int { say.configuredWeight }
     var drained: Bool { say.drained }
     var lastChange: OperatorChange? { say.lastChange }
-    var inFlight: Int { callCost.inFlight }
+    var inFlight: Int { traffic.inFlight }
     /// Calls sent here over the last `PickWindow.seconds` whole seconds.
-    var recentPicks: Int { callCost.recentPicks.total }
+    var recentPicks: Int { traffic.recentPicks.total }
     var lastError: String? { lastFailure?.text }
     var fbStatus: FBStatus? { details.fbStatus }
     var heartbeatsOK: Int { counts.heartbeatsOK }

@@ -27,7 +27,7 @@ extension PoolCore {
         for (index, nodeConfig) in new.nodes.enumerated() {
             let name = nodeConfig.name
             guard let was = lookup.byName[name].map({ oldNodes[$0] }) else {
-                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes, metrics: metrics.makeNode(nodeConfig))
+                let link = newLink(index: index, config: nodeConfig, policies: newPolicies)
                 outcome.added.append(name)
                 links.append(link)
                 fresh.append(link)
@@ -37,7 +37,7 @@ extension PoolCore {
             if was.config.address != nodeConfig.address || was.config.settings != nodeConfig.settings {
                 // A new address, protocol, timeout or limit: new connections, the operator's say kept.
                 retire(was)  // first: its metric series go before the new link's are made
-                let link = NodeLink(index: index, config: nodeConfig, policies: newPolicies, changes: changes, metrics: metrics.makeNode(nodeConfig))
+                let link = newLink(index: index, config: nodeConfig, policies: newPolicies)
                 if was.state.drained { _ = link.state.apply(.drain, at: now) }
                 if was.state.weight != was.config.weight { _ = link.state.apply(.weight(was.state.weight), at: now) }
                 outcome.changed.append(name)
@@ -94,6 +94,9 @@ extension PoolCore {
         if let crossing { capacityCrossed(crossing) }  // after `config`: its text names the new floor
         for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
         for old in pending { if let index = newIndexOfOld[old] { changes.mark(index) } }
+        // Every router takes the new nodes now: no call is routed by the old places.
+        routingLayout += 1
+        publishRouting()
 
         let start = now
         for (k, node) in fresh.enumerated() {
@@ -105,25 +108,32 @@ extension PoolCore {
         return outcome
     }
 
+    private func newLink(index: Int, config node: NodeConfig, policies: PoolPolicies) -> NodeLink {
+        let link = NodeLink(index: index, id: nextNodeID, config: node, policies: policies, changes: changes, metrics: metrics.makeNode(node))
+        nextNodeID += 1
+        byID[link.id] = link
+        return link
+    }
+
     /// Out of the pool's tables: no heartbeats, reconnects or new calls. The heartbeat connection
-    /// closes now; calls in flight (or already waiting for one of its connections) finish.
+    /// closes now; calls in flight (or already waiting for one of its connections) finish (each
+    /// router retires its connections when it takes the new view).
     private func retire(_ node: NodeLink) {
         node.retired = true
         node.state.detach()
         node.reconnectTask?.cancel()
         node.liveConnection?.channel.close(promise: nil)
         node.connection = .idle
-        node.calls.retire()
         forgetMetrics(of: node)
         retiring.append(node)
     }
 
-    /// Every maintenance pass: deadlines of calls still on retired nodes (the wheel no longer
-    /// knows them), and the nodes whose connections are all closed leave for good.
+    /// Every maintenance pass: retired nodes whose calls every router has reported ended leave
+    /// for good.
     func expireRetiring(_ now: NIODeadline) {
         guard !retiring.isEmpty else { return }
-        for node in retiring { node.calls.expire(now: now) }
-        retiring.removeAll { $0.calls.isQuiet }
+        for node in retiring where node.state.inFlight <= 0 { byID[node.id] = nil }
+        retiring.removeAll { $0.state.inFlight <= 0 }
     }
 
     /// What changed in `new` that only a restart applies.
@@ -144,6 +154,8 @@ extension PoolCore {
         if old.health != new.health {
             notes.append("[health] changed: applies to nodes added or changed now, to the others after a restart")
         }
+        if old.proxy.threads != new.proxy.threads { notes.append("[proxy] threads changed: needs a restart (the listener's loops are made at start)") }
+        applied.proxy.threads = old.proxy.threads
         applied.admin = old.admin
         applied.name = old.name
         applied.stateFile = old.stateFile

@@ -2,7 +2,7 @@ import ClusterModel
 import NIOCore
 
 /// How one call, or one attempt of it on a node, ended, as the methods view tells them apart.
-enum MethodOutcome: Equatable {
+enum MethodOutcome: Equatable, Sendable {
     case success
     /// An exception the IDL declares: the server's own answer.
     case declared

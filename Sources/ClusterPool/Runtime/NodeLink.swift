@@ -1,8 +1,8 @@
 import ClusterModel
 import NIOCore
 
-/// One node's place in the pool: its state machine, and the connection and timers the pool keeps
-/// for it. Owned by the pool's event loop: only code running on that loop touches it.
+/// One node's place in the pool: its state machine, and the heartbeat connection and timers the
+/// pool keeps for it (its call connections are each router's, `RoutedNode`). Owned by the pool's event loop: only code running on that loop touches it.
 final class NodeLink {
     enum Connection {
         case idle
@@ -14,12 +14,12 @@ final class NodeLink {
 
     /// Its place in the pool's tables; a reload may renumber it.
     var index: Int
+    /// Never renumbered: routers on other loops know the node by it.
+    let id: Int
     /// A reload may change what does not need a new connection (weight, group, tags).
     var config: NodeConfig
     var settings: NodeSettings { config.settings }
     let state: NodeState
-    /// Connections for balanced calls; `connection` is the heartbeat's.
-    let calls: CallConnections
     /// Its metric handles, made with it; `PoolCore.forgetMetrics(of:)` when it leaves.
     let metrics: NodeMetrics
 
@@ -38,13 +38,13 @@ final class NodeLink {
     /// flight are done.
     var retired = false
 
-    init(index: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes, metrics: NodeMetrics) {
+    init(index: Int, id: Int, config: NodeConfig, policies: PoolPolicies, changes: ChangedNodes, metrics: NodeMetrics) {
         self.index = index
+        self.id = id
         self.config = config
         self.metrics = metrics
         state = NodeState(config: config, detector: policies.detector(), index: index, changes: changes)
         backoff = policies.reconnect()
-        calls = CallConnections(maxConnections: config.settings.maxConnections, maxPending: config.settings.maxPending)
     }
 
     var liveConnection: ThriftConnection? {

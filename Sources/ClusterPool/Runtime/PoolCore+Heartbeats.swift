@@ -139,15 +139,16 @@ extension PoolCore {
             send(node, on: connection, method: M.name, args: args, timeout: timeout).assumeIsolated().whenSuccess(received)
             return
         }
-        withCallConnection(node, deadline: now + timeout) { [self] handoff in
+        let routed = router.nodes[node.index]
+        router.withCallConnection(routed, deadline: now + timeout) { [self] handoff in
             guard case let .success(connection) = handoff else { return }
             send(node, on: connection, method: M.name, args: args, timeout: timeout).assumeIsolated().whenComplete { result in
                 switch result {
                 case let .success(message):
-                    node.calls.release(connection, at: self.now)
+                    routed.calls.release(connection, at: self.now)
                     received(message)
                 case .failure:
-                    node.calls.discard(connection)
+                    routed.calls.discard(connection)
                 }
             }
         }

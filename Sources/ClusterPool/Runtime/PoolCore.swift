@@ -14,11 +14,7 @@ final class PoolCore {
     typealias Connector = @Sendable (NodeConfig, NodeTLSClient?, any EventLoop) -> EventLoopFuture<ThriftConnection>
 
     /// A reload replaces it, and the node tables below (see PoolCore+Reload).
-    var config: ClusterConfig {
-        didSet { forwardedCallBudget = ClusterPool.forwardedCallBudget(config) }
-    }
-    /// Kept with the config: it is read for every forwarded call.
-    private(set) var forwardedCallBudget: TimeAmount
+    var config: ClusterConfig
     let loop: any EventLoop
     let options: PoolOptions
     var nodes: [NodeLink]
@@ -26,6 +22,16 @@ final class PoolCore {
     var lookup: NodeLookup
     /// Nodes a reload removed or replaced, until their calls in flight are done.
     var retiring: [NodeLink] = []
+    /// Every node, retiring ones too, by its id: routers report by id.
+    var byID: [Int: NodeLink]
+    var nextNodeID: Int
+    /// Routes calls on this loop (embedded calls, a proxy's connections here).
+    var router: CallRouter!
+    /// The routers of a proxy's other loops (`[proxy] threads`).
+    var remoteRouters: [RemoteRouter] = []
+    /// Moves on with each `RoutingView` published, and with each reload's nodes.
+    var routingGeneration: UInt64 = 0
+    var routingLayout: UInt64 = 1
     let connector: Connector
     /// The TLS contexts of the config in force, read from their files at start and each reload.
     var tls: NodeTLSClients
@@ -51,7 +57,6 @@ final class PoolCore {
     init(config: ClusterConfig, loop: any EventLoop, options: PoolOptions,
          connector: @escaping Connector = PoolCore.tcpConnector, tls: NodeTLSClients = NodeTLSClients(), operatorStore: any OperatorStore) throws {
         self.config = config
-        forwardedCallBudget = ClusterPool.forwardedCallBudget(config)
         self.loop = loop
         self.options = options
         self.connector = connector
@@ -63,8 +68,10 @@ final class PoolCore {
         let metrics = PoolMetrics(cluster: config.name, settings: config.metrics, factory: options.metricsFactory)
         self.metrics = metrics
         nodes = config.nodes.enumerated().map {
-            NodeLink(index: $0, config: $1, policies: policies, changes: changes, metrics: metrics.makeNode($1))
+            NodeLink(index: $0, id: $0 + 1, config: $1, policies: policies, changes: changes, metrics: metrics.makeNode($1))
         }
+        nextNodeID = nodes.count + 1
+        byID = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0) })
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
         lookup = NodeLookup(config.nodes)
@@ -75,6 +82,14 @@ final class PoolCore {
         snapshots = SnapshotPublisher(nodes: config.nodes)
         rates = CallRates(maxMethods: config.metrics.maxMethods)
         alerts = AlertState(settings: config.alerts, minRoutable: config.minRoutable, nodeCount: config.nodes.count)
+        router = try CallRouter(loop: loop, view: .empty(config), seed: random.next(), tick: options.tick, connector: connector) { [unowned self] in
+            record($0)
+        }
+        publishRouting()
+        // Other loops hear of a moved fact at the end of this turn of the pool's loop, not a tick later.
+        changes.onRoutingMoved = { [weak self] in
+            self?.loop.assumeIsolated().execute { self?.publishRoutingIfMoved() }
+        }
     }
 
     /// Connects over TCP with the node's protocol, transport and connect timeout. A TLS node
@@ -150,8 +165,10 @@ final class PoolCore {
                 closing.append(connection.channel.close().recover { _ in })
             }
             node.connection = .idle
-            closing += node.calls.closeAll(failing: ThriftClientError.notSent)
         }
+        // Every router hears it, and closes its call connections; calls waiting fail.
+        closing += router.stop()
+        closing += publishRouting()
         closing.append(ledger.log.flushed())
         for node in nodes { forgetMetrics(of: node) }
         metrics.destroy()
@@ -177,8 +194,10 @@ final class PoolCore {
         // outstanding and be skipped.
         for case let .expire(index) in due {
             nodes[index].liveConnection?.expire(now: now)
-            nodes[index].calls.expire(now: now)
+            router.nodes[index].calls.expire(now: now)
         }
+        router.tick(at: now)
+        publishRoutingIfMoved()
         for case let .heartbeat(index) in due { heartbeatDue(nodes[index]) }
         schedule.ticks += 1
         if schedule.ticks % ticksPerMaintenance == 0 { maintain() }
@@ -202,11 +221,9 @@ final class PoolCore {
         }
         if schedule.ticks % (ticksPerMaintenance * 10) == 0 {
             updateRates(now)
-            let idleCutoff = now - Self.callConnectionIdleLimit
             var availability = ClusterAvailability()
             for node in nodes {
                 apply(node.state.evaluate(at: now), to: node)
-                node.calls.closeIdle(before: idleCutoff)
                 if node.metrics.isRoutable { availability.add(node.state.availability.availability) }
             }
             metrics.showAvailability(availability.value)

@@ -26,7 +26,11 @@ extension ClusterPool {
     /// May be called before `start()`.
     public func holdRouting(_ reason: String?) async {
         shared.withLockedValue { $0.routingHeld = reason }
-        try? await eventLoop.submit { [self] in core.value?.ledger.routingHeld = reason }.get()
+        try? await eventLoop.submit { [self] in
+            guard let core = core.value else { return }
+            core.ledger.routingHeld = reason
+            core.publishRouting()
+        }.get()
     }
 
     /// Makes every node's drain and weight what the shared store says (a node it does not name is
