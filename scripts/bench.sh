@@ -230,8 +230,9 @@ proxy_pid=""
 cluster_config() {
   local file=$1 balancer=$2 listener_keys=$3
   shift 4
-  { printf 'name = "bench"\nbalancer = "%s"\n\n[proxy]\nthreads = %s\n\n[[listener]]\naddress = "127.0.0.1:0"\n%s\n' \
-      "$balancer" "${proxy_threads:-1}" "$listener_keys"
+  # Named after its thread count: two serves at once each have their own admin socket.
+  { printf 'name = "bench%s"\nbalancer = "%s"\n\n[proxy]\nthreads = %s\n\n[[listener]]\naddress = "127.0.0.1:0"\n%s\n' \
+      "${proxy_threads:+-$proxy_threads}" "$balancer" "${proxy_threads:-1}" "$listener_keys"
     for node in "$@"; do printf '\n[[node]]\nname = "%s"\naddress = "127.0.0.1:%s"\n' "${node%%=*}" "${node#*=}"; done
   } >"$file"
 }

@@ -276,7 +276,8 @@ public final class ThriftClientHandler: ChannelDuplexHandler {
             abandon(probe.sequenceID)
             onProbeOutcome?(.failure(ThriftClientError.timedOut))
         }
-        guard !outstanding.isEmpty else { return }
+        // Most checks find nothing due: look before building a list (this runs every tick a call is out).
+        guard outstanding.values.contains(where: { $0.deadline.map { $0 <= now } ?? false }) else { return }
         let expired = outstanding.filter { $0.value.deadline.map { $0 <= now } ?? false }
         for (sequenceID, call) in expired.sorted(by: { $0.key < $1.key }) {
             outstanding[sequenceID] = nil

@@ -39,6 +39,15 @@ struct DrivenLoopTests {
         #expect(answer.result?.isDone == true)
         #expect(!router.view.nodes[0].inRotation && router.view.nodes[0].drained)
         #expect(router.unroutableSummary(group: nil) == "1 drained, 1 routable")
+
+        // A weight likewise: the other loop has it before the operator is told.
+        let weighed = Answer()
+        cluster.core.executeEverywhere(OperatorRequest(.setWeight(node: "b", weight: 40)), user: "tester").whenSuccess { weighed.result = $0 }
+        cluster.loop.run()
+        #expect(weighed.result == nil && router.view.nodes[1].weight == 100)
+        other.run()
+        cluster.loop.run()
+        #expect(weighed.result?.isDone == true && router.view.nodes[1].weight == 40)
     }
 
     @Test func aNodeGoingDownReachesTheOtherLoopsAtTheEndOfThePoolsTurnNotATickLater() throws {

@@ -151,7 +151,12 @@ struct ServeCommandTests {
     /// still prints every one (here the config's warning and every node's refused connect), also
     /// those the printer (every 200 ms) has not reached yet.
     @Test func aConfigWithoutListenersMonitorsAndASIGTERMAtOncePrintsEveryEvent() throws {
-        let ports = try (1 ... 21).map { _ in try LoopbackPort.free() }
+        // 21 distinct ports: the OS may hand out a port just freed again.
+        var ports: [Int] = []
+        while ports.count < 21 {
+            let port = try LoopbackPort.free()
+            if !ports.contains(port) { ports.append(port) }
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thrifttop-monitor-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var config = "[admin]\nsocket = \"\(directory.appendingPathComponent("admin.sock").path)\"\n"

@@ -84,8 +84,10 @@ final class PoolMetrics {
     /// A call of `method` ended (`millis` from its start when answered).
     func methodCall(_ method: String, _ outcome: MethodOutcome, millis: Double?) {
         guard !destroyed else { return }
-        let handles = methods[method] ?? MethodMetrics(labels: (PoolMetricNames.methodCalls, PoolMetricNames.methodCallDuration),
-                                                       dimensions: [("cluster", cluster), ("method", method)], factory: factory)
+        // Stored only when new: a write per call would hash the name twice.
+        if let handles = methods[method] { return handles.record(outcome, millis: millis) }
+        let handles = MethodMetrics(labels: (PoolMetricNames.methodCalls, PoolMetricNames.methodCallDuration),
+                                    dimensions: [("cluster", cluster), ("method", method)], factory: factory)
         methods[method] = handles
         handles.record(outcome, millis: millis)
     }
@@ -104,8 +106,9 @@ final class PoolMetrics {
     func methodAttempt(_ method: String, node: String, _ outcome: MethodOutcome, millis: Double?) {
         guard !destroyed, nodeMethods != nil else { return }
         let key = node + "\u{0}" + method
-        let handles = nodeMethods?[key] ?? MethodMetrics(labels: (PoolMetricNames.methodAttempts, PoolMetricNames.methodAttemptDuration),
-                                                         dimensions: [("cluster", cluster), ("node", node), ("method", method)], factory: factory)
+        if let handles = nodeMethods?[key] { return handles.record(outcome, millis: millis) }
+        let handles = MethodMetrics(labels: (PoolMetricNames.methodAttempts, PoolMetricNames.methodAttemptDuration),
+                                    dimensions: [("cluster", cluster), ("node", node), ("method", method)], factory: factory)
         nodeMethods?[key] = handles
         handles.record(outcome, millis: millis)
     }

@@ -166,7 +166,7 @@ extension CallRouter {
         // Each attempt gets its own timeout, so a retry still has time within the deadline.
         let attemptTimeout = min(remaining, call.attemptTimeout ?? node.settings.callTimeout)
         let deadline = sentAt + attemptTimeout
-        deadlines.schedule(node, at: deadline + tick)
+        checkDeadline(of: node, at: deadline)
         withCallConnection(node, deadline: deadline) { [self] result in
             switch result {
             case let .failure(error):

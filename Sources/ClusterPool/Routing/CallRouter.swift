@@ -103,6 +103,16 @@ final class CallRouter {
         retiring.removeAll { $0.calls.isQuiet }
     }
 
+    /// Asks for a check of `node`'s calls a tick after `deadline`: one per node and tick, however
+    /// many calls fall due in it (a check looks at every call of the node).
+    func checkDeadline(of node: RoutedNode, at deadline: NIODeadline) {
+        let due = deadline + tick
+        let slot = Int64(due.uptimeNanoseconds / UInt64(tick.nanoseconds))
+        guard slot != node.lastDeadlineSlot else { return }
+        node.lastDeadlineSlot = slot
+        deadlines.schedule(node, at: due)
+    }
+
     /// Call connections unused for this long are closed.
     static let callConnectionIdleLimit = TimeAmount.seconds(60)
 

@@ -10,6 +10,9 @@ final class RoutedNode {
     var settings: NodeSettings { config.settings }
     let calls: CallConnections
     var cost = CallCost()
+    /// The router's timer slot of the last deadline check asked for this node: calls due in one
+    /// slot share one check.
+    var lastDeadlineSlot: Int64 = -1
     /// The node left the pool (a reload), or this loop stopped: no new calls; its connections
     /// close once the calls on them are answered.
     private(set) var retired = false

@@ -189,10 +189,9 @@ struct MethodTable {
             guard nodeRecords < Self.maxNodeRecords else { return records[i].name }
             nodeRecords += 1
         }
-        var record = records[i].nodes[node] ?? NodeRecord()
-        record.outcomes.add(outcome, at: now)
-        if let millis { record.latency.record(millis: millis, at: now) }
-        records[i].nodes[node] = record
+        // In place: a copy out and back would copy the record's windows at every attempt.
+        records[i].nodes[node, default: NodeRecord()].outcomes.add(outcome, at: now)
+        if let millis { records[i].nodes[node, default: NodeRecord()].latency.record(millis: millis, at: now) }
         return records[i].name
     }
 
