@@ -26,7 +26,7 @@ public final class ClusterPool: Sendable {
     let options: PoolOptions
     private let operatorStore: any OperatorStore
     /// The routers of a proxy's other loops (`entry(on:)`), which a core starting later adopts.
-    let remoteRouters = NIOLockedValueBox<[RemoteRouter]>([])
+    let remoteRouters = NIOLockedValueBox(RemoteRouters())
 
     struct Shared {
         var config: ClusterConfig
@@ -82,7 +82,7 @@ public final class ClusterPool: Sendable {
             }
             self.core.value = core
             core.ledger.routingHeld = shared.withLockedValue { $0.routingHeld }
-            core.remoteRouters = remoteRouters.withLockedValue { $0 }
+            core.remoteRouters = remoteRouters.withLockedValue { $0.all }
             core.start(restoring: loaded)
             core.publishRouting()
         }.get()

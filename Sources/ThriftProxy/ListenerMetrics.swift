@@ -36,6 +36,7 @@ final class ListenerMetrics: Sendable {
     private let ok: Counter
     private let calls = Mutex<[Outcome: Counter]>([:])
     private let handshakeFailures = Mutex<[String: Counter]>([:])
+    private let destroyed = Atomic<Bool>(false)
 
     init(cluster: String, listener: String, factory: any MetricsFactory) {
         self.factory = factory
@@ -71,6 +72,7 @@ final class ListenerMetrics: Sendable {
 
     /// The listener closed: its series go.
     func destroy() {
+        guard !destroyed.exchange(true, ordering: .relaxed) else { return }
         connections.destroy()
         ok.destroy()
         calls.withLock { calls in

@@ -64,6 +64,7 @@ final class ListenerState {
     private(set) var connections: [ObjectIdentifier: any Channel] = [:]
     private(set) var callsInFlight = 0
     private var quietWaiters: [EventLoopPromise<Void>] = []
+    private var draining = false
 
     init(shared: ListenerShared, entry: CallEntry) {
         self.shared = shared
@@ -72,9 +73,10 @@ final class ListenerState {
 
     var config: ListenerConfig { shared.config }
 
-    /// Takes a new client connection, or refuses it (false) over `max_connections`.
+    /// Takes a new client connection, or refuses it (false) over `max_connections` or once the
+    /// listener is shutting down (one accepted on another loop may reach this loop after).
     func admit(_ channel: any Channel) -> Bool {
-        guard shared.admit() else { return false }
+        guard !draining, shared.admit() else { return false }
         let id = ObjectIdentifier(channel)
         connections[id] = channel
         channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
@@ -110,6 +112,7 @@ final class ListenerState {
 
     /// Shutdown begins: each connection closes once its calls in flight are answered.
     func drain() {
+        draining = true
         for channel in connections.values { channel.pipeline.fireUserInboundEventTriggered(ProxyDrain()) }
     }
 

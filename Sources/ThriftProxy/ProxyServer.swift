@@ -25,7 +25,16 @@ public final class ProxyServer: Sendable {
     private let pool: ClusterPool
     private let limits: ThriftLimits
     private let loops: ListenerLoops
-    private let listeners: Mutex<[Listener]>
+    private let state: Mutex<ServerState>
+
+    /// The listeners bound, and what a shutdown must know of: that it began (a reload then binds
+    /// nothing more), and the listeners a reload removed that are still closing.
+    private struct ServerState: Sendable {
+        var listeners: [Listener]
+        var shuttingDown = false
+        /// Each resolves to the calls it cut off.
+        var retiring: [Task<Int, Never>] = []
+    }
 
     /// One bound listener.
     private struct Listener: Sendable {
@@ -40,14 +49,14 @@ public final class ProxyServer: Sendable {
     }
 
     /// Where each listener listens, in config order (the real port when the config said 0).
-    public var boundAddresses: [NodeAddress] { listeners.withLock { $0.map(\.address) } }
+    public var boundAddresses: [NodeAddress] { state.withLock { $0.listeners.map(\.address) } }
 
     /// How many event loops take client connections.
     public var threads: Int { loops.loops.count }
 
     /// The client connections open on each loop, every listener's together, in loop order.
     public func clientConnectionsPerLoop() async -> [Int] {
-        let all = listeners.withLock { $0 }
+        let all = state.withLock { $0.listeners }
         var counts: [Int] = []
         for loop in loops.loops {
             let states = all.compactMap { $0.states[ObjectIdentifier(loop)] }
@@ -60,7 +69,7 @@ public final class ProxyServer: Sendable {
         self.pool = pool
         self.limits = limits
         self.loops = loops
-        self.listeners = Mutex(listeners)
+        state = Mutex(ServerState(listeners: listeners))
     }
 
     /// Binds every listener, or none: a port that cannot be bound fails the start with an error
@@ -157,9 +166,15 @@ public final class ProxyServer: Sendable {
     /// closes every client connection left. Returns how many calls were still in flight when the grace ran out.
     @discardableResult
     public func shutdown(grace: TimeAmount) async -> Int {
-        let all = listeners.withLock { $0 }
+        let (all, retiring) = state.withLock { state in
+            state.shuttingDown = true
+            defer { state.listeners = [] }
+            return (state.listeners, state.retiring)
+        }
         for listener in all { try? await listener.server.close() }
-        let left = await Self.closeGracefully(all, grace: grace, on: pool.eventLoop)
+        var left = await Self.closeGracefully(all, grace: grace, on: pool.eventLoop)
+        // Listeners a reload removed finish closing before their loops stop.
+        for task in retiring { left += await task.value }
         await loops.shutdown(pool: pool)
         return left
     }
@@ -204,7 +219,11 @@ extension ProxyServer: ReloadParticipant {
     /// A file that fails to read is named in the outcome and changes nothing: a kept listener
     /// keeps its certificate, and a listener whose new settings need it goes on as it was.
     public func reload(_ config: ClusterConfig, into outcome: inout ReloadOutcome) async {
-        var (plan, unmatched) = Self.match(config.listeners, to: listeners.withLock { $0 })
+        guard let running = state.withLock({ $0.shuttingDown ? nil : $0.listeners }) else {
+            outcome.notApplied.append("listeners: the proxy is shutting down")
+            return
+        }
+        var (plan, unmatched) = Self.match(config.listeners, to: running)
         // New certificates are read before anything closes, so that one that cannot be read
         // leaves the listener it would have replaced (on the same address) running.
         var contexts: [Int: ReloadableTLSContext] = [:]
@@ -248,7 +267,18 @@ extension ProxyServer: ReloadParticipant {
                 outcome.notApplied.append("\(error)")
             }
         }
-        listeners.withLock { $0 = next }
+        let late = state.withLock { state -> Bool in
+            guard !state.shuttingDown else { return true }
+            state.listeners = next
+            return false
+        }
+        if late {
+            // A shutdown began meanwhile and took the listeners it found: these close now.
+            let added = next.filter { listener in !running.contains { $0.server === listener.server } }
+            for listener in added { try? await listener.server.close() }
+            _ = await Self.closeGracefully(added, grace: .zero, on: pool.eventLoop)
+            return
+        }
         await pool.setListeners(next.map(\.address.description))
     }
 
@@ -294,6 +324,7 @@ extension ProxyServer: ReloadParticipant {
     /// left after `grace` are closed.
     private func retire(_ listener: Listener, grace: TimeAmount) {
         let loop = pool.eventLoop
-        Task { _ = await Self.closeGracefully([listener], grace: grace, on: loop) }
+        let task = Task { await Self.closeGracefully([listener], grace: grace, on: loop) }
+        state.withLock { $0.retiring.append(task) }
     }
 }

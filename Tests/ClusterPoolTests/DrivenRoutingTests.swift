@@ -224,4 +224,33 @@ struct DrivenRoutingTests {
         #expect((try? third.wait()) != nil && (try? fourth.wait()) != nil)
         #expect(cluster["a"].connectTimes.count == 3)
     }
+
+    @Test func aNodeThatOneSlowAnswerPricedOutIsTriedAgainOnceThatAnswerIsOld() throws {
+        let cluster = try DrivenCluster(["a", "b"], configure: { $0.balancer = .p2cPeakEWMA })
+        cluster.at(ms: 1000)
+        cluster["b"].latency = .milliseconds(900)
+        // Calls until b has answered one slowly: its cost is 900 ms against a's ~1 ms.
+        var at: Int64 = 1000
+        while cluster["b"].routedCalls == 0 {
+            at += 10
+            cluster.at(ms: at)
+            _ = cluster.call(timeout: .seconds(5))
+        }
+        cluster.at(ms: at + 1000)
+        cluster["b"].latency = .milliseconds(1)
+        let afterSlow = cluster["b"].routedCalls
+        // 20 s of calls: b loses every draw against a node 900 times cheaper.
+        for i in 1...200 {
+            cluster.at(ms: at + 1000 + Int64(i) * 100)
+            _ = cluster.call(timeout: .seconds(5))
+        }
+        #expect(cluster["b"].routedCalls == afterSlow, "priced out while its slow answer is recent")
+        // Once the slow answer is old (900 ms decays below a's ~1 ms in ~68 s, τ 10 s), b is drawn
+        // again, answers fast, and takes its share of what is left of the minute.
+        for i in 1...600 {
+            cluster.at(ms: at + 21_000 + Int64(i) * 100)
+            _ = cluster.call(timeout: .seconds(5))
+        }
+        #expect(cluster["b"].routedCalls - afterSlow > 40, "b is measured again and comes back: \(cluster["b"].routedCalls - afterSlow) calls")
+    }
 }

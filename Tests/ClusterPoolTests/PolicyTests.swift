@@ -236,6 +236,15 @@ struct LoadBalancerTests {
         for i in 0...31 { slow.observe(millis: 10, at: t0 + .milliseconds(Int64(i * 10))) }
         #expect(slow.cost == 10, "a node slow on every call keeps its cost")
     }
+
+    @Test func aCostIsReadDecayedForTheTimeSinceItsLastSample() {
+        var ewma = PeakEWMA(tau: .seconds(10))
+        ewma.observe(millis: 1000, at: t0)
+        #expect(ewma.cost(at: t0 + .milliseconds(50)) == 1000, "within a tenth of a second: as it is")
+        #expect(abs(ewma.cost(at: t0 + .seconds(10)) - 1000 / 2.718281828459045) < 0.001)
+        #expect(ewma.cost(at: t0 + .seconds(70)) < 1, "a minute on, one slow answer no longer prices the node out")
+        #expect(ewma.cost == 1000, "reading moves nothing")
+    }
 }
 
 @Suite("Records: latency, availability, events, sanitizing")

@@ -27,8 +27,8 @@ extension ClusterPool {
             // Certificate and key files are read again even when their paths stayed: new
             // handshakes use the renewed files, connections already open keep theirs.
             let tls = try await NIOThreadPool.singleton.runIfActive { try NodeTLSClients(config: newConfig) }
-            outcome = try await eventLoop.submit { [self] in
-                guard let core = core.value, !core.stopped else { return ReloadOutcome.refused("the pool is not running") }
+            let (applied, everyLoop) = try await eventLoop.submit { [self] () -> (ReloadOutcome, EventLoopFuture<Void>?) in
+                guard let core = core.value, !core.stopped else { return (ReloadOutcome.refused("the pool is not running"), nil) }
                 core.tls = tls
                 var outcome = core.reload(newConfig, policies: policies)
                 outcome.tlsFilesReread += newConfig.nodes.contains { $0.settings.tls != nil } ? ["TLS nodes"] : []
@@ -37,8 +37,11 @@ extension ClusterPool {
                 shared.withLockedValue { $0.config = applied }
                 // Readers see removed nodes go at once, not at the next publish.
                 core.snapshots.publish(core.buildSnapshot())
-                return outcome
+                // Answered once every loop routes by the new nodes (and the shared state's say on them).
+                return (outcome, EventLoopFuture.andAllComplete(core.publishRouting(), on: eventLoop))
             }.get()
+            try? await everyLoop?.get()
+            outcome = applied
         } catch {
             outcome = .refused("\(error)")
         }

@@ -31,17 +31,18 @@ public final class CallEntry: Sendable {
 }
 
 extension ClusterPool {
-    /// The way in for calls taken on `loop`: the pool itself on its own loop, else a router of
-    /// that loop's own (made once per loop), which the pool keeps up to date from now on.
+    /// The way in for calls taken on `loop`: the pool itself on its own loop, else that loop's
+    /// router (made the first time; one per loop however many proxies use it), which the pool
+    /// keeps up to date until the last of them drops it (`dropEntries`).
     public func entry(on loop: any EventLoop) async throws -> CallEntry {
         if loop === eventLoop { return CallEntry(loop: loop, pool: self, remote: nil) }
-        if let known = remoteRouters.withLockedValue({ $0.first { $0.loop === loop } }) {
+        if let known = remoteRouters.withLockedValue({ Self.use(&$0, on: loop) }) {
             return CallEntry(loop: loop, pool: self, remote: known.router)
         }
         let pool = self, poolLoop = eventLoop
-        let seed = options.seed &+ UInt64(remoteRouters.withLockedValue { $0.count } + 1)
+        let seed = options.seed &+ UInt64(remoteRouters.withLockedValue { $0.all.count } + 1)
         let config = self.config, tick = options.tick
-        let router = try await loop.submit {
+        let made = try await loop.submit {
             let batch = ReportBatch(loop: loop) { reports in
                 poolLoop.execute {
                     guard let core = pool.core.value else { return }
@@ -53,32 +54,53 @@ extension ClusterPool {
             router.startTicking()
             return NIOLoopBound(router, eventLoop: loop)
         }.get()
-        let remote = RemoteRouter(loop: loop, router: router)
-        remoteRouters.withLockedValue { $0.append(remote) }
+        let remote = RemoteRouter(loop: loop, router: made)
+        // Another entry for this loop may have been made meanwhile: the first one made stays.
+        let existing = remoteRouters.withLockedValue { routers -> RemoteRouter? in
+            if let known = Self.use(&routers, on: loop) { return known }
+            routers.all.append(remote)
+            routers.users[ObjectIdentifier(remote)] = 1
+            return nil
+        }
+        if let existing {
+            _ = try? await loop.submit { made.value.stop() }.get()
+            return CallEntry(loop: loop, pool: self, remote: existing.router)
+        }
         // A running pool publishes to it now; one that starts later adopts it then.
         let published = try await eventLoop.submit { [self] () -> EventLoopFuture<Void>? in
             guard let core = core.value else { return nil }
-            if !core.remoteRouters.contains(where: { $0.loop === loop }) { core.remoteRouters.append(remote) }
+            if !core.remoteRouters.contains(where: { $0 === remote }) { core.remoteRouters.append(remote) }
             return EventLoopFuture.andAllComplete(core.publishRouting(), on: poolLoop)
         }.get()
         try await published?.get()
-        return CallEntry(loop: loop, pool: self, remote: router)
+        return CallEntry(loop: loop, pool: self, remote: made)
     }
-}
 
-extension ClusterPool {
-    /// The routers of `loops` (a proxy's own, about to shut down) stop: their call connections
-    /// close, calls waiting for one fail, and the pool publishes to them no more.
+    /// The router of `loop`, counted as used once more; nil when there is none yet.
+    private static func use(_ routers: inout RemoteRouters, on loop: any EventLoop) -> RemoteRouter? {
+        guard let known = routers.all.first(where: { $0.loop === loop }) else { return nil }
+        routers.users[ObjectIdentifier(known), default: 0] += 1
+        return known
+    }
+
+    /// A proxy on `loops` is done with them (it shuts down, and must call this before it shuts
+    /// the loops down): the routers no other proxy uses stop — their call connections close,
+    /// calls waiting for one fail — and the pool publishes to them no more.
     public func dropEntries(on loops: [any EventLoop]) async {
-        let loops = loops.filter { $0 !== eventLoop }
-        guard !loops.isEmpty else { return }
-        let dropped = remoteRouters.withLockedValue { routers in
-            let dropped = routers.filter { remote in loops.contains { $0 === remote.loop } }
-            routers.removeAll { remote in loops.contains { $0 === remote.loop } }
+        let dropped = remoteRouters.withLockedValue { routers -> [RemoteRouter] in
+            var dropped: [RemoteRouter] = []
+            for remote in routers.all where loops.contains(where: { $0 === remote.loop }) {
+                let id = ObjectIdentifier(remote)
+                let left = (routers.users[id] ?? 1) - 1
+                routers.users[id] = left > 0 ? left : nil
+                if left <= 0 { dropped.append(remote) }
+            }
+            routers.all.removeAll { remote in dropped.contains { $0 === remote } }
             return dropped
         }
+        guard !dropped.isEmpty else { return }
         try? await eventLoop.submit { [self] in
-            core.value?.remoteRouters.removeAll { remote in loops.contains { $0 === remote.loop } }
+            core.value?.remoteRouters.removeAll { remote in dropped.contains { $0 === remote } }
         }.get()
         for remote in dropped {
             let closing = try? await remote.loop.submit { remote.router.value.stop() }.get()

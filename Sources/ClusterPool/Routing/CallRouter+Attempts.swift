@@ -93,7 +93,7 @@ extension CallRouter {
                 full += 1
             } else {
                 open.append(BalancerNode(index: index, weight: view.nodes[index].weight, outstanding: node.cost.outstanding(at: now),
-                                         cost: node.cost.peak.cost))
+                                         cost: node.cost.peak.cost(at: now)))
             }
         }
         for index in members {

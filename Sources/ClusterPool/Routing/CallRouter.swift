@@ -63,6 +63,8 @@ final class CallRouter {
         if new.stopped && !old.stopped { stop() }
         if old.stopped { view.stopped = true }
         guard new.layout != old.layout || nodes.count != new.nodes.count else { return }
+        // A balancer's history (round robin's turn) is by place: new places, a fresh start.
+        balancer = new.config.balancer.make()
         var kept: [Int: RoutedNode] = [:]
         for node in nodes { kept[node.id] = node }
         nodes = new.nodes.map { entry in

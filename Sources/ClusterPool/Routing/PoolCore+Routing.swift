@@ -2,10 +2,21 @@ import ClusterModel
 import NIOCore
 
 /// A router on one of a proxy's loops other than the pool's: the pool publishes views to it and
-/// takes its reports.
-struct RemoteRouter: Sendable {
+/// takes its reports. Known by identity: one per loop while some proxy uses it.
+final class RemoteRouter: Sendable {
     let loop: any EventLoop
     let router: NIOLoopBound<CallRouter>
+
+    init(loop: any EventLoop, router: NIOLoopBound<CallRouter>) {
+        self.loop = loop
+        self.router = router
+    }
+}
+
+/// The remote routers of a pool, and how many proxies use each (`entry(on:)` adds one, `dropEntries` takes one).
+struct RemoteRouters {
+    var all: [RemoteRouter] = []
+    var users: [ObjectIdentifier: Int] = [:]
 }
 
 extension PoolCore {
@@ -19,7 +30,9 @@ extension PoolCore {
                 return RoutingView.Node(id: node.id, config: node.config, weight: state.weight, drained: state.drained,
                                         inRotation: state.inRotation, health: state.health, serving: state.serving,
                                         ejectedUntil: ejection.ejectedUntil(node.index).flatMap { $0 > now ? $0 : nil },
-                                        connected: node.liveConnection != nil)
+                                        // The state's link, not the connection object: an HTTP node
+                                        // that closes after each answer stays connected between beats.
+                                        connected: state.connected)
             },
             all: lookup.all, byGroup: lookup.byGroup, config: config, forwardedCallBudget: ClusterPool.forwardedCallBudget(config),
             tls: tls, routingHeld: ledger.routingHeld, stopped: stopped)

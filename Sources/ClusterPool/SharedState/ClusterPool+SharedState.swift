@@ -26,22 +26,27 @@ extension ClusterPool {
     /// May be called before `start()`.
     public func holdRouting(_ reason: String?) async {
         shared.withLockedValue { $0.routingHeld = reason }
-        try? await eventLoop.submit { [self] in
-            guard let core = core.value else { return }
+        // Returns once every loop routes by it.
+        let published = try? await eventLoop.submit { [self] () -> EventLoopFuture<Void>? in
+            guard let core = core.value else { return nil }
             core.ledger.routingHeld = reason
-            core.publishRouting()
+            return EventLoopFuture.andAllComplete(core.publishRouting(), on: eventLoop)
         }.get()
+        try? await published?.get()
     }
 
     /// Makes every node's drain and weight what the shared store says (a node it does not name is
     /// serving at its configured weight), at once on the loop. The changes in `announcing` came
     /// from elsewhere and are logged as events, with who made them from which instance.
+    /// Returns once every loop routes by it (an etcd operator's answer waits for this).
     public func adoptShared(_ state: [String: SharedNodeState], announcing: [String: OperatorChange] = [:]) async {
-        try? await eventLoop.submit { [self] in
-            guard let core = core.value else { return }
+        let published = try? await eventLoop.submit { [self] () -> EventLoopFuture<Void>? in
+            guard let core = core.value else { return nil }
             core.adoptShared(state, announcing: announcing)
             core.snapshots.publish(core.buildSnapshot())
+            return EventLoopFuture.andAllComplete(core.publishRouting(), on: eventLoop)
         }.get()
+        try? await published?.get()
     }
 
     /// This instance's view of every node (its own drains and weights, which the shared state's
