@@ -70,6 +70,9 @@ struct DrivenLoopTests {
         let router = try remoteRouter(cluster, on: other)
         cluster.at(ms: 1000)
         other.run()
+        _ = try cluster.execute(.drain(node: "c"))
+        _ = try cluster.execute(.setWeight(node: "b", weight: 30))
+        other.run()
         let b = router.nodes[1]
         var config = cluster.core.config
         config.nodes = [config.nodes[2], config.nodes[1],
@@ -81,6 +84,9 @@ struct DrivenLoopTests {
         #expect(router.nodes[1] === b, "b keeps its place's state on the other loop: its connections and cost")
         #expect(router.nodes.map(\.id) == router.view.nodes.map(\.id))
         #expect(Set(router.nodes.map(\.id)).count == 3)
+        // The operator's say stays with the node, not with its old place.
+        #expect(router.view.nodes.map(\.drained) == [true, false, false], "c, now first, is still drained")
+        #expect(router.view.nodes.map(\.weight) == [100, 30, 100], "b keeps its weight")
     }
 }
 
