@@ -82,7 +82,7 @@ public final class ClusterPool: Sendable {
             }
             self.core.value = core
             core.ledger.routingHeld = shared.withLockedValue { $0.routingHeld }
-            core.remoteRouters = remoteRouters.withLockedValue { $0.all }
+            core.published.remote = remoteRouters.withLockedValue { $0.all }
             core.start(restoring: loaded)
             core.publishRouting()
         }.get()
@@ -180,7 +180,7 @@ public final class ClusterPool: Sendable {
     /// Starts the heartbeat figures afresh (after a warm-up, say).
     public func resetHeartbeatStatistics() async throws {
         try await eventLoop.submit { [self] in
-            core.value?.heartbeatStats = HeartbeatStats()
+            core.value?.schedule.heartbeatStats = HeartbeatStats()
         }.get()
     }
 
@@ -188,8 +188,8 @@ public final class ClusterPool: Sendable {
     public func heartbeatStatistics() async throws -> (sent: Int, latenessP50: UInt64, latenessP99: UInt64, latenessMax: UInt64) {
         try await eventLoop.submit { [self] in
             guard let core = core.value else { return (0, 0, 0, 0) }
-            let h = core.heartbeatStats.lateness
-            return (core.heartbeatStats.sent, h.valueAtPercentile(50), h.valueAtPercentile(99), h.max)
+            let h = core.schedule.heartbeatStats.lateness
+            return (core.schedule.heartbeatStats.sent, h.valueAtPercentile(50), h.valueAtPercentile(99), h.max)
         }.get()
     }
 }

@@ -15,7 +15,7 @@ struct DrivenLoopTests {
         let router = try CallRouter(loop: other, view: .empty(core.config), seed: 7, tick: .milliseconds(10), connector: core.connector) {
             core.record($0)
         }
-        core.remoteRouters.append(RemoteRouter(loop: other, router: NIOLoopBound(router, eventLoop: other)))
+        core.published.remote.append(RemoteRouter(loop: other, router: NIOLoopBound(router, eventLoop: other)))
         core.publishRouting()
         other.run()
         return router

@@ -54,7 +54,7 @@ struct DrivenReloadTests {
         #expect(try reply.wait().node == "a", "the call in flight on the removed node is answered")
         #expect(cluster["a"].heartbeats.count == heartbeatsAtReload, "no heartbeat after the reload")
         #expect(cluster["a"].calls.filter { $0.method == "work" }.count == 1)
-        #expect(cluster.core.retiring.isEmpty, "its connections are closed once the call is done")
+        #expect(cluster.core.ids.retiring.isEmpty, "its connections are closed once the call is done")
         // b moved from place 1 to 0: its heartbeats keep their 100 ms cadence.
         let beats = cluster["b"].heartbeats.filter { $0 > 260 }
         #expect(beats.count >= 2 && zip(beats, beats.dropFirst()).allSatisfy { abs($1 - $0 - 100) < 15 })

@@ -2,11 +2,12 @@ import ClusterModel
 import NIOCore
 
 // A reload on the pool's loop, in one go (no call is routed halfway through): the node tables
-// are rebuilt in the new config's order. Nodes that stay keep their `NodeLink` — state machine,
-// heartbeat connection, call connections, drain and operator weight — and only move to their new
-// place; the timer wheel and the ejection records are renumbered to match. Nodes that leave are
-// retired: their heartbeat connection closes now, their call connections once the calls on them
-// are answered (see `expireRetiring`).
+// are rebuilt in the new config's order. Nodes that stay keep their `NodeLink` (and id) — state
+// machine, heartbeat connection, drain and operator weight — and only move to their new place;
+// the timer wheel and the ejection records are renumbered to match, and every router takes the
+// new places by id (keeping its call connections). Nodes that leave are retired: their heartbeat
+// connection closes now, each router's call connections once the calls on them are answered
+// (`NodeIDs.dropQuietRetired` lets them go once every router has reported them done).
 
 extension PoolCore {
     /// Takes `new` (already validated: `newPolicies` were made from it), but for what needs a
@@ -95,7 +96,7 @@ extension PoolCore {
         for (index, old) in oldIndices.enumerated() where old == nil { changes.mark(index) }
         for old in pending { if let index = newIndexOfOld[old] { changes.mark(index) } }
         // Every router takes the new nodes now: no call is routed by the old places.
-        routingLayout += 1
+        published.layout += 1
         publishRouting()
 
         let start = now
@@ -109,9 +110,8 @@ extension PoolCore {
     }
 
     private func newLink(index: Int, config node: NodeConfig, policies: PoolPolicies) -> NodeLink {
-        let link = NodeLink(index: index, id: nextNodeID, config: node, policies: policies, changes: changes, metrics: metrics.makeNode(node))
-        nextNodeID += 1
-        byID[link.id] = link
+        let link = NodeLink(index: index, id: ids.take(), config: node, policies: policies, changes: changes, metrics: metrics.makeNode(node))
+        ids.add(link)
         return link
     }
 
@@ -125,15 +125,7 @@ extension PoolCore {
         node.liveConnection?.channel.close(promise: nil)
         node.connection = .idle
         forgetMetrics(of: node)
-        retiring.append(node)
-    }
-
-    /// Every maintenance pass: retired nodes whose calls every router has reported ended leave
-    /// for good.
-    func expireRetiring(_ now: NIODeadline) {
-        guard !retiring.isEmpty else { return }
-        for node in retiring where node.state.inFlight <= 0 { byID[node.id] = nil }
-        retiring.removeAll { $0.state.inFlight <= 0 }
+        ids.retire(node)
     }
 
     /// What changed in `new` that only a restart applies.

@@ -69,7 +69,7 @@ extension ClusterPool {
         // A running pool publishes to it now; one that starts later adopts it then.
         let published = try await eventLoop.submit { [self] () -> EventLoopFuture<Void>? in
             guard let core = core.value else { return nil }
-            if !core.remoteRouters.contains(where: { $0 === remote }) { core.remoteRouters.append(remote) }
+            if !core.published.remote.contains(where: { $0 === remote }) { core.published.remote.append(remote) }
             return EventLoopFuture.andAllComplete(core.publishRouting(), on: poolLoop)
         }.get()
         try await published?.get()
@@ -100,7 +100,7 @@ extension ClusterPool {
         }
         guard !dropped.isEmpty else { return }
         try? await eventLoop.submit { [self] in
-            core.value?.remoteRouters.removeAll { remote in dropped.contains { $0 === remote } }
+            core.value?.published.remote.removeAll { remote in dropped.contains { $0 === remote } }
         }.get()
         for remote in dropped {
             let closing = try? await remote.loop.submit { remote.router.value.stop() }.get()

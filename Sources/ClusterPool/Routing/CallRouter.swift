@@ -77,11 +77,6 @@ final class CallRouter {
         }
     }
 
-    /// The node with this id, on this loop (a retiring one too, until it is quiet).
-    func node(id: Int) -> RoutedNode? {
-        nodes.first { $0.id == id } ?? retiring.first { $0.id == id }
-    }
-
     // MARK: the clock
 
     /// Runs `tick` at the pool's tick on a loop of its own (the pool's router is ticked by the pool).

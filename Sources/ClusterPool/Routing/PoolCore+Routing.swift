@@ -1,30 +1,12 @@
 import ClusterModel
 import NIOCore
 
-/// A router on one of a proxy's loops other than the pool's: the pool publishes views to it and
-/// takes its reports. Known by identity: one per loop while some proxy uses it.
-final class RemoteRouter: Sendable {
-    let loop: any EventLoop
-    let router: NIOLoopBound<CallRouter>
-
-    init(loop: any EventLoop, router: NIOLoopBound<CallRouter>) {
-        self.loop = loop
-        self.router = router
-    }
-}
-
-/// The remote routers of a pool, and how many proxies use each (`entry(on:)` adds one, `dropEntries` takes one).
-struct RemoteRouters {
-    var all: [RemoteRouter] = []
-    var users: [ObjectIdentifier: Int] = [:]
-}
-
 extension PoolCore {
     /// The routing facts as they are now.
     func routingView() -> RoutingView {
         let now = self.now, ejection = policies.ejection
         return RoutingView(
-            generation: routingGeneration, layout: routingLayout,
+            generation: published.generation, layout: published.layout,
             nodes: nodes.map { node in
                 let state = node.state
                 return RoutingView.Node(id: node.id, config: node.config, weight: state.weight, drained: state.drained,
@@ -44,10 +26,10 @@ extension PoolCore {
     @discardableResult
     func publishRouting() -> [EventLoopFuture<Void>] {
         changes.routingMoved = false
-        routingGeneration += 1
+        published.generation += 1
         let view = routingView()
         router.apply(view)
-        return remoteRouters.map { remote in
+        return published.remote.map { remote in
             remote.loop.submit { remote.router.value.apply(view) }
         }
     }
@@ -73,6 +55,6 @@ extension PoolCore {
 
     /// The node with this id, retiring ones too (a router's report may come after a reload).
     func node(id: Int) -> NodeLink? {
-        byID[id]
+        ids.byID[id]
     }
 }

@@ -20,7 +20,7 @@ extension PoolCore {
     func heartbeatDue(_ node: NodeLink) {
         let now = self.now
         let due = node.nextHeartbeatDue ?? now
-        _ = heartbeatStats.lateness.record(UInt64(max(0, (now - due).nanoseconds / 1000)))
+        _ = schedule.heartbeatStats.lateness.record(UInt64(max(0, (now - due).nanoseconds / 1000)))
         var next = due + node.settings.heartbeatInterval
         if next <= now { next = now + node.settings.heartbeatInterval }
         scheduleHeartbeat(node, at: next)
@@ -57,7 +57,7 @@ extension PoolCore {
         }
         // One tick late: the bucket holding the deadline can run a little before it.
         schedule.wheel.schedule(.expire(node.index), at: sentAt + timeout + options.tick)
-        heartbeatStats.sent += 1
+        schedule.heartbeatStats.sent += 1
     }
 
     func heartbeatTimeout(_ node: NodeLink) -> TimeAmount { node.settings.heartbeatTimeout(tick: options.tick) }

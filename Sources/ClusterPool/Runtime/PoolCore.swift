@@ -20,18 +20,12 @@ final class PoolCore {
     var nodes: [NodeLink]
     /// Nodes by name, all, by group: who a call may go to, without a filter per call.
     var lookup: NodeLookup
-    /// Nodes a reload removed or replaced, until their calls in flight are done.
-    var retiring: [NodeLink] = []
-    /// Every node, retiring ones too, by its id: routers report by id.
-    var byID: [Int: NodeLink]
-    var nextNodeID: Int
+    /// Every node by its id, and those a reload removed until their calls are done.
+    var ids: NodeIDs
     /// Routes calls on this loop (embedded calls, a proxy's connections here).
     var router: CallRouter!
-    /// The routers of a proxy's other loops (`[proxy] threads`).
-    var remoteRouters: [RemoteRouter] = []
-    /// Moves on with each `RoutingView` published, and with each reload's nodes.
-    var routingGeneration: UInt64 = 0
-    var routingLayout: UInt64 = 1
+    /// The routers of a proxy's other loops, and what was published to them.
+    var published = RoutingPublication()
     let connector: Connector
     /// The TLS contexts of the config in force, read from their files at start and each reload.
     var tls: NodeTLSClients
@@ -44,8 +38,6 @@ final class PoolCore {
     /// The operator side: undo history, persistence, what a shared authority said.
     let ledger: OperatorLedger
     var rates: CallRates
-    /// Heartbeats sent and how late they ran against their schedule (for `make bench`).
-    var heartbeatStats = HeartbeatStats()
 
     var snapshots: SnapshotPublisher
     /// Nodes whose snapshot is out of date, marked by their state machines.
@@ -70,8 +62,7 @@ final class PoolCore {
         nodes = config.nodes.enumerated().map {
             NodeLink(index: $0, id: $0 + 1, config: $1, policies: policies, changes: changes, metrics: metrics.makeNode($1))
         }
-        nextNodeID = nodes.count + 1
-        byID = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0) })
+        ids = NodeIDs(nodes)
         // The publisher starts with placeholders: every node's first snapshot is still to build.
         for index in nodes.indices { changes.mark(index) }
         lookup = NodeLookup(config.nodes)
@@ -159,7 +150,7 @@ final class PoolCore {
         schedule.tickTask?.cancel()
         alerts.wakeUp?.cancel()
         var closing: [EventLoopFuture<Void>] = []
-        for node in nodes + retiring {
+        for node in nodes + ids.retiring {
             node.reconnectTask?.cancel()
             if let connection = node.liveConnection {
                 closing.append(connection.channel.close().recover { _ in })
@@ -229,7 +220,7 @@ final class PoolCore {
             metrics.showAvailability(availability.value)
         }
         collectAlertOutcomes()
-        expireRetiring(now)
+        ids.dropQuietRetired()
         publishSnapshotIfWanted()
     }
 

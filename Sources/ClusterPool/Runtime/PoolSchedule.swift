@@ -9,6 +9,8 @@ struct PoolSchedule {
     /// Heartbeats sent before this moment are not held against nodes (the pool itself paused).
     var pauseEndedAt: NIODeadline?
     var stopped = false
+    /// Heartbeats sent and how late they ran against their schedule (for `make bench`).
+    var heartbeatStats = HeartbeatStats()
 }
 
 /// What the pool's timer wheel holds.
