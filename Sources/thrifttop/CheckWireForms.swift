@@ -11,11 +11,13 @@ extension CheckCommand {
     ]
 
     /// Whether a failed node may simply speak another form: it took the connection and then
-    /// closed it or stayed silent on the first call (not refused, not a TLS failure, not an answer).
+    /// closed it or stayed silent on the first call (not refused, not a TLS failure, not an
+    /// answer), or its first bytes read as an absurd frame length (another form's bytes: an HTTP
+    /// server's error page is `<!DO…` when it answers a framed call without a status line).
     static func mayMismatch(_ result: Result) -> Bool {
         guard result.verdict == .rpcFailure || result.verdict == .connectionFailure, let error = result.error else { return false }
         return error.contains("transport mismatch") || error.contains("first heartbeat on a new connection")
-            || error.contains("another transport")
+            || error.contains("another transport") || error.contains("exceeds the maximum frame size")
     }
 
     /// For each node, the first other form it answers a heartbeat in, if any: every form of
