@@ -299,6 +299,25 @@ CFG
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$haproxy_port") 2>/dev/null && break; sleep 0.05; done
 }
 stop_haproxy() { stop "$haproxy_pid" || true; }
+# `start_two_threaded`: beside the 1-thread proxy and HAProxy already running, `serve` with
+# `[proxy] threads = 2` and HAProxy with `nbthread 2`, both unpinned, in front of $ports; their
+# ports in $proxy2_port and $haproxy2_port ($proxy_* and $haproxy_* stay the 1-thread ones).
+start_two_threaded() {
+  local one_pid=$proxy_pid one_port=$proxy_port ha_pid=$haproxy_pid ha_port=$haproxy_port
+  proxy_threads=2 cluster_config "$out/one-2threads.toml" round-robin "" -- "node0=$ports"
+  start_proxy any "$out/one-2threads.toml" serve-2threads.log
+  proxy2_pid=$proxy_pid proxy2_port=$proxy_port proxy_pid=$one_pid proxy_port=$one_port
+  start_haproxy any 2
+  haproxy2_pid=$haproxy_pid haproxy2_port=$haproxy_port haproxy_pid=$ha_pid haproxy_port=$ha_port
+}
+# Stops the two `start_two_threaded` started (by PID; serve by SIGTERM, checked as stop_proxy does).
+stop_two_threaded() {
+  stop "$haproxy2_pid" || true
+  local one_pid=$proxy_pid
+  proxy_pid=$proxy2_pid
+  stop_proxy
+  proxy_pid=$one_pid
+}
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
@@ -330,23 +349,15 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy 0 "$out/one.toml"
 start_relay 0
 start_haproxy 0
-# The same with 2 threads each ([proxy] threads, nbthread) and the client and both unpinned.
-proxy1_pid=$proxy_pid proxy1_port=$proxy_port haproxy1_pid=$haproxy_pid
-proxy_threads=2 cluster_config "$out/one-2threads.toml" round-robin "" -- "node0=$ports"
-start_proxy any "$out/one-2threads.toml" serve-2threads.log
-proxy2_pid=$proxy_pid proxy2_port=$proxy_port proxy_pid=$proxy1_pid proxy_port=$proxy1_port
-haproxy1_port=$haproxy_port
-start_haproxy any 2
-haproxy2_pid=$haproxy_pid haproxy2_port=$haproxy_port haproxy_pid=$haproxy1_pid haproxy_port=$haproxy1_port
+# The same with 2 threads each ([proxy] threads, nbthread), the client and both unpinned.
+start_two_threaded
 for round in $(seq 1 "$PROXY_ROUNDS"); do
   each_way hop "$round" 0 "direct proxy proxy-header proxy-http relay haproxy" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
   each_way hop2 "$round" any "direct proxy2 haproxy2" --calls "$PROXY_LATENCY_CALLS" --seconds 30 --warmup 1
 done
-stop "$haproxy2_pid" || true
+stop_two_threaded
 stop_haproxy
 stop_relay
-stop_proxy
-proxy_pid=$proxy2_pid
 stop_proxy
 stop_servers
 /usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
@@ -390,20 +401,13 @@ cluster_config "$out/one.toml" round-robin "" -- "node0=$ports"
 start_proxy any "$out/one.toml"
 start_relay any
 start_haproxy any
-proxy1_pid=$proxy_pid proxy1_port=$proxy_port haproxy1_pid=$haproxy_pid haproxy1_port=$haproxy_port
-proxy_threads=2 cluster_config "$out/one-2threads.toml" round-robin "" -- "node0=$ports"
-start_proxy any "$out/one-2threads.toml" serve-2threads.log
-proxy2_pid=$proxy_pid proxy2_port=$proxy_port proxy_pid=$proxy1_pid proxy_port=$proxy1_port
-start_haproxy any 2
-haproxy2_pid=$haproxy_pid haproxy2_port=$haproxy_port haproxy_pid=$haproxy1_pid haproxy_port=$haproxy1_port
+start_two_threaded
 for round in $(seq 1 "$PROXY_ROUNDS"); do
   each_way tput "$round" any "direct proxy relay haproxy proxy2 haproxy2" --connections 16 --seconds "$PROXY_SECONDS" --warmup 1
 done
-stop "$haproxy2_pid" || true
+stop_two_threaded
 stop_haproxy
 stop_relay
-stop_proxy
-proxy_pid=$proxy2_pid
 stop_proxy
 stop_servers
 /usr/bin/python3 - "$out" "$PROXY_ROUNDS" "$summary" <<'PY'
